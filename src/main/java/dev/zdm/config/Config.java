@@ -1,0 +1,134 @@
+package dev.zdm.config;
+
+import dev.zdm.pg.ServerVersion;
+import java.time.Duration;
+
+/**
+ * Every setting of the node, from the command line, in one place. {@code database} null means the
+ * simulator; "embedded" an embedded PostgreSQL; anything else a server URL.
+ */
+public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
+                     Duration lockBudget, int retries, boolean help, boolean version) {
+
+    public static final String EMBEDDED = "embedded";
+    /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
+    public static final long DEFAULT_SIMULATED_ROWS = 6_000_000;
+    /** Long enough for a catalog change behind ordinary queries, short enough that no user notices. */
+    public static final Duration DEFAULT_LOCK_BUDGET = Duration.ofMillis(2_000);
+    public static final int DEFAULT_RETRIES = 3;
+
+    public static final String USAGE = """
+            Usage: java -jar target/zdm.jar [--database URL|embedded] [options]
+
+            A node for zero-downtime PostgreSQL schema changes. It reads one JSON envelope per line
+            on stdin ({"src","dest","body"}), answers each on stdout, and logs on stderr. End of input
+            ends it.
+
+            Engine:
+              (no --database)          the simulator: an in-memory catalog and a model of PostgreSQL's
+                                       locks, clock and costs; needs nothing. The course harness runs it.
+              --database embedded      start an embedded PostgreSQL 17 (from Maven Central jars) in a
+                                       temporary directory, removed at exit
+              --database URL           use that server: jdbc:postgresql://host:port/db?user=u&password=p
+                                       or postgres://user:pass@host:port/db
+
+            Options:
+              --pg-version N           server version the simulator models (default 15; 9 to 99).
+                                       It decides e.g. whether a constant DEFAULT rewrites (before 11)
+              --rows N                 rows in the simulator's users table (default 6000000)
+              --demo-rows N            on a real server: create users(id bigserial primary key, email
+                                       text, name text) with N generated rows if it does not exist
+              --lock-budget-ms N       how long a migration may wait for a lock when the request has no
+                                       max_lock_duration_ms (default 2000); past it, it aborts and rolls back
+              --retries N              attempts of a concurrent index build that lost its lock race
+                                       (default 3, on a real server)
+              -h, --help               this text
+              -V, --version            the version
+
+            Messages (each body has a msg_id; replies carry in_reply_to):
+              create_index      {table, column | columns[], concurrently?=true, unique?, index?}
+                                -> index_created {index, duration_seconds, table_locked}
+              add_column        {table, column, data_type?=text, default? | default_sql?, nullable?=true}
+                                -> column_added {duration_seconds, table_rewritten}
+              migrate_data      {table, batch_size, total_rows?, set?{column: sql}, where?, sleep_ms?}
+                                -> data_migrated {total_rows, batches, table_locked}
+              open_transaction  {session, table, mode?, duration_seconds?} -> transaction_opened
+              close_transaction {session} -> transaction_closed
+              Any migration takes max_lock_duration_ms and explain: true (adds the planned steps).
+              Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
+              14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
+              22 precondition failed.
+
+            Example:
+              echo '{"src":"admin","dest":"migrations","body":{"type":"create_index","msg_id":1,"table":"users","column":"email"}}' \\
+                | java -jar target/zdm.jar
+            """;
+
+    public boolean simulator() {
+        return database == null;
+    }
+
+    /** Parses the command line; a bad one is an IllegalArgumentException that says what is wrong. */
+    public static Config parse(String... args) {
+        String database = null;
+        ServerVersion pgVersion = ServerVersion.DEFAULT;
+        long rows = DEFAULT_SIMULATED_ROWS;
+        Long demoRows = null;
+        Duration lockBudget = DEFAULT_LOCK_BUDGET;
+        int retries = DEFAULT_RETRIES;
+        boolean help = false;
+        boolean version = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                value = arg.substring(eq + 1);
+                arg = arg.substring(0, eq);
+            }
+            switch (arg) {
+                case "-h", "--help" -> help = true;
+                case "-V", "--version" -> version = true;
+                case "--database" -> database = value != null ? value : next(args, ++i, arg);
+                case "--pg-version" -> {
+                    int major = (int) number(value != null ? value : next(args, ++i, arg), arg, 9, 99);
+                    pgVersion = new ServerVersion(major);
+                }
+                case "--rows" -> rows = number(value != null ? value : next(args, ++i, arg), arg, 0, Long.MAX_VALUE / 2);
+                case "--demo-rows" -> demoRows = number(value != null ? value : next(args, ++i, arg), arg, 0,
+                        1_000_000_000L);
+                case "--lock-budget-ms" -> lockBudget = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
+                case "--retries" -> retries = (int) number(value != null ? value : next(args, ++i, arg), arg, 1, 100);
+                default -> throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        if (database != null && database.isBlank()) {
+            throw new IllegalArgumentException("--database needs a URL or 'embedded'");
+        }
+        if (demoRows != null && database == null) {
+            throw new IllegalArgumentException("--demo-rows needs --database (the simulator has --rows)");
+        }
+        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version);
+    }
+
+    private static String next(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static long number(String text, String option, long min, long max) {
+        long value;
+        try {
+            value = Long.parseLong(text.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " needs a whole number, not '" + text + "'");
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be between " + min + " and " + max);
+        }
+        return value;
+    }
+}

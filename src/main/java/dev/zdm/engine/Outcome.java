@@ -1,0 +1,15 @@
+package dev.zdm.engine;
+
+import java.util.Map;
+
+/**
+ * What running a plan did. The simulator fills it from its model, the PostgreSQL engine from what it
+ * observed; {@code observed} holds engine-specific facts that explain shows (e.g. strongest_lock).
+ */
+public record Outcome(double durationSeconds, boolean tableLocked, boolean tableRewritten, long rowsUpdated,
+                      int batches, Map<String, Object> observed) {
+
+    public Outcome {
+        observed = Map.copyOf(observed);
+    }
+}

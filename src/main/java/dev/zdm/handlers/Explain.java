@@ -1,0 +1,37 @@
+package dev.zdm.handlers;
+
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.Step;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** explain: true — each statement of the plan with the lock it takes and what that lock stops. */
+final class Explain {
+
+    private Explain() {
+    }
+
+    static List<Map<String, Object>> steps(Plan plan) {
+        List<Map<String, Object>> steps = new ArrayList<>();
+        for (Step step : plan.steps()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("sql", step.sql());
+            entry.put("lock", step.lock().sqlName());
+            List<String> blocks = new ArrayList<>();
+            if (step.lock().blocksReads()) {
+                blocks.add("reads");
+            }
+            if (step.lock().blocksWrites()) {
+                blocks.add("writes");
+            }
+            entry.put("blocks", blocks);
+            entry.put("scans", step.work().touchesRows());
+            entry.put("rewrites", step.work().rewrites());
+            entry.put("batched", step.work() == dev.zdm.pg.TableWork.UPDATE_ROWS);
+            steps.add(entry);
+        }
+        return steps;
+    }
+}

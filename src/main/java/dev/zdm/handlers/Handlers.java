@@ -1,0 +1,45 @@
+package dev.zdm.handlers;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.engine.Engine;
+import dev.zdm.protocol.Dispatcher;
+import dev.zdm.protocol.ErrorCode;
+import dev.zdm.protocol.Request;
+import dev.zdm.protocol.ZdmException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Dispatches on body.type to the handler of that type; an unknown type is error 10. */
+public final class Handlers implements Dispatcher {
+
+    private final Map<String, Handler> byType = new LinkedHashMap<>();
+
+    public Handlers(List<Handler> handlers) {
+        for (Handler handler : handlers) {
+            if (byType.put(handler.type(), handler) != null) {
+                throw new IllegalArgumentException("two handlers for " + handler.type());
+            }
+        }
+    }
+
+    public static Handlers forEngine(Engine engine, Duration defaultLockBudget) {
+        return new Handlers(List.of(
+                new CreateIndexHandler(engine, defaultLockBudget),
+                new AddColumnHandler(engine, defaultLockBudget),
+                new MigrateDataHandler(engine, defaultLockBudget),
+                new TransactionHandlers.Open(engine),
+                new TransactionHandlers.Close(engine)));
+    }
+
+    @Override
+    public ObjectNode handle(Request request) {
+        Handler handler = byType.get(request.type());
+        if (handler == null) {
+            throw new ZdmException(ErrorCode.NOT_SUPPORTED, "unknown message type '" + request.type()
+                    + "'; known: init, " + String.join(", ", byType.keySet()));
+        }
+        return handler.handle(request);
+    }
+}

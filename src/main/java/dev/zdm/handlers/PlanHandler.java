@@ -1,0 +1,55 @@
+package dev.zdm.handlers;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.engine.Engine;
+import dev.zdm.engine.Outcome;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
+import dev.zdm.protocol.Reply;
+import dev.zdm.protocol.Request;
+import java.time.Duration;
+
+/**
+ * The shape every migration shares: read and check the whole request, plan it from the engine's
+ * catalog, run the plan under the lock budget, answer from the outcome. Nothing runs before the
+ * request has been checked in full.
+ */
+abstract class PlanHandler<S> implements Handler {
+
+    /** A request may ask for at most an hour of lock waiting. */
+    static final long MAX_LOCK_BUDGET_MS = 3_600_000;
+
+    private final Engine engine;
+    private final Duration defaultLockBudget;
+
+    PlanHandler(Engine engine, Duration defaultLockBudget) {
+        this.engine = engine;
+        this.defaultLockBudget = defaultLockBudget;
+    }
+
+    @Override
+    public final ObjectNode handle(Request request) {
+        boolean explain = request.bool("explain", false);
+        Duration budget = Duration.ofMillis(request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS,
+                defaultLockBudget.toMillis()));
+        S spec = parse(request);
+        Plan plan = plan(spec, new Planner(engine.version(), engine.catalog()));
+        Outcome outcome = engine.execute(plan, budget);
+        Reply reply = reply(request, spec, outcome);
+        if (explain) {
+            reply.put("steps", Explain.steps(plan));
+            if (!outcome.observed().isEmpty()) {
+                reply.put("observed", outcome.observed());
+            }
+        }
+        return reply.body();
+    }
+
+    /** Reads and checks the request's fields (error 12). */
+    abstract S parse(Request request);
+
+    /** Plans it against the catalog (errors 20, 21, 22), before anything has run. */
+    abstract Plan plan(S spec, Planner planner);
+
+    abstract Reply reply(Request request, S spec, Outcome outcome);
+}

@@ -1,0 +1,27 @@
+package dev.zdm.pg;
+
+/** The DEFAULT of a column being added: none, a constant, or an SQL expression. */
+public sealed interface ColumnDefault {
+
+    /** The DEFAULT clause's value, or null when there is none. */
+    String sql();
+
+    record None() implements ColumnDefault {
+        @Override
+        public String sql() {
+            return null;
+        }
+    }
+
+    /** A literal from the message, already rendered as an SQL literal. */
+    record Constant(String sql) implements ColumnDefault {
+    }
+
+    /** An expression; {@code volatile_} as the server (or the simulator's function list) says. */
+    record Expression(SqlExpression expression, boolean volatile_) implements ColumnDefault {
+        @Override
+        public String sql() {
+            return expression.sql();
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.zdm.pg;
+
+import dev.zdm.protocol.ZdmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Turns an operation into the statements that do it without taking the table away from the
+ * application, for one server version. This is zdm's PostgreSQL knowledge in one place: both engines
+ * run the plans it makes; the simulator predicts their effect, the PostgreSQL engine observes it.
+ */
+public final class Planner {
+
+    private final ServerVersion version;
+    private final CatalogView catalog;
+
+    public Planner(ServerVersion version, CatalogView catalog) {
+        this.version = version;
+        this.catalog = catalog;
+    }
+
+    public record IndexSpec(SqlName table, List<SqlName> columns, SqlName name, boolean unique,
+                            boolean concurrently) {
+        public IndexSpec {
+            columns = List.copyOf(columns);
+        }
+
+        /** idx_email, idx_first_last: the name the course's examples use. */
+        public static SqlName defaultName(List<SqlName> columns) {
+            return SqlName.of("idx_" + columns.stream().map(SqlName::value).collect(Collectors.joining("_")));
+        }
+    }
+
+    /** {@code safe = false} asks for the one plain ALTER TABLE even where it rewrites (for comparison). */
+    public record ColumnSpec(SqlName table, SqlName column, DataType type, ColumnDefault defaultValue,
+                             boolean nullable, boolean safe) {
+    }
+
+    public record MigrationSpec(SqlName table, Map<SqlName, SqlExpression> assignments, SqlExpression condition,
+                                int batchSize, Long rowLimit, long sleepMs) {
+        public MigrationSpec {
+            assignments = Map.copyOf(assignments);
+        }
+    }
+
+    public Plan createIndex(IndexSpec spec) {
+        requireColumns(spec.table(), spec.columns());
+        List<Step> steps = new ArrayList<>();
+        var existing = catalog.index(spec.name());
+        if (existing.isPresent() && existing.get() == CatalogView.IndexState.VALID) {
+            throw ZdmException.exists("index " + spec.name());
+        }
+        if (existing.isPresent()) {
+            // An INVALID index of that name is the leftover of a failed concurrent build: it costs
+            // writes and serves no reads, so it goes before the new build.
+            steps.add(new Statement(spec.table(), dropIndex(spec.name(), spec.concurrently()),
+                    dropIndexLock(spec.concurrently()), TableWork.CATALOG_ONLY, !spec.concurrently(), null,
+                    new CatalogChange.DropIndex(spec.name())));
+        }
+        String columns = spec.columns().stream().map(SqlName::quoted).collect(Collectors.joining(", "));
+        String sql = "CREATE " + (spec.unique() ? "UNIQUE " : "") + "INDEX "
+                + (spec.concurrently() ? "CONCURRENTLY " : "") + spec.name().quoted()
+                + " ON " + spec.table().quoted() + " (" + columns + ")";
+        var change = new CatalogChange.CreateIndex(spec.name(), spec.columns(), spec.unique());
+        if (spec.concurrently()) {
+            // A failed CIC leaves its INVALID index behind; dropping it is the undo.
+            steps.add(new Statement(spec.table(), sql, LockMode.SHARE_UPDATE_EXCLUSIVE,
+                    TableWork.BUILD_INDEX_CONCURRENTLY, false, dropIndex(spec.name(), true), change));
+        } else {
+            steps.add(new Statement(spec.table(), sql, LockMode.SHARE, TableWork.BUILD_INDEX, true,
+                    dropIndex(spec.name(), false), change));
+        }
+        return new Plan(spec.table(), steps);
+    }
+
+    public Plan addColumn(ColumnSpec spec) {
+        requireTable(spec.table());
+        if (catalog.columns(spec.table()).contains(spec.column())) {
+            throw ZdmException.exists("column " + spec.table() + "." + spec.column());
+        }
+        ColumnDefault def = spec.defaultValue();
+        if (def instanceof ColumnDefault.None && !spec.nullable() && catalog.hasRows(spec.table())) {
+            throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
+                    + spec.table() + ", which has rows: give it a default");
+        }
+        boolean rewrites = directAddRewrites(def);
+        if (rewrites && spec.safe()) {
+            return new Plan(spec.table(), safeAddColumn(spec));
+        }
+        return new Plan(spec.table(), List.of(new Statement(spec.table(), addColumnSql(spec),
+                LockMode.ACCESS_EXCLUSIVE, rewrites ? TableWork.REWRITE : TableWork.CATALOG_ONLY, true,
+                dropColumn(spec), new CatalogChange.AddColumn(spec.column(), spec.type(), def.sql(),
+                        !spec.nullable(), true))));
+    }
+
+    public Plan migrateData(MigrationSpec spec) {
+        requireColumns(spec.table(), List.copyOf(spec.assignments().keySet()));
+        SqlName key = primaryKey(spec.table());
+        Map<SqlName, SqlExpression> assignments = spec.assignments().isEmpty()
+                // Without SET the job rewrites each row as it is (a new row version per row), which is
+                // what a "touch" migration such as firing an UPDATE trigger wants.
+                ? Map.of(key, new SqlExpression(key.quoted()))
+                : spec.assignments();
+        String jobKey = "migrate:" + spec.table() + ":" + new Backfill(spec.table(), key, assignments,
+                spec.condition(), spec.batchSize(), spec.rowLimit(), spec.sleepMs(), "").sql()
+                + ":limit=" + spec.rowLimit();
+        return new Plan(spec.table(), List.of(new Backfill(spec.table(), key, assignments, spec.condition(),
+                spec.batchSize(), spec.rowLimit(), spec.sleepMs(), jobKey)));
+    }
+
+    /**
+     * The one-statement ADD COLUMN rewrites the table for a volatile default always and for any default
+     * before 11; those are the cases that need the long way round.
+     */
+    private boolean directAddRewrites(ColumnDefault def) {
+        if (def instanceof ColumnDefault.Expression e && e.volatile_()) {
+            return true;
+        }
+        return !(def instanceof ColumnDefault.None) && version.constantDefaultRewrites();
+    }
+
+    /**
+     * Add the column bare with its default for new rows (catalog only), fill the old rows in batches,
+     * then NOT NULL through a CHECK that is validated under SHARE UPDATE EXCLUSIVE. From 12 on, SET NOT
+     * NULL trusts that validated CHECK and skips its scan, so the CHECK can go; before 12 SET NOT NULL
+     * would scan under ACCESS EXCLUSIVE, so the validated CHECK stays as the guarantee.
+     */
+    private List<Step> safeAddColumn(ColumnSpec spec) {
+        SqlName t = spec.table();
+        SqlName c = spec.column();
+        String alter = "ALTER TABLE " + t.quoted() + " ";
+        List<Step> steps = new ArrayList<>();
+        steps.add(new Statement(t, alter + "ADD COLUMN " + c.quoted() + " " + spec.type().sql()
+                + ", ALTER COLUMN " + c.quoted() + " SET DEFAULT " + spec.defaultValue().sql(),
+                LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, dropColumn(spec),
+                new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false)));
+        SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
+                ? e.expression() : new SqlExpression(spec.defaultValue().sql());
+        steps.add(new Backfill(t, primaryKey(t), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
+                BACKFILL_BATCH_SIZE, null, 0, "add_column:" + t + "." + c));
+        if (!spec.nullable()) {
+            SqlName check = SqlName.of(truncate(t.value() + "_" + c.value() + "_not_null"));
+            steps.add(new Statement(t, alter + "ADD CONSTRAINT " + check.quoted() + " CHECK (" + c.quoted()
+                    + " IS NOT NULL) NOT VALID", LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
+                    alter + "DROP CONSTRAINT IF EXISTS " + check.quoted(), new CatalogChange.AddNotNullCheck(check, c)));
+            steps.add(new Statement(t, alter + "VALIDATE CONSTRAINT " + check.quoted(),
+                    LockMode.SHARE_UPDATE_EXCLUSIVE, TableWork.SCAN, true, null,
+                    new CatalogChange.ValidateConstraint(check)));
+            if (version.setNotNullTrustsValidatedCheck()) {
+                steps.add(new Statement(t, alter + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",
+                        LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetNotNull(c)));
+                steps.add(new Statement(t, alter + "DROP CONSTRAINT " + check.quoted(),
+                        LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
+                        new CatalogChange.DropConstraint(check)));
+            }
+        }
+        return steps;
+    }
+
+    /** Rows per batch when add_column backfills; small enough that each batch commits in milliseconds. */
+    public static final int BACKFILL_BATCH_SIZE = 1000;
+
+    private static String addColumnSql(ColumnSpec spec) {
+        StringBuilder sql = new StringBuilder("ALTER TABLE ").append(spec.table().quoted())
+                .append(" ADD COLUMN ").append(spec.column().quoted()).append(' ').append(spec.type().sql());
+        if (!(spec.defaultValue() instanceof ColumnDefault.None)) {
+            sql.append(" DEFAULT ").append(spec.defaultValue().sql());
+        }
+        if (!spec.nullable()) {
+            sql.append(" NOT NULL");
+        }
+        return sql.toString();
+    }
+
+    private static String dropColumn(ColumnSpec spec) {
+        return "ALTER TABLE " + spec.table().quoted() + " DROP COLUMN IF EXISTS " + spec.column().quoted();
+    }
+
+    private static String dropIndex(SqlName name, boolean concurrently) {
+        return "DROP INDEX " + (concurrently ? "CONCURRENTLY " : "") + "IF EXISTS " + name.quoted();
+    }
+
+    /** DROP INDEX takes ACCESS EXCLUSIVE on the table; CONCURRENTLY only SHARE UPDATE EXCLUSIVE. */
+    private static LockMode dropIndexLock(boolean concurrently) {
+        return concurrently ? LockMode.SHARE_UPDATE_EXCLUSIVE : LockMode.ACCESS_EXCLUSIVE;
+    }
+
+    private SqlName primaryKey(SqlName table) {
+        return catalog.singleColumnPrimaryKey(table).orElseThrow(() -> ZdmException.precondition(
+                "table " + table + " needs a single-column primary key to be processed in batches"));
+    }
+
+    private void requireTable(SqlName table) {
+        if (!catalog.tableExists(table)) {
+            throw ZdmException.missing("table " + table);
+        }
+    }
+
+    private void requireColumns(SqlName table, List<SqlName> columns) {
+        requireTable(table);
+        var present = catalog.columns(table);
+        for (SqlName column : columns) {
+            if (!present.contains(column)) {
+                throw ZdmException.missing("column " + table + "." + column);
+            }
+        }
+    }
+
+    private static String truncate(String name) {
+        return name.length() <= SqlName.MAX_LENGTH ? name : name.substring(0, SqlName.MAX_LENGTH);
+    }
+
+}

@@ -1,0 +1,39 @@
+package dev.zdm.pg;
+
+/**
+ * What a PostgreSQL major version does on disk for the statements zdm issues. Every version-dependent
+ * fact the planner and the simulator rely on lives here, with the release that changed it.
+ */
+public record ServerVersion(int major) {
+
+    public static final ServerVersion DEFAULT = new ServerVersion(15);
+    public static final int OLDEST_SUPPORTED = 9;
+
+    public ServerVersion {
+        if (major < OLDEST_SUPPORTED || major > 99) {
+            throw new IllegalArgumentException("not a PostgreSQL major version: " + major);
+        }
+    }
+
+    /**
+     * ADD COLUMN with a non-volatile DEFAULT rewrote every row before 11; since 11 the value is kept
+     * once in pg_attribute.attmissingval (release notes 11, "Allow ALTER TABLE to add a column with a
+     * non-null default without doing a table rewrite"). A volatile default rewrites in every version.
+     */
+    public boolean constantDefaultRewrites() {
+        return major < 11;
+    }
+
+    /**
+     * SET NOT NULL scans the table under ACCESS EXCLUSIVE unless, from 12 on, a validated
+     * CHECK (col IS NOT NULL) already proves it (ALTER TABLE, SET/DROP NOT NULL).
+     */
+    public boolean setNotNullTrustsValidatedCheck() {
+        return major >= 12;
+    }
+
+    @Override
+    public String toString() {
+        return Integer.toString(major);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.zdm.pg;
+
+import dev.zdm.protocol.ZdmException;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An SQL expression a message supplies on purpose (a default, a SET value, a WHERE condition). It can
+ * only ever be one expression: no statement separator, no comment, balanced quotes and parentheses;
+ * it is written inside parentheses so it cannot extend the statement around it.
+ */
+public record SqlExpression(String text) {
+
+    public static final int MAX_LENGTH = 2000;
+    private static final Pattern FUNCTION_CALL = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*\\(");
+
+    public SqlExpression {
+        if (text == null || text.isBlank()) {
+            throw ZdmException.malformed("an SQL expression is empty");
+        }
+        if (text.length() > MAX_LENGTH) {
+            throw ZdmException.malformed("an SQL expression is longer than " + MAX_LENGTH + " characters");
+        }
+        checkSingleExpression(text);
+    }
+
+    /** The expression as it goes into SQL. */
+    public String sql() {
+        return "(" + text + ")";
+    }
+
+    /** Names called as functions outside string literals, lower-cased: random, now, ... */
+    public Set<String> functionNames() {
+        Set<String> names = new LinkedHashSet<>();
+        Matcher m = FUNCTION_CALL.matcher(outsideLiterals(text));
+        while (m.find()) {
+            names.add(m.group(1).toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    private static void checkSingleExpression(String text) {
+        int depth = 0;
+        char quote = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                }
+                continue;
+            }
+            char next = i + 1 < text.length() ? text.charAt(i + 1) : 0;
+            if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == ';') {
+                throw ZdmException.malformed("an SQL expression may not contain ';'");
+            } else if ((c == '-' && next == '-') || (c == '/' && next == '*')) {
+                throw ZdmException.malformed("an SQL expression may not contain a comment");
+            } else if (c == '$') {
+                throw ZdmException.malformed("an SQL expression may not contain '$' (parameters, dollar quotes)");
+            } else if (c == '\\') {
+                throw ZdmException.malformed("an SQL expression may not contain '\\'");
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')' && --depth < 0) {
+                throw ZdmException.malformed("an SQL expression has an unmatched ')'");
+            }
+        }
+        if (quote != 0) {
+            throw ZdmException.malformed("an SQL expression has an unterminated quote");
+        }
+        if (depth != 0) {
+            throw ZdmException.malformed("an SQL expression has an unmatched '('");
+        }
+    }
+
+    private static String outsideLiterals(String text) {
+        return text.replaceAll("'[^']*'", "''");
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

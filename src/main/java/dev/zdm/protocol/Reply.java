@@ -1,0 +1,48 @@
+package dev.zdm.protocol;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.util.Map;
+
+/** Builds a reply body with its keys in the order they are put: type, in_reply_to, then the rest. */
+public final class Reply {
+
+    private final ObjectNode body = Json.MAPPER.createObjectNode();
+
+    private Reply(String type, long inReplyTo) {
+        body.put("type", type);
+        body.put("in_reply_to", inReplyTo);
+    }
+
+    public static Reply to(Request request, String type) {
+        return new Reply(type, request.msgId());
+    }
+
+    public static ObjectNode error(long inReplyTo, ZdmException e) {
+        Reply reply = new Reply("error", inReplyTo);
+        reply.body.put("code", e.code().code());
+        reply.body.put("text", e.getMessage());
+        e.details().forEach(reply::put);
+        return reply.body;
+    }
+
+    /** Seconds as the shortest decimal: 120 rather than 120.0, 0.1 rather than 0.1000000001. */
+    public Reply seconds(String key, double seconds) {
+        body.put(key, new BigDecimal(Double.toString(seconds)).stripTrailingZeros());
+        return this;
+    }
+
+    public Reply put(String key, Object value) {
+        body.set(key, Json.MAPPER.valueToTree(value));
+        return this;
+    }
+
+    public Reply putAll(Map<String, ?> values) {
+        values.forEach(this::put);
+        return this;
+    }
+
+    public ObjectNode body() {
+        return body;
+    }
+}

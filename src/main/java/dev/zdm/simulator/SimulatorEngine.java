@@ -1,0 +1,220 @@
+package dev.zdm.simulator;
+
+import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.Engine;
+import dev.zdm.engine.LockBudgetExceeded;
+import dev.zdm.engine.Outcome;
+import dev.zdm.pg.Backfill;
+import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.LockMode;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.Step;
+import dev.zdm.pg.TableWork;
+import dev.zdm.protocol.ErrorCode;
+import dev.zdm.protocol.ZdmException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs plans against the model: the lock manager decides who waits for whom, the application
+ * transactions decide how long, the cost model prices the work, and the simulated clock adds it up.
+ * A step that would wait past the lock budget is cancelled at the budget and the catalog restored to
+ * what it was before the plan, as the PostgreSQL engine's undo leaves it.
+ */
+public final class SimulatorEngine implements Engine {
+
+    /** The lock holder that stands for the migration's own backend. */
+    static final String MIGRATION = "zdm";
+
+    private record AppSession(AppTransaction spec, double endsAt) {
+    }
+
+    private record JobTotals(long rows, int batches) {
+    }
+
+    private final ServerVersion version;
+    private final SimCatalog catalog;
+    private final CostModel cost;
+    private final SimClock clock = new SimClock();
+    private final LockManager locks = new LockManager();
+    private final Map<String, AppSession> sessions = new LinkedHashMap<>();
+    private final Map<String, JobTotals> finishedJobs = new HashMap<>();
+
+    public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost) {
+        this.version = version;
+        this.catalog = catalog;
+        this.cost = cost;
+    }
+
+    public static SimulatorEngine withUsersTable(ServerVersion version, long rows) {
+        return new SimulatorEngine(version, SimCatalog.withUsersTable(rows), CostModel.DEFAULT);
+    }
+
+    @Override
+    public String name() {
+        return "simulator";
+    }
+
+    @Override
+    public ServerVersion version() {
+        return version;
+    }
+
+    @Override
+    public CatalogView catalog() {
+        return catalog;
+    }
+
+    /** The model's catalog, for tests and the fidelity comparison. */
+    public SimCatalog model() {
+        return catalog;
+    }
+
+    public double now() {
+        return clock.now();
+    }
+
+    @Override
+    public Outcome execute(Plan plan, Duration lockBudget) {
+        endFinishedTransactions();
+        SimCatalog before = catalog.copy();
+        long relfilenode = catalog.table(plan.table()).relfilenode();
+        double start = clock.now();
+        boolean tableLocked = false;
+        long rows = 0;
+        int batches = 0;
+        try {
+            for (Step step : plan.steps()) {
+                acquire(step.table(), step.lock(), lockBudget);
+                if (step instanceof Statement statement) {
+                    run(statement, lockBudget);
+                } else {
+                    JobTotals totals = backfill((Backfill) step);
+                    rows += totals.rows();
+                    batches += totals.batches();
+                }
+                // Every step commits on its own; its lock goes with the commit.
+                locks.releaseAll(MIGRATION);
+                tableLocked |= step.locksTable();
+            }
+        } catch (ZdmException e) {
+            locks.releaseAll(MIGRATION);
+            catalog.restore(before);
+            throw e;
+        }
+        boolean rewritten = catalog.table(plan.table()).relfilenode() != relfilenode;
+        return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, Map.of());
+    }
+
+    private void run(Statement statement, Duration lockBudget) {
+        SqlName table = statement.table();
+        long rows = catalog.table(table).rows();
+        if (statement.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
+            // CIC commits an INVALID index first, then waits for every transaction holding a lock that
+            // conflicts with SHARE (the writers) before each heap pass; lock_timeout bounds those waits.
+            catalog.addInvalidIndex(table, (CatalogChange.CreateIndex) statement.change());
+            waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
+        }
+        clock.advance(cost.statement(statement.work(), rows));
+        if (statement.work().rewrites()) {
+            catalog.rewrite(table);
+        }
+        catalog.apply(table, statement.change());
+    }
+
+    private JobTotals backfill(Backfill backfill) {
+        JobTotals done = finishedJobs.get(backfill.jobKey());
+        if (done != null) {
+            // The job's checkpoint says it finished: a repeated request answers its totals, redoes nothing.
+            return done;
+        }
+        long tableRows = catalog.table(backfill.table()).rows();
+        long rows = backfill.rowLimit() == null ? tableRows : Math.min(backfill.rowLimit(), tableRows);
+        int batches = (int) ((rows + backfill.batchSize() - 1) / backfill.batchSize());
+        clock.advance(cost.batches(rows, batches, backfill.sleepMs()));
+        if (rows == tableRows) {
+            catalog.filled(backfill.table(), backfill.assignments().keySet());
+        }
+        JobTotals totals = new JobTotals(rows, batches);
+        finishedJobs.put(backfill.jobKey(), totals);
+        return totals;
+    }
+
+    private void acquire(SqlName table, LockMode mode, Duration lockBudget) {
+        if (locks.request(MIGRATION, table, mode) == LockManager.Result.GRANTED) {
+            return;
+        }
+        waitFor(table, locks.blockers(MIGRATION, table), lockBudget, () -> locks.cancelWaiting(MIGRATION, table));
+        if (locks.isWaiting(MIGRATION, table)) {
+            throw new IllegalStateException("the migration's lock on " + table + " was not granted after its blockers ended");
+        }
+    }
+
+    /**
+     * Lets the simulated clock run until every blocker's transaction has ended, or until the budget is
+     * spent: then {@code cancel} withdraws the request and the plan aborts.
+     */
+    private void waitFor(SqlName table, List<String> blockers, Duration lockBudget, Runnable cancel) {
+        if (blockers.isEmpty()) {
+            return;
+        }
+        double budget = lockBudget.toMillis() / 1000.0;
+        double until = blockers.stream().mapToDouble(s -> sessions.get(s).endsAt()).max().orElseThrow();
+        if (until - clock.now() > budget) {
+            clock.advance(budget);
+            cancel.run();
+            endFinishedTransactions();
+            throw new LockBudgetExceeded(table.value(), lockBudget.toMillis(), blockers, Map.of());
+        }
+        clock.advanceTo(until);
+        endFinishedTransactions();
+    }
+
+    @Override
+    public void openTransaction(AppTransaction spec) {
+        endFinishedTransactions();
+        if (sessions.containsKey(spec.session())) {
+            throw ZdmException.exists("session " + spec.session());
+        }
+        catalog.table(spec.table());
+        if (spec.mode() != null && locks.request(spec.session(), spec.table(), spec.mode()) == LockManager.Result.WAITING) {
+            List<String> blockers = locks.blockers(spec.session(), spec.table());
+            locks.cancelWaiting(spec.session(), spec.table());
+            throw new ZdmException(ErrorCode.ABORT, spec.mode() + " on " + spec.table()
+                    + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
+        }
+        double endsAt = spec.durationSeconds() == null ? Double.POSITIVE_INFINITY : clock.now() + spec.durationSeconds();
+        sessions.put(spec.session(), new AppSession(spec, endsAt));
+    }
+
+    @Override
+    public void closeTransaction(String session) {
+        endFinishedTransactions();
+        if (sessions.remove(session) == null) {
+            throw ZdmException.missing("session " + session);
+        }
+        locks.releaseAll(session);
+    }
+
+    private void endFinishedTransactions() {
+        sessions.values().removeIf(s -> {
+            if (s.endsAt() <= clock.now()) {
+                locks.releaseAll(s.spec().session());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public void close() {
+        // Nothing outlives the process.
+    }
+}
