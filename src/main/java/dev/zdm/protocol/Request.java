@@ -70,7 +70,7 @@ public record Request(String src, String dest, ObjectNode body) {
     }
 
     public Long integer(String field, long min, long max, Long fallback) {
-        return has(field) ? integer(field, min, max) : fallback;
+        return has(field) ? Long.valueOf(integer(field, min, max)) : fallback;
     }
 
     public Double number(String field, double min, double max, Double fallback) {
