@@ -28,12 +28,26 @@ public final class Reply {
 
     /** Seconds as the shortest decimal: 120 rather than 120.0, 0.1 rather than 0.1000000001. */
     public Reply seconds(String key, double seconds) {
-        body.put(key, new BigDecimal(Double.toString(seconds)).stripTrailingZeros());
+        BigDecimal value = new BigDecimal(Double.toString(seconds)).stripTrailingZeros();
+        if (value.scale() <= 0) {
+            body.put(key, value.longValueExact());
+        } else {
+            body.put(key, value);
+        }
         return this;
     }
 
     public Reply put(String key, Object value) {
-        body.set(key, Json.MAPPER.valueToTree(value));
+        // Scalars directly: the tree conversion loads Jackson's serializers, a tenth of a second at start.
+        if (value instanceof String text) {
+            body.put(key, text);
+        } else if (value instanceof Boolean flag) {
+            body.put(key, flag);
+        } else if (value instanceof Long || value instanceof Integer) {
+            body.put(key, ((Number) value).longValue());
+        } else {
+            body.set(key, Json.MAPPER.valueToTree(value));
+        }
         return this;
     }
 

@@ -1,0 +1,91 @@
+package dev.zdm.handlers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.zdm.pg.CatalogView.IndexState;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.ErrorCode;
+import dev.zdm.simulator.CostModel;
+import dev.zdm.pg.TableWork;
+import org.junit.jupiter.api.Test;
+
+class CreateIndexHandlerTest {
+
+    private final SimulatedNode node = new SimulatedNode();
+
+    @Test
+    void the_seed_example_replies_with_exactly_the_seed_keys() {
+        var reply = node.send("""
+                {"type":"create_index","table":"users","column":"email","concurrently":true}""");
+        assertThat(reply.toString()).isEqualTo("""
+                {"type":"index_created","in_reply_to":1,"index":"idx_email","duration_seconds":120,"table_locked":false}""");
+    }
+
+    @Test
+    void the_duration_comes_from_the_cost_model_and_scales_with_rows() {
+        var small = new SimulatedNode(ServerVersion.DEFAULT, 600_000);
+        var reply = small.send("""
+                {"type":"create_index","table":"users","column":"email"}""");
+        double expected = CostModel.reported(CostModel.DEFAULT.statement(TableWork.BUILD_INDEX_CONCURRENTLY, 600_000));
+        assertThat(reply.get("duration_seconds").asDouble()).isEqualTo(expected).isLessThan(120);
+    }
+
+    @Test
+    void without_concurrently_the_build_locks_the_table() {
+        var reply = node.send("""
+                {"type":"create_index","table":"users","column":"email","concurrently":false}""");
+        assertThat(reply.get("table_locked").asBoolean()).isTrue();
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(IndexState.VALID);
+    }
+
+    @Test
+    void an_explicit_name_and_several_columns() {
+        var reply = node.send("""
+                {"type":"create_index","table":"users","columns":["name","email"],"index":"by_name_email","unique":true}""");
+        assertThat(reply.get("index").asText()).isEqualTo("by_name_email");
+        assertThat(node.engine.model().indexes().get(SqlName.of("by_name_email")).unique()).isTrue();
+    }
+
+    @Test
+    void an_existing_index_is_error_21_and_a_missing_column_error_20() {
+        node.send("""
+                {"type":"create_index","table":"users","column":"email"}""");
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","column":"email"}""").code()).isEqualTo(ErrorCode.KEY_ALREADY_EXISTS);
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","column":"phone"}""").code()).isEqualTo(ErrorCode.KEY_DOES_NOT_EXIST);
+    }
+
+    @Test
+    void column_and_columns_together_or_neither_are_malformed() {
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","column":"email","columns":["name"]}""").code())
+                .isEqualTo(ErrorCode.MALFORMED_REQUEST);
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users"}""").code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","columns":["email","EMAIL"]}""").code())
+                .isEqualTo(ErrorCode.MALFORMED_REQUEST);
+    }
+
+    @Test
+    void a_writer_in_the_way_aborts_the_concurrent_build_and_leaves_no_index() {
+        node.send("""
+                {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE"}""");
+        var error = node.fails("""
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
+        assertThat(error.code()).isEqualTo(ErrorCode.ABORT);
+        assertThat(error.details()).containsEntry("waited_ms", 250L).containsEntry("rolled_back", true);
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).isEmpty();
+    }
+
+    @Test
+    void explain_lists_the_statement_and_its_lock() {
+        var reply = node.send("""
+                {"type":"create_index","table":"users","column":"email","explain":true}""");
+        assertThat(reply.get("steps")).hasSize(1);
+        assertThat(reply.get("steps").get(0).get("lock").asText()).isEqualTo("SHARE UPDATE EXCLUSIVE");
+        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("CONCURRENTLY");
+    }
+}
