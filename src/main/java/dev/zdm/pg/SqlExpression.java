@@ -47,6 +47,12 @@ public record SqlExpression(String text) {
         char quote = 0;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
+            if (c == '\\') {
+                // Not even inside a literal: in E'...' (or with standard_conforming_strings off) a
+                // backslash escapes the quote, so the server would end the literal elsewhere than this
+                // scan does, and what the scan took for literal text (a ';', a comment) would be SQL.
+                throw ZdmException.malformed("an SQL expression may not contain '\\'");
+            }
             if (quote != 0) {
                 if (c == quote) {
                     quote = 0;
@@ -62,8 +68,6 @@ public record SqlExpression(String text) {
                 throw ZdmException.malformed("an SQL expression may not contain a comment");
             } else if (c == '$') {
                 throw ZdmException.malformed("an SQL expression may not contain '$' (parameters, dollar quotes)");
-            } else if (c == '\\') {
-                throw ZdmException.malformed("an SQL expression may not contain '\\'");
             } else if (c == '(') {
                 depth++;
             } else if (c == ')' && --depth < 0) {
@@ -78,8 +82,9 @@ public record SqlExpression(String text) {
         }
     }
 
+    /** String literals emptied, quoted identifiers unquoted ("random"() calls random() too). */
     private static String outsideLiterals(String text) {
-        return text.replaceAll("'[^']*'", "''");
+        return text.replaceAll("'[^']*'", "''").replaceAll("\"([^\"]*)\"", "$1");
     }
 
     @Override

@@ -46,6 +46,7 @@ public final class SimulatorEngine implements Engine {
     private final LockManager locks = new LockManager();
     private final Map<String, AppSession> sessions = new LinkedHashMap<>();
     private final Map<String, JobTotals> finishedJobs = new HashMap<>();
+    private double waitedSeconds;
 
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost) {
         this.version = version;
@@ -85,14 +86,18 @@ public final class SimulatorEngine implements Engine {
     public Outcome execute(Plan plan, Duration lockBudget) {
         endFinishedTransactions();
         SimCatalog before = catalog.copy();
+        Map<String, JobTotals> jobsBefore = new HashMap<>(finishedJobs);
         long relfilenode = catalog.table(plan.table()).relfilenode();
         double start = clock.now();
+        waitedSeconds = 0;
+        LockMode strongest = null;
         boolean tableLocked = false;
         long rows = 0;
         int batches = 0;
         try {
             for (Step step : plan.steps()) {
                 acquire(step.table(), step.lock(), lockBudget);
+                strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
                 if (step instanceof Statement statement) {
                     run(statement, lockBudget);
                 } else {
@@ -107,10 +112,17 @@ public final class SimulatorEngine implements Engine {
         } catch (ZdmException e) {
             locks.releaseAll(MIGRATION);
             catalog.restore(before);
+            // A backfill the rollback undid (its column dropped with the plan) is not a finished job.
+            finishedJobs.clear();
+            finishedJobs.putAll(jobsBefore);
             throw e;
         }
         boolean rewritten = catalog.table(plan.table()).relfilenode() != relfilenode;
-        return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, Map.of());
+        // The same facts the PostgreSQL engine reads off pg_locks, here read off the model.
+        Map<String, Object> seen = new LinkedHashMap<>();
+        seen.put("strongest_lock", strongest.sqlName());
+        seen.put("lock_wait_ms", Math.round(waitedSeconds * 1000));
+        return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, seen);
     }
 
     private void run(Statement statement, Duration lockBudget) {
@@ -168,11 +180,13 @@ public final class SimulatorEngine implements Engine {
         double budget = lockBudget.toMillis() / 1000.0;
         double until = blockers.stream().mapToDouble(s -> sessions.get(s).endsAt()).max().orElseThrow();
         if (until - clock.now() > budget) {
+            waitedSeconds += budget;
             clock.advance(budget);
             cancel.run();
             endFinishedTransactions();
             throw new LockBudgetExceeded(table.value(), lockBudget.toMillis(), blockers, Map.of());
         }
+        waitedSeconds += Math.max(0, until - clock.now());
         clock.advanceTo(until);
         endFinishedTransactions();
     }

@@ -1,0 +1,97 @@
+package dev.zdm.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zdm.pg.ServerVersion;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigTest {
+
+    @Test
+    void defaults() {
+        Config config = Config.parse();
+        assertThat(config.database()).isNull();
+        assertThat(config.simulator()).isTrue();
+        assertThat(config.pgVersion()).isEqualTo(new ServerVersion(15));
+        assertThat(config.simulatedRows()).isEqualTo(6_000_000L);
+        assertThat(config.demoRows()).isNull();
+        assertThat(config.lockBudget()).isEqualTo(Duration.ofMillis(2_000));
+        assertThat(config.retries()).isEqualTo(3);
+        assertThat(config.help()).isFalse();
+        assertThat(config.version()).isFalse();
+    }
+
+    @Test
+    void eachFlagWithItsValueAsTheNextArgument() {
+        Config config = Config.parse("--database", "embedded", "--pg-version", "10", "--rows", "1000",
+                "--demo-rows", "50", "--lock-budget-ms", "750", "--retries", "5");
+        assertThat(config.database()).isEqualTo("embedded");
+        assertThat(config.simulator()).isFalse();
+        assertThat(config.pgVersion().major()).isEqualTo(10);
+        assertThat(config.simulatedRows()).isEqualTo(1000);
+        assertThat(config.demoRows()).isEqualTo(50L);
+        assertThat(config.lockBudget()).isEqualTo(Duration.ofMillis(750));
+        assertThat(config.retries()).isEqualTo(5);
+    }
+
+    @Test
+    void eachFlagInTheEqualsForm() {
+        Config config = Config.parse("--database=postgres://u:p@localhost:5432/db?x=1", "--pg-version=11",
+                "--rows=1_000", "--demo-rows=7", "--lock-budget-ms=100", "--retries=1");
+        assertThat(config.database()).isEqualTo("postgres://u:p@localhost:5432/db?x=1");
+        assertThat(config.pgVersion().major()).isEqualTo(11);
+        assertThat(config.simulatedRows()).isEqualTo(1000);
+        assertThat(config.demoRows()).isEqualTo(7L);
+        assertThat(config.lockBudget()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.retries()).isEqualTo(1);
+    }
+
+    @Test
+    void helpAndVersion() {
+        assertThat(Config.parse("-h").help()).isTrue();
+        assertThat(Config.parse("--help").help()).isTrue();
+        assertThat(Config.parse("-V").version()).isTrue();
+        assertThat(Config.parse("--version").version()).isTrue();
+        assertThat(Config.parse("--version").help()).isFalse();
+    }
+
+    @Test
+    void theUsageMentionsEveryFlag() {
+        for (String flag : new String[] {"--database", "--pg-version", "--rows", "--demo-rows", "--lock-budget-ms",
+                "--retries", "--help", "--version"}) {
+            assertThat(Config.USAGE).contains(flag);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "--pg-version abc | --pg-version",
+            "--pg-version 8 | --pg-version",
+            "--pg-version 100 | --pg-version",
+            "--pg-version=x | --pg-version",
+            "--rows -1 | --rows",
+            "--rows 1e6 | --rows",
+            "--rows= | --rows",
+            "--demo-rows -5 --database embedded | --demo-rows",
+            "--lock-budget-ms 0 | --lock-budget-ms",
+            "--lock-budget-ms 3600001 | --lock-budget-ms",
+            "--lock-budget-ms soon | --lock-budget-ms",
+            "--retries 0 | --retries",
+            "--retries 101 | --retries",
+            "--rows | --rows",
+            "--database | --database",
+            "--database= | --database",
+            "--demo-rows 10 | --demo-rows",
+            "--frobnicate | --frobnicate",
+            "--frobnicate=1 | --frobnicate"})
+    void badValuesNameTheFlag(String args, String flag) {
+        String[] argv = args.trim().split(" +");
+        assertThatThrownBy(() -> Config.parse(argv))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(flag);
+    }
+}

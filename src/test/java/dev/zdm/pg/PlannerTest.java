@@ -1,0 +1,403 @@
+package dev.zdm.pg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zdm.pg.Planner.ColumnSpec;
+import dev.zdm.pg.Planner.IndexSpec;
+import dev.zdm.pg.Planner.MigrationSpec;
+import dev.zdm.protocol.ZdmException;
+import dev.zdm.simulator.SimCatalog;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class PlannerTest {
+
+    static final SqlName USERS = SqlName.of("users");
+    static final SqlName EMAIL = SqlName.of("email");
+    static final SqlName STATUS = SqlName.of("status");
+
+    final SimCatalog catalog = SimCatalog.withUsersTable(6_000_000);
+
+    static Planner planner(int version, CatalogView catalog) {
+        return new Planner(new ServerVersion(version), catalog);
+    }
+
+    Planner planner(int version) {
+        return planner(version, catalog);
+    }
+
+    static IndexSpec index(List<String> columns, boolean concurrently) {
+        List<SqlName> names = columns.stream().map(SqlName::of).toList();
+        return new IndexSpec(USERS, names, IndexSpec.defaultName(names), false, concurrently);
+    }
+
+    static ColumnSpec column(ColumnDefault def, boolean nullable, boolean safe) {
+        return new ColumnSpec(USERS, STATUS, DataType.TEXT, def, nullable, safe);
+    }
+
+    static ColumnDefault constant(String sql) {
+        return new ColumnDefault.Constant(sql);
+    }
+
+    static ColumnDefault volatileDefault() {
+        SqlExpression e = new SqlExpression("gen_random_uuid()::text");
+        return new ColumnDefault.Expression(e, VolatileFunctions.isVolatile(e));
+    }
+
+    static int code(Throwable t) {
+        return ((ZdmException) t).code().code();
+    }
+
+    static Statement statement(Step step) {
+        assertThat(step).isInstanceOf(Statement.class);
+        return (Statement) step;
+    }
+
+    // ---- create_index
+
+    @Test
+    void concurrentBuildTakesShareUpdateExclusiveAndDoesNotLockTheTable() {
+        Plan plan = planner(15).createIndex(index(List.of("email"), true));
+
+        assertThat(plan.steps()).hasSize(1);
+        Statement build = statement(plan.steps().get(0));
+        assertThat(build.lock()).isEqualTo(LockMode.SHARE_UPDATE_EXCLUSIVE);
+        assertThat(build.work()).isEqualTo(TableWork.BUILD_INDEX_CONCURRENTLY);
+        assertThat(build.transactional()).as("CIC cannot run in a transaction block").isFalse();
+        assertThat(build.sql()).isEqualTo("CREATE INDEX CONCURRENTLY \"idx_email\" ON \"users\" (\"email\")");
+        assertThat(build.locksTable()).isFalse();
+        assertThat(plan.predictsTableLocked()).isFalse();
+        assertThat(plan.predictsRewrite()).isFalse();
+        assertThat(build.change()).isEqualTo(new CatalogChange.CreateIndex(SqlName.of("idx_email"), List.of(EMAIL), false));
+    }
+
+    @Test
+    void plainBuildTakesShareAndLocksTheTable() {
+        Plan plan = planner(15).createIndex(index(List.of("email"), false));
+
+        Statement build = statement(plan.steps().get(0));
+        assertThat(build.lock()).isEqualTo(LockMode.SHARE);
+        assertThat(build.work()).isEqualTo(TableWork.BUILD_INDEX);
+        assertThat(build.sql()).isEqualTo("CREATE INDEX \"idx_email\" ON \"users\" (\"email\")");
+        assertThat(build.locksTable()).isTrue();
+        assertThat(plan.predictsTableLocked()).isTrue();
+    }
+
+    @Test
+    void uniqueIndexSaysUnique() {
+        var spec = new IndexSpec(USERS, List.of(EMAIL), SqlName.of("users_email_key"), true, true);
+        assertThat(planner(15).createIndex(spec).steps().get(0).sql())
+                .isEqualTo("CREATE UNIQUE INDEX CONCURRENTLY \"users_email_key\" ON \"users\" (\"email\")");
+    }
+
+    @Test
+    void defaultIndexNames() {
+        assertThat(IndexSpec.defaultName(List.of(EMAIL)).value()).isEqualTo("idx_email");
+        assertThat(IndexSpec.defaultName(List.of(SqlName.of("name"), EMAIL)).value()).isEqualTo("idx_name_email");
+        Plan plan = planner(15).createIndex(index(List.of("name", "email"), true));
+        assertThat(plan.steps().get(0).sql()).contains("\"idx_name_email\" ON \"users\" (\"name\", \"email\")");
+    }
+
+    @Test
+    void aDefaultNameLongerThan63IsCutAsPostgresCutsIt() {
+        SqlName longColumn = SqlName.of("c".repeat(63));
+        SqlName name = IndexSpec.defaultName(List.of(longColumn));
+        assertThat(name.value()).hasSize(63).isEqualTo("idx_" + "c".repeat(59));
+    }
+
+    @Test
+    void anExistingValidIndexIsError21() {
+        var spec = new IndexSpec(USERS, List.of(SqlName.of("id")), SqlName.of("users_pkey"), false, true);
+        assertThatThrownBy(() -> planner(15).createIndex(spec))
+                .isInstanceOf(ZdmException.class)
+                .satisfies(e -> assertThat(code(e)).isEqualTo(21))
+                .hasMessageContaining("users_pkey");
+    }
+
+    @Test
+    void anInvalidLeftoverIsDroppedConcurrentlyFirst() {
+        CatalogView withLeftover = new LeftoverIndex(catalog, SqlName.of("idx_email"));
+        Plan plan = planner(15, withLeftover).createIndex(index(List.of("email"), true));
+
+        assertThat(plan.steps()).hasSize(2);
+        Statement drop = statement(plan.steps().get(0));
+        assertThat(drop.sql()).isEqualTo("DROP INDEX CONCURRENTLY IF EXISTS \"idx_email\"");
+        assertThat(drop.lock()).isEqualTo(LockMode.SHARE_UPDATE_EXCLUSIVE);
+        assertThat(drop.transactional()).isFalse();
+        assertThat(drop.change()).isEqualTo(new CatalogChange.DropIndex(SqlName.of("idx_email")));
+        assertThat(plan.steps().get(1).sql()).startsWith("CREATE INDEX CONCURRENTLY \"idx_email\"");
+        assertThat(plan.predictsTableLocked()).isFalse();
+    }
+
+    @Test
+    void anInvalidLeftoverBeforeAPlainBuildIsDroppedPlainly() {
+        CatalogView withLeftover = new LeftoverIndex(catalog, SqlName.of("idx_email"));
+        Plan plan = planner(15, withLeftover).createIndex(index(List.of("email"), false));
+        Statement drop = statement(plan.steps().get(0));
+        assertThat(drop.sql()).isEqualTo("DROP INDEX IF EXISTS \"idx_email\"");
+        assertThat(drop.lock()).isEqualTo(LockMode.ACCESS_EXCLUSIVE);
+    }
+
+    @Test
+    void missingTableOrColumnIsError20() {
+        var noTable = new IndexSpec(SqlName.of("orders"), List.of(EMAIL), SqlName.of("idx_email"), false, true);
+        assertThatThrownBy(() -> planner(15).createIndex(noTable)).satisfies(e -> assertThat(code(e)).isEqualTo(20));
+        assertThatThrownBy(() -> planner(15).createIndex(index(List.of("phone"), true)))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(20))
+                .hasMessageContaining("phone");
+        var noTableColumn = new ColumnSpec(SqlName.of("orders"), STATUS, DataType.TEXT, new ColumnDefault.None(), true, true);
+        assertThatThrownBy(() -> planner(15).addColumn(noTableColumn)).satisfies(e -> assertThat(code(e)).isEqualTo(20));
+        var setMissing = new MigrationSpec(USERS, Map.of(SqlName.of("phone"), new SqlExpression("'x'")), null, 100, null, 0);
+        assertThatThrownBy(() -> planner(15).migrateData(setMissing)).satisfies(e -> assertThat(code(e)).isEqualTo(20));
+    }
+
+    // ---- add_column
+
+    @Test
+    void existingColumnIsError21() {
+        var spec = new ColumnSpec(USERS, EMAIL, DataType.TEXT, new ColumnDefault.None(), true, true);
+        assertThatThrownBy(() -> planner(15).addColumn(spec)).satisfies(e -> assertThat(code(e)).isEqualTo(21));
+    }
+
+    @Test
+    void constantDefaultOn15IsOneCatalogOnlyAccessExclusiveStatement() {
+        Plan plan = planner(15).addColumn(column(constant("'active'"), false, true));
+
+        assertThat(plan.steps()).hasSize(1);
+        Statement add = statement(plan.steps().get(0));
+        assertThat(add.sql()).isEqualTo("ALTER TABLE \"users\" ADD COLUMN \"status\" text DEFAULT 'active' NOT NULL");
+        assertThat(add.lock()).isEqualTo(LockMode.ACCESS_EXCLUSIVE);
+        assertThat(add.work()).isEqualTo(TableWork.CATALOG_ONLY);
+        assertThat(add.locksTable()).as("held for an instant only").isFalse();
+        assertThat(plan.predictsRewrite()).isFalse();
+        assertThat(add.change()).isEqualTo(new CatalogChange.AddColumn(STATUS, DataType.TEXT, "'active'", true, true));
+    }
+
+    @Test
+    void constantDefaultOn11IsAlreadyCatalogOnly() {
+        Plan plan = planner(11).addColumn(column(constant("'active'"), false, true));
+        assertThat(plan.steps()).hasSize(1);
+        assertThat(plan.steps().get(0).work()).isEqualTo(TableWork.CATALOG_ONLY);
+    }
+
+    @Test
+    void constantDefaultOn10TakesTheSafePathWithoutARewrite() {
+        Plan plan = planner(10).addColumn(column(constant("'active'"), false, true));
+
+        assertThat(plan.steps()).hasSizeGreaterThan(1);
+        assertThat(plan.steps()).noneMatch(s -> s.work() == TableWork.REWRITE);
+        assertThat(plan.predictsRewrite()).isFalse();
+        Statement add = statement(plan.steps().get(0));
+        assertThat(add.sql()).isEqualTo(
+                "ALTER TABLE \"users\" ADD COLUMN \"status\" text, ALTER COLUMN \"status\" SET DEFAULT 'active'");
+        assertThat(add.work()).isEqualTo(TableWork.CATALOG_ONLY);
+        assertThat(plan.steps().get(1)).isInstanceOf(Backfill.class);
+        // Before 12 SET NOT NULL would scan under ACCESS EXCLUSIVE: the validated CHECK stays instead.
+        assertThat(plan.steps()).noneMatch(s -> s.sql().contains("SET NOT NULL"));
+        assertThat(plan.steps().get(plan.steps().size() - 1).sql()).contains("VALIDATE CONSTRAINT");
+    }
+
+    @Test
+    void volatileDefaultOn15GoesTheSafeWay() {
+        Plan plan = planner(15).addColumn(column(volatileDefault(), false, true));
+
+        List<Step> steps = plan.steps();
+        assertThat(steps).hasSize(6);
+        assertThat(steps.get(0).sql()).isEqualTo("ALTER TABLE \"users\" ADD COLUMN \"status\" text, "
+                + "ALTER COLUMN \"status\" SET DEFAULT (gen_random_uuid()::text)");
+        assertThat(statement(steps.get(0)).change())
+                .isEqualTo(new CatalogChange.AddColumn(STATUS, DataType.TEXT, "(gen_random_uuid()::text)", false, false));
+
+        Backfill fill = (Backfill) steps.get(1);
+        assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
+        assertThat(fill.key()).isEqualTo(SqlName.of("id"));
+        assertThat(fill.batchSize()).isEqualTo(Planner.BACKFILL_BATCH_SIZE);
+        assertThat(fill.conditionSql()).isEqualTo("(\"status\" IS NULL)");
+        assertThat(fill.setClause()).isEqualTo("\"status\" = (gen_random_uuid()::text)");
+
+        assertThat(steps.get(2).sql()).isEqualTo(
+                "ALTER TABLE \"users\" ADD CONSTRAINT \"users_status_not_null\" CHECK (\"status\" IS NOT NULL) NOT VALID");
+        assertThat(steps.get(2).lock()).isEqualTo(LockMode.ACCESS_EXCLUSIVE);
+        assertThat(steps.get(2).work()).isEqualTo(TableWork.CATALOG_ONLY);
+
+        assertThat(steps.get(3).sql()).isEqualTo("ALTER TABLE \"users\" VALIDATE CONSTRAINT \"users_status_not_null\"");
+        assertThat(steps.get(3).lock()).isEqualTo(LockMode.SHARE_UPDATE_EXCLUSIVE);
+        assertThat(steps.get(3).work()).isEqualTo(TableWork.SCAN);
+
+        assertThat(steps.get(4).sql()).isEqualTo("ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL");
+        assertThat(steps.get(4).work()).as("a validated CHECK spares the scan from 12").isEqualTo(TableWork.CATALOG_ONLY);
+        assertThat(steps.get(5).sql()).isEqualTo("ALTER TABLE \"users\" DROP CONSTRAINT \"users_status_not_null\"");
+
+        assertThat(plan.predictsRewrite()).isFalse();
+        assertThat(plan.predictsTableLocked()).isFalse();
+    }
+
+    @Test
+    void volatileDefaultOn12DropsTheCheckToo() {
+        Plan plan = planner(12).addColumn(column(volatileDefault(), false, true));
+        assertThat(plan.steps()).anyMatch(s -> s.sql().endsWith("SET NOT NULL"));
+        assertThat(plan.steps()).anyMatch(s -> s.sql().contains("DROP CONSTRAINT"));
+    }
+
+    @Test
+    void volatileDefaultOn11KeepsTheCheckAndSkipsSetNotNull() {
+        Plan plan = planner(11).addColumn(column(volatileDefault(), false, true));
+
+        assertThat(plan.steps()).hasSize(4);
+        assertThat(plan.steps().get(2).sql()).contains("CHECK (\"status\" IS NOT NULL) NOT VALID");
+        assertThat(plan.steps().get(3).sql()).contains("VALIDATE CONSTRAINT");
+        assertThat(plan.steps()).noneMatch(s -> s.sql().contains("SET NOT NULL"));
+        assertThat(plan.steps()).noneMatch(s -> s.sql().contains("DROP CONSTRAINT"));
+    }
+
+    @Test
+    void nullableVolatileDefaultNeedsNoConstraint() {
+        Plan plan = planner(15).addColumn(column(volatileDefault(), true, true));
+        assertThat(plan.steps()).hasSize(2);
+        assertThat(plan.steps().get(1)).isInstanceOf(Backfill.class);
+    }
+
+    @Test
+    void unsafeVolatileDefaultIsOneRewrite() {
+        Plan plan = planner(15).addColumn(column(volatileDefault(), false, false));
+
+        assertThat(plan.steps()).hasSize(1);
+        Statement add = statement(plan.steps().get(0));
+        assertThat(add.work()).isEqualTo(TableWork.REWRITE);
+        assertThat(add.lock()).isEqualTo(LockMode.ACCESS_EXCLUSIVE);
+        assertThat(add.sql()).isEqualTo(
+                "ALTER TABLE \"users\" ADD COLUMN \"status\" text DEFAULT (gen_random_uuid()::text) NOT NULL");
+        assertThat(plan.predictsRewrite()).isTrue();
+        assertThat(plan.predictsTableLocked()).isTrue();
+    }
+
+    @Test
+    void notNullWithoutDefaultOnATableWithRowsIsError22() {
+        assertThatThrownBy(() -> planner(15).addColumn(column(new ColumnDefault.None(), false, true)))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(22));
+    }
+
+    @Test
+    void notNullWithoutDefaultOnAnEmptyTableIsFine() {
+        Plan plan = planner(15, SimCatalog.withUsersTable(0)).addColumn(column(new ColumnDefault.None(), false, true));
+        assertThat(plan.steps()).hasSize(1);
+        assertThat(plan.steps().get(0).sql()).isEqualTo("ALTER TABLE \"users\" ADD COLUMN \"status\" text NOT NULL");
+    }
+
+    @Test
+    void nullableColumnWithoutDefaultIsCatalogOnlyEvenOn10() {
+        Plan plan = planner(10).addColumn(column(new ColumnDefault.None(), true, true));
+        assertThat(plan.steps()).hasSize(1);
+        assertThat(plan.steps().get(0).work()).isEqualTo(TableWork.CATALOG_ONLY);
+    }
+
+    // ---- migrate_data
+
+    @Test
+    void migrateDataWithoutSetTouchesTheKey() {
+        Plan plan = planner(15).migrateData(new MigrationSpec(USERS, Map.of(), null, 1000, 10_000L, 0));
+
+        Backfill fill = (Backfill) plan.steps().get(0);
+        assertThat(fill.assignments()).containsExactly(Map.entry(SqlName.of("id"), new SqlExpression("\"id\"")));
+        assertThat(fill.sql()).isEqualTo("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" IN (SELECT \"id\" FROM "
+                + "\"users\" WHERE \"id\" > $last AND true ORDER BY \"id\" LIMIT 1000)");
+        assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
+        assertThat(fill.rowLimit()).isEqualTo(10_000L);
+        assertThat(plan.predictsTableLocked()).isFalse();
+    }
+
+    @Test
+    void migrateDataWithSetAndWhere() {
+        var spec = new MigrationSpec(USERS, Map.of(SqlName.of("name"), new SqlExpression("lower(name)")),
+                new SqlExpression("email IS NOT NULL"), 500, null, 10);
+        Backfill fill = (Backfill) planner(15).migrateData(spec).steps().get(0);
+        assertThat(fill.sql()).isEqualTo("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" IN (SELECT \"id\" "
+                + "FROM \"users\" WHERE \"id\" > $last AND (email IS NOT NULL) ORDER BY \"id\" LIMIT 500)");
+        assertThat(fill.sleepMs()).isEqualTo(10);
+    }
+
+    @Test
+    void theSameMigrationHasTheSameJobKeyAndADifferentOneAnother() {
+        var a = new MigrationSpec(USERS, Map.of(), null, 1000, 10_000L, 0);
+        var b = new MigrationSpec(USERS, Map.of(), null, 1000, 20_000L, 0);
+        String keyA = ((Backfill) planner(15).migrateData(a).steps().get(0)).jobKey();
+        assertThat(((Backfill) planner(15).migrateData(a).steps().get(0)).jobKey()).isEqualTo(keyA);
+        assertThat(((Backfill) planner(15).migrateData(b).steps().get(0)).jobKey()).isNotEqualTo(keyA);
+    }
+
+    // ---- quoting
+
+    private static final Pattern IDENTIFIER_POSITION = Pattern.compile(
+            "\\b(?:TABLE|INDEX|CONCURRENTLY|ON|COLUMN|CONSTRAINT|EXISTS|UPDATE|FROM|IN \\(SELECT) (\\S+)");
+
+    @Test
+    void everyIdentifierInEveryPlannedStatementIsQuoted() {
+        List<Plan> plans = List.of(
+                planner(15).createIndex(index(List.of("email"), true)),
+                planner(15).createIndex(index(List.of("name", "email"), false)),
+                planner(15, new LeftoverIndex(catalog, SqlName.of("idx_email"))).createIndex(index(List.of("email"), true)),
+                planner(15).addColumn(column(constant("'active'"), false, true)),
+                planner(10).addColumn(column(constant("'active'"), false, true)),
+                planner(15).addColumn(column(volatileDefault(), false, true)),
+                planner(15).addColumn(column(volatileDefault(), false, false)),
+                planner(15).migrateData(new MigrationSpec(USERS, Map.of(), null, 1000, null, 0)));
+        int checked = 0;
+        for (Plan plan : plans) {
+            for (Step step : plan.steps()) {
+                Matcher m = IDENTIFIER_POSITION.matcher(step.sql());
+                while (m.find()) {
+                    String word = m.group(1);
+                    if (word.equals("CONCURRENTLY") || word.equals("IF") || word.equals("COLUMN")
+                            || word.equals("CONSTRAINT") || word.equals("INDEX")) {
+                        continue;
+                    }
+                    assertThat(word).as("in %s", step.sql()).startsWith("\"");
+                    checked++;
+                }
+                for (String bare : List.of(" users ", " email", " status ", " idx_email ", " id ")) {
+                    assertThat(step.sql() + " ").as("bare identifier in %s", step.sql()).doesNotContain(bare);
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(20);
+    }
+
+    /** The simulator catalog, with an INVALID index of that name left over from a failed concurrent build. */
+    record LeftoverIndex(SimCatalog delegate, SqlName leftover) implements CatalogView {
+        @Override
+        public boolean tableExists(SqlName table) {
+            return delegate.tableExists(table);
+        }
+
+        @Override
+        public Set<SqlName> columns(SqlName table) {
+            return delegate.columns(table);
+        }
+
+        @Override
+        public Optional<IndexState> index(SqlName name) {
+            return name.equals(leftover) ? Optional.of(IndexState.INVALID) : delegate.index(name);
+        }
+
+        @Override
+        public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
+            return delegate.singleColumnPrimaryKey(table);
+        }
+
+        @Override
+        public boolean hasRows(SqlName table) {
+            return delegate.hasRows(table);
+        }
+
+        @Override
+        public boolean isVolatile(SqlExpression expression) {
+            return delegate.isVolatile(expression);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.zdm.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.handlers.Handlers;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.simulator.SimulatorEngine;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NodeTest {
+
+    final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    final List<String> log = new ArrayList<>();
+    final List<Request> seen = new ArrayList<>();
+
+    /** Answers every request with {type: "<type>_ok", in_reply_to} and remembers it. */
+    final Dispatcher echo = request -> {
+        seen.add(request);
+        return Reply.to(request, request.type() + "_ok").put("dest_seen", request.dest()).body();
+    };
+
+    List<String> run(Dispatcher dispatcher, String... lines) throws IOException {
+        Node node = new Node(dispatcher, new PrintStream(stdout, true, StandardCharsets.UTF_8), log::add);
+        node.run(new BufferedReader(new StringReader(String.join("\n", lines) + "\n")));
+        String out = stdout.toString(StandardCharsets.UTF_8);
+        return out.isEmpty() ? List.of() : out.lines().toList();
+    }
+
+    static JsonNode json(String line) throws IOException {
+        return Json.MAPPER.readTree(line);
+    }
+
+    static String msg(String src, String dest, String body) {
+        return "{\"src\":\"" + src + "\",\"dest\":\"" + dest + "\",\"body\":" + body + "}";
+    }
+
+    @Test
+    void beforeInitTheReplyComesFromTheAddressedNodeToTheSender() throws IOException {
+        List<String> out = run(echo, msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":7}"));
+
+        assertThat(out).hasSize(1);
+        JsonNode reply = json(out.get(0));
+        assertThat(reply.get("src").asText()).isEqualTo("migrations");
+        assertThat(reply.get("dest").asText()).isEqualTo("admin");
+        assertThat(reply.get("body").get("type").asText()).isEqualTo("ping_ok");
+        assertThat(reply.get("body").get("in_reply_to").asLong()).isEqualTo(7);
+        assertThat(reply.get("body").has("msg_id")).isFalse();
+        assertThat(seen).singleElement().satisfies(r -> {
+            assertThat(r.src()).isEqualTo("admin");
+            assertThat(r.msgId()).isEqualTo(7);
+        });
+    }
+
+    @Test
+    void initAnswersInitOkAndSetsTheNodeId() throws IOException {
+        List<String> out = run(echo,
+                msg("c1", "n1", "{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n1\",\"node_ids\":[\"n1\"]}"),
+                msg("c2", "somebody-else", "{\"type\":\"ping\",\"msg_id\":2}"));
+
+        assertThat(out).hasSize(2);
+        assertThat(out.get(0)).isEqualTo("{\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}");
+        JsonNode second = json(out.get(1));
+        assertThat(second.get("src").asText()).isEqualTo("n1");
+        assertThat(second.get("dest").asText()).isEqualTo("c2");
+        assertThat(seen).as("init is the node's own business").hasSize(1);
+    }
+
+    @Test
+    void initChangesTheIdTheNodeHadTakenFromDest() throws IOException {
+        List<String> out = run(echo,
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1}"),
+                msg("admin", "migrations", "{\"type\":\"init\",\"msg_id\":2,\"node_id\":\"n7\",\"node_ids\":[]}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":3}"));
+        assertThat(out).extracting(l -> json(l).get("src").asText()).containsExactly("migrations", "n7", "n7");
+    }
+
+    @Test
+    void aLineThatIsNotJsonIsLoggedAndSkipped() throws IOException {
+        List<String> out = run(echo, "this is not json {");
+        assertThat(out).isEmpty();
+        assertThat(log).singleElement().asString().contains("not JSON");
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void aRequestWithoutMsgIdIsLoggedAndSkipped() throws IOException {
+        List<String> out = run(echo,
+                msg("admin", "migrations", "{\"type\":\"ping\"}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":\"1\"}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1.5}"));
+        assertThat(out).isEmpty();
+        assertThat(log).hasSize(3).allSatisfy(l -> assertThat(l).contains("msg_id"));
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void aLineThatIsNoEnvelopeIsSkippedAndTheNextOneStillAnswered() throws IOException {
+        List<String> out = run(echo,
+                "[1,2,3]",
+                "{\"src\":\"admin\"}",
+                "{\"dest\":\"x\",\"body\":{\"type\":\"ping\",\"msg_id\":1}}",
+                "",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":4}"));
+        assertThat(out).hasSize(1);
+        assertThat(json(out.get(0)).get("body").get("in_reply_to").asLong()).isEqualTo(4);
+        assertThat(log).hasSize(3);
+    }
+
+    @Test
+    void aZdmExceptionBecomesItsErrorReply() throws IOException {
+        Dispatcher failing = request -> {
+            throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "table orders does not exist");
+        };
+        List<String> out = run(failing, msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":3}"));
+        assertThat(out).containsExactly("{\"src\":\"migrations\",\"dest\":\"admin\",\"body\":{\"type\":\"error\","
+                + "\"in_reply_to\":3,\"code\":20,\"text\":\"table orders does not exist\"}}");
+    }
+
+    @Test
+    void aRuntimeExceptionFromTheDispatcherIsError13AndTheLoopGoesOn() throws IOException {
+        Dispatcher buggy = request -> {
+            if (request.msgId() == 1) {
+                throw new IllegalStateException("boom");
+            }
+            return echo.handle(request);
+        };
+        List<String> out = run(buggy,
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":2}"));
+
+        assertThat(out).hasSize(2);
+        JsonNode error = json(out.get(0)).get("body");
+        assertThat(error.get("type").asText()).isEqualTo("error");
+        assertThat(error.get("in_reply_to").asLong()).isEqualTo(1);
+        assertThat(error.get("code").asInt()).isEqualTo(13);
+        assertThat(error.get("text").asText()).contains("boom");
+        assertThat(json(out.get(1)).get("body").get("type").asText()).isEqualTo("ping_ok");
+        assertThat(log).anySatisfy(l -> assertThat(l).contains("boom"));
+    }
+
+    @Test
+    void runReturnsAtEndOfInput() throws IOException {
+        assertThat(run(echo)).isEmpty();
+        List<String> out = run(echo, msg("a", "b", "{\"type\":\"ping\",\"msg_id\":1}"));
+        assertThat(out).hasSize(1);
+    }
+
+    @Test
+    void initWithoutNodeIdIsError12() throws IOException {
+        List<String> out = run(echo, msg("c1", "n1", "{\"type\":\"init\",\"msg_id\":1}"));
+        JsonNode body = json(out.get(0)).get("body");
+        assertThat(body.get("code").asInt()).isEqualTo(12);
+        assertThat(body.get("text").asText()).contains("node_id");
+    }
+
+    // ---- with the real handlers over the simulator
+
+    Handlers simulator() {
+        return Handlers.forEngine(SimulatorEngine.withUsersTable(ServerVersion.DEFAULT, 6_000_000), Duration.ofMillis(2_000));
+    }
+
+    @Test
+    void theSeedsRepliesThroughTheRealHandlers() throws IOException {
+        List<String> out = run(simulator(),
+                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":1,\"table\":\"users\","
+                        + "\"column\":\"email\",\"concurrently\":true}"),
+                msg("admin", "migrations", "{\"type\":\"add_column\",\"msg_id\":2,\"table\":\"users\","
+                        + "\"column\":\"status\",\"default\":\"active\",\"nullable\":false}"),
+                msg("admin", "migrations", "{\"type\":\"migrate_data\",\"msg_id\":3,\"table\":\"users\","
+                        + "\"batch_size\":1000,\"total_rows\":10000}"));
+        assertThat(out).containsExactly(
+                "{\"src\":\"migrations\",\"dest\":\"admin\",\"body\":{\"type\":\"index_created\",\"in_reply_to\":1,"
+                        + "\"index\":\"idx_email\",\"duration_seconds\":120,\"table_locked\":false}}",
+                "{\"src\":\"migrations\",\"dest\":\"admin\",\"body\":{\"type\":\"column_added\",\"in_reply_to\":2,"
+                        + "\"duration_seconds\":0.1,\"table_rewritten\":false}}",
+                "{\"src\":\"migrations\",\"dest\":\"admin\",\"body\":{\"type\":\"data_migrated\",\"in_reply_to\":3,"
+                        + "\"total_rows\":10000,\"batches\":10,\"table_locked\":false}}");
+    }
+
+    @Test
+    void anUnknownTypeIsError10() throws IOException {
+        List<String> out = run(simulator(), msg("admin", "migrations", "{\"type\":\"drop_table\",\"msg_id\":5}"));
+        JsonNode body = json(out.get(0)).get("body");
+        assertThat(body.get("type").asText()).isEqualTo("error");
+        assertThat(body.get("in_reply_to").asLong()).isEqualTo(5);
+        assertThat(body.get("code").asInt()).isEqualTo(10);
+        assertThat(body.get("text").asText()).contains("drop_table");
+    }
+
+    @Test
+    void aHostileNameIsError12AndNothingRuns() throws IOException {
+        List<String> out = run(simulator(),
+                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":1,\"table\":\"users; drop table users\","
+                        + "\"column\":\"email\"}"),
+                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":2,\"table\":\"users\",\"column\":\"email\"}"));
+        assertThat(json(out.get(0)).get("body").get("code").asInt()).isEqualTo(12);
+        assertThat(json(out.get(1)).get("body").get("type").asText()).isEqualTo("index_created");
+    }
+
+    @Test
+    void aLockAbortCarriesItsDetailsInOrder() throws IOException {
+        List<String> out = run(simulator(),
+                msg("admin", "migrations", "{\"type\":\"open_transaction\",\"msg_id\":1,\"session\":\"app\","
+                        + "\"table\":\"users\",\"mode\":\"ACCESS SHARE\"}"),
+                msg("admin", "migrations", "{\"type\":\"add_column\",\"msg_id\":2,\"table\":\"users\","
+                        + "\"column\":\"status\",\"default\":\"active\",\"max_lock_duration_ms\":500}"));
+        assertThat(json(out.get(0)).get("body").get("type").asText()).isEqualTo("transaction_opened");
+        ObjectNode body = (ObjectNode) json(out.get(1)).get("body");
+        List<String> keys = new ArrayList<>();
+        body.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).containsExactly("type", "in_reply_to", "code", "text", "table", "waited_ms", "blocked_by",
+                "rolled_back");
+        assertThat(body.get("code").asInt()).isEqualTo(14);
+        assertThat(body.get("waited_ms").asLong()).isEqualTo(500);
+        assertThat(body.get("blocked_by").toString()).isEqualTo("[\"app\"]");
+        assertThat(body.get("rolled_back").asBoolean()).isTrue();
+    }
+}
