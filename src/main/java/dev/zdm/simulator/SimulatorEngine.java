@@ -9,6 +9,7 @@ import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.RetryPolicy;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
@@ -42,20 +43,26 @@ public final class SimulatorEngine implements Engine {
     private final ServerVersion version;
     private final SimCatalog catalog;
     private final CostModel cost;
+    private final RetryPolicy retries;
     private final SimClock clock = new SimClock();
     private final LockManager locks = new LockManager();
     private final Map<String, AppSession> sessions = new LinkedHashMap<>();
     private final Map<String, JobTotals> finishedJobs = new HashMap<>();
     private double waitedSeconds;
 
-    public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost) {
+    public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
         this.version = version;
         this.catalog = catalog;
         this.cost = cost;
+        this.retries = retries;
+    }
+
+    public static SimulatorEngine withUsersTable(ServerVersion version, long rows, int attempts) {
+        return new SimulatorEngine(version, SimCatalog.withUsersTable(rows), CostModel.DEFAULT, RetryPolicy.of(attempts));
     }
 
     public static SimulatorEngine withUsersTable(ServerVersion version, long rows) {
-        return new SimulatorEngine(version, SimCatalog.withUsersTable(rows), CostModel.DEFAULT);
+        return withUsersTable(version, rows, dev.zdm.config.Config.DEFAULT_RETRIES);
     }
 
     @Override
@@ -96,15 +103,18 @@ public final class SimulatorEngine implements Engine {
         int batches = 0;
         try {
             for (Step step : plan.steps()) {
-                acquire(step.table(), step.lock(), lockBudget);
-                strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
-                if (step instanceof Statement statement) {
-                    run(statement, lockBudget);
+                if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
+                    buildConcurrently((Statement) step, lockBudget);
+                } else if (step instanceof Statement statement) {
+                    acquire(step.table(), step.lock(), lockBudget);
+                    run(statement);
                 } else {
+                    acquire(step.table(), step.lock(), lockBudget);
                     JobTotals totals = backfill((Backfill) step);
                     rows += totals.rows();
                     batches += totals.batches();
                 }
+                strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
                 // Every step commits on its own; its lock goes with the commit.
                 locks.releaseAll(MIGRATION);
                 tableLocked |= step.locksTable();
@@ -125,20 +135,51 @@ public final class SimulatorEngine implements Engine {
         return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, seen);
     }
 
-    private void run(Statement statement, Duration lockBudget) {
+    private void run(Statement statement) {
         SqlName table = statement.table();
-        long rows = catalog.table(table).rows();
-        if (statement.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
-            // CIC commits an INVALID index first, then waits for every transaction holding a lock that
-            // conflicts with SHARE (the writers) before each heap pass; lock_timeout bounds those waits.
-            catalog.addInvalidIndex(table, (CatalogChange.CreateIndex) statement.change());
-            waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
-        }
-        clock.advance(cost.statement(statement.work(), rows));
+        clock.advance(cost.statement(statement.work(), catalog.table(table).rows()));
         if (statement.work().rewrites()) {
             catalog.rewrite(table);
         }
         catalog.apply(table, statement.change());
+    }
+
+    /**
+     * CIC takes SHARE UPDATE EXCLUSIVE, commits an INVALID index, then waits for every transaction
+     * holding a lock that conflicts with SHARE (the writers) before its heap passes; lock_timeout bounds
+     * each wait. A lost race leaves the INVALID index, which DROP INDEX CONCURRENTLY removes once no
+     * transaction holds any lock on the table; only then is the build tried again, after a backoff.
+     */
+    private void buildConcurrently(Statement statement, Duration lockBudget) {
+        SqlName table = statement.table();
+        CatalogChange.CreateIndex index = (CatalogChange.CreateIndex) statement.change();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                acquire(table, statement.lock(), lockBudget);
+                catalog.addInvalidIndex(table, index);
+                waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
+                run(statement);
+                return;
+            } catch (LockBudgetExceeded lost) {
+                locks.releaseAll(MIGRATION);
+                boolean dropped = catalog.index(index.index()).isEmpty() || dropInvalid(table, index, lockBudget);
+                if (!dropped || attempt >= retries.attempts()) {
+                    throw lost;
+                }
+                clock.advance(retries.backoffMs(attempt) / 1000.0);
+            }
+        }
+    }
+
+    /** DROP INDEX CONCURRENTLY waits, within the budget, for every transaction holding a lock on the table. */
+    private boolean dropInvalid(SqlName table, CatalogChange.CreateIndex index, Duration lockBudget) {
+        try {
+            waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+        } catch (LockBudgetExceeded stillThere) {
+            return false;
+        }
+        catalog.apply(table, new CatalogChange.DropIndex(index.index()));
+        return true;
     }
 
     private JobTotals backfill(Backfill backfill) {

@@ -301,4 +301,35 @@ class SimulatorEngineTest {
         assertThat(users().columns().get(STATUS).notNull()).isTrue();
         assertThat(outcome.rowsUpdated()).isEqualTo(6_000_000);
     }
+
+    @Test
+    void a_concurrent_build_that_loses_its_lock_race_is_retried_after_a_backoff() {
+        // SHARE blocks CIC's SHARE UPDATE EXCLUSIVE; it ends at 0.8 s. With 200 ms per attempt the
+        // first two attempts time out (0.2 s, then 0.3 + 0.2 s), the third (from 0.7 s) gets the lock.
+        engine.openTransaction(new AppTransaction("report", USERS, LockMode.SHARE, 0.8));
+        Outcome outcome = engine.execute(createIndex(true), Duration.ofMillis(200));
+        assertThat(engine.catalog().index(IDX_EMAIL)).isPresent();
+        assertThat(outcome.observed()).containsEntry("lock_wait_ms", 500L);
+    }
+
+    @Test
+    void with_one_attempt_the_lost_race_is_final() {
+        SimulatorEngine once = SimulatorEngine.withUsersTable(ServerVersion.DEFAULT, 6_000_000, 1);
+        once.openTransaction(new AppTransaction("report", USERS, LockMode.SHARE, 0.8));
+        Plan plan = new Planner(once.version(), once.catalog())
+                .createIndex(new IndexSpec(USERS, List.of(EMAIL), IDX_EMAIL, false, true));
+        assertThatThrownBy(() -> once.execute(plan, Duration.ofMillis(200))).isInstanceOf(LockBudgetExceeded.class);
+        assertThat(once.catalog().index(IDX_EMAIL)).isEmpty();
+    }
+
+    @Test
+    void a_writer_that_outlasts_the_drop_of_the_invalid_index_ends_the_retries() {
+        // The writer stops the build's wait phase and DROP INDEX CONCURRENTLY alike: no second attempt.
+        engine.openTransaction(new AppTransaction("writer", USERS, LockMode.ROW_EXCLUSIVE, 10.0));
+        double start = engine.now();
+        assertThatThrownBy(() -> engine.execute(createIndex(true), Duration.ofMillis(200)))
+                .isInstanceOf(LockBudgetExceeded.class);
+        assertThat(engine.now() - start).isCloseTo(0.4, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(engine.catalog().index(IDX_EMAIL)).isEmpty();
+    }
 }
