@@ -1,6 +1,7 @@
 package dev.zdm.engine;
 
 import dev.zdm.config.Config;
+import dev.zdm.postgres.PostgresEngine;
 import dev.zdm.simulator.SimulatorEngine;
 
 /** Opens the engine the configuration names. */
@@ -18,8 +19,8 @@ public final class Engines {
 
     public static Engine open(Config config) throws StartFailed {
         if (config.simulator()) {
-            return SimulatorEngine.withUsersTable(config.pgVersion(), config.simulatedRows());
+            return SimulatorEngine.withUsersTable(config.pgVersion(), config.simulatedRows(), config.retries());
         }
-        throw new StartFailed("the PostgreSQL engine is not built yet", null);
+        return PostgresEngine.open(config);
     }
 }

@@ -1,0 +1,164 @@
+package dev.zdm.postgres;
+
+import dev.zdm.Log;
+import dev.zdm.engine.AppTransaction;
+import dev.zdm.protocol.ErrorCode;
+import dev.zdm.protocol.ZdmException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The application transactions a scenario opens: each on a connection of its own, holding a real
+ * table lock (LOCK TABLE ... NOWAIT) until closed or until its duration ends. Their backend pids are
+ * what pg_blocking_pids reports, so a migration's blocked_by can name the sessions.
+ */
+final class AppSessions implements AutoCloseable {
+
+    /**
+     * Observed on 17 with pgjdbc: in the extended protocol the unnamed portal of a transaction's last
+     * SELECT stays open, with its snapshot, until the next message, so an "idle in transaction" JDBC
+     * session keeps a backend_xmin, and CREATE INDEX CONCURRENTLY waits for it (WaitForOlderSnapshots).
+     * The simple protocol closes the portal, as psql does: an idle open transaction then holds neither
+     * a table lock nor a snapshot, which is what open_transaction without a mode means.
+     */
+    private static final Properties SIMPLE_PROTOCOL = new Properties();
+
+    static {
+        SIMPLE_PROTOCOL.setProperty("preferQueryMode", "simple");
+    }
+
+    private record Session(String name, Connection connection, int pid, ScheduledFuture<?> expiry) {
+    }
+
+    private final Database database;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "zdm-session-timer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    AppSessions(Database database) {
+        this.database = database;
+    }
+
+    void open(AppTransaction spec) {
+        if (sessions.containsKey(spec.session())) {
+            throw ZdmException.exists("session " + spec.session());
+        }
+        Connection c = null;
+        try {
+            c = database.connect("zdm-session:" + spec.session(), SIMPLE_PROTOCOL);
+            c.setAutoCommit(false);
+            int pid;
+            try (Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    pid = rs.getInt(1);
+                }
+                if (spec.mode() == null) {
+                    // An idle open transaction: it holds no table lock (reading the table would take
+                    // ACCESS SHARE), so the table is only looked up in the catalog.
+                    try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + spec.table().quoted() + "')")) {
+                        rs.next();
+                        if (rs.getString(1) == null) {
+                            throw ZdmException.missing("table " + spec.table());
+                        }
+                    }
+                } else {
+                    s.execute("LOCK TABLE " + spec.table().quoted() + " IN " + spec.mode().sqlName() + " MODE NOWAIT");
+                }
+            }
+            ScheduledFuture<?> expiry = null;
+            if (spec.durationSeconds() != null) {
+                long ms = Math.round(spec.durationSeconds() * 1000);
+                expiry = timer.schedule(() -> expire(spec.session()), ms, TimeUnit.MILLISECONDS);
+            }
+            if (sessions.putIfAbsent(spec.session(), new Session(spec.session(), c, pid, expiry)) != null) {
+                throw ZdmException.exists("session " + spec.session());
+            }
+        } catch (SQLException e) {
+            closeQuietly(c);
+            if (PgErrors.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                throw new ZdmException(ErrorCode.ABORT, "session " + spec.session() + ": " + spec.mode()
+                        + " on " + spec.table() + " is not free: " + PgErrors.firstLine(e));
+            }
+            throw PgErrors.toReply(e, "opening session " + spec.session());
+        } catch (RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    void close(String session) {
+        Session s = sessions.remove(session);
+        if (s == null) {
+            throw ZdmException.missing("session " + session);
+        }
+        end(s);
+    }
+
+    /** The sessions behind these backends; a backend zdm did not open is named by its pid. */
+    List<String> names(Set<Integer> pids) {
+        List<String> names = new ArrayList<>();
+        for (int pid : pids) {
+            names.add(sessions.values().stream().filter(s -> s.pid() == pid).map(Session::name).findFirst()
+                    .orElse("backend " + pid));
+        }
+        names.sort(null);
+        return names;
+    }
+
+    private void expire(String session) {
+        Session s = sessions.remove(session);
+        if (s != null) {
+            Log.info("session " + session + " ended after its duration");
+            end(s);
+        }
+    }
+
+    private static void end(Session s) {
+        if (s.expiry() != null) {
+            s.expiry().cancel(false);
+        }
+        try {
+            s.connection().rollback();
+        } catch (SQLException e) {
+            Log.info("rolling back session " + s.name() + ": " + PgErrors.firstLine(e));
+        }
+        closeQuietly(s.connection());
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // Closing a broken connection: the server has already ended its transaction.
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        for (String name : List.copyOf(sessions.keySet())) {
+            Session s = sessions.remove(name);
+            if (s != null) {
+                end(s);
+            }
+        }
+    }
+}

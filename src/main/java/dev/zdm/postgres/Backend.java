@@ -1,0 +1,58 @@
+package dev.zdm.postgres;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * One connection the engine talks through, reopened on the next use after it was lost, so a server
+ * restart or a killed backend costs one error reply rather than the node.
+ */
+final class Backend implements AutoCloseable {
+
+    private final Database database;
+    private final String applicationName;
+    private Connection connection;
+    private int pid;
+
+    Backend(Database database, String applicationName) {
+        this.database = database;
+        this.applicationName = applicationName;
+    }
+
+    synchronized Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = database.connect(applicationName);
+            connection.setAutoCommit(true);
+            try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getInt(1);
+            }
+        }
+        return connection;
+    }
+
+    /** The server process behind the connection: what pg_locks and pg_blocking_pids name. */
+    synchronized int pid() throws SQLException {
+        connection();
+        return pid;
+    }
+
+    /** Forgets a connection that failed, so the next use opens a new one. */
+    synchronized void discard() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // It is already broken; there is nothing left to release.
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        discard();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.zdm.postgres;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Where a batched job is: one row per job in zdm_checkpoints, advanced in the same transaction as
+ * the batch it records. A batch and its checkpoint therefore commit or vanish together, so a job
+ * killed at any instant and started again resumes after exactly the rows already updated.
+ */
+final class Checkpoints {
+
+    static final String TABLE = "zdm_checkpoints";
+
+    /** {@code lastKey} null: no batch has committed yet. */
+    record State(Long lastKey, long rowsDone, int batchesDone, boolean finished) {
+    }
+
+    private Checkpoints() {
+    }
+
+    static void ensureTable(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (job_key text PRIMARY KEY, last_key bigint,"
+                    + " rows_done bigint NOT NULL DEFAULT 0, batches_done int NOT NULL DEFAULT 0,"
+                    + " finished boolean NOT NULL DEFAULT false)");
+        }
+    }
+
+    /** The job's row, created at its start if it is new. */
+    static State start(Connection c, String jobKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO " + TABLE + " (job_key) VALUES (?) ON CONFLICT (job_key) DO NOTHING")) {
+            ps.setString(1, jobKey);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT last_key, rows_done, batches_done, finished FROM " + TABLE + " WHERE job_key = ?")) {
+            ps.setString(1, jobKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long lastKey = rs.getLong(1);
+                return new State(rs.wasNull() ? null : lastKey, rs.getLong(2), rs.getInt(3), rs.getBoolean(4));
+            }
+        }
+    }
+
+    /** Records one batch; call inside the batch's transaction. */
+    static void advance(Connection c, String jobKey, long lastKey, long rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
+                + " SET last_key = ?, rows_done = rows_done + ?, batches_done = batches_done + 1 WHERE job_key = ?")) {
+            ps.setLong(1, lastKey);
+            ps.setLong(2, rows);
+            ps.setString(3, jobKey);
+            ps.executeUpdate();
+        }
+    }
+
+    static void finish(Connection c, String jobKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET finished = true WHERE job_key = ?")) {
+            ps.setString(1, jobKey);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Forgets a job whose work was undone with the rest of its plan, so a retry starts afresh. */
+    static void forget(Connection c, String jobKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE job_key = ?")) {
+            ps.setString(1, jobKey);
+            ps.executeUpdate();
+        }
+    }
+}

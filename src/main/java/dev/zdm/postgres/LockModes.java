@@ -1,0 +1,32 @@
+package dev.zdm.postgres;
+
+import dev.zdm.pg.LockMode;
+
+/** pg_locks spellings to table lock modes; the other lock types (e.g. SIReadLock) are not table modes. */
+final class LockModes {
+
+    private LockModes() {
+    }
+
+    static LockMode fromPgLocks(String mode) {
+        try {
+            return LockMode.parse(mode);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static LockMode stronger(LockMode a, LockMode b) {
+        if (a == null) {
+            return b;
+        }
+        if (b == null) {
+            return a;
+        }
+        return b.isStrongerThan(a) ? b : a;
+    }
+
+    static boolean blocksApplication(LockMode mode) {
+        return mode != null && (mode.blocksReads() || mode.blocksWrites());
+    }
+}

@@ -1,0 +1,157 @@
+package dev.zdm.postgres;
+
+import dev.zdm.Log;
+import dev.zdm.pg.LockMode;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Watches the migration's backend from a connection of its own while a step runs: every
+ * {@link #POLL_MS} ms it reads pg_locks for that backend and records the table lock modes it holds,
+ * for how long a mode that stops the application (SHARE or stronger, by {@link LockMode#blocksReads()}
+ * and {@link LockMode#blocksWrites()}) was held, how long it waited for a lock, and which backends
+ * (pg_blocking_pids) it waited behind.
+ *
+ * <p>Durations are counted in poll intervals, so a lock held for less than a poll may go unseen: that is
+ * why the engine also reads its own locks inside each transaction before committing (see
+ * {@link TableProbe}). The observer is what sees a non-transactional CREATE INDEX CONCURRENTLY and the
+ * blockers of a wait, which are gone once lock_timeout has cancelled it.
+ *
+ * <p>Whether the table was locked ({@code table_locked}) is decided by {@link StepReport#lockedTable()}
+ * from these observations: a blocking mode held while the step read or wrote the table's rows.
+ */
+final class LockObserver implements AutoCloseable {
+
+    static final long POLL_MS = 2;
+
+    /** What one watch saw. {@code strongest} is null when no table lock was seen. */
+    record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers) {
+        static final Observation NONE = new Observation(null, 0, 0, Set.of());
+    }
+
+    private final Backend backend;
+
+    LockObserver(Database database) {
+        this.backend = new Backend(database, "zdm-observer");
+    }
+
+    /** Starts watching backend {@code pid} and table {@code tableOid} until {@link Watch#stop()}. */
+    Watch watch(int pid, long tableOid) {
+        Watch watch = new Watch(pid, tableOid);
+        watch.thread.start();
+        return watch;
+    }
+
+    final class Watch {
+        private final int pid;
+        private final long tableOid;
+        private final Thread thread;
+        private volatile boolean running = true;
+        private LockMode strongest;
+        private long blockingHeldNanos;
+        private long waitedNanos;
+        private final Set<Integer> blockers = new LinkedHashSet<>();
+
+        private Watch(int pid, long tableOid) {
+            this.pid = pid;
+            this.tableOid = tableOid;
+            this.thread = new Thread(this::run, "zdm-lock-observer");
+            this.thread.setDaemon(true);
+        }
+
+        /** Ends the watch and answers what it saw. */
+        Observation stop() {
+            running = false;
+            try {
+                thread.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (this) {
+                return new Observation(strongest, blockingHeldNanos / 1_000_000, waitedNanos / 1_000_000,
+                        Set.copyOf(blockers));
+            }
+        }
+
+        /** The backends waited behind so far (the wait may not be over). */
+        synchronized Set<Integer> blockersSoFar() {
+            return Set.copyOf(blockers);
+        }
+
+        private void run() {
+            try {
+                Connection c = backend.connection();
+                try (PreparedStatement ps = c.prepareStatement("""
+                        SELECT l.mode, l.granted, l.locktype = 'relation' AND l.relation = ?,
+                               CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END
+                        FROM pg_locks l
+                        WHERE l.pid = ? AND ((l.locktype = 'relation' AND l.relation = ?) OR NOT l.granted)""")) {
+                    ps.setLong(1, tableOid);
+                    ps.setInt(2, pid);
+                    ps.setLong(3, tableOid);
+                    long last = System.nanoTime();
+                    while (running) {
+                        poll(ps, last);
+                        last = System.nanoTime();
+                        Thread.sleep(POLL_MS);
+                    }
+                }
+            } catch (SQLException e) {
+                // Observation is best effort: the migration goes on, its reply says what was seen.
+                Log.info("lock observer stopped: " + PgErrors.firstLine(e));
+                backend.discard();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** One reading; the interval since the previous one is credited to what this reading shows. */
+        private void poll(PreparedStatement ps, long since) throws SQLException {
+            boolean blocking = false;
+            boolean waiting = false;
+            LockMode seen = null;
+            Set<Integer> behind = new LinkedHashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    LockMode mode = LockModes.fromPgLocks(rs.getString(1));
+                    boolean granted = rs.getBoolean(2);
+                    boolean onTable = rs.getBoolean(3);
+                    if (granted && onTable) {
+                        seen = LockModes.stronger(seen, mode);
+                        blocking |= LockModes.blocksApplication(mode);
+                    }
+                    if (!granted) {
+                        waiting = true;
+                        Array pids = rs.getArray(4);
+                        if (pids != null) {
+                            for (Object p : (Object[]) pids.getArray()) {
+                                behind.add(((Number) p).intValue());
+                            }
+                        }
+                    }
+                }
+            }
+            long elapsed = System.nanoTime() - since;
+            synchronized (this) {
+                strongest = LockModes.stronger(strongest, seen);
+                if (blocking) {
+                    blockingHeldNanos += elapsed;
+                }
+                if (waiting) {
+                    waitedNanos += elapsed;
+                }
+                blockers.addAll(behind);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+}

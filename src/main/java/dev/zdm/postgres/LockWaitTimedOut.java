@@ -1,0 +1,35 @@
+package dev.zdm.postgres;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A step lost its lock race (lock_timeout fired, or the deadlock detector cancelled it) and was rolled
+ * back. The engine turns it into a LockBudgetExceeded once the earlier steps are undone.
+ */
+final class LockWaitTimedOut extends Exception {
+
+    private final long waitedMs;
+    private final Set<Integer> blockers;
+    private final Map<String, Object> progress;
+
+    LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
+        super(message, null, false, false);
+        this.waitedMs = waitedMs;
+        this.blockers = Set.copyOf(blockers);
+        this.progress = Map.copyOf(progress);
+    }
+
+    long waitedMs() {
+        return waitedMs;
+    }
+
+    Set<Integer> blockers() {
+        return blockers;
+    }
+
+    /** What stays committed despite the abort (a backfill's finished batches). */
+    Map<String, Object> progress() {
+        return progress;
+    }
+}

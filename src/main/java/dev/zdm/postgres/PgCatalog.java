@@ -1,0 +1,154 @@
+package dev.zdm.postgres;
+
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The catalog as the server has it, read from pg_catalog in the connection's current schema (the
+ * one unqualified names in zdm's statements resolve to). Every answer is a fresh query: another
+ * client may change the schema between two requests.
+ */
+final class PgCatalog implements CatalogView {
+
+    private final Backend backend;
+
+    PgCatalog(Backend backend) {
+        this.backend = backend;
+    }
+
+    @Override
+    public boolean tableExists(SqlName table) {
+        return query("looking up table " + table, c -> tableOid(c, table).isPresent());
+    }
+
+    @Override
+    public Set<SqlName> columns(SqlName table) {
+        return query("reading the columns of " + table, c -> {
+            Set<SqlName> columns = new LinkedHashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT a.attname FROM pg_attribute a
+                    JOIN pg_class t ON t.oid = a.attrelid
+                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
+                      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
+                ps.setString(1, table.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        plainName(rs.getString(1)).ifPresent(columns::add);
+                    }
+                }
+            }
+            return columns;
+        });
+    }
+
+    @Override
+    public Optional<IndexState> index(SqlName name) {
+        return query("looking up index " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE x.relnamespace = current_schema()::regnamespace AND x.relname = ?""")) {
+                ps.setString(1, name.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBoolean(1) ? IndexState.VALID : IndexState.INVALID)
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
+        return query("reading the primary key of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT a.attname FROM pg_index i
+                    JOIN pg_class t ON t.oid = i.indrelid
+                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
+                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
+                      AND i.indisprimary AND i.indnatts = 1""")) {
+                ps.setString(1, table.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? plainName(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean hasRows(SqlName table) {
+        return query("checking whether " + table + " has rows", c -> {
+            // The name is a checked SqlName, always quoted: nothing else can reach this statement.
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        });
+    }
+
+    /**
+     * True when any function the expression calls has a volatile overload (pg_proc.provolatile = 'v'):
+     * PostgreSQL then evaluates the DEFAULT per row, which rewrites the table. Checking every overload
+     * errs towards the safe path, which is correct whatever the expression means.
+     */
+    @Override
+    public boolean isVolatile(SqlExpression expression) {
+        Set<String> names = expression.functionNames();
+        if (names.isEmpty()) {
+            return false;
+        }
+        return query("checking the volatility of " + names, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ANY (?) AND provolatile = 'v')")) {
+                ps.setArray(1, c.createArrayOf("text", names.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */
+    static Optional<Long> tableOid(Connection c, SqlName table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+                  AND relname = ? AND relkind IN ('r', 'p')""")) {
+            ps.setString(1, table.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Columns created outside zdm may have names zdm cannot express; they are skipped, not fatal. */
+    private static Optional<SqlName> plainName(String name) {
+        try {
+            return Optional.of(new SqlName(name));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    interface Query<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T query(String doing, Query<T> query) {
+        try {
+            return query.run(backend.connection());
+        } catch (SQLException e) {
+            if (PgErrors.connectionLost(e)) {
+                backend.discard();
+            }
+            throw PgErrors.toReply(e, doing);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.zdm.postgres;
+
+import dev.zdm.pg.LockMode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+
+/**
+ * Runs one transactional statement in a transaction of its own under lock_timeout, and before
+ * committing reads back what it did: the locks it holds and the rows it touched (see
+ * {@link TableProbe}). A lost lock race is rolled back and reported as {@link LockWaitTimedOut}.
+ */
+final class StatementRunner {
+
+    private StatementRunner() {
+    }
+
+    static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
+        Connection c = ctx.backend().connection();
+        StepContext.setLockTimeout(c, ctx.lockBudget());
+        c.setAutoCommit(false);
+        LockObserver.Watch watch = ctx.observer().watch(ctx.backend().pid(), ctx.tableOid());
+        long started = System.nanoTime();
+        LockObserver.Observation seen = null;
+        try {
+            TableProbe.Activity before = TableProbe.activity(c, ctx.tableOid());
+            try (Statement s = c.createStatement()) {
+                s.execute(step.sql());
+            }
+            LockMode held = TableProbe.heldLock(c, ctx.tableOid());
+            TableProbe.Activity after = TableProbe.activity(c, ctx.tableOid());
+            c.commit();
+            long ms = StepContext.millisSince(started);
+            seen = watch.stop();
+            LockMode lock = LockModes.stronger(held, seen.strongest());
+            // Locks are held until commit: a blocking mode was held from its grant (after any wait) to now.
+            long blockingMs = LockModes.blocksApplication(lock) ? Math.max(0, ms - seen.waitedMs()) : 0;
+            return new StepReport(step.sql(), lock, ms, blockingMs, seen.waitedMs(), after.rowsSince(before),
+                    after.rewrittenSince(before), 0, 0);
+        } catch (SQLException e) {
+            long ms = StepContext.millisSince(started);
+            if (seen == null) {
+                seen = watch.stop();
+            }
+            StepContext.rollbackQuietly(c);
+            if (PgErrors.lostLockRace(e)) {
+                throw new LockWaitTimedOut(PgErrors.firstLine(e), ms, seen.blockers(), Map.of());
+            }
+            throw e;
+        } finally {
+            if (seen == null) {
+                watch.stop();
+            }
+            StepContext.autocommitQuietly(c);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.zdm.postgres;
+
+import dev.zdm.pg.LockMode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * What a backend can see about its own work on one table from inside its open transaction: the
+ * table locks it holds (pg_locks keeps them until commit, so even an instant's ACCESS EXCLUSIVE is
+ * visible), the rows it read and wrote (pg_stat_xact_user_tables: this backend's counters not yet
+ * flushed, read as a difference around one statement) and the heap file (relfilenode).
+ */
+final class TableProbe {
+
+    /** Counters of this backend for the table; only differences between two readings mean anything. */
+    record Activity(long tuplesRead, long tuplesWritten, long relfilenode) {
+
+        /** Rows read or written between {@code before} and this reading. */
+        long rowsSince(Activity before) {
+            return (tuplesRead - before.tuplesRead) + (tuplesWritten - before.tuplesWritten);
+        }
+
+        boolean rewrittenSince(Activity before) {
+            return relfilenode != before.relfilenode;
+        }
+    }
+
+    private TableProbe() {
+    }
+
+    static Activity activity(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT coalesce(s.seq_tup_read, 0) + coalesce(s.idx_tup_fetch, 0),
+                       coalesce(s.n_tup_ins, 0) + coalesce(s.n_tup_upd, 0) + coalesce(s.n_tup_del, 0),
+                       t.relfilenode
+                FROM pg_class t LEFT JOIN pg_stat_xact_user_tables s ON s.relid = t.oid
+                WHERE t.oid = ?""")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new Activity(0, 0, 0);
+                }
+                return new Activity(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+            }
+        }
+    }
+
+    /** The strongest lock this backend holds on the table, or null. */
+    static LockMode heldLock(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND relation = ? AND granted""")) {
+            ps.setLong(1, tableOid);
+            LockMode strongest = null;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    strongest = LockModes.stronger(strongest, LockModes.fromPgLocks(rs.getString(1)));
+                }
+            }
+            return strongest;
+        }
+    }
+
+    static long relfilenode(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT relfilenode FROM pg_class WHERE oid = ?")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+}

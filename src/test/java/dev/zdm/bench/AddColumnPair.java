@@ -1,0 +1,62 @@
+package dev.zdm.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A NOT NULL column with a volatile default. Naive: one ALTER TABLE, which must evaluate random() for
+ * every row and so rewrites the table under ACCESS EXCLUSIVE: reads, updates and inserts all wait.
+ * zdm: add_column with default_sql, which takes the safe way (bare column with a default for new
+ * rows, batched backfill, CHECK NOT VALID, VALIDATE, SET NOT NULL), each ACCESS EXCLUSIVE step a
+ * catalog change of milliseconds under the lock budget.
+ */
+final class AddColumnPair implements OperationPair {
+
+    @Override
+    public String name() {
+        return "add_column";
+    }
+
+    @Override
+    public String naiveSql() {
+        return "ALTER TABLE users ADD COLUMN score double precision NOT NULL DEFAULT random()";
+    }
+
+    @Override
+    public String zdmRequest(ZdmClient zdm) {
+        return ZdmClient.show(body(zdm));
+    }
+
+    @Override
+    public Outcome naive(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(naiveSql());
+        }
+        return new Outcome(-1, "");
+    }
+
+    @Override
+    public Outcome zdm(ZdmClient zdm, Connection c) {
+        ObjectNode reply = zdm.send(body(zdm));
+        return new Outcome(-1, "table_rewritten=" + reply.path("table_rewritten").asText());
+    }
+
+    private static ObjectNode body(ZdmClient zdm) {
+        ObjectNode body = zdm.body("add_column");
+        body.put("table", "users");
+        body.put("column", "score");
+        body.put("data_type", "double precision");
+        body.put("default_sql", "random()");
+        body.put("nullable", false);
+        return body;
+    }
+
+    @Override
+    public void reset(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE users DROP COLUMN IF EXISTS score");
+        }
+    }
+}

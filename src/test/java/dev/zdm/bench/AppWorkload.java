@@ -1,0 +1,174 @@
+package dev.zdm.bench;
+
+import dev.zdm.postgres.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The application: {@code threads} threads, each on a connection of its own named {@code bench-app-N}
+ * (so the lock sampler can tell them from the migration), each doing point reads, single-row updates
+ * and inserts on users at a paced rate, every query timed into the recorder.
+ *
+ * <p>Paced rather than flat out: a flat-out loop on a 2-core machine saturates the server, and then any
+ * operation, locked or not, doubles the latency by taking CPU. A thread that falls behind its schedule
+ * (because a query waited) does not burst to catch up; the lost queries show up as lower throughput.
+ * Each connection has a statement_timeout so a query stuck behind a lock cannot hang the run forever.
+ */
+final class AppWorkload implements AutoCloseable {
+
+    /** The mix: mostly reads, as most applications; enough writes to feel SHARE locks and row locks. */
+    static final int READ_PERCENT = 70;
+    static final int UPDATE_PERCENT = 20;
+
+    private final Database database;
+    private final LatencyRecorder recorder;
+    private final long maxId;
+    private final int ratePerThread;
+    private final Duration statementTimeout;
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<Connection> connections = new ArrayList<>();
+    private volatile boolean running = true;
+
+    /** Reads and updates pick ids in [1, maxId]: the rows loaded before the run, all of which exist. */
+    AppWorkload(Database database, LatencyRecorder recorder, long maxId, int threadCount, int ratePerThread,
+                Duration statementTimeout) throws SQLException {
+        this.database = database;
+        this.recorder = recorder;
+        this.maxId = maxId;
+        this.ratePerThread = ratePerThread;
+        this.statementTimeout = statementTimeout;
+        for (int i = 0; i < threadCount; i++) {
+            connections.add(open(i));
+        }
+    }
+
+    void start() {
+        for (int i = 0; i < connections.size(); i++) {
+            int index = i;
+            Thread t = new Thread(() -> loop(index), "bench-app-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private Connection open(int index) throws SQLException {
+        Connection c = database.connect("bench-app-" + index);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET statement_timeout = " + statementTimeout.toMillis());
+        }
+        return c;
+    }
+
+    private void loop(int index) {
+        long interval = 1_000_000_000L / ratePerThread;
+        long next = recorder.now();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        Queries queries = null;
+        while (running) {
+            long wait = next - recorder.now();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            next = Math.max(next + interval, recorder.now());
+            try {
+                if (queries == null) {
+                    queries = new Queries(connections.get(index));
+                }
+                int dice = random.nextInt(100);
+                QueryKind kind = dice < READ_PERCENT ? QueryKind.READ
+                        : dice < READ_PERCENT + UPDATE_PERCENT ? QueryKind.UPDATE : QueryKind.INSERT;
+                long started = recorder.now();
+                boolean ok = queries.run(kind, random);
+                recorder.record(started, recorder.now(), kind, ok);
+            } catch (SQLException e) {
+                // The connection itself is gone (run() answers false for a failed query): open another.
+                queries = null;
+                reopen(index);
+            }
+        }
+    }
+
+    private void reopen(int index) {
+        try {
+            connections.get(index).close();
+        } catch (SQLException ignored) {
+            // It is being replaced because it failed.
+        }
+        try {
+            connections.set(index, open(index));
+        } catch (SQLException e) {
+            LockSupport.parkNanos(100_000_000L);
+        }
+    }
+
+    /** The three prepared statements of one connection; columns named so a new column changes nothing. */
+    private final class Queries {
+        private final Connection c;
+        private final PreparedStatement read;
+        private final PreparedStatement update;
+        private final PreparedStatement insert;
+
+        Queries(Connection c) throws SQLException {
+            this.c = c;
+            read = c.prepareStatement("SELECT id, email, name, n FROM users WHERE id = ?");
+            update = c.prepareStatement("UPDATE users SET name = ? WHERE id = ?");
+            insert = c.prepareStatement("INSERT INTO users (email, name, n) VALUES (?, ?, 0)");
+        }
+
+        /** True if the query succeeded; false if it failed (e.g. statement_timeout) but the connection lives. */
+        boolean run(QueryKind kind, ThreadLocalRandom random) throws SQLException {
+            try {
+                switch (kind) {
+                    case READ -> {
+                        read.setLong(1, 1 + random.nextLong(maxId));
+                        try (ResultSet rs = read.executeQuery()) {
+                            rs.next();
+                        }
+                    }
+                    case UPDATE -> {
+                        update.setString(1, "User " + random.nextInt(1_000_000));
+                        update.setLong(2, 1 + random.nextLong(maxId));
+                        update.executeUpdate();
+                    }
+                    case INSERT -> {
+                        String tag = Long.toHexString(random.nextLong());
+                        insert.setString(1, tag + "@example.org");
+                        insert.setString(2, "New " + tag);
+                        insert.executeUpdate();
+                    }
+                }
+                return true;
+            } catch (SQLException e) {
+                if (c.isClosed() || !c.isValid(1)) {
+                    throw e;
+                }
+                return false;
+            }
+        }
+    }
+
+    /** Stops the threads after their current query and closes the connections. */
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        for (Thread t : threads) {
+            t.join(statementTimeout.toMillis() + 5_000);
+        }
+        for (Connection c : connections) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // Closing at the end of a trial; nothing more to do with it.
+            }
+        }
+    }
+}

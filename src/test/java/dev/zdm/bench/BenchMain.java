@@ -1,0 +1,75 @@
+package dev.zdm.bench;
+
+import dev.zdm.handlers.Handlers;
+import dev.zdm.postgres.Database;
+import dev.zdm.postgres.EmbeddedServer;
+import dev.zdm.postgres.PostgresEngine;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark of issue 4: on an embedded PostgreSQL, a users table of N rows and an application
+ * workload, each operation done the naive way and the zdm way, and what the application felt written
+ * to bench/results.md with a latency plot per operation. Run by {@code mvn -Pbench verify}; it lives
+ * in test scope so it never ships in the jar, and no test runs it.
+ */
+public final class BenchMain {
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int status = 0;
+        try {
+            run(BenchParams.fromSystemProperties());
+        } catch (Exception e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        // The engine and the embedded server are closed; exit without waiting on any thread a library left.
+        System.exit(status);
+    }
+
+    static void run(BenchParams params) throws Exception {
+        long started = System.nanoTime();
+        Files.createDirectories(params.out());
+        TrialRunner.log("params " + params);
+        List<TrialResult> results = new ArrayList<>();
+        List<TrialResult> sweep = new ArrayList<>();
+        MachineInfo machine;
+        try (EmbeddedServer server = EmbeddedServer.start()) {
+            Database database = server.database();
+            try (Connection admin = database.connect("bench-admin")) {
+                long load = System.nanoTime();
+                UsersTable.create(admin, params.rows());
+                TrialRunner.log(String.format("loaded %,d rows in %.1f s", params.rows(), (System.nanoTime() - load) / 1e9));
+                machine = MachineInfo.collect(admin);
+                PostgresEngine engine = PostgresEngine.connect(database, 3);
+                try {
+                    ZdmClient zdm = new ZdmClient(Handlers.forEngine(engine, params.lockBudget()), params.lockBudget());
+                    TrialRunner runner = new TrialRunner(database, admin, zdm, params);
+                    for (OperationPair pair : List.of(new CreateIndexPair(), new AddColumnPair(),
+                            new MigrateDataPair(params.batchSize()))) {
+                        for (Way way : Way.values()) {
+                            results.add(runner.run(pair, way));
+                        }
+                        // The next pair starts from the plain table, not with this pair's index or column.
+                        pair.reset(admin);
+                    }
+                    for (int batchSize : params.sweepBatchSizes()) {
+                        sweep.add(runner.run(new MigrateDataPair(batchSize), Way.ZDM));
+                    }
+                } finally {
+                    engine.close();
+                }
+            }
+        }
+        Map<String, String> plots = PlotWriter.write(params.out(), results);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        new ReportWriter(params, machine, results, sweep, plots, seconds).write(params.out().resolve("results.md"));
+        TrialRunner.log(String.format("done in %.0f s: %s", seconds, params.out().resolve("results.md")));
+    }
+}

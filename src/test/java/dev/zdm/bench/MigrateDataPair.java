@@ -1,0 +1,82 @@
+package dev.zdm.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Every row's n incremented. Naive: one UPDATE, which row-locks every row it has passed until it
+ * commits, so an application update of any such row waits for the whole statement. zdm: migrate_data
+ * in batches along the primary key, each its own transaction, so a row is locked for one batch only.
+ * The expression is not idempotent on purpose: it is what makes exactly-once batches matter.
+ */
+final class MigrateDataPair implements OperationPair {
+
+    private final int batchSize;
+
+    MigrateDataPair(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    int batchSize() {
+        return batchSize;
+    }
+
+    @Override
+    public String name() {
+        return "migrate_data";
+    }
+
+    @Override
+    public String naiveSql() {
+        return "UPDATE users SET n = n + 1";
+    }
+
+    @Override
+    public String zdmRequest(ZdmClient zdm) {
+        ObjectNode body = body(zdm);
+        body.put("where", "id <= <max(id) when the request is sent>");
+        return ZdmClient.show(body);
+    }
+
+    @Override
+    public Outcome naive(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            return new Outcome(s.executeUpdate(naiveSql()), "");
+        }
+    }
+
+    /**
+     * Bounded by the last key at the start, as the single UPDATE is bounded by its snapshot: the rows
+     * the application inserts meanwhile get their value from the application. Unbounded, the job walks
+     * on after the rows inserted behind it and ends only at a batch that finds none, which with a steady
+     * insert stream and batches slower than the gap between inserts never comes.
+     */
+    @Override
+    public Outcome zdm(ZdmClient zdm, Connection c) throws SQLException {
+        long lastId;
+        try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT max(id) FROM users")) {
+            rs.next();
+            lastId = rs.getLong(1);
+        }
+        ObjectNode body = body(zdm);
+        body.put("where", "id <= " + lastId);
+        ObjectNode reply = zdm.send(body);
+        return new Outcome(reply.path("total_rows").asLong(), "batches=" + reply.path("batches").asText()
+                + ", table_locked=" + reply.path("table_locked").asText());
+    }
+
+    private ObjectNode body(ZdmClient zdm) {
+        ObjectNode body = zdm.body("migrate_data");
+        body.put("table", "users");
+        body.put("batch_size", batchSize);
+        body.putObject("set").put("n", "n + 1");
+        return body;
+    }
+
+    @Override
+    public void reset(Connection c) {
+        // A data change leaves no object behind; the VACUUM FULL between trials removes its dead rows.
+    }
+}

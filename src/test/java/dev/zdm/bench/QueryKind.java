@@ -1,0 +1,11 @@
+package dev.zdm.bench;
+
+/** The three things the application does; they are blocked by different locks, so they are kept apart. */
+enum QueryKind {
+    /** SELECT by primary key: blocked only by ACCESS EXCLUSIVE. */
+    READ,
+    /** UPDATE of one row by primary key: blocked by SHARE and stronger, and by a row lock on that row. */
+    UPDATE,
+    /** INSERT of a new row: blocked by SHARE and stronger. */
+    INSERT
+}

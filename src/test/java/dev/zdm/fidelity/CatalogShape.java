@@ -1,0 +1,83 @@
+package dev.zdm.fidelity;
+
+import dev.zdm.pg.SqlName;
+import dev.zdm.simulator.SimCatalog;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The users table's catalog as one comparable line: columns with NOT NULL and whether they have a
+ * default, indexes with validity and uniqueness, CHECK constraints with validation. Read from the
+ * simulator's model or from pg_catalog.
+ */
+final class CatalogShape {
+
+    private CatalogShape() {
+    }
+
+    static String of(SimCatalog model, SqlName table) {
+        SimCatalog.Table t = model.table(table);
+        Map<String, String> columns = new TreeMap<>();
+        t.columns().forEach((name, c) -> columns.put(name.value(), column(c.notNull(), c.defaultSql() != null)));
+        Map<String, String> indexes = new TreeMap<>();
+        model.indexes().forEach((name, i) -> {
+            if (i.table().equals(table)) {
+                indexes.put(name.value(), index(i.valid(), i.unique()));
+            }
+        });
+        Map<String, String> checks = new TreeMap<>();
+        t.checks().forEach((name, c) -> checks.put(name.value(), c.validated() ? " validated" : " NOT VALID"));
+        return render(columns, indexes, checks);
+    }
+
+    static String of(Connection connection, SqlName table) throws SQLException {
+        Map<String, String> columns = new TreeMap<>();
+        Map<String, String> indexes = new TreeMap<>();
+        Map<String, String> checks = new TreeMap<>();
+        String regclass = "'" + table.value() + "'::regclass";
+        try (var st = connection.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT attname, attnotnull, atthasdef FROM pg_attribute WHERE attrelid = "
+                    + regclass + " AND attnum > 0 AND NOT attisdropped")) {
+                while (rs.next()) {
+                    columns.put(rs.getString(1), column(rs.getBoolean(2), rs.getBoolean(3)));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT c.relname, i.indisvalid, i.indisunique FROM pg_index i "
+                    + "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = " + regclass)) {
+                while (rs.next()) {
+                    indexes.put(rs.getString(1), index(rs.getBoolean(2), rs.getBoolean(3)));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT conname, convalidated FROM pg_constraint WHERE conrelid = "
+                    + regclass + " AND contype = 'c'")) {
+                while (rs.next()) {
+                    checks.put(rs.getString(1), rs.getBoolean(2) ? " validated" : " NOT VALID");
+                }
+            }
+        }
+        return render(columns, indexes, checks);
+    }
+
+    private static String column(boolean notNull, boolean hasDefault) {
+        return (notNull ? " NOT NULL" : "") + (hasDefault ? " DEFAULT" : "");
+    }
+
+    private static String index(boolean valid, boolean unique) {
+        return (unique ? " unique" : "") + (valid ? "" : " INVALID");
+    }
+
+    private static String render(Map<String, String> columns, Map<String, String> indexes, Map<String, String> checks) {
+        return "columns: " + join(columns) + "; indexes: " + join(indexes) + "; checks: " + join(checks);
+    }
+
+    private static String join(Map<String, String> entries) {
+        List<String> parts = new ArrayList<>();
+        entries.forEach((name, what) -> parts.add(name + what));
+        return parts.isEmpty() ? "none" : String.join(", ", parts);
+    }
+}

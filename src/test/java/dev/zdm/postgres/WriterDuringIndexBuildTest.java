@@ -1,0 +1,117 @@
+package dev.zdm.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An application writer keeps inserting while an index is built. Timings are compared with the
+ * build's own duration rather than with fixed thresholds, so a slow machine slows both sides.
+ */
+class WriterDuringIndexBuildTest {
+
+    private static final long ROWS = 400_000;
+    private static PostgresEngine engine;
+    private static Node node;
+
+    @BeforeAll
+    static void start() {
+        engine = SharedPostgres.engine();
+        node = new Node(engine, Duration.ofSeconds(30));
+        SharedPostgres.table("wr", ROWS);
+    }
+
+    @AfterAll
+    static void stop() {
+        engine.close();
+    }
+
+    /** Inserts one row per transaction until stopped, keeping the longest single insert. */
+    private static final class Writer implements AutoCloseable {
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final AtomicLong maxNanos = new AtomicLong();
+        final AtomicLong inserts = new AtomicLong();
+        final Thread thread = new Thread(this::run, "test-writer");
+
+        Writer() {
+            thread.start();
+        }
+
+        private void run() {
+            try (Connection c = SharedPostgres.connect();
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO wr (email, name) VALUES ('w@example.com', 'w')")) {
+                while (running.get()) {
+                    long t = System.nanoTime();
+                    ps.executeUpdate();
+                    maxNanos.accumulateAndGet(System.nanoTime() - t, Math::max);
+                    inserts.incrementAndGet();
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        long maxMs() {
+            return maxNanos.get() / 1_000_000;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+    }
+
+    private static void warmUp(Writer writer) throws InterruptedException {
+        while (writer.inserts.get() < 50) {
+            Thread.sleep(5);
+        }
+        writer.maxNanos.set(0);
+    }
+
+    @Test
+    void concurrentBuildNeverStallsTheWriter() throws Exception {
+        ObjectNode reply;
+        Writer writer = new Writer();
+        try (writer) {
+            warmUp(writer);
+            reply = node.send("""
+                    {"type":"create_index","table":"wr","column":"email","index":"wr_email","concurrently":true,"explain":true}""");
+        }
+        long buildMs = Math.round(reply.get("duration_seconds").asDouble() * 1000);
+        System.err.println("CIC: build " + buildMs + " ms, writer's longest insert " + writer.maxMs() + " ms, "
+                + writer.inserts.get() + " inserts; observed " + reply.get("observed"));
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        assertThat(writer.maxMs()).isLessThan(buildMs / 4);
+    }
+
+    @Test
+    void plainBuildStallsTheWriterForTheWholeBuild() throws Exception {
+        ObjectNode reply;
+        Writer writer = new Writer();
+        try (writer) {
+            warmUp(writer);
+            reply = node.send("""
+                    {"type":"create_index","table":"wr","column":"name","index":"wr_name","concurrently":false,"explain":true}""");
+        }
+        long buildMs = Math.round(reply.get("duration_seconds").asDouble() * 1000);
+        System.err.println("plain: build " + buildMs + " ms, writer's longest insert " + writer.maxMs() + " ms; observed "
+                + reply.get("observed"));
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+        assertThat(reply.get("table_locked").asBoolean()).isTrue();
+        assertThat(reply.get("observed").get("strongest_lock").asText()).isEqualTo("SHARE");
+        assertThat(writer.maxMs()).isGreaterThan(buildMs / 2);
+    }
+}
