@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runs a {@link Backfill} as keyset batches along the integer primary key: each batch locks the next
- * {@code batchSize} matching rows after the last key done (FOR UPDATE, so a row changed meanwhile is
- * re-checked against the condition), updates them and advances the job's checkpoint, all in one short
- * transaction under lock_timeout. The job ends at the first empty batch or at its row limit.
+ * Runs a {@link Backfill} as keyset batches along the integer primary key, over the keys that existed
+ * when the job started: each batch finds the key range that holds the next {@code batchSize} matching
+ * rows after the last key done, updates the matching rows of that range (an index range scan; UPDATE
+ * re-checks the condition of a row changed meanwhile) and advances the job's checkpoint, all in one
+ * short transaction under lock_timeout. The job ends when no key range is left or at its row limit.
  */
 final class BackfillRunner {
 
@@ -30,7 +31,7 @@ final class BackfillRunner {
         Connection c = ctx.backend().connection();
         requireIntegerKey(c, job, ctx.tableOid());
         Checkpoints.ensureTable(c);
-        Checkpoints.State state = Checkpoints.start(c, job.jobKey());
+        Checkpoints.State state = Checkpoints.start(c, job.jobKey(), largestKey(c, job));
         if (state.finished()) {
             Log.info("job " + job.jobKey() + " finished earlier: " + state.rowsDone() + " rows in "
                     + state.batchesDone() + " batches; not run again");
@@ -42,6 +43,7 @@ final class BackfillRunner {
         }
         String batchSql = batchSql(job);
         long lastKey = state.lastKey() == null ? Long.MIN_VALUE : state.lastKey();
+        long endKey = state.endKey() == null ? Long.MIN_VALUE : state.endKey();
         long rowsDone = state.rowsDone();
         int batchesDone = state.batchesDone();
         long rowsThisRun = 0;
@@ -60,26 +62,25 @@ final class BackfillRunner {
                 StepContext.setLockTimeout(c, ctx.lockBudget());
                 c.setAutoCommit(false);
                 long batchStarted = System.nanoTime();
-                long count;
-                long maxKey;
+                long count = 0;
+                Long rangeEnd = null;
                 try {
-                    if (limit <= 0) {
-                        count = 0;
-                        maxKey = lastKey;
-                    } else {
+                    if (limit > 0 && lastKey < endKey) {
                         try (PreparedStatement ps = c.prepareStatement(batchSql)) {
                             ps.setLong(1, lastKey);
-                            ps.setLong(2, limit);
+                            ps.setLong(2, endKey);
+                            ps.setLong(3, limit);
+                            ps.setLong(4, lastKey);
                             try (ResultSet rs = ps.executeQuery()) {
                                 rs.next();
                                 count = rs.getLong(1);
-                                maxKey = count > 0 ? rs.getLong(2) : lastKey;
+                                rangeEnd = rs.getObject(2) == null ? null : rs.getLong(2);
                             }
                         }
                         strongest = LockModes.stronger(strongest, TableProbe.heldLock(c, ctx.tableOid()));
                     }
-                    if (count > 0) {
-                        Checkpoints.advance(c, job.jobKey(), maxKey, count);
+                    if (rangeEnd != null) {
+                        Checkpoints.advance(c, job.jobKey(), rangeEnd, count);
                     } else {
                         Checkpoints.finish(c, job.jobKey());
                     }
@@ -95,10 +96,10 @@ final class BackfillRunner {
                 } finally {
                     StepContext.autocommitQuietly(c);
                 }
-                if (count == 0) {
+                if (rangeEnd == null) {
                     break;
                 }
-                lastKey = maxKey;
+                lastKey = rangeEnd;
                 rowsDone += count;
                 rowsThisRun += count;
                 batchesDone++;
@@ -128,18 +129,29 @@ final class BackfillRunner {
     }
 
     /**
-     * One batch: the CTE picks and locks the next keys, the UPDATE joins on them, the outer SELECT
-     * answers how many rows and the last key. The CTE's column is renamed so that an assignment or a
-     * condition naming the key column stays unambiguous.
+     * One batch: the first CTE finds where the next {@code LIMIT} matching keys end, the UPDATE works on
+     * that key range only, the outer SELECT answers how many rows it updated and where the range ended
+     * (null: nothing left). The UPDATE names its rows by a range of the key, not by a join, so the planner
+     * walks the primary key index and never chooses a scan of the whole table, generic plan or not.
      */
     static String batchSql(Backfill job) {
         String t = job.table().quoted();
         String k = job.key().quoted();
-        return "WITH zdm_batch AS (SELECT " + k + " AS zdm_key FROM " + t + " WHERE " + k + " > ? AND "
-                + job.conditionSql() + " ORDER BY " + k + " LIMIT ? FOR UPDATE), "
-                + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " FROM zdm_batch WHERE " + t + "." + k
-                + " = zdm_batch.zdm_key RETURNING " + t + "." + k + " AS zdm_key) "
-                + "SELECT count(*), max(zdm_key) FROM zdm_done";
+        String condition = job.conditionSql();
+        return "WITH zdm_range AS (SELECT max(zdm_key) AS zdm_end FROM (SELECT " + k + " AS zdm_key FROM " + t
+                + " WHERE " + k + " > ? AND " + k + " <= ? AND " + condition + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
+                + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + k + " > ? AND " + k
+                + " <= (SELECT zdm_end FROM zdm_range) AND " + condition + " RETURNING 1) "
+                + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
+    }
+
+    /** The largest key now: the end of a job that starts now. */
+    private static Long largestKey(Connection c, Backfill job) throws SQLException {
+        try (var s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT max(" + job.key().quoted() + ") FROM " + job.table().quoted())) {
+            rs.next();
+            return rs.getObject(1) == null ? null : rs.getLong(1);
+        }
     }
 
     private static void requireIntegerKey(Connection c, Backfill job, long tableOid) throws SQLException {

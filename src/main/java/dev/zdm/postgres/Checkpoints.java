@@ -15,8 +15,12 @@ final class Checkpoints {
 
     static final String TABLE = "zdm_checkpoints";
 
-    /** {@code lastKey} null: no batch has committed yet. */
-    record State(Long lastKey, long rowsDone, int batchesDone, boolean finished) {
+    /**
+     * {@code lastKey} null: no batch has committed yet. {@code endKey}: the largest key when the job
+     * started (null: the table was empty); rows inserted later are not the job's, or it would chase the
+     * application's inserts for ever.
+     */
+    record State(Long lastKey, Long endKey, long rowsDone, int batchesDone, boolean finished) {
     }
 
     private Checkpoints() {
@@ -27,23 +31,30 @@ final class Checkpoints {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (job_key text PRIMARY KEY, last_key bigint,"
                     + " rows_done bigint NOT NULL DEFAULT 0, batches_done int NOT NULL DEFAULT 0,"
                     + " finished boolean NOT NULL DEFAULT false)");
+            // Checkpoint tables of earlier zdm versions lack the job's end.
+            s.execute("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS end_key bigint");
         }
     }
 
-    /** The job's row, created at its start if it is new. */
-    static State start(Connection c, String jobKey) throws SQLException {
+    /**
+     * The job's row, created at its start if it is new, with {@code endKeyNow} as its end; a resumed
+     * job keeps the end it started with.
+     */
+    static State start(Connection c, String jobKey, Long endKeyNow) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO " + TABLE + " (job_key) VALUES (?) ON CONFLICT (job_key) DO NOTHING")) {
+                "INSERT INTO " + TABLE + " (job_key, end_key) VALUES (?, ?) ON CONFLICT (job_key) DO NOTHING")) {
             ps.setString(1, jobKey);
+            ps.setObject(2, endKeyNow, java.sql.Types.BIGINT);
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT last_key, rows_done, batches_done, finished FROM " + TABLE + " WHERE job_key = ?")) {
+                "SELECT last_key, end_key, rows_done, batches_done, finished FROM " + TABLE + " WHERE job_key = ?")) {
             ps.setString(1, jobKey);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                long lastKey = rs.getLong(1);
-                return new State(rs.wasNull() ? null : lastKey, rs.getLong(2), rs.getInt(3), rs.getBoolean(4));
+                Long lastKey = rs.getObject(1) == null ? null : rs.getLong(1);
+                Long endKey = rs.getObject(2) == null ? null : rs.getLong(2);
+                return new State(lastKey, endKey, rs.getLong(3), rs.getInt(4), rs.getBoolean(5));
             }
         }
     }

@@ -33,7 +33,7 @@ final class FidelityReport {
     List<String> disagreements() {
         List<String> all = new ArrayList<>();
         cells.forEach((scenario, byVersion) -> byVersion.forEach((version, cell) ->
-                cell.differences().forEach(d -> all.add("PostgreSQL " + version + " | " + scenario + " | " + d))));
+                cell.differences().forEach(d -> all.add("PostgreSQL " + version + ", " + scenario + ": " + d))));
         return all;
     }
 
@@ -49,7 +49,9 @@ final class FidelityReport {
           .append(Scenario.BLOCKER_SECONDS).append(" s;\na budget of ").append(ScenarioMatrix.SHORT_BUDGET_MS)
           .append(" ms gives up before it ends, the default budget waits it out.\n\n");
         long total = cells.values().stream().mapToLong(Map::size).sum();
-        md.append("**").append(total - disagreements().stream().map(d -> d.substring(0, d.lastIndexOf(" | "))).distinct().count())
+        long disagreeing = cells.values().stream().flatMap(m -> m.values().stream())
+                .filter(cell -> !cell.differences().isEmpty()).count();
+        md.append("**").append(total - disagreeing)
           .append(" of ").append(total).append(" runs agree** (").append(cells.size()).append(" scenarios × ")
           .append(versions.size()).append(" versions).\n\n");
         md.append("| scenario |");

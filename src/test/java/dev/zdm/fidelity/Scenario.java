@@ -15,6 +15,6 @@ record Scenario(String operation, String requestJson, String blockerName, boolea
 
     String name() {
         String app = blocker ? blockerName : "no other transaction";
-        return operation + " | " + app + (budgetMs == null ? "" : " | budget " + budgetMs + " ms");
+        return operation + " — " + app + (budgetMs == null ? "" : ", budget " + budgetMs + " ms");
     }
 }
