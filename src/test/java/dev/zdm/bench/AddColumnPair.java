@@ -25,25 +25,12 @@ final class AddColumnPair implements OperationPair {
     }
 
     @Override
-    public String zdmRequest(ZdmClient zdm) {
-        return ZdmClient.show(body(zdm));
+    public String note(ObjectNode reply) {
+        return "table_rewritten=" + reply.path("table_rewritten").asText();
     }
 
     @Override
-    public Outcome naive(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(naiveSql());
-        }
-        return new Outcome(-1, "");
-    }
-
-    @Override
-    public Outcome zdm(ZdmClient zdm, Connection c) {
-        ObjectNode reply = zdm.send(body(zdm));
-        return new Outcome(-1, "table_rewritten=" + reply.path("table_rewritten").asText());
-    }
-
-    private static ObjectNode body(ZdmClient zdm) {
+    public ObjectNode request(ZdmClient zdm) {
         ObjectNode body = zdm.body("add_column");
         body.put("table", "users");
         body.put("column", "score");

@@ -34,29 +34,17 @@ final class MigrateDataPair implements OperationPair {
     }
 
     @Override
-    public String zdmRequest(ZdmClient zdm) {
-        return ZdmClient.show(body(zdm));
+    public boolean changesRows() {
+        return true;
     }
 
     @Override
-    public Outcome naive(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            return new Outcome(s.executeUpdate(naiveSql()), "");
-        }
+    public String note(ObjectNode reply) {
+        return "batches=" + reply.path("batches").asText() + ", table_locked=" + reply.path("table_locked").asText();
     }
 
-    /**
-     * The job covers the keys that existed when it started, as the single UPDATE covers its snapshot:
-     * rows the application inserts meanwhile get their value from the application.
-     */
     @Override
-    public Outcome zdm(ZdmClient zdm, Connection c) throws SQLException {
-        ObjectNode reply = zdm.send(body(zdm));
-        return new Outcome(reply.path("total_rows").asLong(), "batches=" + reply.path("batches").asText()
-                + ", table_locked=" + reply.path("table_locked").asText());
-    }
-
-    private ObjectNode body(ZdmClient zdm) {
+    public ObjectNode request(ZdmClient zdm) {
         ObjectNode body = zdm.body("migrate_data");
         body.put("table", "users");
         body.put("batch_size", batchSize);

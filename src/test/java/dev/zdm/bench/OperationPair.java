@@ -1,7 +1,9 @@
 package dev.zdm.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * One schema or data change done two ways: naive, the plain SQL a person would type into psql (on a
@@ -17,17 +19,35 @@ interface OperationPair {
     /** The naive SQL, as the report shows it. */
     String naiveSql();
 
+    /** The zdm request body. */
+    ObjectNode request(ZdmClient zdm);
+
+    /** What the report notes of the zdm reply (the flag that matters for this operation). */
+    String note(ObjectNode reply);
+
+    /** Whether the naive statement's update count is rows changed (a data change) or nothing (DDL). */
+    default boolean changesRows() {
+        return false;
+    }
+
     /** The zdm request body, as the report shows it. */
-    String zdmRequest(ZdmClient zdm);
+    default String zdmRequest(ZdmClient zdm) {
+        return ZdmClient.show(request(zdm));
+    }
 
     /** Runs the naive way; the outcome's rows are the rows it changed, where that is what it does. */
-    Outcome naive(Connection c) throws SQLException;
+    default Outcome naive(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            long count = s.executeUpdate(naiveSql());
+            return new Outcome(changesRows() ? count : -1, "");
+        }
+    }
 
-    /**
-     * Runs the zdm way through the handlers; a failed request throws its ZdmException. {@code c} is
-     * there to read what the request needs to know about the table (migrate_data's last key).
-     */
-    Outcome zdm(ZdmClient zdm, Connection c) throws SQLException;
+    /** Runs the zdm way through the handlers; a failed request throws its ZdmException. */
+    default Outcome zdm(ZdmClient zdm) {
+        ObjectNode reply = zdm.send(request(zdm));
+        return new Outcome(changesRows() ? reply.path("total_rows").asLong() : -1, note(reply));
+    }
 
     /** Takes the change back (drops what was created); data changes need nothing taken back. */
     void reset(Connection c) throws SQLException;

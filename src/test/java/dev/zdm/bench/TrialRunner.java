@@ -49,7 +49,7 @@ final class TrialRunner {
             baseTo = recorder.now();
             opStart = recorder.now();
             try {
-                outcome = way == Way.NAIVE ? pair.naive(admin) : pair.zdm(zdm, admin);
+                outcome = way == Way.NAIVE ? pair.naive(admin) : pair.zdm(zdm);
             } catch (ZdmException e) {
                 failure = "error " + e.code().code() + ": " + e.getMessage();
             } catch (SQLException e) {

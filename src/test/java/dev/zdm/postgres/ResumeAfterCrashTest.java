@@ -35,10 +35,11 @@ class ResumeAfterCrashTest {
 
     @Test
     void killedJobResumesExactlyOnce() throws Exception {
+        // Created before the job starts: two concurrent CREATE TABLE IF NOT EXISTS can collide in pg_type.
+        try (var c = SharedPostgres.connect()) {
+            Checkpoints.ensureTable(c);
+        }
         CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(REQUEST));
-        SharedPostgres.exec("CREATE TABLE IF NOT EXISTS " + Checkpoints.TABLE + " (job_key text PRIMARY KEY,"
-                + " last_key bigint, rows_done bigint NOT NULL DEFAULT 0, batches_done int NOT NULL DEFAULT 0,"
-                + " finished boolean NOT NULL DEFAULT false)");
         while (SharedPostgres.number("SELECT coalesce(max(rows_done), 0) FROM zdm_checkpoints"
                 + " WHERE job_key LIKE 'migrate:resume_me:%'") < 5_000) {
             Thread.sleep(5);
