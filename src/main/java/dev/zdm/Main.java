@@ -45,7 +45,7 @@ public final class Main {
             return 1;
         }
         try (engine) {
-            Log.info("ready on the " + engine.name() + " (PostgreSQL " + engine.version() + ")");
+            Log.info("ready: the " + engine.name() + " engine, PostgreSQL " + engine.version());
             var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             new Node(Handlers.forEngine(engine, config.lockBudget()), System.out, Log::info).run(in);
             return 0;

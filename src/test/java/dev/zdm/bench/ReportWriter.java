@@ -112,7 +112,9 @@ final class ReportWriter {
     private void targets(List<Targets.Verdict> verdicts) {
         line("## Targets");
         line();
-        line("Reported, not asserted: a timing on a shared machine is evidence, not a test.");
+        line("Reported, not asserted: a timing on a shared machine is evidence, not a test. This is one run on "
+                + machine.cpus() + " cores, where the application and the migration compete for CPU: a verdict near its "
+                + "threshold can flip from one run to the next, so repeat the run before trusting it.");
         line();
         line("| operation | target | measured | |");
         line("| --- | --- | --- | --- |");

@@ -56,17 +56,28 @@ final class FidelityReport {
           .append(versions.size()).append(" versions).\n\n");
         md.append("| scenario |");
         versions.forEach(v -> md.append(" ").append(v).append(" |"));
-        md.append(" outcome on ").append(versions.get(versions.size() - 1)).append(" |\n|---|");
+        int oldest = versions.get(0);
+        int newest = versions.get(versions.size() - 1);
+        md.append(" outcome on PostgreSQL ").append(newest).append(" |");
+        if (oldest != newest) {
+            md.append(" on ").append(oldest).append(", where it differs |");
+        }
+        md.append("\n|---|");
         versions.forEach(v -> md.append("---|"));
-        md.append("---|\n");
+        md.append(oldest != newest ? "---|---|\n" : "---|\n");
         cells.forEach((scenario, byVersion) -> {
             md.append("| ").append(scenario).append(" |");
             for (int v : versions) {
                 Cell cell = byVersion.get(v);
                 md.append(cell == null ? " – |" : cell.differences().isEmpty() ? " agree |" : " **DISAGREE** |");
             }
-            Cell latest = byVersion.get(versions.get(versions.size() - 1));
-            md.append(" ").append(latest == null ? "" : summary(latest.postgres())).append(" |\n");
+            String latest = outcome(byVersion.get(newest));
+            md.append(" ").append(latest).append(" |");
+            if (oldest != newest) {
+                String first = outcome(byVersion.get(oldest));
+                md.append(" ").append(first.equals(latest) ? "" : first).append(" |");
+            }
+            md.append('\n');
         });
         List<String> disagreements = disagreements();
         md.append("\n## Disagreements\n\n");
@@ -77,6 +88,11 @@ final class FidelityReport {
         }
         Files.createDirectories(file.getParent());
         Files.writeString(file, md.toString());
+    }
+
+    /** What PostgreSQL did, with the catalog it left: the part of a run a reader wants to learn. */
+    private static String outcome(Cell cell) {
+        return cell == null ? "" : summary(cell.postgres()) + "; " + cell.postgres().catalog().replaceAll("columns: [^;]*; ", "");
     }
 
     private static String summary(Observation o) {
