@@ -48,7 +48,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             Messages (each body has a msg_id; replies carry in_reply_to):
               create_index      {table, column | columns[], concurrently?=true, unique?, index?}
                                 -> index_created {index, duration_seconds, table_locked}
-              add_column        {table, column, data_type?=text, default? | default_sql?, nullable?=true}
+              add_column        {table, column, data_type?=text, default? | default_sql?, nullable?=true,
+                                 sleep_ms? (between backfill batches of the safe way), safe?=true}
                                 -> column_added {duration_seconds, table_rewritten}
               migrate_data      {table, batch_size, total_rows?, set?{column: sql}, where?, sleep_ms?}
                                 -> data_migrated {total_rows, batches, table_locked}
@@ -78,6 +79,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         int retries = DEFAULT_RETRIES;
         boolean help = false;
         boolean version = false;
+        String simulatorOnly = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -93,8 +95,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                 case "--pg-version" -> {
                     int major = (int) number(value != null ? value : next(args, ++i, arg), arg, 9, 99);
                     pgVersion = new ServerVersion(major);
+                    simulatorOnly = arg;
                 }
-                case "--rows" -> rows = number(value != null ? value : next(args, ++i, arg), arg, 0, Long.MAX_VALUE / 2);
+                case "--rows" -> {
+                    rows = number(value != null ? value : next(args, ++i, arg), arg, 0, Long.MAX_VALUE / 2);
+                    simulatorOnly = arg;
+                }
                 case "--demo-rows" -> demoRows = number(value != null ? value : next(args, ++i, arg), arg, 0,
                         1_000_000_000L);
                 case "--lock-budget-ms" -> lockBudget = Duration.ofMillis(
@@ -108,6 +114,10 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         }
         if (demoRows != null && database == null) {
             throw new IllegalArgumentException("--demo-rows needs --database (the simulator has --rows)");
+        }
+        if (simulatorOnly != null && database != null) {
+            // A real server has its own version and rows; a flag that would be ignored is a mistake to report.
+            throw new IllegalArgumentException(simulatorOnly + " is for the simulator; with --database the server decides");
         }
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version);
     }

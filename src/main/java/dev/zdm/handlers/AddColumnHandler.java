@@ -18,7 +18,7 @@ import java.time.Duration;
 
 /**
  * add_column {table, column, data_type = text, default? (a JSON literal) | default_sql? (an SQL
- * expression), nullable = true, safe = true} → column_added {duration_seconds, table_rewritten}.
+ * expression), nullable = true, safe = true, sleep_ms = 0 (between backfill batches)} → column_added {duration_seconds, table_rewritten}.
  */
 public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
 
@@ -40,7 +40,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
         SqlName column = SqlName.of(request.string("column"));
         DataType type = request.has("data_type") ? DataType.of(request.string("data_type")) : DataType.TEXT;
         return new ColumnSpec(table, column, type, defaultOf(request), request.bool("nullable", true),
-                request.bool("safe", true));
+                request.bool("safe", true), request.integer("sleep_ms", 0, MigrateDataHandler.MAX_SLEEP_MS, 0L));
     }
 
     @Override

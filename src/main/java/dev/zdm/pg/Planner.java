@@ -13,6 +13,9 @@ import java.util.stream.Collectors;
  */
 public final class Planner {
 
+    /** Rows per batch when add_column backfills; small enough that each batch commits in milliseconds. */
+    public static final int BACKFILL_BATCH_SIZE = 1000;
+
     private final ServerVersion version;
     private final CatalogView catalog;
 
@@ -36,9 +39,16 @@ public final class Planner {
         }
     }
 
-    /** {@code safe = false} asks for the one plain ALTER TABLE even where it rewrites (for comparison). */
+    /**
+     * {@code safe = false} asks for the one plain ALTER TABLE even where it rewrites (for comparison);
+     * {@code sleepMs} paces the backfill of the safe way, giving the application room between batches.
+     */
     public record ColumnSpec(SqlName table, SqlName column, DataType type, ColumnDefault defaultValue,
-                             boolean nullable, boolean safe) {
+                             boolean nullable, boolean safe, long sleepMs) {
+        public ColumnSpec(SqlName table, SqlName column, DataType type, ColumnDefault defaultValue,
+                          boolean nullable, boolean safe) {
+            this(table, column, type, defaultValue, nullable, safe, 0);
+        }
     }
 
     public record MigrationSpec(SqlName table, Map<SqlName, SqlExpression> assignments, SqlExpression condition,
@@ -142,7 +152,7 @@ public final class Planner {
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
         steps.add(new Backfill(t, primaryKey(t), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
-                BACKFILL_BATCH_SIZE, null, 0, "add_column:" + t + "." + c));
+                BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c));
         if (!spec.nullable()) {
             SqlName check = SqlName.of(truncate(t.value() + "_" + c.value() + "_not_null"));
             steps.add(new Statement(t, alter + "ADD CONSTRAINT " + check.quoted() + " CHECK (" + c.quoted()
@@ -161,9 +171,6 @@ public final class Planner {
         }
         return steps;
     }
-
-    /** Rows per batch when add_column backfills; small enough that each batch commits in milliseconds. */
-    public static final int BACKFILL_BATCH_SIZE = 1000;
 
     private static String addColumnSql(ColumnSpec spec) {
         StringBuilder sql = new StringBuilder("ALTER TABLE ").append(spec.table().quoted())

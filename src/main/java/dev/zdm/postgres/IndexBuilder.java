@@ -2,6 +2,7 @@ package dev.zdm.postgres;
 
 import dev.zdm.Log;
 import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.RetryPolicy;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
@@ -29,16 +30,14 @@ import java.util.Set;
  */
 final class IndexBuilder {
 
-    /** First pause after a lost race; doubles each attempt so a burst of short transactions can drain. */
-    static final long FIRST_BACKOFF_MS = 100;
-
     private IndexBuilder() {
     }
 
     static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
         SqlName building = step.change() instanceof CatalogChange.CreateIndex create ? create.index() : null;
         Set<Integer> blockers = new LinkedHashSet<>();
-        long backoff = FIRST_BACKOFF_MS;
+        // The simulator retries by the same policy, so both engines agree on when a lost race is final.
+        RetryPolicy policy = RetryPolicy.of(ctx.retries());
         long waitedBefore = 0;
         for (int attempt = 1; ; attempt++) {
             Connection c = ctx.backend().connection();
@@ -75,12 +74,12 @@ final class IndexBuilder {
                 }
                 if (PgErrors.lostLockRace(e)) {
                     // Retrying makes sense only once the failed attempt's index is gone.
-                    if (attempt < ctx.retries() && dropped) {
+                    if (attempt < policy.attempts() && dropped) {
+                        long backoff = policy.backoffMs(attempt);
                         waitedBefore += ms;
                         Log.info("attempt " + attempt + " of " + step.sql() + " lost its lock race ("
                                 + PgErrors.firstLine(e) + "); retrying in " + backoff + " ms");
                         sleep(backoff);
-                        backoff *= 2;
                         continue;
                     }
                     throw new LockWaitTimedOut(PgErrors.firstLine(e) + " after " + attempt + " attempt(s)" + left,

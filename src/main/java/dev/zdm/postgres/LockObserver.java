@@ -9,6 +9,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Watches the migration's backend from a connection of its own while a step runs: every
@@ -40,18 +42,33 @@ final class LockObserver implements AutoCloseable {
         this.backend = new Backend(database, "zdm-observer");
     }
 
-    /** Starts watching backend {@code pid} and table {@code tableOid} until {@link Watch#stop()}. */
+    /**
+     * Starts watching backend {@code pid} and table {@code tableOid} until {@link Watch#stop()}. Returns
+     * once the first reading is in: a statement started before the observer is live could finish
+     * unseen (a concurrent build on a small table takes a few milliseconds).
+     */
     Watch watch(int pid, long tableOid) {
         Watch watch = new Watch(pid, tableOid);
         watch.thread.start();
+        try {
+            if (!watch.live.await(FIRST_READING_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                Log.info("lock observer: no first reading within " + FIRST_READING_TIMEOUT_MS + " ms; going on");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return watch;
     }
+
+    /** How long a step waits for the observer to come up before it runs unobserved. */
+    static final long FIRST_READING_TIMEOUT_MS = 2_000;
 
     final class Watch {
         private final int pid;
         private final long tableOid;
         private final Thread thread;
         private volatile boolean running = true;
+        private final CountDownLatch live = new CountDownLatch(1);
         private LockMode strongest;
         private long blockingHeldNanos;
         private long waitedNanos;
@@ -97,6 +114,7 @@ final class LockObserver implements AutoCloseable {
                     long last = System.nanoTime();
                     while (running) {
                         poll(ps, last);
+                        live.countDown();
                         last = System.nanoTime();
                         Thread.sleep(POLL_MS);
                     }
@@ -107,6 +125,8 @@ final class LockObserver implements AutoCloseable {
                 backend.discard();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                live.countDown();
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.zdm.postgres;
 
 import dev.zdm.Log;
+import dev.zdm.pg.RetryPolicy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,8 +18,8 @@ final class Undo {
     }
 
     static boolean run(String sql, StepContext ctx) {
-        long backoff = IndexBuilder.FIRST_BACKOFF_MS;
-        for (int attempt = 1; attempt <= ctx.retries(); attempt++) {
+        RetryPolicy policy = RetryPolicy.of(ctx.retries());
+        for (int attempt = 1; attempt <= policy.attempts(); attempt++) {
             try {
                 Connection c = ctx.backend().connection();
                 StepContext.setLockTimeout(c, ctx.lockBudget());
@@ -33,12 +34,11 @@ final class Undo {
                 }
                 Log.info("undo attempt " + attempt + " of " + sql + ": " + PgErrors.firstLine(e));
                 try {
-                    Thread.sleep(backoff);
+                    Thread.sleep(policy.backoffMs(attempt));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return false;
                 }
-                backoff *= 2;
             }
         }
         return false;

@@ -2,6 +2,7 @@ package dev.zdm.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -38,7 +39,7 @@ public final class Node {
     void handleLine(String line) {
         JsonNode envelope;
         try {
-            envelope = Json.MAPPER.readTree(line);
+            envelope = JsonLines.parse(line);
         } catch (JsonProcessingException e) {
             log.accept("skipped a line that is not JSON: " + abbreviate(line));
             return;
@@ -82,15 +83,11 @@ public final class Node {
     }
 
     private void send(String dest, ObjectNode body) {
-        ObjectNode envelope = Json.MAPPER.createObjectNode();
+        ObjectNode envelope = JsonNodeFactory.instance.objectNode();
         envelope.put("src", nodeId);
         envelope.put("dest", dest);
         envelope.set("body", body);
-        try {
-            out.println(Json.MAPPER.writeValueAsString(envelope));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a reply could not be written as JSON", e);
-        }
+        out.println(JsonLines.write(envelope));
         out.flush();
     }
 

@@ -1,5 +1,6 @@
 package dev.zdm.protocol;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.util.Map;
@@ -7,7 +8,7 @@ import java.util.Map;
 /** Builds a reply body with its keys in the order they are put: type, in_reply_to, then the rest. */
 public final class Reply {
 
-    private final ObjectNode body = Json.MAPPER.createObjectNode();
+    private final ObjectNode body = JsonNodeFactory.instance.objectNode();
 
     private Reply(String type, long inReplyTo) {
         body.put("type", type);

@@ -27,25 +27,28 @@ class ConfigTest {
 
     @Test
     void eachFlagWithItsValueAsTheNextArgument() {
-        Config config = Config.parse("--database", "embedded", "--pg-version", "10", "--rows", "1000",
+        Config config = Config.parse("--database", "embedded",
                 "--demo-rows", "50", "--lock-budget-ms", "750", "--retries", "5");
         assertThat(config.database()).isEqualTo("embedded");
         assertThat(config.simulator()).isFalse();
-        assertThat(config.pgVersion().major()).isEqualTo(10);
-        assertThat(config.simulatedRows()).isEqualTo(1000);
         assertThat(config.demoRows()).isEqualTo(50L);
         assertThat(config.lockBudget()).isEqualTo(Duration.ofMillis(750));
         assertThat(config.retries()).isEqualTo(5);
+        Config simulator = Config.parse("--pg-version", "10", "--rows", "1000");
+        assertThat(simulator.simulator()).isTrue();
+        assertThat(simulator.pgVersion().major()).isEqualTo(10);
+        assertThat(simulator.simulatedRows()).isEqualTo(1000);
     }
 
     @Test
     void eachFlagInTheEqualsForm() {
-        Config config = Config.parse("--database=postgres://u:p@localhost:5432/db?x=1", "--pg-version=11",
-                "--rows=1_000", "--demo-rows=7", "--lock-budget-ms=100", "--retries=1");
+        Config config = Config.parse("--database=postgres://u:p@localhost:5432/db?x=1",
+                "--demo-rows=7", "--lock-budget-ms=100", "--retries=1");
         assertThat(config.database()).isEqualTo("postgres://u:p@localhost:5432/db?x=1");
-        assertThat(config.pgVersion().major()).isEqualTo(11);
-        assertThat(config.simulatedRows()).isEqualTo(1000);
         assertThat(config.demoRows()).isEqualTo(7L);
+        Config simulator = Config.parse("--pg-version=11", "--rows=1_000");
+        assertThat(simulator.pgVersion().major()).isEqualTo(11);
+        assertThat(simulator.simulatedRows()).isEqualTo(1000);
         assertThat(config.lockBudget()).isEqualTo(Duration.ofMillis(100));
         assertThat(config.retries()).isEqualTo(1);
     }
@@ -87,7 +90,9 @@ class ConfigTest {
             "--database= | --database",
             "--demo-rows 10 | --demo-rows",
             "--frobnicate | --frobnicate",
-            "--frobnicate=1 | --frobnicate"})
+            "--frobnicate=1 | --frobnicate",
+            "--database embedded --pg-version 12 | --pg-version",
+            "--rows 10 --database embedded | --rows"})
     void badValuesNameTheFlag(String args, String flag) {
         String[] argv = args.trim().split(" +");
         assertThatThrownBy(() -> Config.parse(argv))
