@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -14,22 +13,13 @@ import org.junit.jupiter.api.Test;
  * A batched job covers the rows that existed when it started. With the application inserting all the
  * while, a job that walked on to whatever key came next would chase the inserts and never end.
  */
-class BackfillBoundsTest {
+class BackfillBoundsTest extends OnEmbeddedPostgres {
 
     private static final int ROWS = 3_000;
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void start() {
-        engine = SharedPostgres.engine();
-        node = new Node(engine, Duration.ofSeconds(2));
         SharedPostgres.table("chase_me", ROWS);
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
     }
 
     @Test

@@ -3,27 +3,10 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Lock-aware aborts against real held locks, and what a failed concurrent build leaves (nothing). */
-class LockAwarenessTest {
-
-    private static PostgresEngine engine;
-    private static Node node;
-
-    @BeforeAll
-    static void start() {
-        engine = SharedPostgres.engine();
-        node = new Node(engine, Duration.ofSeconds(2));
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
-    }
+class LockAwarenessTest extends OnEmbeddedPostgres {
 
     @Test
     void heldAccessShareMakesAddColumnAbortAfterItsBudget() {

@@ -3,9 +3,7 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -14,23 +12,14 @@ import org.junit.jupiter.api.Test;
  * would) answers error 13; the same request again resumes from the checkpoint, and with a
  * non-idempotent SET every row ends up updated exactly once.
  */
-class ResumeAfterCrashTest {
+class ResumeAfterCrashTest extends OnEmbeddedPostgres {
 
     private static final String REQUEST = """
             {"type":"migrate_data","table":"resume_me","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20}""";
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void start() {
-        engine = SharedPostgres.engine();
-        node = new Node(engine, Duration.ofSeconds(2));
         SharedPostgres.table("resume_me", 20_000);
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
     }
 
     @Test

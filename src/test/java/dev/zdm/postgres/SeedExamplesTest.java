@@ -3,8 +3,6 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -13,24 +11,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /** The course's three examples through the real handlers on a demo users table, figures checked against the server. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SeedExamplesTest {
-
-    private static PostgresEngine engine;
-    private static Node node;
+class SeedExamplesTest extends OnEmbeddedPostgres {
 
     @BeforeAll
     static void start() throws Exception {
-        engine = SharedPostgres.engine();
         SharedPostgres.exec("DROP TABLE IF EXISTS users");
         try (var c = SharedPostgres.connect()) {
             DemoTable.ensure(c, 20_000);
         }
-        node = new Node(engine, Duration.ofSeconds(2));
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
     }
 
     @Test

@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -17,22 +16,14 @@ import org.junit.jupiter.api.Test;
  * An application writer keeps inserting while an index is built. Timings are compared with the
  * build's own duration rather than with fixed thresholds, so a slow machine slows both sides.
  */
-class WriterDuringIndexBuildTest {
+class WriterDuringIndexBuildTest extends OnEmbeddedPostgres {
 
     private static final long ROWS = 400_000;
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void start() {
-        engine = SharedPostgres.engine();
         node = new Node(engine, Duration.ofSeconds(30));
         SharedPostgres.table("wr", ROWS);
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
     }
 
     /** Inserts one row per transaction until stopped, keeping the longest single insert. */
