@@ -2,6 +2,7 @@ package dev.zdm.handlers;
 
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Step;
+import dev.zdm.pg.TableWork;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +30,7 @@ final class Explain {
             entry.put("blocks", blocks);
             entry.put("scans", step.work().touchesRows());
             entry.put("rewrites", step.work().rewrites());
-            entry.put("batched", step.work() == dev.zdm.pg.TableWork.UPDATE_ROWS);
+            entry.put("batched", step.work() == TableWork.UPDATE_ROWS);
             steps.add(entry);
         }
         return steps;

@@ -3,6 +3,7 @@ package dev.zdm.postgres;
 import dev.zdm.Log;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.LockMode;
+import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -114,7 +115,7 @@ final class BackfillRunner {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ZdmException(dev.zdm.protocol.ErrorCode.CRASH, "interrupted after " + rowsDone + " rows in "
+            throw new ZdmException(ErrorCode.CRASH, "interrupted after " + rowsDone + " rows in "
                     + batchesDone + " batches (committed; the same request resumes)");
         } finally {
             seen = watch.stop();
