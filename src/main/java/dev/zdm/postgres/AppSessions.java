@@ -44,11 +44,7 @@ final class AppSessions implements AutoCloseable {
 
     private final Database database;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "zdm-session-timer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("zdm-session-timer"));
 
     AppSessions(Database database) {
         this.database = database;

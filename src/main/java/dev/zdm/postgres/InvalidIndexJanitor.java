@@ -19,11 +19,7 @@ import java.util.concurrent.Executors;
 final class InvalidIndexJanitor implements AutoCloseable {
 
     private final Database database;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "zdm-invalid-index-janitor");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(DaemonThreads.named("zdm-invalid-index-janitor"));
 
     InvalidIndexJanitor(Database database) {
         this.database = database;

@@ -77,8 +77,7 @@ final class LockObserver implements AutoCloseable {
         private Watch(int pid, long tableOid) {
             this.pid = pid;
             this.tableOid = tableOid;
-            this.thread = new Thread(this::run, "zdm-lock-observer");
-            this.thread.setDaemon(true);
+            this.thread = DaemonThreads.named("zdm-lock-observer").newThread(this::run);
         }
 
         /** Ends the watch and answers what it saw. */
