@@ -5,22 +5,29 @@ import dev.zdm.protocol.ZdmException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
-/** A lock not granted within the budget: the step was cancelled and what the plan had done undone. */
+/**
+ * A lock not granted within the budget: the step was cancelled and what the plan had done undone.
+ * Both engines throw it, so an error 14 has one shape whichever ran: table, waited_ms, blocked_by (see
+ * {@link Blocker}), rolled_back, then what the operation reports of itself ({@code progress}: a
+ * create_index its attempts, a migrate_data the rows and batches that stay committed).
+ */
 public final class LockBudgetExceeded extends ZdmException {
 
-    public LockBudgetExceeded(String table, long waitedMs, List<String> blockedBy, Map<String, Object> progress) {
+    public LockBudgetExceeded(String table, long waitedMs, List<Blocker> blockedBy, Map<String, Object> progress) {
         super(ErrorCode.ABORT, "lock on " + table + " not granted within " + waitedMs + " ms"
-                + (blockedBy.isEmpty() ? "" : ", blocked by " + String.join(", ", blockedBy))
-                + "; rolled back", details(table, waitedMs, blockedBy, progress), null);
+                + (blockedBy.isEmpty() ? "" : ", blocked by " + Blocker.ordered(blockedBy).stream()
+                        .map(Blocker::label).collect(Collectors.joining(", ")))
+                + "; rolled back", details(table, waitedMs, Blocker.ordered(blockedBy), progress), null);
     }
 
-    private static Map<String, Object> details(String table, long waitedMs, List<String> blockedBy,
+    private static Map<String, Object> details(String table, long waitedMs, List<Blocker> blockedBy,
                                                Map<String, Object> progress) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("table", table);
         details.put("waited_ms", waitedMs);
-        details.put("blocked_by", List.copyOf(blockedBy));
+        details.put("blocked_by", blockedBy.stream().map(Blocker::asMap).toList());
         details.put("rolled_back", true);
         details.putAll(progress);
         return details;

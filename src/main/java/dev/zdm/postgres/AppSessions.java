@@ -2,9 +2,11 @@ package dev.zdm.postgres;
 
 import dev.zdm.Log;
 import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.Blocker;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -106,15 +108,33 @@ final class AppSessions implements AutoCloseable {
         end(s);
     }
 
-    /** The sessions behind these backends; a backend zdm did not open is named by its pid. */
-    List<String> names(Set<Integer> pids) {
-        List<String> names = new ArrayList<>();
-        for (int pid : pids) {
-            names.add(sessions.values().stream().filter(s -> s.pid() == pid).map(Session::name).findFirst()
-                    .orElse("backend " + pid));
+    /**
+     * The backends as pg_stat_activity shows them now, named by the session zdm opened on them where
+     * it did. A backend that has ended since it blocked is still listed, with state "ended".
+     */
+    List<Blocker> describe(Connection c, Set<Integer> pids) throws SQLException {
+        Map<Integer, Blocker> seen = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pid, application_name, state,
+                       coalesce((extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint, 0)
+                FROM pg_stat_activity WHERE pid = ANY (?)""")) {
+            ps.setArray(1, c.createArrayOf("int4", pids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int pid = rs.getInt(1);
+                    seen.put(pid, new Blocker(sessionAt(pid), pid, rs.getString(2), rs.getString(3), rs.getLong(4)));
+                }
+            }
         }
-        names.sort(null);
-        return names;
+        List<Blocker> blockers = new ArrayList<>();
+        for (int pid : pids) {
+            blockers.add(seen.getOrDefault(pid, new Blocker(sessionAt(pid), pid, "", "ended", 0)));
+        }
+        return blockers;
+    }
+
+    private String sessionAt(int pid) {
+        return sessions.values().stream().filter(s -> s.pid() == pid).map(Session::name).findFirst().orElse(null);
     }
 
     private void expire(String session) {

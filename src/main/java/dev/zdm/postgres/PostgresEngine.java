@@ -3,6 +3,7 @@ package dev.zdm.postgres;
 import dev.zdm.Log;
 import dev.zdm.config.Config;
 import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
@@ -158,8 +159,7 @@ public final class PostgresEngine implements Engine {
                     throw new ZdmException(ErrorCode.CRASH, "aborted (" + e.getMessage() + ") but " + undoFailure);
                 }
                 Map<String, Object> progress = committed.isEmpty() ? e.progress() : Map.of();
-                throw new LockBudgetExceeded(plan.table().value(), e.waitedMs(), sessions.names(e.blockers()),
-                        progress);
+                throw new LockBudgetExceeded(plan.table().value(), e.waitedMs(), blockers(e), progress);
             } catch (SQLException | ZdmException e) {
                 throw abort(plan, i, committed, ctx, e);
             }
@@ -180,6 +180,15 @@ public final class PostgresEngine implements Engine {
         }
         Statement s = (Statement) step;
         return s.transactional() ? StatementRunner.run(s, ctx) : IndexBuilder.run(s, ctx);
+    }
+
+    private List<Blocker> blockers(LockWaitTimedOut e) {
+        try {
+            return sessions.describe(backend.connection(), e.blockers());
+        } catch (SQLException failed) {
+            Log.info("describing the blockers " + e.blockers() + ": " + PgErrors.firstLine(failed));
+            return e.blockers().stream().map(pid -> new Blocker(null, pid, "", "unknown", 0)).toList();
+        }
     }
 
     /** A step failed for another reason than a lock: undo what committed, answer what happened. */

@@ -1,6 +1,7 @@
 package dev.zdm.simulator;
 
 import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Outcome;
@@ -34,8 +35,18 @@ public final class SimulatorEngine implements Engine {
     /** The lock holder that stands for the migration's own backend. */
     static final String MIGRATION = "zdm";
 
-    private record AppSession(AppTransaction spec, double endsAt) {
+    /** {@code pid}: modelled, one per session in the order they opened, as a server hands them out. */
+    private record AppSession(AppTransaction spec, int pid, double openedAt, double endsAt) {
+
+        Blocker asBlocker(double now) {
+            // What pg_stat_activity shows of a session zdm opened: its name, idle inside its transaction.
+            return new Blocker(spec.session(), pid, "zdm-session:" + spec.session(), "idle in transaction",
+                    Math.round((now - openedAt) * 1000));
+        }
     }
+
+    /** The first modelled backend pid; any positive number would do, real pids are never this small. */
+    private static final int FIRST_PID = 10_000;
 
     private record JobTotals(long rows, int batches) {
     }
@@ -49,6 +60,7 @@ public final class SimulatorEngine implements Engine {
     private final Map<String, AppSession> sessions = new LinkedHashMap<>();
     private final Map<String, JobTotals> finishedJobs = new HashMap<>();
     private double waitedSeconds;
+    private int nextPid = FIRST_PID;
 
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
         this.version = version;
@@ -221,11 +233,14 @@ public final class SimulatorEngine implements Engine {
         double budget = lockBudget.toMillis() / 1000.0;
         double until = blockers.stream().mapToDouble(s -> sessions.get(s).endsAt()).max().orElseThrow();
         if (until - clock.now() > budget) {
+            // Who blocked, as pg_stat_activity would show them when the budget runs out.
+            double abortAt = clock.now() + budget;
+            List<Blocker> blockedBy = blockers.stream().map(b -> sessions.get(b).asBlocker(abortAt)).toList();
             waitedSeconds += budget;
             clock.advance(budget);
             cancel.run();
             endFinishedTransactions();
-            throw new LockBudgetExceeded(table.value(), lockBudget.toMillis(), blockers, Map.of());
+            throw new LockBudgetExceeded(table.value(), lockBudget.toMillis(), blockedBy, Map.of());
         }
         waitedSeconds += Math.max(0, until - clock.now());
         clock.advanceTo(until);
@@ -246,7 +261,7 @@ public final class SimulatorEngine implements Engine {
                     + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
         }
         double endsAt = spec.durationSeconds() == null ? Double.POSITIVE_INFINITY : clock.now() + spec.durationSeconds();
-        sessions.put(spec.session(), new AppSession(spec, endsAt));
+        sessions.put(spec.session(), new AppSession(spec, nextPid++, clock.now(), endsAt));
     }
 
     @Override

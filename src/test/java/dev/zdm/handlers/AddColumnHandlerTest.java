@@ -78,7 +78,7 @@ class AddColumnHandlerTest {
         var error = node.fails("""
                 {"type":"add_column","table":"users","column":"status","default":"a","max_lock_duration_ms":400}""");
         assertThat(error.code()).isEqualTo(ErrorCode.ABORT);
-        assertThat(error.details()).containsEntry("blocked_by", java.util.List.of("r"));
+        assertThat(dev.zdm.engine.BlockedBy.sessions(error.details())).containsExactly("r");
         assertThat(node.engine.catalog().columns(USERS)).doesNotContain(SqlName.of("status"));
     }
 

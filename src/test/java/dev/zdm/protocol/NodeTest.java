@@ -223,7 +223,12 @@ class NodeTest {
                 "rolled_back");
         assertThat(body.get("code").asInt()).isEqualTo(14);
         assertThat(body.get("waited_ms").asLong()).isEqualTo(500);
-        assertThat(body.get("blocked_by").toString()).isEqualTo("[\"app\"]");
+        JsonNode blocker = body.get("blocked_by").get(0);
+        assertThat(body.get("blocked_by")).hasSize(1);
+        assertThat(blocker.get("session").asText()).isEqualTo("app");
+        assertThat(blocker.get("state").asText()).isEqualTo("idle in transaction");
+        assertThat(blocker.get("transaction_age_ms").asLong()).as("the session opened before the request")
+                .isGreaterThanOrEqualTo(500);
         assertThat(body.get("rolled_back").asBoolean()).isTrue();
     }
 }

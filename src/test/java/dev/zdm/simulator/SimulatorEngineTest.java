@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.BlockedBy;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Backfill;
@@ -111,8 +112,8 @@ class SimulatorEngineTest {
         assertThat(e.code().code()).isEqualTo(14);
         assertThat(e.details()).containsEntry("table", "users")
                 .containsEntry("waited_ms", 2_000L)
-                .containsEntry("blocked_by", List.of("app"))
                 .containsEntry("rolled_back", true);
+        assertThat(BlockedBy.sessions(e.details())).containsExactly("app");
         assertThat(List.copyOf(e.details().keySet())).containsExactly("table", "waited_ms", "blocked_by", "rolled_back");
         assertThat(engine.catalog().columns(USERS)).doesNotContain(STATUS)
                 .containsExactlyElementsOf(before.columns(USERS));
@@ -145,7 +146,7 @@ class SimulatorEngineTest {
     void aReaderLongerThanTheBudgetAborts() {
         open("app", LockMode.ACCESS_SHARE, 2.5);
         LockBudgetExceeded e = budgetExceeded(() -> engine.execute(addStatusActive(), BUDGET));
-        assertThat(e.details()).containsEntry("blocked_by", List.of("app"));
+        assertThat(BlockedBy.sessions(e.details())).containsExactly("app");
         // Its transaction is still running: a bigger budget waits it out.
         assertThat(engine.execute(addStatusActive(), Duration.ofMillis(1_000)).durationSeconds()).isEqualTo(0.6);
     }
@@ -163,7 +164,8 @@ class SimulatorEngineTest {
 
         LockBudgetExceeded e = budgetExceeded(() -> engine.execute(createIndex(true), BUDGET));
 
-        assertThat(e.details()).containsEntry("blocked_by", List.of("writer")).containsEntry("waited_ms", 2_000L);
+        assertThat(BlockedBy.sessions(e.details())).containsExactly("writer");
+        assertThat(e.details()).containsEntry("waited_ms", 2_000L);
         assertThat(engine.model().indexes()).doesNotContainKey(IDX_EMAIL);
         assertThat(engine.catalog().index(IDX_EMAIL)).isEmpty();
     }
@@ -197,7 +199,7 @@ class SimulatorEngineTest {
 
         open("sharer", LockMode.SHARE, null);
         LockBudgetExceeded e = budgetExceeded(() -> engine.execute(migrate(20_000), BUDGET));
-        assertThat(e.details()).containsEntry("blocked_by", List.of("sharer"));
+        assertThat(BlockedBy.sessions(e.details())).containsExactly("sharer");
     }
 
     @Test
