@@ -66,7 +66,7 @@ public record Database(String jdbcUrl, Properties properties, String description
     }
 
     /** As {@link #connect(String)}, with extra pgjdbc properties. */
-    Connection connect(String applicationName, Properties extra) throws SQLException {
+    public Connection connect(String applicationName, Properties extra) throws SQLException {
         Properties props = copy(properties);
         props.putAll(extra);
         props.setProperty("ApplicationName", applicationName);

@@ -1,5 +1,22 @@
 package dev.zdm.postgres;
 
+import dev.zdm.postgres.connect.AppSessions;
+import dev.zdm.postgres.connect.Backend;
+import dev.zdm.postgres.connect.DemoTable;
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.ledger.Checkpoints;
+import dev.zdm.postgres.observe.LockModes;
+import dev.zdm.postgres.observe.LockObserver;
+import dev.zdm.postgres.observe.PgCatalog;
+import dev.zdm.postgres.observe.TableProbe;
+import dev.zdm.postgres.run.BackfillRunner;
+import dev.zdm.postgres.run.IndexBuilder;
+import dev.zdm.postgres.run.InvalidIndexJanitor;
+import dev.zdm.postgres.run.LockWaitTimedOut;
+import dev.zdm.postgres.run.StatementRunner;
+import dev.zdm.postgres.run.StepContext;
+import dev.zdm.postgres.run.StepReport;
+import dev.zdm.postgres.run.Undo;
 import dev.zdm.Log;
 import dev.zdm.config.Config;
 import dev.zdm.engine.AppTransaction;

@@ -1,5 +1,10 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.ledger.Checkpoints;
+import dev.zdm.postgres.observe.LockModes;
+import dev.zdm.postgres.observe.LockObserver;
+import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.Log;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.LockMode;
@@ -19,16 +24,16 @@ import java.util.Set;
  * re-checks the condition of a row changed meanwhile) and advances the job's checkpoint, all in one
  * short transaction under lock_timeout. The job ends when no key range is left or at its row limit.
  */
-final class BackfillRunner {
+public final class BackfillRunner {
 
     /** A progress line on stderr at most this often, so a long job shows it is alive without flooding. */
-    static final long PROGRESS_EVERY_MS = 5_000;
+    public static final long PROGRESS_EVERY_MS = 5_000;
     private static final Set<String> INTEGER_TYPES = Set.of("int2", "int4", "int8");
 
     private BackfillRunner() {
     }
 
-    static StepReport run(Backfill job, StepContext ctx) throws LockWaitTimedOut, SQLException {
+    public static StepReport run(Backfill job, StepContext ctx) throws LockWaitTimedOut, SQLException {
         Connection c = ctx.backend().connection();
         requireIntegerKey(c, job, ctx.tableOid());
         Checkpoints.ensureTable(c);
@@ -135,7 +140,7 @@ final class BackfillRunner {
      * (null: nothing left). The UPDATE names its rows by a range of the key, not by a join, so the planner
      * walks the primary key index and never chooses a scan of the whole table, generic plan or not.
      */
-    static String batchSql(Backfill job) {
+    public static String batchSql(Backfill job) {
         String t = job.table().quoted();
         String k = job.key().quoted();
         String condition = job.conditionSql();

@@ -1,5 +1,6 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.connect;
 
+import dev.zdm.postgres.Database;
 import dev.zdm.Log;
 import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * table lock (LOCK TABLE ... NOWAIT) until closed or until its duration ends. Their backend pids are
  * what pg_blocking_pids reports, so a migration's blocked_by can name the sessions.
  */
-final class AppSessions implements AutoCloseable {
+public final class AppSessions implements AutoCloseable {
 
     /**
      * Observed on 17 with pgjdbc: in the extended protocol the unnamed portal of a transaction's last
@@ -48,11 +49,11 @@ final class AppSessions implements AutoCloseable {
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("zdm-session-timer"));
 
-    AppSessions(Database database) {
+    public AppSessions(Database database) {
         this.database = database;
     }
 
-    void open(AppTransaction spec) {
+    public void open(AppTransaction spec) {
         if (sessions.containsKey(spec.session())) {
             throw ZdmException.exists("session " + spec.session());
         }
@@ -100,7 +101,7 @@ final class AppSessions implements AutoCloseable {
         }
     }
 
-    void close(String session) {
+    public void close(String session) {
         Session s = sessions.remove(session);
         if (s == null) {
             throw ZdmException.missing("session " + session);
@@ -112,7 +113,7 @@ final class AppSessions implements AutoCloseable {
      * The backends as pg_stat_activity shows them now, named by the session zdm opened on them where
      * it did. A backend that has ended since it blocked is still listed, with state "ended".
      */
-    List<Blocker> describe(Connection c, Set<Integer> pids) throws SQLException {
+    public List<Blocker> describe(Connection c, Set<Integer> pids) throws SQLException {
         Map<Integer, Blocker> seen = new java.util.HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT pid, application_name, state,

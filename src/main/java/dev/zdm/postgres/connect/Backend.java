@@ -1,5 +1,6 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.connect;
 
+import dev.zdm.postgres.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -9,19 +10,19 @@ import java.sql.Statement;
  * One connection the engine talks through, reopened on the next use after it was lost, so a server
  * restart or a killed backend costs one error reply rather than the node.
  */
-final class Backend implements AutoCloseable {
+public final class Backend implements AutoCloseable {
 
     private final Database database;
     private final String applicationName;
     private Connection connection;
     private int pid;
 
-    Backend(Database database, String applicationName) {
+    public Backend(Database database, String applicationName) {
         this.database = database;
         this.applicationName = applicationName;
     }
 
-    synchronized Connection connection() throws SQLException {
+    public synchronized Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = database.connect(applicationName);
             connection.setAutoCommit(true);
@@ -34,13 +35,13 @@ final class Backend implements AutoCloseable {
     }
 
     /** The server process behind the connection: what pg_locks and pg_blocking_pids name. */
-    synchronized int pid() throws SQLException {
+    public synchronized int pid() throws SQLException {
         connection();
         return pid;
     }
 
     /** Forgets a connection that failed, so the next use opens a new one. */
-    synchronized void discard() {
+    public synchronized void discard() {
         if (connection != null) {
             try {
                 connection.close();

@@ -1,5 +1,6 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.Log;
 import dev.zdm.pg.RetryPolicy;
 import java.sql.Connection;
@@ -12,12 +13,12 @@ import java.sql.Statement;
  * lock budget as the migration so that undoing never stalls the application longer than doing did.
  * The blocker that aborted the plan may still be there, so it is retried with backoff.
  */
-final class Undo {
+public final class Undo {
 
     private Undo() {
     }
 
-    static boolean run(String sql, StepContext ctx) {
+    public static boolean run(String sql, StepContext ctx) {
         RetryPolicy policy = RetryPolicy.of(ctx.retries());
         for (int attempt = 1; attempt <= policy.attempts(); attempt++) {
             try {

@@ -1,5 +1,10 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.observe;
 
+import dev.zdm.postgres.Database;
+import dev.zdm.postgres.connect.Backend;
+import dev.zdm.postgres.connect.DaemonThreads;
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.run.StepReport;
 import dev.zdm.Log;
 import dev.zdm.pg.LockMode;
 import java.sql.Array;
@@ -27,18 +32,18 @@ import java.util.concurrent.TimeUnit;
  * <p>Whether the table was locked ({@code table_locked}) is decided by {@link StepReport#lockedTable()}
  * from these observations: a blocking mode held while the step read or wrote the table's rows.
  */
-final class LockObserver implements AutoCloseable {
+public final class LockObserver implements AutoCloseable {
 
-    static final long POLL_MS = 2;
+    public static final long POLL_MS = 2;
 
     /** What one watch saw. {@code strongest} is null when no table lock was seen. */
-    record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers) {
+    public record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers) {
         static final Observation NONE = new Observation(null, 0, 0, Set.of());
     }
 
     private final Backend backend;
 
-    LockObserver(Database database) {
+    public LockObserver(Database database) {
         this.backend = new Backend(database, "zdm-observer");
     }
 
@@ -47,7 +52,7 @@ final class LockObserver implements AutoCloseable {
      * once the first reading is in: a statement started before the observer is live could finish
      * unseen (a concurrent build on a small table takes a few milliseconds).
      */
-    Watch watch(int pid, long tableOid) {
+    public Watch watch(int pid, long tableOid) {
         Watch watch = new Watch(pid, tableOid);
         watch.thread.start();
         try {
@@ -61,9 +66,9 @@ final class LockObserver implements AutoCloseable {
     }
 
     /** How long a step waits for the observer to come up before it runs unobserved. */
-    static final long FIRST_READING_TIMEOUT_MS = 2_000;
+    public static final long FIRST_READING_TIMEOUT_MS = 2_000;
 
-    final class Watch {
+    public final class Watch {
         private final int pid;
         private final long tableOid;
         private final Thread thread;
@@ -81,7 +86,7 @@ final class LockObserver implements AutoCloseable {
         }
 
         /** Ends the watch and answers what it saw. */
-        Observation stop() {
+        public Observation stop() {
             running = false;
             try {
                 thread.join(2_000);
@@ -95,7 +100,7 @@ final class LockObserver implements AutoCloseable {
         }
 
         /** The backends waited behind so far (the wait may not be over). */
-        synchronized Set<Integer> blockersSoFar() {
+        public synchronized Set<Integer> blockersSoFar() {
             return Set.copyOf(blockers);
         }
 

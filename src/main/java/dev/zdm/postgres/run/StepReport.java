@@ -1,5 +1,6 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.observe.LockModes;
 import dev.zdm.pg.LockMode;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +11,7 @@ import java.util.Map;
  * many of the table's rows it read or wrote (-1: not measurable, but the table had rows), whether the
  * heap file changed, and for a backfill the rows and batches of the job.
  */
-record StepReport(String sql, LockMode lock, long durationMs, long blockingLockMs, long waitedMs, long rowsTouched,
+public record StepReport(String sql, LockMode lock, long durationMs, long blockingLockMs, long waitedMs, long rowsTouched,
                   boolean rewrote, long rowsUpdated, int batches) {
 
     /**
@@ -18,11 +19,11 @@ record StepReport(String sql, LockMode lock, long durationMs, long blockingLockM
      * (SHARE or stronger) while it read or wrote the table's rows (or rewrote its file). An ALTER that
      * only edits the catalog holds even ACCESS EXCLUSIVE for an instant and touches no row: not locked.
      */
-    boolean lockedTable() {
+    public boolean lockedTable() {
         return LockModes.blocksApplication(lock) && (rowsTouched != 0 || rewrote);
     }
 
-    Map<String, Object> asMap() {
+    public Map<String, Object> asMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("sql", sql);
         map.put("lock", lock == null ? "none seen" : lock.sqlName());

@@ -1,4 +1,4 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.ledger;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,22 +11,22 @@ import java.sql.Statement;
  * the batch it records. A batch and its checkpoint therefore commit or vanish together, so a job
  * killed at any instant and started again resumes after exactly the rows already updated.
  */
-final class Checkpoints {
+public final class Checkpoints {
 
-    static final String TABLE = "zdm_checkpoints";
+    public static final String TABLE = "zdm_checkpoints";
 
     /**
      * {@code lastKey} null: no batch has committed yet. {@code endKey}: the largest key when the job
      * started (null: the table was empty); rows inserted later are not the job's, or it would chase the
      * application's inserts for ever.
      */
-    record State(Long lastKey, Long endKey, long rowsDone, int batchesDone, boolean finished) {
+    public record State(Long lastKey, Long endKey, long rowsDone, int batchesDone, boolean finished) {
     }
 
     private Checkpoints() {
     }
 
-    static void ensureTable(Connection c) throws SQLException {
+    public static void ensureTable(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (job_key text PRIMARY KEY, last_key bigint,"
                     + " rows_done bigint NOT NULL DEFAULT 0, batches_done int NOT NULL DEFAULT 0,"
@@ -40,7 +40,7 @@ final class Checkpoints {
      * The job's row, created at its start if it is new, with {@code endKeyNow} as its end; a resumed
      * job keeps the end it started with.
      */
-    static State start(Connection c, String jobKey, Long endKeyNow) throws SQLException {
+    public static State start(Connection c, String jobKey, Long endKeyNow) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO " + TABLE + " (job_key, end_key) VALUES (?, ?) ON CONFLICT (job_key) DO NOTHING")) {
             ps.setString(1, jobKey);
@@ -60,7 +60,7 @@ final class Checkpoints {
     }
 
     /** Records one batch; call inside the batch's transaction. */
-    static void advance(Connection c, String jobKey, long lastKey, long rows) throws SQLException {
+    public static void advance(Connection c, String jobKey, long lastKey, long rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
                 + " SET last_key = ?, rows_done = rows_done + ?, batches_done = batches_done + 1 WHERE job_key = ?")) {
             ps.setLong(1, lastKey);
@@ -70,7 +70,7 @@ final class Checkpoints {
         }
     }
 
-    static void finish(Connection c, String jobKey) throws SQLException {
+    public static void finish(Connection c, String jobKey) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET finished = true WHERE job_key = ?")) {
             ps.setString(1, jobKey);
             ps.executeUpdate();
@@ -78,7 +78,7 @@ final class Checkpoints {
     }
 
     /** Forgets a job whose work was undone with the rest of its plan, so a retry starts afresh. */
-    static void forget(Connection c, String jobKey) throws SQLException {
+    public static void forget(Connection c, String jobKey) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE job_key = ?")) {
             ps.setString(1, jobKey);
             ps.executeUpdate();

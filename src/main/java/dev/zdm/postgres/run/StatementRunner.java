@@ -1,5 +1,9 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.observe.LockModes;
+import dev.zdm.postgres.observe.LockObserver;
+import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.pg.LockMode;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,12 +15,12 @@ import java.util.Map;
  * committing reads back what it did: the locks it holds and the rows it touched (see
  * {@link TableProbe}). A lost lock race is rolled back and reported as {@link LockWaitTimedOut}.
  */
-final class StatementRunner {
+public final class StatementRunner {
 
     private StatementRunner() {
     }
 
-    static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
+    public static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
         Connection c = ctx.backend().connection();
         StepContext.setLockTimeout(c, ctx.lockBudget());
         c.setAutoCommit(false);

@@ -1,5 +1,7 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.observe;
 
+import dev.zdm.postgres.connect.Backend;
+import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
@@ -16,11 +18,11 @@ import java.util.Set;
  * one unqualified names in zdm's statements resolve to). Every answer is a fresh query: another
  * client may change the schema between two requests.
  */
-final class PgCatalog implements CatalogView {
+public final class PgCatalog implements CatalogView {
 
     private final Backend backend;
 
-    PgCatalog(Backend backend) {
+    public PgCatalog(Backend backend) {
         this.backend = backend;
     }
 
@@ -117,7 +119,7 @@ final class PgCatalog implements CatalogView {
     }
 
     /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */
-    static Optional<Long> tableOid(Connection c, SqlName table) throws SQLException {
+    public static Optional<Long> tableOid(Connection c, SqlName table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace
                   AND relname = ? AND relkind IN ('r', 'p')""")) {
@@ -137,7 +139,7 @@ final class PgCatalog implements CatalogView {
         }
     }
 
-    interface Query<T> {
+    public interface Query<T> {
         T run(Connection c) throws SQLException;
     }
 

@@ -1,5 +1,7 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.connect.Backend;
+import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.pg.SqlName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -7,24 +9,24 @@ import java.sql.Statement;
 import java.time.Duration;
 
 /** What every step runner needs: the migration's connection, the observer, the table and the budget. */
-record StepContext(SqlName table, Backend backend, LockObserver observer, InvalidIndexJanitor janitor, long tableOid, Duration lockBudget, int retries) {
+public record StepContext(SqlName table, Backend backend, LockObserver observer, InvalidIndexJanitor janitor, long tableOid, Duration lockBudget, int retries) {
 
     /**
      * lock_timeout for the session. 0 would mean "wait forever" to PostgreSQL, so a budget of 0 ms
      * becomes 1 ms: take the lock now or give up.
      */
-    static void setLockTimeout(Connection c, Duration budget) throws SQLException {
+    public static void setLockTimeout(Connection c, Duration budget) throws SQLException {
         long ms = Math.max(1, budget.toMillis());
         try (Statement s = c.createStatement()) {
             s.execute("SET lock_timeout = " + ms);
         }
     }
 
-    static long millisSince(long startNanos) {
+    public static long millisSince(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;
     }
 
-    static void rollbackQuietly(Connection c) {
+    public static void rollbackQuietly(Connection c) {
         try {
             if (!c.isClosed() && !c.getAutoCommit()) {
                 c.rollback();
@@ -34,7 +36,7 @@ record StepContext(SqlName table, Backend backend, LockObserver observer, Invali
         }
     }
 
-    static void autocommitQuietly(Connection c) {
+    public static void autocommitQuietly(Connection c) {
         try {
             if (!c.isClosed()) {
                 c.setAutoCommit(true);

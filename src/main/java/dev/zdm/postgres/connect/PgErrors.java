@@ -1,21 +1,21 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.connect;
 
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.sql.SQLException;
 
 /** What a server error means for a request, by SQLSTATE (PostgreSQL manual, appendix A). */
-final class PgErrors {
+public final class PgErrors {
 
-    static final String LOCK_NOT_AVAILABLE = "55P03";
-    static final String DEADLOCK_DETECTED = "40P01";
-    static final String UNIQUE_VIOLATION = "23505";
+    public static final String LOCK_NOT_AVAILABLE = "55P03";
+    public static final String DEADLOCK_DETECTED = "40P01";
+    public static final String UNIQUE_VIOLATION = "23505";
 
     private PgErrors() {
     }
 
     /** lock_timeout fired, or the deadlock detector chose us: the lock race was lost, nothing applied. */
-    static boolean lostLockRace(SQLException e) {
+    public static boolean lostLockRace(SQLException e) {
         return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || DEADLOCK_DETECTED.equals(e.getSQLState());
     }
 
@@ -23,13 +23,13 @@ final class PgErrors {
      * Class 08 is the connection itself; 57P01..57P03 are the server going away (terminated backend,
      * shutdown, restart). pgjdbc reports an I/O failure as 08006.
      */
-    static boolean connectionLost(SQLException e) {
+    public static boolean connectionLost(SQLException e) {
         String state = e.getSQLState();
         return state == null || state.startsWith("08") || state.startsWith("57P");
     }
 
     /** The reply for an error that is neither a lost lock race nor a lost connection. */
-    static ZdmException toReply(SQLException e, String doing) {
+    public static ZdmException toReply(SQLException e, String doing) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String text = doing + ": " + firstLine(e);
         if (connectionLost(e)) {
@@ -46,7 +46,7 @@ final class PgErrors {
         };
     }
 
-    static String firstLine(SQLException e) {
+    public static String firstLine(SQLException e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int newline = message.indexOf('\n');
         return newline < 0 ? message : message.substring(0, newline);

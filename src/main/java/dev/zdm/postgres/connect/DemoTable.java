@@ -1,4 +1,4 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.connect;
 
 import dev.zdm.Log;
 import java.sql.Connection;
@@ -11,12 +11,12 @@ import java.sql.Statement;
  * text, name text), with N generated rows, created only when no users table exists, so a newcomer
  * can pipe the seed's messages into a real server at once. An existing table is never touched.
  */
-final class DemoTable {
+public final class DemoTable {
 
     private DemoTable() {
     }
 
-    static void ensure(Connection c, long rows) throws SQLException {
+    public static void ensure(Connection c, long rows) throws SQLException {
         try (Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT to_regclass('users') IS NOT NULL")) {
                 rs.next();

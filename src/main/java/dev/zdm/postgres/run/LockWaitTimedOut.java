@@ -1,4 +1,4 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
 import java.util.Map;
 import java.util.Set;
@@ -7,29 +7,29 @@ import java.util.Set;
  * A step lost its lock race (lock_timeout fired, or the deadlock detector cancelled it) and was rolled
  * back. The engine turns it into a LockBudgetExceeded once the earlier steps are undone.
  */
-final class LockWaitTimedOut extends Exception {
+public final class LockWaitTimedOut extends Exception {
 
     private final long waitedMs;
     private final Set<Integer> blockers;
     private final Map<String, Object> progress;
 
-    LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
+    public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
         super(message, null, false, false);
         this.waitedMs = waitedMs;
         this.blockers = Set.copyOf(blockers);
         this.progress = Map.copyOf(progress);
     }
 
-    long waitedMs() {
+    public long waitedMs() {
         return waitedMs;
     }
 
-    Set<Integer> blockers() {
+    public Set<Integer> blockers() {
         return blockers;
     }
 
     /** What stays committed despite the abort (a backfill's finished batches). */
-    Map<String, Object> progress() {
+    public Map<String, Object> progress() {
         return progress;
     }
 }

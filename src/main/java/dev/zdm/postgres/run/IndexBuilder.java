@@ -1,5 +1,7 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.Log;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.RetryPolicy;
@@ -28,12 +30,12 @@ import java.util.Set;
  * lock_timeout cancels, and each leaves the INVALID index. An open ACCESS SHARE transaction in READ
  * COMMITTED (no snapshot held between statements) does not stop a concurrent build.
  */
-final class IndexBuilder {
+public final class IndexBuilder {
 
     private IndexBuilder() {
     }
 
-    static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
+    public static StepReport run(dev.zdm.pg.Statement step, StepContext ctx) throws LockWaitTimedOut, SQLException {
         SqlName building = step.change() instanceof CatalogChange.CreateIndex create ? create.index() : null;
         Set<Integer> blockers = new LinkedHashSet<>();
         // The simulator retries by the same policy, so both engines agree on when a lost race is final.
@@ -97,7 +99,7 @@ final class IndexBuilder {
     }
 
     /** Drops the index if it exists and is INVALID; a valid index of that name is never touched. */
-    static boolean dropIfInvalid(SqlName index, StepContext ctx) {
+    public static boolean dropIfInvalid(SqlName index, StepContext ctx) {
         // One attempt under the budget: when it fails, the blocker is still there and the janitor waits it out.
         for (int attempt = 1; attempt <= 1; attempt++) {
             try {

@@ -1,5 +1,8 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.run;
 
+import dev.zdm.postgres.Database;
+import dev.zdm.postgres.connect.DaemonThreads;
+import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.Log;
 import dev.zdm.pg.SqlName;
 import java.sql.Connection;
@@ -16,16 +19,16 @@ import java.util.concurrent.Executors;
  * holds only SHARE UPDATE EXCLUSIVE, so waiting without a lock_timeout stops no read or write of the
  * application; the index goes as soon as its blockers end.
  */
-final class InvalidIndexJanitor implements AutoCloseable {
+public final class InvalidIndexJanitor implements AutoCloseable {
 
     private final Database database;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(DaemonThreads.named("zdm-invalid-index-janitor"));
 
-    InvalidIndexJanitor(Database database) {
+    public InvalidIndexJanitor(Database database) {
         this.database = database;
     }
 
-    void drop(SqlName index) {
+    public void drop(SqlName index) {
         Log.info("the INVALID index " + index + " will be dropped as soon as the transactions using the table end");
         worker.submit(() -> {
             try (Connection c = database.connect("zdm-janitor"); Statement s = c.createStatement()) {

@@ -1,14 +1,14 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.observe;
 
 import dev.zdm.pg.LockMode;
 
 /** pg_locks spellings to table lock modes; the other lock types (e.g. SIReadLock) are not table modes. */
-final class LockModes {
+public final class LockModes {
 
     private LockModes() {
     }
 
-    static LockMode fromPgLocks(String mode) {
+    public static LockMode fromPgLocks(String mode) {
         try {
             return LockMode.parse(mode);
         } catch (IllegalArgumentException e) {
@@ -16,7 +16,7 @@ final class LockModes {
         }
     }
 
-    static LockMode stronger(LockMode a, LockMode b) {
+    public static LockMode stronger(LockMode a, LockMode b) {
         if (a == null) {
             return b;
         }
@@ -26,7 +26,7 @@ final class LockModes {
         return b.isStrongerThan(a) ? b : a;
     }
 
-    static boolean blocksApplication(LockMode mode) {
+    public static boolean blocksApplication(LockMode mode) {
         return mode != null && (mode.blocksReads() || mode.blocksWrites());
     }
 }

@@ -1,4 +1,4 @@
-package dev.zdm.postgres;
+package dev.zdm.postgres.observe;
 
 import dev.zdm.pg.LockMode;
 import java.sql.Connection;
@@ -12,17 +12,17 @@ import java.sql.SQLException;
  * visible), the rows it read and wrote (pg_stat_xact_user_tables: this backend's counters not yet
  * flushed, read as a difference around one statement) and the heap file (relfilenode).
  */
-final class TableProbe {
+public final class TableProbe {
 
     /** Counters of this backend for the table; only differences between two readings mean anything. */
-    record Activity(long tuplesRead, long tuplesWritten, long relfilenode) {
+    public record Activity(long tuplesRead, long tuplesWritten, long relfilenode) {
 
         /** Rows read or written between {@code before} and this reading. */
-        long rowsSince(Activity before) {
+        public long rowsSince(Activity before) {
             return (tuplesRead - before.tuplesRead) + (tuplesWritten - before.tuplesWritten);
         }
 
-        boolean rewrittenSince(Activity before) {
+        public boolean rewrittenSince(Activity before) {
             return relfilenode != before.relfilenode;
         }
     }
@@ -30,7 +30,7 @@ final class TableProbe {
     private TableProbe() {
     }
 
-    static Activity activity(Connection c, long tableOid) throws SQLException {
+    public static Activity activity(Connection c, long tableOid) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT coalesce(s.seq_tup_read, 0) + coalesce(s.idx_tup_fetch, 0),
                        coalesce(s.n_tup_ins, 0) + coalesce(s.n_tup_upd, 0) + coalesce(s.n_tup_del, 0),
@@ -48,7 +48,7 @@ final class TableProbe {
     }
 
     /** The strongest lock this backend holds on the table, or null. */
-    static LockMode heldLock(Connection c, long tableOid) throws SQLException {
+    public static LockMode heldLock(Connection c, long tableOid) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -64,7 +64,7 @@ final class TableProbe {
         }
     }
 
-    static long relfilenode(Connection c, long tableOid) throws SQLException {
+    public static long relfilenode(Connection c, long tableOid) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT relfilenode FROM pg_class WHERE oid = ?")) {
             ps.setLong(1, tableOid);
             try (ResultSet rs = ps.executeQuery()) {
