@@ -4,6 +4,7 @@ import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * Where plans run: the simulator, which predicts what PostgreSQL would do, or a real server, which is
@@ -23,6 +24,14 @@ public interface Engine extends AutoCloseable {
      * would is cancelled, the steps already done are undone, and a {@link LockBudgetExceeded} is thrown.
      */
     Outcome execute(Plan plan, Duration lockBudget);
+
+    /**
+     * Runs one operation: {@code planner} is asked for the plan once the engine is ready for it (the
+     * PostgreSQL engine first makes the operation its own and settles what an earlier attempt left).
+     */
+    default Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
+        return execute(planner.get(), lockBudget);
+    }
 
     /** Opens an application transaction that holds {@code spec.mode()} on its table until closed. */
     void openTransaction(AppTransaction spec);

@@ -22,13 +22,27 @@ public final class LockBudgetExceeded extends ZdmException {
                 + "; rolled back", details(table, waitedMs, Blocker.ordered(blockedBy), progress), null);
     }
 
+    /**
+     * The same shape with a text of its own: an operation another node runs (nothing applied), or an
+     * undo that could not finish within the budget ({@code rolledBack} false: the text says what is left).
+     */
+    public LockBudgetExceeded(String text, String table, long waitedMs, List<Blocker> blockedBy, boolean rolledBack,
+                              Map<String, Object> progress) {
+        super(ErrorCode.ABORT, text, details(table, waitedMs, Blocker.ordered(blockedBy), progress, rolledBack), null);
+    }
+
     private static Map<String, Object> details(String table, long waitedMs, List<Blocker> blockedBy,
                                                Map<String, Object> progress) {
+        return details(table, waitedMs, blockedBy, progress, true);
+    }
+
+    private static Map<String, Object> details(String table, long waitedMs, List<Blocker> blockedBy,
+                                               Map<String, Object> progress, boolean rolledBack) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("table", table);
         details.put("waited_ms", waitedMs);
         details.put("blocked_by", blockedBy.stream().map(Blocker::asMap).toList());
-        details.put("rolled_back", true);
+        details.put("rolled_back", rolledBack);
         details.putAll(progress);
         return details;
     }

@@ -49,6 +49,18 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
     }
 
     @Override
+    dev.zdm.pg.SqlName table(ColumnSpec spec) {
+        return spec.table();
+    }
+
+    /** Pacing says how, not what. */
+    @Override
+    String identity(ColumnSpec spec) {
+        return type() + ":" + new ColumnSpec(spec.table(), spec.column(), spec.type(), spec.defaultValue(),
+                spec.nullable(), spec.safe());
+    }
+
+    @Override
     Reply reply(Request request, ColumnSpec spec, Outcome outcome) {
         return Reply.to(request, "column_added")
                 .seconds("duration_seconds", outcome.durationSeconds())

@@ -41,6 +41,11 @@ public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
     }
 
     @Override
+    dev.zdm.pg.SqlName table(IndexSpec spec) {
+        return spec.table();
+    }
+
+    @Override
     Reply reply(Request request, IndexSpec spec, Outcome outcome) {
         return Reply.to(request, "index_created")
                 .put("index", spec.name().value())

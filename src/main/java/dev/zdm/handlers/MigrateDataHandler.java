@@ -52,6 +52,19 @@ public final class MigrateDataHandler extends PlanHandler<MigrationSpec> {
     }
 
     @Override
+    dev.zdm.pg.SqlName table(MigrationSpec spec) {
+        return spec.table();
+    }
+
+    /** Batch size and pacing say how, not what: a resent job with another batch size resumes. */
+    @Override
+    String identity(MigrationSpec spec) {
+        return type() + ":" + spec.table() + ":set=" + new java.util.TreeMap<>(spec.assignments().entrySet().stream()
+                .collect(java.util.stream.Collectors.toMap(e -> e.getKey().value(), e -> e.getValue().text())))
+                + ":where=" + (spec.condition() == null ? "" : spec.condition().text()) + ":limit=" + spec.rowLimit();
+    }
+
+    @Override
     Reply reply(Request request, MigrationSpec spec, Outcome outcome) {
         return Reply.to(request, "data_migrated")
                 .put("total_rows", outcome.rowsUpdated())

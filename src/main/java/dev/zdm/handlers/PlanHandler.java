@@ -2,6 +2,7 @@ package dev.zdm.handlers;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engine;
+import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
@@ -33,8 +34,11 @@ abstract class PlanHandler<S> implements Handler {
         Duration budget = Duration.ofMillis(request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS,
                 defaultLockBudget.toMillis()));
         S spec = parse(request);
-        Plan plan = plan(spec, new Planner(engine.version(), engine.catalog()));
-        Outcome outcome = engine.execute(plan, budget);
+        Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString());
+        Plan[] planned = new Plan[1];
+        Outcome outcome = engine.run(operation,
+                () -> planned[0] = plan(spec, new Planner(engine.version(), engine.catalog())), budget);
+        Plan plan = planned[0];
         Reply reply = reply(request, spec, outcome);
         if (explain) {
             reply.put("steps", Explain.steps(plan));
@@ -50,6 +54,16 @@ abstract class PlanHandler<S> implements Handler {
 
     /** Plans it against the catalog (errors 20, 21, 22), before anything has run. */
     abstract Plan plan(S spec, Planner planner);
+
+    abstract dev.zdm.pg.SqlName table(S spec);
+
+    /**
+     * What the request changes, normalized (defaults applied, no pacing or budget), so the same request
+     * sent again is recognized as the same operation.
+     */
+    String identity(S spec) {
+        return type() + ":" + spec;
+    }
 
     abstract Reply reply(Request request, S spec, Outcome outcome);
 }

@@ -5,18 +5,24 @@ import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.postgres.ledger.Checkpoints;
+import dev.zdm.postgres.ledger.Fingerprint;
+import dev.zdm.postgres.ledger.Ledger;
+import dev.zdm.postgres.ledger.LedgerSchema;
+import dev.zdm.postgres.ledger.MadeObject;
+import dev.zdm.postgres.ledger.OperationLock;
 import dev.zdm.postgres.observe.LockModes;
 import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.postgres.observe.PgCatalog;
 import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.postgres.run.BackfillRunner;
+import dev.zdm.postgres.run.GuardedRead;
 import dev.zdm.postgres.run.IndexBuilder;
-import dev.zdm.postgres.run.InvalidIndexJanitor;
 import dev.zdm.postgres.run.LockWaitTimedOut;
+import dev.zdm.postgres.run.ObjectUndo;
 import dev.zdm.postgres.run.StatementRunner;
 import dev.zdm.postgres.run.StepContext;
 import dev.zdm.postgres.run.StepReport;
-import dev.zdm.postgres.run.Undo;
+import dev.zdm.postgres.run.UndoJanitor;
 import dev.zdm.Log;
 import dev.zdm.config.Config;
 import dev.zdm.engine.AppTransaction;
@@ -24,15 +30,19 @@ import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
+import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.pg.SqlName;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.Statement;
 import dev.zdm.pg.Step;
 import dev.zdm.protocol.ErrorCode;
+import dev.zdm.protocol.Json;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -42,7 +52,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * Runs plans on a real PostgreSQL and reports what it observed: each step under lock_timeout, the
@@ -53,27 +68,36 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class PostgresEngine implements Engine {
 
+    /** How often a request waiting for an operation's owner asks again. */
+    private static final long OWNER_POLL_MS = 25;
+
     private final Database database;
     private final EmbeddedServer embedded;
     private final Backend backend;
     private final LockObserver observer;
     private final AppSessions sessions;
-    private final InvalidIndexJanitor janitor;
+    private final UndoJanitor janitor;
     private final PgCatalog catalog;
     private final ServerVersion version;
     private final int retries;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The budget of the request running now: the planner's reads of the table run under it too. */
+    private Duration budget = Duration.ofSeconds(2);
 
-    private PostgresEngine(Database database, EmbeddedServer embedded, int retries) throws SQLException {
+    private PostgresEngine(Database database, EmbeddedServer embedded, int retries, Duration defaultBudget)
+            throws SQLException {
         this.database = database;
         this.embedded = embedded;
         this.retries = retries;
         this.backend = new Backend(database, "zdm-migration");
         this.observer = new LockObserver(database);
         this.sessions = new AppSessions(database);
-        this.janitor = new InvalidIndexJanitor(database);
-        this.catalog = new PgCatalog(backend);
+        this.janitor = new UndoJanitor(database, defaultBudget);
+        this.catalog = new PgCatalog(backend, this::guardedRead);
         this.version = serverVersion(backend.connection());
+        // Once per engine start, never per request: the ledger's DDL takes locks of its own.
+        LedgerSchema.upgrade(backend.connection());
+        janitor.poke();
     }
 
     /** The engine the configuration names: an embedded server or the one at the URL. */
@@ -94,7 +118,7 @@ public final class PostgresEngine implements Engine {
                 throw new Engines.StartFailed(e.getMessage(), e);
             }
         }
-        PostgresEngine engine = connect(database, embedded, config.retries());
+        PostgresEngine engine = connect(database, embedded, config.retries(), config.lockBudget());
         if (config.demoRows() != null) {
             try {
                 DemoTable.ensure(engine.backend.connection(), config.demoRows());
@@ -108,13 +132,13 @@ public final class PostgresEngine implements Engine {
 
     /** An engine on {@code database}; {@code retries} attempts for a concurrent index build. */
     public static PostgresEngine connect(Database database, int retries) throws Engines.StartFailed {
-        return connect(database, null, retries);
+        return connect(database, null, retries, Duration.ofSeconds(2));
     }
 
-    private static PostgresEngine connect(Database database, EmbeddedServer embedded, int retries)
+    private static PostgresEngine connect(Database database, EmbeddedServer embedded, int retries, Duration budget)
             throws Engines.StartFailed {
         try {
-            PostgresEngine engine = new PostgresEngine(database, embedded, retries);
+            PostgresEngine engine = new PostgresEngine(database, embedded, retries, budget);
             Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "zdm-postgres-shutdown"));
             return engine;
         } catch (SQLException e) {
@@ -145,8 +169,116 @@ public final class PostgresEngine implements Engine {
         return database;
     }
 
+    /** A plan with no request behind it: its identity is its statements. */
     @Override
     public synchronized Outcome execute(Plan plan, Duration lockBudget) {
+        String identity = "plan:" + plan.table() + ":" + plan.steps().stream().map(Step::sql).toList();
+        return run(new Operation("plan", plan.table(), identity, "{}"), () -> plan, lockBudget);
+    }
+
+    /**
+     * Makes the operation this backend's (its advisory lock), settles what an earlier run of the same
+     * operation left undone, plans, and runs the plan step by step with the ledger kept in step.
+     */
+    @Override
+    public synchronized Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
+        this.budget = lockBudget;
+        Fingerprint fingerprint = Fingerprint.of(operation.identity());
+        long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
+        try {
+            settle(operation, fingerprint, lockBudget, ownerWaitMs);
+            Plan plan = planner.get();
+            return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs);
+        } finally {
+            releaseOwnership(fingerprint);
+        }
+    }
+
+    /**
+     * Takes the operation's advisory lock, waiting within the budget for a node that holds it; past
+     * the budget, error 14 naming that node's backend. Answers how long it waited.
+     */
+    private long takeOwnership(Operation operation, Fingerprint fingerprint, Duration lockBudget) {
+        long started = System.nanoTime();
+        try {
+            Connection c = backend.connection();
+            while (!OperationLock.tryTake(c, fingerprint.lockKey())) {
+                long waited = StepContext.millisSince(started);
+                if (waited >= lockBudget.toMillis()) {
+                    Optional<Integer> holder = OperationLock.holder(c, fingerprint.lockKey());
+                    List<Blocker> blockers = holder.isEmpty() ? List.of() : describe(Set.of(holder.get()));
+                    throw new LockBudgetExceeded("operation already running: " + operation.type() + " on "
+                            + operation.table() + " is owned by " + (holder.isEmpty() ? "another zdm session"
+                            : blockers.get(0).label()) + " (its advisory lock was not free within " + waited
+                            + " ms); nothing done", operation.table().value(), waited, blockers, true,
+                            refusedProgress(operation, fingerprint));
+                }
+                Thread.sleep(Math.min(OWNER_POLL_MS, lockBudget.toMillis() - waited));
+            }
+            return StepContext.millisSince(started);
+        } catch (SQLException e) {
+            throw failed(e, "taking ownership of " + operation.type() + " on " + operation.table());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZdmException(ErrorCode.CRASH, "interrupted while waiting for the owner of " + operation.type());
+        }
+    }
+
+    private void releaseOwnership(Fingerprint fingerprint) {
+        try {
+            OperationLock.release(backend.connection(), fingerprint.lockKey());
+        } catch (SQLException e) {
+            // A lost connection has released it with its backend.
+            Log.info("releasing the operation lock: " + PgErrors.firstLine(e));
+            if (PgErrors.connectionLost(e)) {
+                backend.discard();
+            }
+        }
+    }
+
+    /** What a refused request reports of the operation: the shape its own 14 has. */
+    private Map<String, Object> refusedProgress(Operation operation, Fingerprint fingerprint) throws SQLException {
+        Map<String, Object> progress = new LinkedHashMap<>();
+        if ("create_index".equals(operation.type())) {
+            progress.put("attempts", 0);
+        } else if ("migrate_data".equals(operation.type())) {
+            Optional<Ledger.Entry> entry = Ledger.find(backend.connection(), fingerprint);
+            Optional<Checkpoints.State> state = entry.isEmpty() ? Optional.empty()
+                    : Checkpoints.latest(backend.connection(), entry.get().id());
+            progress.put("total_rows", state.map(Checkpoints.State::rowsDone).orElse(0L));
+            progress.put("batches", state.map(Checkpoints.State::batchesDone).orElse(0));
+        }
+        return progress;
+    }
+
+    /**
+     * An earlier run of this operation that did not finish (failed, crashed, or left an undo pending)
+     * is undone first, by OID, so the plan starts from a clean table: never error 21 for zdm's own
+     * half-made column. A batched job makes nothing and is resumed instead (its checkpoint).
+     */
+    private void settle(Operation operation, Fingerprint fingerprint, Duration lockBudget, long ownerWaitMs) {
+        try {
+            Optional<Ledger.Entry> earlier = Ledger.find(backend.connection(), fingerprint);
+            if (earlier.isEmpty() || earlier.get().state() == Ledger.State.DONE) {
+                return;
+            }
+            long id = earlier.get().id();
+            ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, id, lockBudget, RetryPolicy.of(retries));
+            if (undo.left().isEmpty()) {
+                if (earlier.get().state() != Ledger.State.RUNNING || !Ledger.leftovers(backend.connection(), id).isEmpty()) {
+                    Ledger.state(backend.connection(), id, Ledger.State.FAILED, "undone before running again");
+                }
+                return;
+            }
+            throw undoLeft(operation, id, undo, ownerWaitMs + undo.waitedMs(), "an earlier run of this request left "
+                    + describe(undo.left()) + ", which could not be undone now", Map.of());
+        } catch (SQLException e) {
+            throw failed(e, "settling an earlier run of " + operation.type() + " on " + operation.table());
+        }
+    }
+
+    private Outcome runPlan(Operation operation, Fingerprint fingerprint, Plan plan, Duration lockBudget,
+                            long ownerWaitMs) {
         long started = System.nanoTime();
         StepContext ctx;
         long fileBefore;
@@ -154,36 +286,31 @@ public final class PostgresEngine implements Engine {
             Connection c = backend.connection();
             long oid = PgCatalog.tableOid(c, plan.table())
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
-            ctx = new StepContext(plan.table(), backend, observer, janitor, oid, lockBudget, retries);
+            // A plan of one batched job resumes from its checkpoint; a plan of statements starts afresh.
+            boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill);
+            long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
+                    operation.requestJson(), planJson(plan), fresh);
+            ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries, id, 0);
             fileBefore = TableProbe.relfilenode(c, oid);
         } catch (SQLException e) {
             throw failed(e, "preparing to run on " + plan.table());
         }
         List<StepReport> reports = new ArrayList<>();
-        List<Statement> committed = new ArrayList<>();
         for (int i = 0; i < plan.steps().size(); i++) {
             Step step = plan.steps().get(i);
             try {
-                reports.add(run(step, ctx));
-                if (step instanceof Statement s) {
-                    committed.add(s);
-                }
+                reports.add(run(step, ctx.atStep(i)));
+                Ledger.stepsDone(backend.connection(), ctx.operationId(), i + 1);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
-                String undoFailure = undo(committed, ctx);
-                forgetJobs(plan);
-                if (undoFailure != null) {
-                    throw new ZdmException(ErrorCode.CRASH, "aborted (" + e.getMessage() + ") but " + undoFailure);
-                }
-                Map<String, Object> progress = committed.isEmpty() ? e.progress() : Map.of();
-                throw new LockBudgetExceeded(plan.table().value(), e.waitedMs(), blockers(e), progress);
+                throw abortOnLock(operation, ctx, e, waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
-                throw abort(plan, i, committed, ctx, e);
+                throw abort(plan, i, ctx, e);
             }
         }
-        forgetJobs(plan);
         long fileAfter;
         try {
+            Ledger.state(backend.connection(), ctx.operationId(), Ledger.State.DONE, null);
             fileAfter = TableProbe.relfilenode(backend.connection(), ctx.tableOid());
         } catch (SQLException e) {
             throw failed(e, "reading back " + plan.table());
@@ -199,17 +326,91 @@ public final class PostgresEngine implements Engine {
         return s.transactional() ? StatementRunner.run(s, ctx) : IndexBuilder.run(s, ctx);
     }
 
-    private List<Blocker> blockers(LockWaitTimedOut e) {
+    /**
+     * A step lost its lock race: undo what the operation made, newest first, and answer 14. Waits
+     * count over the whole operation (every attempt and the undo); if something could not be undone
+     * the ledger holds it as undo_pending and the reply says what and that resending finishes it.
+     */
+    private ZdmException abortOnLock(Operation operation, StepContext ctx, LockWaitTimedOut e, long waitedBefore) {
+        long id = ctx.operationId();
+        Map<String, Object> progress = replyShape(operation, e.progress());
         try {
-            return sessions.describe(backend.connection(), e.blockers());
+            ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries));
+            long waited = waitedBefore + e.waitedMs() + undo.waitedMs();
+            Set<Integer> pids = new LinkedHashSet<>(e.blockers());
+            pids.addAll(undo.blockers());
+            if (undo.left().isEmpty()) {
+                Ledger.state(backend.connection(), id, Ledger.State.FAILED, e.getMessage());
+                return new LockBudgetExceeded(ctx.table().value(), waited, describe(pids), progress);
+            }
+            if (undo.left().stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX)) {
+                // A failed build's INVALID index: the janitor drops it, by OID, as soon as its blockers end.
+                Ledger.state(backend.connection(), id, Ledger.State.UNDO_PENDING, e.getMessage());
+                janitor.poke();
+                return new LockBudgetExceeded(ctx.table().value(), waited, describe(pids), progress);
+            }
+            return undoLeft(operation, id, new ObjectUndo.Report(undo.left(), undo.waitedMs(), pids), waited,
+                    "aborted (" + e.getMessage() + ") and could not undo " + describe(undo.left()), progress);
         } catch (SQLException failed) {
-            Log.info("describing the blockers " + e.blockers() + ": " + PgErrors.firstLine(failed));
-            return e.blockers().stream().map(pid -> new Blocker(null, pid, "", "unknown", 0)).toList();
+            throw failed(failed, "undoing " + operation.type() + " on " + ctx.table() + " after: " + e.getMessage());
         }
     }
 
-    /** A step failed for another reason than a lock: undo what committed, answer what happened. */
-    private ZdmException abort(Plan plan, int index, List<Statement> committed, StepContext ctx, Exception e) {
+    /** Error 14 for an undo that is not finished: recorded as undo_pending, for the janitor and the next request. */
+    private ZdmException undoLeft(Operation operation, long id, ObjectUndo.Report undo, long waited, String what,
+                                  Map<String, Object> progress) throws SQLException {
+        String text = what + "; recorded as undo_pending in zdm.operations (id " + id + "): sending the same request"
+                + " again finishes the undo, and so does the node in the background once the blocker ends";
+        Ledger.state(backend.connection(), id, Ledger.State.UNDO_PENDING, text);
+        janitor.poke();
+        return new LockBudgetExceeded(text, operation.table().value(), waited, describe(undo.blockers()), false,
+                replyShape(operation, progress));
+    }
+
+    /**
+     * The reply shape each operation's 14 has, shared with the simulator: create_index always its
+     * attempts, migrate_data always its committed rows and batches, add_column neither.
+     */
+    private static Map<String, Object> replyShape(Operation operation, Map<String, Object> progress) {
+        Map<String, Object> shaped = new LinkedHashMap<>();
+        switch (operation.type()) {
+            case "create_index" -> shaped.put("attempts", progress.getOrDefault("attempts", 0));
+            case "migrate_data" -> {
+                shaped.put("total_rows", progress.getOrDefault("total_rows", 0L));
+                shaped.put("batches", progress.getOrDefault("batches", 0));
+            }
+            case "add_column" -> { }
+            default -> shaped.putAll(progress);
+        }
+        return shaped;
+    }
+
+    private static String describe(List<MadeObject> objects) {
+        return objects.stream().map(MadeObject::describe).collect(Collectors.joining(", "));
+    }
+
+    private static long waited(List<StepReport> reports) {
+        return reports.stream().mapToLong(StepReport::waitedMs).sum();
+    }
+
+    /**
+     * The backends as pg_stat_activity shows them now, named by the session zdm opened on them where it
+     * did; an error 14 names them.
+     */
+    private List<Blocker> describe(Set<Integer> pids) {
+        if (pids.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return sessions.describe(backend.connection(), pids);
+        } catch (SQLException failed) {
+            Log.info("describing the blockers " + pids + ": " + PgErrors.firstLine(failed));
+            return pids.stream().map(pid -> new Blocker(null, pid, "", "unknown", 0)).toList();
+        }
+    }
+
+    /** A step failed for another reason than a lock: undo what the operation made, answer what happened. */
+    private ZdmException abort(Plan plan, int index, StepContext ctx, Exception e) {
         ZdmException reply = e instanceof SQLException sql ? PgErrors.toReply(sql, plan.steps().get(index).sql())
                 : (ZdmException) e;
         if (e instanceof SQLException sql && PgErrors.connectionLost(sql)) {
@@ -217,48 +418,45 @@ public final class PostgresEngine implements Engine {
         }
         if (reply.code() == ErrorCode.CRASH) {
             // The connection is gone: what the failed step did is unknown, so nothing is undone blindly.
+            // The ledger still says running; the same request sent again settles it by OID.
             return new ZdmException(ErrorCode.CRASH, reply.getMessage() + " (step " + (index + 1) + " of "
-                    + plan.steps().size() + "; " + (committed.isEmpty() ? "no earlier step had committed"
-                    : committed.size() + " earlier step(s) committed: " + committed.stream().map(Statement::sql).toList())
-                    + "; the next request reconnects)");
+                    + plan.steps().size() + "; the operation stays in zdm.operations: the same request sent again"
+                    + " resumes it or undoes what it made)");
         }
-        String undoFailure = undo(committed, ctx);
-        forgetJobs(plan);
-        String suffix = committed.isEmpty() ? "" : undoFailure == null ? "; earlier steps undone" : "; but " + undoFailure;
+        String suffix;
+        try {
+            ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, ctx.operationId(), ctx.lockBudget(),
+                    RetryPolicy.of(retries));
+            if (undo.left().isEmpty()) {
+                Ledger.state(backend.connection(), ctx.operationId(), Ledger.State.FAILED, reply.getMessage());
+                suffix = index == 0 ? "" : "; earlier steps undone";
+            } else {
+                Ledger.state(backend.connection(), ctx.operationId(), Ledger.State.UNDO_PENDING, reply.getMessage());
+                janitor.poke();
+                suffix = "; but " + describe(undo.left()) + " could not be undone yet: it is recorded as undo_pending"
+                        + " and the same request sent again finishes the undo";
+            }
+        } catch (SQLException failed) {
+            suffix = "; undoing failed: " + PgErrors.firstLine(failed);
+        }
         return new ZdmException(reply.code(), reply.getMessage() + suffix, reply.details(), e);
     }
 
-    /** Takes back the committed statements, newest first; answers null or what could not be undone. */
-    private String undo(List<Statement> committed, StepContext ctx) {
-        List<String> failures = new ArrayList<>();
-        for (int i = committed.size() - 1; i >= 0; i--) {
-            String sql = committed.get(i).undoSql();
-            if (sql != null && !Undo.run(sql, ctx)) {
-                failures.add(sql);
-            }
+    /** The planner's reads of the table's rows: under the budget, observed, a lost race answered as 14. */
+    private <T> T guardedRead(SqlName table, String doing, PgCatalog.Query<T> query) {
+        try {
+            Connection c = backend.connection();
+            long oid = PgCatalog.tableOid(c, table).orElseThrow(() -> ZdmException.missing("table " + table));
+            return GuardedRead.run(backend, observer, oid, budget, doing, Map.of(), query::run);
+        } catch (LockWaitTimedOut e) {
+            throw new LockBudgetExceeded(table.value(), e.waitedMs(), describe(e.blockers()), Map.of());
+        } catch (SQLException e) {
+            throw failed(e, doing);
         }
-        return failures.isEmpty() ? null : "undoing failed for " + failures + "; those changes remain";
     }
 
-    /**
-     * A backfill inside a larger plan (add_column's safe path) is bound to that plan's column: once the
-     * plan has ended, done or undone, its checkpoint must not make a later run skip the work.
-     */
-    private void forgetJobs(Plan plan) {
-        if (plan.steps().size() < 2) {
-            return;
-        }
-        for (Step step : plan.steps()) {
-            if (step instanceof Backfill b) {
-                try {
-                    Connection c = backend.connection();
-                    Checkpoints.ensureTable(c);
-                    Checkpoints.forget(c, b.jobKey());
-                } catch (SQLException e) {
-                    Log.info("forgetting checkpoint " + b.jobKey() + ": " + PgErrors.firstLine(e));
-                }
-            }
-        }
+    private static String planJson(Plan plan) {
+        return Json.MAPPER.valueToTree(plan.steps().stream().map(Step::sql).toList()).toString();
     }
 
     private static Outcome outcome(List<StepReport> reports, long startedNanos, boolean rewritten) {

@@ -3,7 +3,6 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.zdm.postgres.ledger.Checkpoints;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,19 +24,16 @@ class ResumeAfterCrashTest extends OnEmbeddedPostgres {
 
     @Test
     void killedJobResumesExactlyOnce() throws Exception {
-        // Created before the job starts: two concurrent CREATE TABLE IF NOT EXISTS can collide in pg_type.
-        try (var c = SharedPostgres.connect()) {
-            Checkpoints.ensureTable(c);
-        }
         CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(REQUEST));
-        while (SharedPostgres.number("SELECT coalesce(max(rows_done), 0) FROM zdm_checkpoints"
-                + " WHERE job_key LIKE 'migrate:resume_me:%'") < 5_000) {
+        while (SharedPostgres.number("SELECT coalesce(max(rows_done), 0) FROM zdm.checkpoints"
+                + " JOIN zdm.operations o ON o.id = operation_id WHERE o.table_name = 'resume_me'") < 5_000) {
             Thread.sleep(5);
         }
         SharedPostgres.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 + " WHERE application_name = 'zdm-migration'");
         ObjectNode crashed = first.get();
-        long doneAtCrash = SharedPostgres.number("SELECT rows_done FROM zdm_checkpoints WHERE job_key LIKE 'migrate:resume_me:%'");
+        long doneAtCrash = SharedPostgres.number("SELECT rows_done FROM zdm.checkpoints"
+                + " JOIN zdm.operations o ON o.id = operation_id WHERE o.table_name = 'resume_me'");
 
         ObjectNode resumed = node.send(REQUEST);
 

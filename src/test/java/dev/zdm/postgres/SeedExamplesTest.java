@@ -67,7 +67,8 @@ class SeedExamplesTest extends OnEmbeddedPostgres {
         assertThat(reply.toString()).isEqualTo(
                 "{\"type\":\"data_migrated\",\"in_reply_to\":" + reply.get("in_reply_to") + ",\"total_rows\":10000,"
                         + "\"batches\":10,\"table_locked\":false}");
-        assertThat(SharedPostgres.number("SELECT batches_done FROM zdm_checkpoints WHERE job_key LIKE 'migrate:users:%'"))
+        assertThat(SharedPostgres.number("SELECT batches_done FROM zdm.checkpoints JOIN zdm.operations o"
+                + " ON o.id = operation_id WHERE o.table_name = 'users' AND o.kind = 'migrate_data'"))
                 .isEqualTo(10);
     }
 

@@ -40,6 +40,10 @@ public final class Backend implements AutoCloseable {
         return pid;
     }
 
+    public Database database() {
+        return database;
+    }
+
     /** Forgets a connection that failed, so the next use opens a new one. */
     public synchronized void discard() {
         if (connection != null) {

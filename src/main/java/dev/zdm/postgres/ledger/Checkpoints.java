@@ -4,16 +4,20 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.Optional;
 
 /**
- * Where a batched job is: one row per job in zdm_checkpoints, advanced in the same transaction as
- * the batch it records. A batch and its checkpoint therefore commit or vanish together, so a job
- * killed at any instant and started again resumes after exactly the rows already updated.
+ * Where a batched step is: a row of zdm.checkpoints that belongs to its operation and step and is bound
+ * to the object it fills (the table's OID, and for add_column's backfill the column's attnum), advanced
+ * in the same transaction as the batch it records. A batch and its checkpoint commit or vanish
+ * together, so a job killed at any instant resumes after exactly the rows already done; a position
+ * bound to another table or column (dropped and made again) is forgotten, so that job starts afresh.
  */
 public final class Checkpoints {
 
-    public static final String TABLE = "zdm_checkpoints";
+    /** The step a checkpoint belongs to and the object it fills; {@code attnum} null: the whole table. */
+    public record Binding(long operationId, int step, long tableOid, Integer attnum) {
+    }
 
     /**
      * {@code lastKey} null: no batch has committed yet. {@code endKey}: the largest key when the job
@@ -26,61 +30,84 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    public static void ensureTable(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (job_key text PRIMARY KEY, last_key bigint,"
-                    + " rows_done bigint NOT NULL DEFAULT 0, batches_done int NOT NULL DEFAULT 0,"
-                    + " finished boolean NOT NULL DEFAULT false)");
-            // Checkpoint tables of earlier zdm versions lack the job's end.
-            s.execute("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS end_key bigint");
-        }
-    }
-
-    /**
-     * The job's row, created at its start if it is new, with {@code endKeyNow} as its end; a resumed
-     * job keeps the end it started with.
-     */
-    public static State start(Connection c, String jobKey, Long endKeyNow) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO " + TABLE + " (job_key, end_key) VALUES (?, ?) ON CONFLICT (job_key) DO NOTHING")) {
-            ps.setString(1, jobKey);
-            ps.setObject(2, endKeyNow, java.sql.Types.BIGINT);
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT last_key, end_key, rows_done, batches_done, finished FROM " + TABLE + " WHERE job_key = ?")) {
-            ps.setString(1, jobKey);
+    /** The job's position, if it has one bound to this very object. */
+    public static Optional<State> read(Connection c, Binding b) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT last_key, end_key, rows_done, batches_done, finished, table_oid, attnum
+                FROM zdm.checkpoints WHERE operation_id = ? AND step = ?""")) {
+            ps.setLong(1, b.operationId());
+            ps.setInt(2, b.step());
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                Long lastKey = rs.getObject(1) == null ? null : rs.getLong(1);
-                Long endKey = rs.getObject(2) == null ? null : rs.getLong(2);
-                return new State(lastKey, endKey, rs.getLong(3), rs.getInt(4), rs.getBoolean(5));
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Integer attnum = rs.getObject(7) == null ? null : rs.getInt(7);
+                if (rs.getLong(6) != b.tableOid() || !java.util.Objects.equals(attnum, b.attnum())) {
+                    forget(c, b);
+                    return Optional.empty();
+                }
+                return Optional.of(new State(rs.getObject(1) == null ? null : rs.getLong(1),
+                        rs.getObject(2) == null ? null : rs.getLong(2), rs.getLong(3), rs.getInt(4), rs.getBoolean(5)));
             }
         }
     }
 
+    /** A new job ending at {@code endKey} (the largest key now). */
+    public static State create(Connection c, Binding b, Long endKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO zdm.checkpoints (operation_id, step, table_oid, attnum, end_key) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (operation_id, step) DO UPDATE SET table_oid = excluded.table_oid,
+                    attnum = excluded.attnum, end_key = excluded.end_key, last_key = NULL, rows_done = 0,
+                    batches_done = 0, finished = false""")) {
+            ps.setLong(1, b.operationId());
+            ps.setInt(2, b.step());
+            ps.setLong(3, b.tableOid());
+            ps.setObject(4, b.attnum(), java.sql.Types.SMALLINT);
+            ps.setObject(5, endKey, java.sql.Types.BIGINT);
+            ps.executeUpdate();
+        }
+        return new State(null, endKey, 0, 0, false);
+    }
+
     /** Records one batch; call inside the batch's transaction. */
-    public static void advance(Connection c, String jobKey, long lastKey, long rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
-                + " SET last_key = ?, rows_done = rows_done + ?, batches_done = batches_done + 1 WHERE job_key = ?")) {
+    public static void advance(Connection c, Binding b, long lastKey, long rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE zdm.checkpoints SET last_key = ?, rows_done = rows_done + ?, batches_done = batches_done + 1
+                WHERE operation_id = ? AND step = ?""")) {
             ps.setLong(1, lastKey);
             ps.setLong(2, rows);
-            ps.setString(3, jobKey);
+            ps.setLong(3, b.operationId());
+            ps.setInt(4, b.step());
             ps.executeUpdate();
         }
     }
 
-    public static void finish(Connection c, String jobKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET finished = true WHERE job_key = ?")) {
-            ps.setString(1, jobKey);
+    public static void finish(Connection c, Binding b) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE zdm.checkpoints SET finished = true WHERE operation_id = ? AND step = ?")) {
+            ps.setLong(1, b.operationId());
+            ps.setInt(2, b.step());
             ps.executeUpdate();
         }
     }
 
-    /** Forgets a job whose work was undone with the rest of its plan, so a retry starts afresh. */
-    public static void forget(Connection c, String jobKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE job_key = ?")) {
-            ps.setString(1, jobKey);
+    /** The progress a refused or stopped request reports: rows and batches committed so far. */
+    public static Optional<State> latest(Connection c, long operationId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT last_key, end_key, rows_done, batches_done, finished FROM zdm.checkpoints
+                WHERE operation_id = ? ORDER BY step DESC LIMIT 1""")) {
+            ps.setLong(1, operationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new State(null, null, rs.getLong(3), rs.getInt(4), rs.getBoolean(5)))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    private static void forget(Connection c, Binding b) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM zdm.checkpoints WHERE operation_id = ? AND step = ?")) {
+            ps.setLong(1, b.operationId());
+            ps.setInt(2, b.step());
             ps.executeUpdate();
         }
     }

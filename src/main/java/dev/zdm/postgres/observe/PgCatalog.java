@@ -20,10 +20,20 @@ import java.util.Set;
  */
 public final class PgCatalog implements CatalogView {
 
-    private final Backend backend;
+    /**
+     * How a read of the table's rows runs: under the lock budget with the lock observer live, a lost
+     * lock race answered as error 14 (the engine supplies it; catalog reads take no table lock).
+     */
+    public interface Guard {
+        <T> T read(SqlName table, String doing, Query<T> query);
+    }
 
-    public PgCatalog(Backend backend) {
+    private final Backend backend;
+    private final Guard guard;
+
+    public PgCatalog(Backend backend, Guard guard) {
         this.backend = backend;
+        this.guard = guard;
     }
 
     @Override
@@ -85,7 +95,7 @@ public final class PgCatalog implements CatalogView {
 
     @Override
     public boolean hasRows(SqlName table) {
-        return query("checking whether " + table + " has rows", c -> {
+        return guard.read(table, "checking whether " + table + " has rows", c -> {
             // The name is a checked SqlName, always quoted: nothing else can reach this statement.
             try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")");
                  ResultSet rs = ps.executeQuery()) {

@@ -2,6 +2,8 @@ package dev.zdm.postgres.run;
 
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.postgres.ledger.Checkpoints;
+import dev.zdm.postgres.ledger.Ledger;
+import dev.zdm.postgres.ledger.MadeObject;
 import dev.zdm.postgres.observe.LockModes;
 import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.postgres.observe.TableProbe;
@@ -14,7 +16,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -36,20 +40,26 @@ public final class BackfillRunner {
     public static StepReport run(Backfill job, StepContext ctx) throws LockWaitTimedOut, SQLException {
         Connection c = ctx.backend().connection();
         requireIntegerKey(c, job, ctx.tableOid());
-        Checkpoints.ensureTable(c);
-        Checkpoints.State state = Checkpoints.start(c, job.jobKey(), largestKey(c, job));
+        Checkpoints.Binding binding = new Checkpoints.Binding(ctx.operationId(), ctx.step(), ctx.tableOid(),
+                filledColumn(c, job, ctx).orElse(null));
+        Optional<Checkpoints.State> earlier = Checkpoints.read(c, binding);
+        Checkpoints.State state = earlier.isPresent() ? earlier.get()
+                : Checkpoints.create(c, binding, GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(),
+                        ctx.lockBudget(), "reading the largest key of " + job.table(), progress(0, 0),
+                        g -> largestKey(g, job)));
         if (state.finished()) {
-            Log.info("job " + job.jobKey() + " finished earlier: " + state.rowsDone() + " rows in "
-                    + state.batchesDone() + " batches; not run again");
+            Log.info("job " + job.table() + " step " + (ctx.step() + 1) + " of operation " + ctx.operationId()
+                    + " finished earlier: " + state.rowsDone() + " rows in " + state.batchesDone() + " batches; not run again");
             return new StepReport(job.sql(), null, 0, 0, 0, 0, false, state.rowsDone(), state.batchesDone());
         }
         if (state.lastKey() != null) {
-            Log.info("resuming job " + job.jobKey() + " after key " + state.lastKey() + " (" + state.rowsDone()
-                    + " rows in " + state.batchesDone() + " batches done)");
+            Log.info("resuming " + job.table() + " step " + (ctx.step() + 1) + " of operation " + ctx.operationId()
+                    + " after key " + state.lastKey() + " (" + state.rowsDone() + " rows in " + state.batchesDone()
+                    + " batches done)");
         }
-        String batchSql = batchSql(job);
-        long lastKey = state.lastKey() == null ? Long.MIN_VALUE : state.lastKey();
-        long endKey = state.endKey() == null ? Long.MIN_VALUE : state.endKey();
+        // No batch yet: the first starts at the smallest bigint inclusive, so no key is out of reach.
+        Long lastKey = state.lastKey();
+        Long endKey = state.endKey();
         long rowsDone = state.rowsDone();
         int batchesDone = state.batchesDone();
         long rowsThisRun = 0;
@@ -71,12 +81,13 @@ public final class BackfillRunner {
                 long count = 0;
                 Long rangeEnd = null;
                 try {
-                    if (limit > 0 && lastKey < endKey) {
-                        try (PreparedStatement ps = c.prepareStatement(batchSql)) {
-                            ps.setLong(1, lastKey);
+                    if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
+                        long from = lastKey == null ? Long.MIN_VALUE : lastKey;
+                        try (PreparedStatement ps = c.prepareStatement(batchSql(job, lastKey == null))) {
+                            ps.setLong(1, from);
                             ps.setLong(2, endKey);
                             ps.setLong(3, limit);
-                            ps.setLong(4, lastKey);
+                            ps.setLong(4, from);
                             try (ResultSet rs = ps.executeQuery()) {
                                 rs.next();
                                 count = rs.getLong(1);
@@ -86,9 +97,9 @@ public final class BackfillRunner {
                         strongest = LockModes.stronger(strongest, TableProbe.heldLock(c, ctx.tableOid()));
                     }
                     if (rangeEnd != null) {
-                        Checkpoints.advance(c, job.jobKey(), rangeEnd, count);
+                        Checkpoints.advance(c, binding, rangeEnd, count);
                     } else {
-                        Checkpoints.finish(c, job.jobKey());
+                        Checkpoints.finish(c, binding);
                     }
                     c.commit();
                 } catch (SQLException e) {
@@ -96,7 +107,7 @@ public final class BackfillRunner {
                     if (PgErrors.lostLockRace(e)) {
                         throw new LockWaitTimedOut(PgErrors.firstLine(e) + " in batch " + (batchesDone + 1),
                                 StepContext.millisSince(batchStarted), watch.blockersSoFar(),
-                                Map.of("total_rows", rowsDone, "batches", batchesDone));
+                                progress(rowsDone, batchesDone));
                     }
                     throw e;
                 } finally {
@@ -141,14 +152,42 @@ public final class BackfillRunner {
      * walks the primary key index and never chooses a scan of the whole table, generic plan or not.
      */
     public static String batchSql(Backfill job) {
+        return batchSql(job, false);
+    }
+
+    /** {@code first}: no key done yet, so the range starts at the given key inclusive. */
+    static String batchSql(Backfill job, boolean first) {
+        String after = first ? " >= ?" : " > ?";
         String t = job.table().quoted();
         String k = job.key().quoted();
         String condition = job.conditionSql();
         return "WITH zdm_range AS (SELECT max(zdm_key) AS zdm_end FROM (SELECT " + k + " AS zdm_key FROM " + t
-                + " WHERE " + k + " > ? AND " + k + " <= ? AND " + condition + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
-                + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + k + " > ? AND " + k
+                + " WHERE " + k + after + " AND " + k + " <= ? AND " + condition + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
+                + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + k + after + " AND " + k
                 + " <= (SELECT zdm_end FROM zdm_range) AND " + condition + " RETURNING 1) "
                 + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
+    }
+
+    /** What a stopped job reports of itself: the rows and batches that stay committed. */
+    private static Map<String, Object> progress(long rows, int batches) {
+        Map<String, Object> progress = new LinkedHashMap<>();
+        progress.put("total_rows", rows);
+        progress.put("batches", batches);
+        return progress;
+    }
+
+    /**
+     * The column this backfill fills when the operation made it (add_column's safe path): its attnum
+     * binds the checkpoint, so a column dropped and made again is filled from its first row.
+     */
+    private static Optional<Integer> filledColumn(Connection c, Backfill job, StepContext ctx) throws SQLException {
+        for (MadeObject o : Ledger.leftovers(c, ctx.operationId())) {
+            if (o.kind() == MadeObject.Kind.COLUMN && job.assignments().keySet().stream()
+                    .anyMatch(col -> col.value().equals(o.name()))) {
+                return Optional.of(o.attnum());
+            }
+        }
+        return Optional.empty();
     }
 
     /** The largest key now: the end of a job that starts now. */

@@ -1,5 +1,8 @@
 package dev.zdm.postgres.run;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -16,8 +19,9 @@ public final class LockWaitTimedOut extends Exception {
     public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
         super(message, null, false, false);
         this.waitedMs = waitedMs;
-        this.blockers = Set.copyOf(blockers);
-        this.progress = Map.copyOf(progress);
+        this.blockers = Collections.unmodifiableSet(new LinkedHashSet<>(blockers));
+        // In the order given: the reply lists the fields in this order.
+        this.progress = Collections.unmodifiableMap(new LinkedHashMap<>(progress));
     }
 
     public long waitedMs() {

@@ -3,17 +3,20 @@ package dev.zdm.postgres.run;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.postgres.observe.LockModes;
 import dev.zdm.postgres.observe.LockObserver;
+import dev.zdm.postgres.ledger.Ledger;
+import dev.zdm.postgres.ledger.MadeObject;
 import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.pg.LockMode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs one transactional statement in a transaction of its own under lock_timeout, and before
- * committing reads back what it did: the locks it holds and the rows it touched (see
- * {@link TableProbe}). A lost lock race is rolled back and reported as {@link LockWaitTimedOut}.
+ * committing reads back what it did: the locks it holds, the rows it touched (see
+ * {@link TableProbe}) and the object it made, which it records in the ledger in the same transaction. A lost lock race is rolled back and reported as {@link LockWaitTimedOut}.
  */
 public final class StatementRunner {
 
@@ -34,6 +37,11 @@ public final class StatementRunner {
             }
             LockMode held = TableProbe.heldLock(c, ctx.tableOid());
             TableProbe.Activity after = TableProbe.activity(c, ctx.tableOid());
+            // In the statement's own transaction: the object and its ledger record commit together.
+            Optional<MadeObject> made = MadeObjects.of(c, ctx.tableOid(), ctx.step(), step.change());
+            if (made.isPresent()) {
+                Ledger.record(c, ctx.operationId(), made.get());
+            }
             c.commit();
             long ms = StepContext.millisSince(started);
             seen = watch.stop();

@@ -8,8 +8,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 
-/** What every step runner needs: the migration's connection, the observer, the table and the budget. */
-public record StepContext(SqlName table, Backend backend, LockObserver observer, InvalidIndexJanitor janitor, long tableOid, Duration lockBudget, int retries) {
+/**
+ * What every step runner needs: the migration's connection, the observer, the table and the budget,
+ * and where it stands in the ledger: the operation's row and the index of the step running.
+ */
+public record StepContext(SqlName table, Backend backend, LockObserver observer, long tableOid, Duration lockBudget,
+                          int retries, long operationId, int step) {
+
+    /** The same context for step {@code index} (0-based) of the plan. */
+    public StepContext atStep(int index) {
+        return new StepContext(table, backend, observer, tableOid, lockBudget, retries, operationId, index);
+    }
 
     /**
      * lock_timeout for the session. 0 would mean "wait forever" to PostgreSQL, so a budget of 0 ms

@@ -1,0 +1,11 @@
+package dev.zdm.engine;
+
+import dev.zdm.pg.SqlName;
+
+/**
+ * One request as an engine sees it before planning: its type, its table, {@code identity} (the
+ * normalized request: what it changes, not how fast, so the same request sent again is the same
+ * operation) and the request as it came ({@code requestJson}, for the record).
+ */
+public record Operation(String type, SqlName table, String identity, String requestJson) {
+}

@@ -1,0 +1,108 @@
+package dev.zdm.postgres.ledger;
+
+import dev.zdm.Log;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * zdm's own schema in the target database, created and upgraded once when the engine starts, never
+ * altered by a request: each entry of {@link #MIGRATIONS} runs once, in order, and
+ * {@code zdm.schema_version} records the last one applied. Two nodes starting at once serialize on a
+ * transaction-level advisory lock, so neither sees the other's half-made schema.
+ */
+public final class LedgerSchema {
+
+    public static final String SCHEMA = "zdm";
+
+    /** Any fixed number that is zdm's: the key of the upgrade's advisory lock. */
+    private static final long UPGRADE_LOCK = 0x7a646d5f6c656467L;
+
+    private static final List<String> MIGRATIONS = List.of(
+            """
+            CREATE TABLE zdm.operations (
+                id bigserial PRIMARY KEY,
+                fingerprint text NOT NULL UNIQUE,
+                kind text NOT NULL,
+                table_name text NOT NULL,
+                table_oid oid NOT NULL,
+                request jsonb NOT NULL,
+                plan jsonb NOT NULL,
+                state text NOT NULL CHECK (state IN ('running', 'done', 'failed', 'undo_pending')),
+                steps_done int NOT NULL DEFAULT 0,
+                detail text,
+                started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+            CREATE TABLE zdm.objects (
+                operation_id bigint NOT NULL REFERENCES zdm.operations ON DELETE CASCADE,
+                step int NOT NULL,
+                kind text NOT NULL CHECK (kind IN ('index', 'constraint', 'column')),
+                name text NOT NULL,
+                table_oid oid NOT NULL,
+                object_oid oid,
+                attnum int2,
+                undone boolean NOT NULL DEFAULT false,
+                PRIMARY KEY (operation_id, step));
+            CREATE TABLE zdm.checkpoints (
+                operation_id bigint NOT NULL REFERENCES zdm.operations ON DELETE CASCADE,
+                step int NOT NULL,
+                table_oid oid NOT NULL,
+                attnum int2,
+                last_key bigint,
+                end_key bigint,
+                rows_done bigint NOT NULL DEFAULT 0,
+                batches_done int NOT NULL DEFAULT 0,
+                finished boolean NOT NULL DEFAULT false,
+                PRIMARY KEY (operation_id, step));
+            """);
+
+    private LedgerSchema() {
+    }
+
+    /** Brings the schema to the newest version; a no-op when it is there already. */
+    public static void upgrade(Connection c) throws SQLException {
+        boolean autocommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock(" + UPGRADE_LOCK + ")");
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
+            s.execute("CREATE TABLE IF NOT EXISTS zdm.schema_version (version int NOT NULL)");
+            int version;
+            try (ResultSet rs = s.executeQuery("SELECT coalesce(max(version), 0) FROM zdm.schema_version")) {
+                rs.next();
+                version = rs.getInt(1);
+            }
+            for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
+                s.execute(MIGRATIONS.get(v - 1));
+                Log.info("ledger: schema zdm upgraded to version " + v);
+            }
+            if (version < MIGRATIONS.size()) {
+                s.execute("DELETE FROM zdm.schema_version");
+                s.execute("INSERT INTO zdm.schema_version VALUES (" + MIGRATIONS.size() + ")");
+                noteOldCheckpoints(s);
+            }
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autocommit);
+        }
+    }
+
+    /**
+     * zdm_checkpoints of earlier versions is not carried over: its rows name a job by text, bound to no
+     * table or column, which is how a dropped-and-re-added column resumed from a stale position. A job
+     * it recorded starts afresh; the table is left for the user to drop.
+     */
+    private static void noteOldCheckpoints(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT to_regclass('zdm_checkpoints') IS NOT NULL")) {
+            if (rs.next() && rs.getBoolean(1)) {
+                Log.info("ledger: the zdm_checkpoints table of an earlier zdm is ignored (its positions are bound"
+                        + " to no table or column); jobs it recorded start afresh; drop it when no older node runs");
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package dev.zdm.postgres.run;
+
+import dev.zdm.Log;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.postgres.connect.Backend;
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.ledger.Ledger;
+import dev.zdm.postgres.ledger.MadeObject;
+import dev.zdm.postgres.observe.LockObserver;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Takes back what an operation made, by OID, so it cannot hit another object that has the same name
+ * now: a column only if the table's attnum still holds it (checked again after the DROP, in the same
+ * transaction, and rolled back if the dropped column was another), a constraint only by its OID, an
+ * index only while its OID is still the INVALID index a failed build left (a valid index is never
+ * dropped), with DROP INDEX CONCURRENTLY of the name the OID has now. Each statement runs under
+ * lock_timeout; the blocker that stopped the plan may stop its undo too, so it is retried with backoff.
+ */
+public final class ObjectUndo {
+
+    private ObjectUndo() {
+    }
+
+    /** What undoing one object came to. */
+    public enum Result {
+        /** Dropped now. */
+        UNDONE,
+        /** Nothing of ours is left there: dropped earlier, or the OID/attnum holds something else. */
+        GONE,
+        /** An index that became valid: a finished build, kept. */
+        KEPT_VALID
+    }
+
+    /** What undoing came to: what is still left, how long it waited for locks, behind whom. */
+    public record Report(List<MadeObject> left, long waitedMs, Set<Integer> blockers) {
+    }
+
+    /**
+     * Undoes the operation's leftovers, newest first, each retried by {@code policy} under
+     * {@code budget} with the lock observer live; stops at the first that cannot be undone.
+     */
+    public static Report undoAll(Backend backend, LockObserver observer, long operationId, Duration budget,
+                                 RetryPolicy policy) throws SQLException {
+        long waited = 0;
+        Set<Integer> blockers = new LinkedHashSet<>();
+        for (MadeObject o : Ledger.leftovers(backend.connection(), operationId)) {
+            boolean undone = false;
+            for (int attempt = 1; attempt <= policy.attempts() && !undone; attempt++) {
+                if (attempt > 1) {
+                    sleep(policy.backoffMs(attempt - 1));
+                }
+                LockObserver.Watch watch = observer.watch(backend.pid(), o.tableOid());
+                try {
+                    Connection c = backend.connection();
+                    StepContext.setLockTimeout(c, budget);
+                    Result result = undo(c, o);
+                    Ledger.undone(c, operationId, o.step());
+                    Log.info("undo of " + o.describe() + ": " + result.name().toLowerCase().replace('_', ' '));
+                    undone = true;
+                } catch (SQLException e) {
+                    if (PgErrors.connectionLost(e)) {
+                        backend.discard();
+                        throw e;
+                    }
+                    Log.info("undo attempt " + attempt + " of " + o.describe() + ": " + PgErrors.firstLine(e));
+                } finally {
+                    LockObserver.Observation seen = watch.stop();
+                    waited += seen.waitedMs();
+                    blockers.addAll(seen.blockers());
+                }
+            }
+            if (!undone) {
+                break;
+            }
+        }
+        return new Report(Ledger.leftovers(backend.connection(), operationId), waited, blockers);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One attempt, under the connection's lock_timeout; a lost lock race is an SQLException. */
+    public static Result undo(Connection c, MadeObject o) throws SQLException {
+        return switch (o.kind()) {
+            case COLUMN -> dropColumn(c, o);
+            case CONSTRAINT -> dropConstraint(c, o);
+            case INDEX -> dropIndexIfInvalid(c, o.oid());
+        };
+    }
+
+    /**
+     * Drops index {@code oid} if it still exists and is still INVALID, by the name it has now. The check
+     * is the statement right before the drop: what remains is the instant between the two.
+     */
+    public static Result dropIndexIfInvalid(Connection c, long oid) throws SQLException {
+        String name;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT indexrelid::regclass::text, indisvalid FROM pg_index WHERE indexrelid = ?")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Result.GONE;
+                }
+                if (rs.getBoolean(2)) {
+                    return Result.KEPT_VALID;
+                }
+                name = rs.getString(1);
+            }
+        }
+        // regclass::text is the server's own quoting of the name (schema-qualified when off the path).
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + name);
+        }
+        return Result.UNDONE;
+    }
+
+    private static Result dropColumn(Connection c, MadeObject o) throws SQLException {
+        return inTransaction(c, () -> {
+            String table;
+            String column;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT attrelid::regclass::text, quote_ident(attname) FROM pg_attribute
+                    WHERE attrelid = ? AND attnum = ? AND NOT attisdropped""")) {
+                ps.setLong(1, o.tableOid());
+                ps.setInt(2, o.attnum());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Result.GONE;
+                    }
+                    table = rs.getString(1);
+                    column = rs.getString(2);
+                }
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE " + table + " DROP COLUMN " + column);
+            }
+            // Under the ALTER's lock now: the column dropped must be the attnum zdm made, or none is.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT attisdropped FROM pg_attribute WHERE attrelid = ? AND attnum = ?")) {
+                ps.setLong(1, o.tableOid());
+                ps.setInt(2, o.attnum());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next() || !rs.getBoolean(1)) {
+                        c.rollback();
+                        return Result.GONE;
+                    }
+                }
+            }
+            return Result.UNDONE;
+        });
+    }
+
+    private static Result dropConstraint(Connection c, MadeObject o) throws SQLException {
+        return inTransaction(c, () -> {
+            String table;
+            String name;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT conrelid::regclass::text, quote_ident(conname) FROM pg_constraint WHERE oid = ?")) {
+                ps.setLong(1, o.oid());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Result.GONE;
+                    }
+                    table = rs.getString(1);
+                    name = rs.getString(2);
+                }
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE " + table + " DROP CONSTRAINT " + name);
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_constraint WHERE oid = ?")) {
+                ps.setLong(1, o.oid());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        c.rollback();
+                        return Result.GONE;
+                    }
+                }
+            }
+            return Result.UNDONE;
+        });
+    }
+
+    private interface Work {
+        Result run() throws SQLException;
+    }
+
+    private static Result inTransaction(Connection c, Work work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Result result = work.run();
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+            return result;
+        } catch (SQLException e) {
+            StepContext.rollbackQuietly(c);
+            throw e;
+        } finally {
+            StepContext.autocommitQuietly(c);
+        }
+    }
+}

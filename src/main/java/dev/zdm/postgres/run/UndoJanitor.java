@@ -1,0 +1,118 @@
+package dev.zdm.postgres.run;
+
+import dev.zdm.Log;
+import dev.zdm.postgres.Database;
+import dev.zdm.postgres.connect.DaemonThreads;
+import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.ledger.Ledger;
+import dev.zdm.postgres.ledger.MadeObject;
+import dev.zdm.postgres.ledger.OperationLock;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Finishes, in the background, the undos the ledger holds as undo_pending: at engine start (what a
+ * process that died left), after a request that could not finish its own undo, and every
+ * {@link #RETRY_MS} ms while any is left. It works only on operations whose advisory lock it can take,
+ * so never on one a node is running, and undoes each object through {@link ObjectUndo}, by OID.
+ *
+ * <p>An INVALID index is dropped without a lock_timeout: observed on 17, DROP INDEX CONCURRENTLY waits
+ * (WaitForLockers) for every transaction holding any lock on the table, readers included, so the
+ * transaction that made the build fail usually stops its cleanup too; that wait is on the other
+ * transactions' virtual xids, not in the table's lock queue, and the drop holds only SHARE UPDATE
+ * EXCLUSIVE, which stops no read or write. A column or constraint needs ACCESS EXCLUSIVE, which would
+ * queue the application behind it, so those are tried under the lock budget and retried later.
+ */
+public final class UndoJanitor implements AutoCloseable {
+
+    static final long RETRY_MS = 2_000;
+
+    private final Database database;
+    private final Duration lockBudget;
+    private final ScheduledExecutorService worker =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("zdm-undo-janitor"));
+    private volatile Connection current;
+
+    public UndoJanitor(Database database, Duration lockBudget) {
+        this.database = database;
+        this.lockBudget = lockBudget;
+    }
+
+    /** Looks at the ledger's pending undos soon. */
+    public void poke() {
+        if (!worker.isShutdown()) {
+            worker.submit(this::sweep);
+        }
+    }
+
+    private void sweep() {
+        boolean left = false;
+        try (Connection c = database.connect("zdm-janitor")) {
+            current = c;
+            for (Ledger.Pending p : Ledger.undoPending(c)) {
+                if (!OperationLock.tryTake(c, p.fingerprint().lockKey())) {
+                    left = true;
+                    continue;
+                }
+                try {
+                    left |= !undo(c, p.id());
+                } finally {
+                    OperationLock.release(c, p.fingerprint().lockKey());
+                }
+            }
+        } catch (SQLException e) {
+            Log.info("undo janitor: " + PgErrors.firstLine(e) + "; trying again in " + RETRY_MS + " ms");
+            left = true;
+        } finally {
+            current = null;
+        }
+        if (left && !worker.isShutdown()) {
+            worker.schedule(this::sweep, RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Undoes what operation {@code id} left; answers whether nothing is left. */
+    private boolean undo(Connection c, long id) throws SQLException {
+        List<MadeObject> leftovers = Ledger.leftovers(c, id);
+        for (MadeObject o : leftovers) {
+            try (Statement s = c.createStatement()) {
+                s.execute(o.kind() == MadeObject.Kind.INDEX ? "SET lock_timeout = 0"
+                        : "SET lock_timeout = " + Math.max(1, lockBudget.toMillis()));
+            }
+            try {
+                ObjectUndo.Result result = ObjectUndo.undo(c, o);
+                Ledger.undone(c, id, o.step());
+                Log.info("undo janitor: " + o.describe() + " of operation " + id + ": "
+                        + result.name().toLowerCase().replace('_', ' '));
+            } catch (SQLException e) {
+                if (PgErrors.connectionLost(e)) {
+                    throw e;
+                }
+                Log.info("undo janitor: " + o.describe() + " of operation " + id + ": " + PgErrors.firstLine(e));
+                return false;
+            }
+        }
+        Ledger.state(c, id, Ledger.State.FAILED, "undone by the janitor");
+        return true;
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+        Connection c = current;
+        if (c != null) {
+            try {
+                // A drop waiting for other transactions would keep its backend busy past the node.
+                c.abort(Runnable::run);
+            } catch (SQLException ignored) {
+                // Closing anyway.
+            }
+        }
+    }
+}
