@@ -15,6 +15,9 @@ public sealed interface ColumnDefault {
 
     /** A literal from the message, already rendered as an SQL literal. */
     record Constant(String sql) implements ColumnDefault {
+        public Constant {
+            PgText.require(sql, "default");
+        }
     }
 
     /** An expression; {@code volatile_} as the server (or the simulator's function list) says. */

@@ -24,6 +24,7 @@ public record SqlExpression(String text) {
         if (text.length() > MAX_LENGTH) {
             throw ZdmException.malformed("an SQL expression is longer than " + MAX_LENGTH + " characters");
         }
+        PgText.require(text, "an SQL expression");
         checkSingleExpression(text);
     }
 

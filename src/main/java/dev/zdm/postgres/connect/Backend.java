@@ -1,5 +1,6 @@
 package dev.zdm.postgres.connect;
 
+import dev.zdm.Log;
 import dev.zdm.postgres.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -8,13 +9,19 @@ import java.sql.Statement;
 
 /**
  * One connection the engine talks through, reopened on the next use after it was lost, so a server
- * restart or a killed backend costs one error reply rather than the node.
+ * restart or a killed backend costs one error reply rather than the node, and checked before use after
+ * it sat idle, so a loss while idle costs nothing.
  */
 public final class Backend implements AutoCloseable {
 
     private final Database database;
     private final String applicationName;
+    /** A connection unused this long is checked with a round trip before it is used again. */
+    static final long IDLE_CHECK_NANOS = 1_000_000_000L;
+    private static final int VALID_TIMEOUT_SECONDS = 2;
+
     private Connection connection;
+    private long lastUsed = System.nanoTime();
     private int pid;
 
     public Backend(Database database, String applicationName) {
@@ -23,6 +30,13 @@ public final class Backend implements AutoCloseable {
     }
 
     public synchronized Connection connection() throws SQLException {
+        if (connection != null && System.nanoTime() - lastUsed > IDLE_CHECK_NANOS && !connection.isValid(VALID_TIMEOUT_SECONDS)) {
+            // Lost while idle (server restart, idle timeout, a dropped TCP connection): the next request
+            // should not be the one to find out.
+            Log.info(applicationName + ": the idle connection was lost; reconnecting");
+            discard();
+        }
+        lastUsed = System.nanoTime();
         if (connection == null || connection.isClosed()) {
             connection = database.connect(applicationName);
             connection.setAutoCommit(true);
