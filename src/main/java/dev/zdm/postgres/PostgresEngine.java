@@ -335,7 +335,12 @@ public final class PostgresEngine implements Engine {
         long id = ctx.operationId();
         Map<String, Object> progress = replyShape(operation, e.progress());
         try {
-            ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries));
+            List<MadeObject> made = Ledger.leftovers(backend.connection(), id);
+            // A failed build's INVALID index was tried once already; waiting more here only delays the
+            // reply, while the janitor's drop waits for the blocker without stopping the application.
+            boolean onlyIndexes = made.stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX);
+            ObjectUndo.Report undo = made.isEmpty() || onlyIndexes ? new ObjectUndo.Report(made, 0, Set.of())
+                    : ObjectUndo.undoAll(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries));
             long waited = waitedBefore + e.waitedMs() + undo.waitedMs();
             Set<Integer> pids = new LinkedHashSet<>(e.blockers());
             pids.addAll(undo.blockers());
