@@ -407,7 +407,13 @@ public final class PostgresEngine implements Engine {
             return List.of();
         }
         try {
-            return sessions.describe(backend.connection(), pids);
+            // A blocker gone by now is described as the observer saw it while it blocked.
+            return sessions.describe(backend.connection(), pids).stream()
+                    .map(b -> !"ended".equals(b.state()) ? b : observer.lastSeen(b.pid())
+                            .map(s -> new Blocker(b.session(), b.pid(), s.applicationName(), "ended",
+                                    s.transactionAgeMs()))
+                            .orElse(b))
+                    .toList();
         } catch (SQLException failed) {
             Log.info("describing the blockers " + pids + ": " + PgErrors.firstLine(failed));
             return pids.stream().map(pid -> new Blocker(null, pid, "", "unknown", 0)).toList();

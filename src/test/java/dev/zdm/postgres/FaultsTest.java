@@ -123,10 +123,18 @@ class FaultsTest extends OnEmbeddedPostgres {
                     + " zdm.operations o ON o.id = c.operation_id WHERE o.table_name = 'two_nodes'") < 2) {
                 Thread.sleep(5);
             }
+            // README's query for "which node runs what" finds the owner.
+            String owner = SharedPostgres.text("""
+                    SELECT a.application_name || ' ' || o.kind || ' ' || o.table_name
+                    FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                    JOIN zdm.operations o ON l.classid::bigint = ('x' || substr(o.fingerprint, 1, 8))::bit(32)::bigint
+                                         AND l.objid::bigint = ('x' || substr(o.fingerprint, 9, 8))::bit(32)::bigint
+                    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND o.table_name = 'two_nodes'""");
             ObjectNode refused = secondNode.send(job);
             ObjectNode done = first.get();
             ObjectNode again = secondNode.send(job);
 
+            assertThat(owner).isEqualTo("zdm-migration migrate_data two_nodes");
             assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(14);
             assertThat(refused.get("text").asText()).contains("already running");
             assertThat(refused.get("blocked_by").get(0).get("application_name").asText()).isEqualTo("zdm-migration");

@@ -13,7 +13,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -41,7 +44,13 @@ public final class LockObserver implements AutoCloseable {
         static final Observation NONE = new Observation(null, 0, 0, Set.of());
     }
 
+    /** A blocker as pg_stat_activity showed it while the migration waited behind it. */
+    public record Seen(String applicationName, String state, long transactionAgeMs) {
+    }
+
     private final Backend backend;
+    /** The blockers described while they blocked: one may be gone by the time the step gives up. */
+    private final Map<Integer, Seen> seen = new ConcurrentHashMap<>();
 
     public LockObserver(Database database) {
         this.backend = new Backend(database, "zdm-observer");
@@ -160,6 +169,13 @@ public final class LockObserver implements AutoCloseable {
                     }
                 }
             }
+            Set<Integer> fresh = new LinkedHashSet<>(behind);
+            synchronized (this) {
+                fresh.removeAll(blockers);
+            }
+            if (!fresh.isEmpty()) {
+                describe(ps.getConnection(), fresh);
+            }
             long elapsed = System.nanoTime() - since;
             synchronized (this) {
                 strongest = LockModes.stronger(strongest, seen);
@@ -173,6 +189,31 @@ public final class LockObserver implements AutoCloseable {
             }
         }
     }
+
+    /** How blocker {@code pid} looked when it was last seen blocking, if it was. */
+    public Optional<Seen> lastSeen(int pid) {
+        return Optional.ofNullable(seen.get(pid));
+    }
+
+    /** Reads pg_stat_activity for blockers not described yet in this watch, on the observer's connection. */
+    private void describe(Connection c, Set<Integer> pids) throws SQLException {
+        if (seen.size() > MAX_REMEMBERED) {
+            seen.clear();
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pid, application_name, state,
+                       coalesce((extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint, 0)
+                FROM pg_stat_activity WHERE pid = ANY (?)""")) {
+            ps.setArray(1, c.createArrayOf("int4", pids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    seen.put(rs.getInt(1), new Seen(rs.getString(2), rs.getString(3), rs.getLong(4)));
+                }
+            }
+        }
+    }
+
+    private static final int MAX_REMEMBERED = 1_000;
 
     @Override
     public void close() {
