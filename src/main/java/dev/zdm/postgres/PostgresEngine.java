@@ -183,6 +183,7 @@ public final class PostgresEngine implements Engine {
     @Override
     public synchronized Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         this.budget = lockBudget;
+        beforeRequest();
         Fingerprint fingerprint = Fingerprint.of(operation.identity());
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
@@ -191,6 +192,23 @@ public final class PostgresEngine implements Engine {
             return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs);
         } finally {
             releaseOwnership(fingerprint);
+        }
+    }
+
+    /**
+     * Connections lost while idle are replaced now rather than failing the request, and pending undos
+     * are retried at each request too, so none waits for the node's next start.
+     */
+    private void beforeRequest() {
+        try {
+            backend.validateIfIdle();
+            observer.validateIfIdle();
+            if (!Ledger.undoPending(backend.connection()).isEmpty()) {
+                janitor.poke();
+            }
+        } catch (SQLException e) {
+            // The request itself will meet the same trouble and answer it.
+            Log.info("looking for pending undos: " + PgErrors.firstLine(e));
         }
     }
 
@@ -288,8 +306,9 @@ public final class PostgresEngine implements Engine {
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint; a plan of statements starts afresh.
             boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill);
+            // jsonb cannot hold \u0000; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
-                    operation.requestJson(), planJson(plan), fresh);
+                    operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
             ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries, id, 0);
             fileBefore = TableProbe.relfilenode(c, oid);
         } catch (SQLException e) {

@@ -186,6 +186,53 @@ class FaultsTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void anUndoBlockedByTheSameHolderIsPendingSaysWhatIsLeftAndTheSameRequestFinishesIt() throws Exception {
+        SharedPostgres.table("undo_blocked", 20_000);
+        String add = """
+                {"type":"add_column","table":"undo_blocked","column":"token","data_type":"float8","default_sql":"random()",
+                 "nullable":false,"sleep_ms":20,"max_lock_duration_ms":300}""";
+        CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(add));
+        ObjectNode stopped;
+        try (Connection holder = SharedPostgres.connect(); Statement s = holder.createStatement()) {
+            while (SharedPostgres.number("SELECT coalesce(max(c.rows_done), 0) FROM zdm.checkpoints c JOIN zdm.operations o"
+                    + " ON o.id = c.operation_id WHERE o.table_name = 'undo_blocked' AND o.state = 'running'") < 2_000) {
+                Thread.sleep(5);
+            }
+            // SHARE stops the backfill's UPDATE and the undo's DROP COLUMN alike.
+            holder.setAutoCommit(false);
+            s.execute("LOCK TABLE undo_blocked IN SHARE MODE");
+            stopped = first.get();
+            assertThat(SharedPostgres.text("SELECT state FROM zdm.operations WHERE table_name = 'undo_blocked'"))
+                    .isEqualTo("undo_pending");
+            holder.rollback();
+        }
+        ObjectNode resent = node.send(add);
+
+        assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(14);
+        assertThat(stopped.get("rolled_back").asBoolean()).isFalse();
+        assertThat(stopped.get("text").asText()).contains("column token (attnum").contains("same request");
+        assertThat(stopped.has("total_rows")).isFalse();
+        assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("column_added");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM undo_blocked WHERE token IS NULL")).isZero();
+    }
+
+    @Test
+    void aConnectionLostWhileIdleCostsNoError() throws Exception {
+        SharedPostgres.table("idle_loss", 100);
+        assertThat(node.send("""
+                {"type":"create_index","table":"idle_loss","column":"email","index":"idle_loss_email"}""")
+                .get("type").asText()).isEqualTo("index_created");
+        SharedPostgres.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                + " WHERE application_name IN ('zdm-migration', 'zdm-observer')");
+        Thread.sleep(1_100);
+
+        ObjectNode next = node.send("""
+                {"type":"create_index","table":"idle_loss","column":"name","index":"idle_loss_name"}""");
+
+        assertThat(next.get("type").asText()).as(next.toString()).isEqualTo("index_created");
+    }
+
+    @Test
     void theRowWithTheSmallestBigintKeyIsMigrated() {
         SharedPostgres.exec("DROP TABLE IF EXISTS smallest",
                 "CREATE TABLE smallest (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0)",

@@ -29,13 +29,20 @@ public final class Backend implements AutoCloseable {
         this.applicationName = applicationName;
     }
 
-    public synchronized Connection connection() throws SQLException {
+    /**
+     * Before a request: a connection idle for over {@link #IDLE_CHECK_NANOS} is checked with a round
+     * trip and replaced if it was lost (server restart, idle timeout, a dropped TCP connection), so the
+     * request is not the one to find out. Only here, never inside an operation: a connection replaced
+     * mid-operation would have lost the operation's advisory lock with the old backend.
+     */
+    public synchronized void validateIfIdle() throws SQLException {
         if (connection != null && System.nanoTime() - lastUsed > IDLE_CHECK_NANOS && !connection.isValid(VALID_TIMEOUT_SECONDS)) {
-            // Lost while idle (server restart, idle timeout, a dropped TCP connection): the next request
-            // should not be the one to find out.
             Log.info(applicationName + ": the idle connection was lost; reconnecting");
             discard();
         }
+    }
+
+    public synchronized Connection connection() throws SQLException {
         lastUsed = System.nanoTime();
         if (connection == null || connection.isClosed()) {
             connection = database.connect(applicationName);

@@ -190,6 +190,11 @@ public final class LockObserver implements AutoCloseable {
         }
     }
 
+    /** See {@link Backend#validateIfIdle()}. */
+    public void validateIfIdle() throws SQLException {
+        backend.validateIfIdle();
+    }
+
     /** How blocker {@code pid} looked when it was last seen blocking, if it was. */
     public Optional<Seen> lastSeen(int pid) {
         return Optional.ofNullable(seen.get(pid));
