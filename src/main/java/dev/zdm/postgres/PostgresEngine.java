@@ -81,8 +81,9 @@ public final class PostgresEngine implements Engine {
     private final ServerVersion version;
     private final int retries;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** The budget of the request running now: the planner's reads of the table run under it too. */
+    /** The request running now: the planner's reads of the table run under its budget and answer in its shape. */
     private Duration budget = Duration.ofSeconds(2);
+    private Operation current;
 
     private PostgresEngine(Database database, EmbeddedServer embedded, int retries, Duration defaultBudget)
             throws SQLException {
@@ -183,6 +184,7 @@ public final class PostgresEngine implements Engine {
     @Override
     public synchronized Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         this.budget = lockBudget;
+        this.current = operation;
         beforeRequest();
         Fingerprint fingerprint = Fingerprint.of(operation.identity());
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
@@ -479,7 +481,8 @@ public final class PostgresEngine implements Engine {
             long oid = PgCatalog.tableOid(c, table).orElseThrow(() -> ZdmException.missing("table " + table));
             return GuardedRead.run(backend, observer, oid, budget, doing, Map.of(), query::run);
         } catch (LockWaitTimedOut e) {
-            throw new LockBudgetExceeded(table.value(), e.waitedMs(), describe(e.blockers()), Map.of());
+            throw new LockBudgetExceeded(table.value(), e.waitedMs(), describe(e.blockers()),
+                    current == null ? Map.of() : replyShape(current, Map.of()));
         } catch (SQLException e) {
             throw failed(e, doing);
         }

@@ -107,6 +107,7 @@ class FaultsIT {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         int trials = 10;
+        int killedMidJob = 0;
         for (int trial = 1; trial <= trials; trial++) {
             String table = "killed_" + trial;
             server.table(table, 20_000);
@@ -120,6 +121,10 @@ class FaultsIT {
                 Thread.sleep(killAfterMs);
                 victim.kill9();
             }
+            long doneByVictim = server.number("SELECT count(*) FROM " + table + " WHERE n = 1");
+            if (doneByVictim > 0 && doneByVictim < 20_000) {
+                killedMidJob++;
+            }
             ObjectNode reply;
             try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
                 survivor.send(job);
@@ -130,6 +135,9 @@ class FaultsIT {
             assertThat(reply.get("total_rows").asLong()).as(context).isEqualTo(20_000);
             assertThat(server.number("SELECT count(*) FROM " + table + " WHERE n <> 1")).as(context).isZero();
         }
+        System.err.println("FaultsIT: " + killedMidJob + " of " + trials + " nodes killed mid-job (seed " + seed + ")");
+        // Not vacuous: some kills must have hit the job between its first and its last batch.
+        assertThat(killedMidJob).as("trials killed mid-job (seed " + seed + ")").isGreaterThanOrEqualTo(3);
     }
 
     @Test
