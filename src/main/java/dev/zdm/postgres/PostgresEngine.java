@@ -285,9 +285,7 @@ public final class PostgresEngine implements Engine {
             long id = earlier.get().id();
             ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, id, lockBudget, RetryPolicy.of(retries));
             if (undo.left().isEmpty()) {
-                if (earlier.get().state() != Ledger.State.RUNNING || !Ledger.leftovers(backend.connection(), id).isEmpty()) {
-                    Ledger.state(backend.connection(), id, Ledger.State.FAILED, "undone before running again");
-                }
+                Ledger.state(backend.connection(), id, Ledger.State.FAILED, "settled before running again");
                 return;
             }
             throw undoLeft(operation, id, undo, ownerWaitMs + undo.waitedMs(), "an earlier run of this request left "
@@ -308,7 +306,7 @@ public final class PostgresEngine implements Engine {
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint; a plan of statements starts afresh.
             boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill);
-            // jsonb cannot hold \u0000; such a request was refused unless the NUL sat in a field zdm ignores.
+            // jsonb cannot hold a NUL; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
             ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries, id, 0);
