@@ -53,7 +53,12 @@ final class MigrateDataPair implements OperationPair {
     }
 
     @Override
-    public void reset(Connection c) {
+    public void reset(Connection c) throws SQLException {
         // A data change leaves no object behind; the VACUUM FULL between trials removes its dead rows.
+        // The ledger knows the job as done whatever its batch size: forget it, so each trial runs it whole.
+        try (Statement s = c.createStatement()) {
+            s.execute("DO $$ BEGIN IF to_regclass('zdm.operations') IS NOT NULL THEN"
+                    + " DELETE FROM zdm.operations WHERE kind = 'migrate_data' AND table_name = 'users'; END IF; END $$");
+        }
     }
 }
