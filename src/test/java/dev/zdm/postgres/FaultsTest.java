@@ -233,6 +233,34 @@ class FaultsTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void aStoppedJobResentLaterAlsoCoversTheRowsInsertedWhileItWasStopped() throws Exception {
+        SharedPostgres.table("stopped_job", 10_000);
+        String job = """
+                {"type":"migrate_data","table":"stopped_job","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20,
+                 "max_lock_duration_ms":300}""";
+        CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(job));
+        ObjectNode stopped;
+        try (Connection holder = SharedPostgres.connect(); Statement s = holder.createStatement()) {
+            while (SharedPostgres.number("SELECT coalesce(max(c.batches_done), 0) FROM zdm.checkpoints c JOIN"
+                    + " zdm.operations o ON o.id = c.operation_id WHERE o.table_name = 'stopped_job'") < 3) {
+                Thread.sleep(5);
+            }
+            holder.setAutoCommit(false);
+            s.execute("LOCK TABLE stopped_job IN SHARE MODE");
+            stopped = first.get();
+            holder.rollback();
+        }
+        SharedPostgres.exec("INSERT INTO stopped_job (email) SELECT 'late' || g FROM generate_series(1, 700) g");
+
+        ObjectNode resent = node.send(job);
+
+        assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(14);
+        assertThat(stopped.get("batches").asInt()).isGreaterThanOrEqualTo(3);
+        assertThat(resent.get("total_rows").asLong()).as(resent.toString()).isEqualTo(10_700);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM stopped_job WHERE n <> 1")).isZero();
+    }
+
+    @Test
     void theRowWithTheSmallestBigintKeyIsMigrated() {
         SharedPostgres.exec("DROP TABLE IF EXISTS smallest",
                 "CREATE TABLE smallest (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0)",

@@ -69,6 +69,21 @@ public final class Checkpoints {
         return new State(null, endKey, 0, 0, false);
     }
 
+    /** A resumed job's end moved to {@code endKey} when that is further; answers the job's state. */
+    public static State extend(Connection c, Binding b, State state, Long endKey) throws SQLException {
+        if (endKey == null || (state.endKey() != null && endKey <= state.endKey())) {
+            return state;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE zdm.checkpoints SET end_key = ? WHERE operation_id = ? AND step = ?")) {
+            ps.setLong(1, endKey);
+            ps.setLong(2, b.operationId());
+            ps.setInt(3, b.step());
+            ps.executeUpdate();
+        }
+        return new State(state.lastKey(), endKey, state.rowsDone(), state.batchesDone(), false);
+    }
+
     /** Records one batch; call inside the batch's transaction. */
     public static void advance(Connection c, Binding b, long lastKey, long rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""

@@ -43,10 +43,20 @@ public final class BackfillRunner {
         Checkpoints.Binding binding = new Checkpoints.Binding(ctx.operationId(), ctx.step(), ctx.tableOid(),
                 filledColumn(c, job, ctx).orElse(null));
         Optional<Checkpoints.State> earlier = Checkpoints.read(c, binding);
-        Checkpoints.State state = earlier.isPresent() ? earlier.get()
-                : Checkpoints.create(c, binding, GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(),
-                        ctx.lockBudget(), "reading the largest key of " + job.table(), progress(0, 0),
-                        g -> largestKey(g, job)));
+        Checkpoints.State state;
+        if (earlier.isPresent() && earlier.get().finished()) {
+            state = earlier.get();
+        } else {
+            Long largest = GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(), ctx.lockBudget(),
+                    "reading the largest key of " + job.table(),
+                    progress(earlier.map(Checkpoints.State::rowsDone).orElse(0L),
+                            earlier.map(Checkpoints.State::batchesDone).orElse(0)),
+                    g -> largestKey(g, job));
+            // A resumed job covers the keys that exist when it resumes: rows inserted while it was
+            // stopped would otherwise be skipped for good.
+            state = earlier.isPresent() ? Checkpoints.extend(c, binding, earlier.get(), largest)
+                    : Checkpoints.create(c, binding, largest);
+        }
         if (state.finished()) {
             Log.info("job " + job.table() + " step " + (ctx.step() + 1) + " of operation " + ctx.operationId()
                     + " finished earlier: " + state.rowsDone() + " rows in " + state.batchesDone() + " batches; not run again");
