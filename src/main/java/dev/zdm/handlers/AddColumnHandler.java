@@ -49,7 +49,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
     }
 
     @Override
-    dev.zdm.pg.SqlName table(ColumnSpec spec) {
+    SqlName table(ColumnSpec spec) {
         return spec.table();
     }
 

@@ -41,7 +41,7 @@ public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
     }
 
     @Override
-    dev.zdm.pg.SqlName table(IndexSpec spec) {
+    SqlName table(IndexSpec spec) {
         return spec.table();
     }
 

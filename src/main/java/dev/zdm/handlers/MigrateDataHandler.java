@@ -12,6 +12,8 @@ import dev.zdm.protocol.Request;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * migrate_data {table, batch_size, total_rows?, set? {column: sql}, where?, sleep_ms = 0}
@@ -52,15 +54,15 @@ public final class MigrateDataHandler extends PlanHandler<MigrationSpec> {
     }
 
     @Override
-    dev.zdm.pg.SqlName table(MigrationSpec spec) {
+    SqlName table(MigrationSpec spec) {
         return spec.table();
     }
 
     /** Batch size and pacing say how, not what: a resent job with another batch size resumes. */
     @Override
     String identity(MigrationSpec spec) {
-        return type() + ":" + spec.table() + ":set=" + new java.util.TreeMap<>(spec.assignments().entrySet().stream()
-                .collect(java.util.stream.Collectors.toMap(e -> e.getKey().value(), e -> e.getValue().text())))
+        return type() + ":" + spec.table() + ":set=" + new TreeMap<>(spec.assignments().entrySet().stream()
+                .collect(Collectors.toMap(e -> e.getKey().value(), e -> e.getValue().text())))
                 + ":where=" + (spec.condition() == null ? "" : spec.condition().text()) + ":limit=" + spec.rowLimit();
     }
 

@@ -6,6 +6,7 @@ import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
+import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import java.time.Duration;
@@ -55,7 +56,7 @@ abstract class PlanHandler<S> implements Handler {
     /** Plans it against the catalog (errors 20, 21, 22), before anything has run. */
     abstract Plan plan(S spec, Planner planner);
 
-    abstract dev.zdm.pg.SqlName table(S spec);
+    abstract SqlName table(S spec);
 
     /**
      * What the request changes, normalized (defaults applied, no pacing or budget), so the same request

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -42,7 +44,7 @@ public final class Checkpoints {
                     return Optional.empty();
                 }
                 Integer attnum = rs.getObject(7) == null ? null : rs.getInt(7);
-                if (rs.getLong(6) != b.tableOid() || !java.util.Objects.equals(attnum, b.attnum())) {
+                if (rs.getLong(6) != b.tableOid() || !Objects.equals(attnum, b.attnum())) {
                     forget(c, b);
                     return Optional.empty();
                 }
@@ -62,8 +64,8 @@ public final class Checkpoints {
             ps.setLong(1, b.operationId());
             ps.setInt(2, b.step());
             ps.setLong(3, b.tableOid());
-            ps.setObject(4, b.attnum(), java.sql.Types.SMALLINT);
-            ps.setObject(5, endKey, java.sql.Types.BIGINT);
+            ps.setObject(4, b.attnum(), Types.SMALLINT);
+            ps.setObject(5, endKey, Types.BIGINT);
             ps.executeUpdate();
         }
         return new State(null, endKey, 0, 0, false);

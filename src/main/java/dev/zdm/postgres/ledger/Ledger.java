@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -127,8 +128,8 @@ public final class Ledger {
             ps.setString(3, o.kind().sql());
             ps.setString(4, o.name());
             ps.setLong(5, o.tableOid());
-            ps.setObject(6, o.oid(), java.sql.Types.BIGINT);
-            ps.setObject(7, o.attnum(), java.sql.Types.SMALLINT);
+            ps.setObject(6, o.oid(), Types.BIGINT);
+            ps.setObject(7, o.attnum(), Types.SMALLINT);
             ps.executeUpdate();
         }
     }
