@@ -137,7 +137,7 @@ class FaultsIT {
         }
         System.err.println("FaultsIT: " + killedMidJob + " of " + trials + " nodes killed mid-job (seed " + seed + ")");
         // Not vacuous: some kills must have hit the job between its first and its last batch.
-        assertThat(killedMidJob).as("trials killed mid-job (seed " + seed + ")").isGreaterThanOrEqualTo(3);
+        assertThat(killedMidJob).as("trials killed mid-job (seed " + seed + ")").isGreaterThanOrEqualTo(2);
     }
 
     @Test
