@@ -5,10 +5,7 @@ import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.handlers.Handlers;
 import dev.zdm.protocol.Node;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 
 /** The command line: parse the flags, open the engine, run the node until end of input. */
 public final class Main {
@@ -46,8 +43,7 @@ public final class Main {
         }
         try (engine) {
             Log.info("ready: the " + engine.name() + " engine, PostgreSQL " + engine.version());
-            var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            new Node(Handlers.forEngine(engine, config.lockBudget()), System.out, Log::info).run(in);
+            new Node(Handlers.forEngine(engine, config.lockBudget()), System.out, Log::info).run(System.in);
             return 0;
         } catch (IOException e) {
             System.err.println("zdm: reading stdin failed: " + e.getMessage());
