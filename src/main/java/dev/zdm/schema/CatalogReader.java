@@ -70,7 +70,15 @@ public final class CatalogReader {
                     s.execute("SET LOCAL statement_timeout = '60s'");
                     s.execute("SET LOCAL lock_timeout = '5s'");
                 }
-                return read(c, log);
+                Schema schema = read(c, log);
+                try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
+                    rs.next();
+                    if (rs.getObject(1) != null) {
+                        // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
+                        throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
+                    }
+                }
+                return schema;
             } finally {
                 c.rollback();
             }
@@ -100,7 +108,8 @@ public final class CatalogReader {
                 if (kind.equals("r") || kind.equals("p")) {
                     tableNames.put(rs.getLong(1), name);
                     // reltuples is -1 (14+) or 0 on a table never vacuumed or analyzed; then the live tuples.
-                    rows.put(rs.getLong(1), Math.max(Math.round(rs.getDouble(4)), rs.getLong(5)));
+                    double reltuples = rs.getDouble(4);
+                    rows.put(rs.getLong(1), reltuples > 0 ? Math.round(reltuples) : Math.max(0, rs.getLong(5)));
                 } else if (!kind.equals("i") && !kind.equals("I")) {
                     others.add(name);
                 }
