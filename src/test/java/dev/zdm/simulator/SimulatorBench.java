@@ -51,18 +51,31 @@ public final class SimulatorBench {
                 new PrintStream(replies, false, StandardCharsets.UTF_8), message -> { });
         // One run to warm the JIT up, not counted.
         warmUp();
+        String loadBefore = loadAverage();
         long started = System.nanoTime();
         replies.start(started);
         node.run(generator);
         double seconds = (System.nanoTime() - started) / 1e9;
         double endToEnd = throughTheJar(lines, Path.of("target/zdm.jar"));
+        String loadAfter = loadAverage();
         String report = report(lines, seconds, replies, generator)
+                + String.format(Locale.ROOT, "%nLoad average of the machine (1, 5, 15 min) before and after the in-JVM run: %s → %s"
+                + " (other work shares these cores; windows vary with it).%n", loadBefore, loadAfter)
                 + String.format(Locale.ROOT, "%nThrough the jar as the harness runs it (`java -jar target/zdm.jar < input > /dev/null`,"
                 + " stderr to /dev/null, a fresh JVM, start-up and its log lines included): %,d lines in %.2f s, **%,.0f messages/s**.%n",
                 lines, endToEnd, lines / endToEnd);
         System.out.print(report);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return parts[0] + ", " + parts[1] + ", " + parts[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     /** Seconds the jar takes for the same input from a file, as a process of its own. */
