@@ -55,7 +55,7 @@ final class Assumptions {
                                        Set<String> out) {
         for (SqlName column : columns) {
             SimCatalog.Column c = table.columns.get(column);
-            if (c != null && !c.typeKnown()) {
+            if (c != null && c.assumed()) {
                 out.add("assumes column " + tableName + "." + column + " exists (its type unknown)");
             }
         }

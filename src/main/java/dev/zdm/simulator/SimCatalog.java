@@ -37,12 +37,19 @@ import java.util.Set;
  */
 public final class SimCatalog implements CatalogView {
 
-    /** {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse. */
-    public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls) {
+    /**
+     * {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse.
+     * {@code type} null: a type zdm cannot name. {@code assumed}: the open world made it up.
+     */
+    public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls, boolean assumed) {
+
+        Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls) {
+            this(type, defaultSql, notNull, hasNulls, false);
+        }
 
         /** A column the open world assumes: it exists, and nothing else about it is known. */
-        static Column assumed() {
-            return new Column(null, null, false, true);
+        static Column assumedToExist() {
+            return new Column(null, null, false, true, true);
         }
 
         public boolean typeKnown() {
@@ -320,7 +327,7 @@ public final class SimCatalog implements CatalogView {
             if (column.hasNulls()) {
                 throw ZdmException.precondition("column " + set.column() + " of " + tableName + " contains null values");
             }
-            put(table.columns, set.column(), new Column(column.type(), column.defaultSql(), true, false));
+            put(table.columns, set.column(), new Column(column.type(), column.defaultSql(), true, false, column.assumed()));
         } else if (change instanceof CatalogChange.DropConstraint drop) {
             remove(table.checks, drop.constraint());
         } else if (change instanceof CatalogChange.CreateIndex create) {
@@ -346,7 +353,7 @@ public final class SimCatalog implements CatalogView {
         }
         Table table = table(tableName);
         for (SqlName column : columns) {
-            table.columns.putIfAbsent(column, Column.assumed());
+            table.columns.putIfAbsent(column, Column.assumedToExist());
         }
     }
 
@@ -369,7 +376,7 @@ public final class SimCatalog implements CatalogView {
         for (SqlName name : columns) {
             Column column = table.columns.get(name);
             if (column != null) {
-                put(table.columns, name, new Column(column.type(), column.defaultSql(), column.notNull(), false));
+                put(table.columns, name, new Column(column.type(), column.defaultSql(), column.notNull(), false, column.assumed()));
             }
         }
     }

@@ -69,6 +69,8 @@ class OpenWorldTest {
         assertThat(orders.rows()).isEqualTo(6_000_000);
         assertThat(orders.primaryKey()).contains(SqlName.of("id"));
         assertThat(orders.columns().get(SqlName.of("customer")).typeKnown()).isFalse();
+        assertThat(orders.columns().get(SqlName.of("customer")).assumed()).isTrue();
+        assertThat(orders.columns().get(SqlName.of("id")).assumed()).isFalse();
         assertThat(engine.catalog().index(SqlName.of("orders_pkey"))).contains(CatalogView.IndexState.VALID);
     }
 
