@@ -42,7 +42,8 @@ public final class SchemaFile {
         try {
             root = Json.MAPPER.readTree(Files.readString(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+            throw new IllegalArgumentException("cannot read " + file + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
         try {
             return parse(root);
