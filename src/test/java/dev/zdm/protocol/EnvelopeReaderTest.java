@@ -86,4 +86,37 @@ class EnvelopeReaderTest {
         assertThat(read("{\"ok\":1}\n{\"a\":[1,")).hasSize(1);
         assertThat(skipped).hasSize(1);
     }
+
+    @Test
+    void everyGoodEnvelopeIsReadOnceInOrderWhateverBrokenInputSurroundsIt() {
+        // Openers and closers are not mixed: `{"a":` + an envelope + `}` is valid JSON, one value, no envelope.
+        String[][] garbageSets = {{"not json", "{\"a\":", "[1,", "\"unterminated", "tru", "{\"src\": \"a\", \"body\": }"},
+                {"not json", "}", "]", "\"unterminated", "1 2 x", "{\"src\": \"a\", \"body\": }"}};
+        java.util.Random random = new java.util.Random(8);
+        for (int trial = 0; trial < 300; trial++) {
+            String[] garbage = garbageSets[trial % 2];
+            values.clear();
+            skipped.clear();
+            StringBuilder input = new StringBuilder();
+            List<Long> sent = new ArrayList<>();
+            for (int item = 0; item < 12; item++) {
+                if (random.nextInt(3) == 0) {
+                    input.append(garbage[random.nextInt(garbage.length)]).append('\n');
+                    continue;
+                }
+                long id = trial * 100L + item;
+                sent.add(id);
+                String envelope = "{\"src\":\"c\",\"dest\":\"n\",\"body\":{\"type\":\"t\",\"msg_id\":" + id + "}}";
+                // Over one to three lines, broken after commas.
+                input.append(random.nextBoolean() ? envelope : envelope.replace(",\"dest\"", ",\n \"dest\"")
+                        .replace(",\"msg_id\"", random.nextBoolean() ? ",\n\"msg_id\"" : ",\"msg_id\""));
+                input.append('\n');
+            }
+            read(input.toString());
+            assertThat(values).as("trial %d:%n%s", trial, input)
+                    .filteredOn(v -> v.has("body"))
+                    .extracting(v -> v.get("body").get("msg_id").asLong())
+                    .containsExactlyElementsOf(sent);
+        }
+    }
 }
