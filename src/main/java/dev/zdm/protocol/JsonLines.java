@@ -1,10 +1,12 @@
 package dev.zdm.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Map;
@@ -18,6 +20,7 @@ public final class JsonLines {
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
             .build();
 
     private JsonLines() {
@@ -31,6 +34,16 @@ public final class JsonLines {
             throw new UncheckedIOException("writing to a string failed", e);
         }
         return out.toString();
+    }
+
+    /** The document and a newline, UTF-8, straight to {@code out}: no string in between. */
+    public static void writeLine(JsonNode node, OutputStream out) {
+        try (JsonGenerator generator = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+            write(generator, node);
+            generator.writeRaw('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing a reply failed", e);
+        }
     }
 
     private static void write(JsonGenerator generator, JsonNode node) throws IOException {

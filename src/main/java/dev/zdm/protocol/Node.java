@@ -134,7 +134,7 @@ public final class Node {
         envelope.put("src", nodeId);
         envelope.put("dest", dest);
         envelope.set("body", body);
-        out.println(JsonLines.write(envelope));
+        JsonLines.writeLine(envelope, out);
         out.flush();
     }
 
