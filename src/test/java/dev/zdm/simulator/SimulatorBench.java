@@ -90,9 +90,13 @@ public final class SimulatorBench {
             try (InputStream in = new Generator(42, lines); OutputStream file = Files.newOutputStream(input)) {
                 in.transferTo(file);
             }
+            List<String> command = new ArrayList<>(List.of("java", "-jar", jar.toString()));
+            boolean timed = Files.isExecutable(Path.of("/usr/bin/time"));
+            if (timed) {
+                command.addAll(0, List.of("/usr/bin/time", "-f", "%U %S", "-o", times.toString()));
+            }
             long started = System.nanoTime();
-            Process node = new ProcessBuilder("/usr/bin/time", "-f", "%U %S", "-o", times.toString(),
-                    "java", "-jar", jar.toString())
+            Process node = new ProcessBuilder(command)
                     .redirectInput(input.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -101,6 +105,9 @@ public final class SimulatorBench {
                 throw new IllegalStateException("the node exited with " + node.exitValue());
             }
             double wall = (System.nanoTime() - started) / 1e9;
+            if (!timed) {
+                return new double[] {wall, Double.NaN};
+            }
             String[] cpu = Files.readString(times).trim().split("\\s+");
             return new double[] {wall, Double.parseDouble(cpu[0]) + Double.parseDouble(cpu[1])};
         } finally {
