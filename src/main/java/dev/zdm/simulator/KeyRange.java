@@ -100,9 +100,10 @@ record KeyRange(long low, long high, boolean rest) {
 
     private static long[] compare(String op, long n) {
         return switch (op) {
-            case "<" -> new long[] {Long.MIN_VALUE, n - 1};
+            // Saturating: id < -9223372036854775808 is empty, not a wrap to the largest key.
+            case "<" -> n == Long.MIN_VALUE ? new long[] {1, 0} : new long[] {Long.MIN_VALUE, n - 1};
             case "<=" -> new long[] {Long.MIN_VALUE, n};
-            case ">" -> new long[] {n + 1, Long.MAX_VALUE};
+            case ">" -> n == Long.MAX_VALUE ? new long[] {1, 0} : new long[] {n + 1, Long.MAX_VALUE};
             case ">=" -> new long[] {n, Long.MAX_VALUE};
             case "=" -> new long[] {n, n};
             default -> null;

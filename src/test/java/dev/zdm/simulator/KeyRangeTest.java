@@ -32,6 +32,8 @@ class KeyRangeTest {
             "id <= 0                                   | 0",
             "id > 5000 AND id < 4000                   | 0",
             "id BETWEEN -5 AND 10                      | 10",
+            "id < -9223372036854775808                 | 0",
+            "id > 9223372036854775807                  | 0",
     })
     void keyComparisonsJoinedByAndAreARange(String where, long rows) {
         assertThat(rowsOf(where, 10_000)).isEqualTo(rows);
