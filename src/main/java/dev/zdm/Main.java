@@ -5,9 +5,11 @@ import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.handlers.Handlers;
 import dev.zdm.protocol.Node;
-import java.io.BufferedReader;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /** The command line: parse the flags, open the engine, run the node until end of input. */
@@ -46,8 +48,10 @@ public final class Main {
         }
         try (engine) {
             Log.info("ready: the " + engine.name() + " engine, PostgreSQL " + engine.version());
-            var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            new Node(Handlers.forEngine(engine, config.lockBudget()), System.out, Log::info).run(in);
+            // System.out's 128-byte buffer would take a reply to the kernel in pieces; one write per reply.
+            PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                    false, StandardCharsets.UTF_8);
+            new Node(Handlers.forEngine(engine, config.lockBudget()), out, Log::info).run(System.in);
             return 0;
         } catch (IOException e) {
             System.err.println("zdm: reading stdin failed: " + e.getMessage());

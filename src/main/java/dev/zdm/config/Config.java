@@ -1,14 +1,17 @@
 package dev.zdm.config;
 
 import dev.zdm.pg.ServerVersion;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
  * Every setting of the node, from the command line, in one place. {@code database} null means the
- * simulator; "embedded" an embedded PostgreSQL; anything else a server URL.
+ * simulator; "embedded" an embedded PostgreSQL; anything else a server URL. The simulator's world is
+ * open unless {@code schemaFile} or {@code schemaFrom} gives it a schema.
  */
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
-                     Duration lockBudget, int retries, boolean help, boolean version) {
+                     Duration lockBudget, int retries, boolean help, boolean version, Path schemaFile,
+                     String schemaFrom, boolean pgVersionGiven) {
 
     public static final String EMBEDDED = "embedded";
     /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
@@ -27,6 +30,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             Engine:
               (no --database)          the simulator: an in-memory catalog and a model of PostgreSQL's
                                        locks, clock and costs; needs nothing. The course harness runs it.
+                                       Without a schema its world is open: a table or column a request
+                                       names is assumed to exist (a new table: --rows rows, primary key
+                                       id bigint); what the run changes is remembered.
               --database embedded      start an embedded PostgreSQL 17 (from Maven Central jars) in a
                                        temporary directory, removed at exit
               --database URL           use that server: jdbc:postgresql://host:port/db?user=u&password=p
@@ -35,7 +41,15 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             Options:
               --pg-version N           server version the simulator models (default 15; 9 to 99).
                                        It decides e.g. whether a constant DEFAULT rewrites (before 11)
-              --rows N                 rows in the simulator's users table (default 6000000)
+              --rows N                 rows of a table the open world assumes, users included
+                                       (default 6000000); a migrate_data total_rows above it is the size
+              --schema FILE            the simulator knows exactly this schema and nothing else (JSON:
+                                       tables, columns, types, defaults, NOT NULL, primary key, indexes,
+                                       constraints, row counts; see examples/schema.json)
+              --schema-from URL        read the schema and row counts from that server's catalog, in one
+                                       READ ONLY transaction (nothing written), then predict each request
+                                       there, with its server version: a plan for production without
+                                       touching it. URL as for --database
               --demo-rows N            on a real server: create users(id bigserial primary key, email
                                        text, name text) with N generated rows if it does not exist
               --lock-budget-ms N       how long a migration may wait for a lock when the request has no
@@ -80,6 +94,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
+        Path schemaFile = null;
+        String schemaFrom = null;
+        boolean pgVersionGiven = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -95,10 +112,19 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                 case "--pg-version" -> {
                     int major = (int) number(value != null ? value : next(args, ++i, arg), arg, 9, 99);
                     pgVersion = new ServerVersion(major);
+                    pgVersionGiven = true;
                     simulatorOnly = arg;
                 }
                 case "--rows" -> {
                     rows = number(value != null ? value : next(args, ++i, arg), arg, 0, Long.MAX_VALUE / 2);
+                    simulatorOnly = arg;
+                }
+                case "--schema" -> {
+                    schemaFile = Path.of(value != null ? value : next(args, ++i, arg));
+                    simulatorOnly = arg;
+                }
+                case "--schema-from" -> {
+                    schemaFrom = value != null ? value : next(args, ++i, arg);
                     simulatorOnly = arg;
                 }
                 case "--demo-rows" -> demoRows = number(value != null ? value : next(args, ++i, arg), arg, 0,
@@ -119,7 +145,17 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             // A real server has its own version and rows; a flag that would be ignored is a mistake to report.
             throw new IllegalArgumentException(simulatorOnly + " is for the simulator; with --database the server decides");
         }
-        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version);
+        if (schemaFile != null && schemaFrom != null) {
+            throw new IllegalArgumentException("give --schema or --schema-from, not both");
+        }
+        if ((schemaFile != null || schemaFrom != null) && rows != DEFAULT_SIMULATED_ROWS) {
+            throw new IllegalArgumentException("--rows is for the open world; a schema gives each table its rows");
+        }
+        if (schemaFrom != null && pgVersionGiven) {
+            throw new IllegalArgumentException("--pg-version with --schema-from: the server's own version is used");
+        }
+        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version, schemaFile,
+                schemaFrom, pgVersionGiven);
     }
 
     private static String next(String[] args, int i, String option) {

@@ -33,6 +33,14 @@ public interface Engine extends AutoCloseable {
         return execute(planner.get(), lockBudget);
     }
 
+    /**
+     * What a prediction of the plan rests on that the engine cannot see (data, a schema it was not
+     * given), for explain; an engine that runs the plan on the real thing sees it all and has none.
+     */
+    default java.util.List<String> assumptions(Plan plan) {
+        return java.util.List.of();
+    }
+
     /** Opens an application transaction that holds {@code spec.mode()} on its table until closed. */
     void openTransaction(AppTransaction spec);
 

@@ -19,7 +19,7 @@ public final class Engines {
 
     public static Engine open(Config config) throws StartFailed {
         if (config.simulator()) {
-            return SimulatorEngine.withUsersTable(config.pgVersion(), config.simulatedRows(), config.retries());
+            return SimulatorEngine.open(config);
         }
         return PostgresEngine.open(config);
     }

@@ -43,6 +43,10 @@ abstract class PlanHandler<S> implements Handler {
         Reply reply = reply(request, spec, outcome);
         if (explain) {
             reply.put("steps", Explain.steps(plan));
+            var assumptions = engine.assumptions(plan);
+            if (!assumptions.isEmpty()) {
+                reply.put("assumptions", assumptions);
+            }
             if (!outcome.observed().isEmpty()) {
                 reply.put("observed", outcome.observed());
             }

@@ -8,9 +8,22 @@ public interface CatalogView {
 
     enum IndexState { VALID, INVALID }
 
+    /** ASSUMED: not known to the catalog, taken to exist (the simulator's open world). */
+    enum Presence { PRESENT, ABSENT, ASSUMED }
+
     boolean tableExists(SqlName table);
 
     Set<SqlName> columns(SqlName table);
+
+    /** Whether the column exists; a catalog that cannot know answers ASSUMED. */
+    default Presence column(SqlName table, SqlName column) {
+        return columns(table).contains(column) ? Presence.PRESENT : Presence.ABSENT;
+    }
+
+    /** Whether a relation of that name exists: tables, indexes, views and sequences share one name space. */
+    default boolean relationExists(SqlName name) {
+        return tableExists(name) || index(name).isPresent();
+    }
 
     /** The index of that name in the table's schema, whatever table it is on. */
     Optional<IndexState> index(SqlName name);

@@ -6,6 +6,14 @@ public sealed interface ColumnDefault {
     /** The DEFAULT clause's value, or null when there is none. */
     String sql();
 
+    /** No default, or one that is NULL (DEFAULT NULL, NULL::text): old rows read NULL either way. */
+    default boolean isNull() {
+        return sql() == null || NULL.matcher(sql()).matches();
+    }
+
+    java.util.regex.Pattern NULL = java.util.regex.Pattern.compile(
+            "(?i)[\\s(]*null[\\s)]*(::\\s*[a-z_][a-z0-9_ ]*(\\(\\s*\\d+\\s*(,\\s*\\d+\\s*)?\\))?(\\[\\])?[\\s)]*)?");
+
     record None() implements ColumnDefault {
         @Override
         public String sql() {

@@ -65,6 +65,10 @@ public final class Planner {
         if (existing.isPresent() && existing.get() == CatalogView.IndexState.VALID) {
             throw ZdmException.exists("index " + spec.name());
         }
+        if (existing.isEmpty() && catalog.relationExists(spec.name())) {
+            // Tables, indexes, views and sequences share pg_class's name space: "relation already exists".
+            throw ZdmException.exists("relation " + spec.name());
+        }
         if (existing.isPresent()) {
             // An INVALID index of that name is the leftover of a failed concurrent build: it costs
             // writes and serves no reads, so it goes before the new build.
@@ -90,11 +94,11 @@ public final class Planner {
 
     public Plan addColumn(ColumnSpec spec) {
         requireTable(spec.table());
-        if (catalog.columns(spec.table()).contains(spec.column())) {
+        if (catalog.column(spec.table(), spec.column()) == CatalogView.Presence.PRESENT) {
             throw ZdmException.exists("column " + spec.table() + "." + spec.column());
         }
         ColumnDefault def = spec.defaultValue();
-        if (def instanceof ColumnDefault.None && !spec.nullable() && catalog.hasRows(spec.table())) {
+        if (def.isNull() && !spec.nullable() && catalog.hasRows(spec.table())) {
             throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
                     + spec.table() + ", which has rows: give it a default");
         }
@@ -210,9 +214,8 @@ public final class Planner {
 
     private void requireColumns(SqlName table, List<SqlName> columns) {
         requireTable(table);
-        var present = catalog.columns(table);
         for (SqlName column : columns) {
-            if (!present.contains(column)) {
+            if (catalog.column(table, column) == CatalogView.Presence.ABSENT) {
                 throw ZdmException.missing("column " + table + "." + column);
             }
         }

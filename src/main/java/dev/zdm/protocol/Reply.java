@@ -1,5 +1,6 @@
 package dev.zdm.protocol;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
@@ -10,19 +11,24 @@ public final class Reply {
 
     private final ObjectNode body = JsonNodeFactory.instance.objectNode();
 
-    private Reply(String type, long inReplyTo) {
+    private Reply(String type, JsonNode inReplyTo) {
         body.put("type", type);
-        body.put("in_reply_to", inReplyTo);
+        body.set("in_reply_to", inReplyTo);
     }
 
     public static Reply to(Request request, String type) {
-        return new Reply(type, request.msgId());
+        return new Reply(type, JsonNodeFactory.instance.numberNode(request.msgId()));
     }
 
     public static ObjectNode error(long inReplyTo, ZdmException e) {
+        return error(JsonNodeFactory.instance.numberNode(inReplyTo), e);
+    }
+
+    /** An error to a request whose msg_id is not a whole number: it is echoed as it came. */
+    public static ObjectNode error(JsonNode inReplyTo, ZdmException e) {
         Reply reply = new Reply("error", inReplyTo);
         reply.body.put("code", e.code().code());
-        reply.body.put("text", e.getMessage());
+        reply.body.put("text", Text.capped(e.getMessage()));
         e.details().forEach(reply::put);
         return reply.body;
     }

@@ -18,7 +18,8 @@ public class ZdmException extends RuntimeException {
     }
 
     public ZdmException(ErrorCode code, String text, Map<String, Object> details, Throwable cause) {
-        super(text, cause);
+        // An answer, not a fault: its stack trace would say nothing and cost more than the request.
+        super(text, cause, false, false);
         this.code = code;
         this.details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }

@@ -16,6 +16,9 @@ import java.util.Set;
  * waiting (LockCheckConflicts looks at the wait mask too): so a queued ACCESS EXCLUSIVE makes every
  * later ACCESS SHARE wait behind it, the queue that turns a short DDL into an outage. A holder's own
  * locks never conflict with its new request. Released locks wake waiters in FIFO order.
+ *
+ * <p>Like the server's lock table, it holds only what is held or awaited: a queue goes when it empties,
+ * and each holder knows its tables, so releasing costs what the holder has, not what the catalog has.
  */
 public final class LockManager {
 
@@ -27,12 +30,18 @@ public final class LockManager {
     private static final class Queue {
         final List<Lock> granted = new ArrayList<>();
         final List<Lock> waiting = new ArrayList<>();
+
+        boolean isEmpty() {
+            return granted.isEmpty() && waiting.isEmpty();
+        }
     }
 
     private final Map<SqlName, Queue> tables = new HashMap<>();
+    private final Map<String, Set<SqlName>> tablesOf = new HashMap<>();
 
     public Result request(String holder, SqlName table, LockMode mode) {
         Queue queue = tables.computeIfAbsent(table, t -> new Queue());
+        tablesOf.computeIfAbsent(holder, h -> new LinkedHashSet<>()).add(table);
         Lock lock = new Lock(holder, mode);
         if (conflicts(lock, queue.granted) || conflicts(lock, queue.waiting)) {
             queue.waiting.add(lock);
@@ -44,10 +53,18 @@ public final class LockManager {
 
     /** Gives up every lock the holder has or waits for (commit, rollback, or lock_timeout). */
     public void releaseAll(String holder) {
-        for (Queue queue : tables.values()) {
+        Set<SqlName> held = tablesOf.remove(holder);
+        if (held == null) {
+            return;
+        }
+        for (SqlName table : held) {
+            Queue queue = tables.get(table);
             queue.granted.removeIf(l -> l.holder.equals(holder));
             queue.waiting.removeIf(l -> l.holder.equals(holder));
             wake(queue);
+            if (queue.isEmpty()) {
+                tables.remove(table);
+            }
         }
     }
 
@@ -56,6 +73,15 @@ public final class LockManager {
         Queue queue = tables.get(table);
         if (queue != null && queue.waiting.removeIf(l -> l.holder.equals(holder))) {
             wake(queue);
+            if (queue.granted.stream().noneMatch(l -> l.holder.equals(holder))) {
+                Set<SqlName> held = tablesOf.get(holder);
+                if (held != null && held.remove(table) && held.isEmpty()) {
+                    tablesOf.remove(holder);
+                }
+            }
+            if (queue.isEmpty()) {
+                tables.remove(table);
+            }
         }
     }
 
@@ -111,8 +137,18 @@ public final class LockManager {
                 .map(Lock::holder).distinct().toList();
     }
 
+    /** Tables with a lock held or awaited: what the lock table holds now. */
+    int tablesInUse() {
+        return tables.size();
+    }
+
     private static boolean conflicts(Lock lock, List<Lock> others) {
-        return others.stream().anyMatch(o -> !o.holder.equals(lock.holder) && lock.mode.conflictsWith(o.mode));
+        for (Lock o : others) {
+            if (!o.holder.equals(lock.holder) && lock.mode.conflictsWith(o.mode)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void wake(Queue queue) {

@@ -7,7 +7,10 @@ import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.VolatileFunctions;
 import dev.zdm.protocol.ZdmException;
-import java.util.ArrayList;
+import dev.zdm.schema.Schema;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,14 +19,42 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The simulator's schema: tables with their columns, row counts, constraints and heap file number,
- * and the indexes. It applies {@link CatalogChange}s as PostgreSQL would, refusing what PostgreSQL
- * refuses (e.g. SET NOT NULL over NULLs), and copies itself so a plan can be rolled back exactly.
+ * The simulator's schema: tables with their columns, row counts, constraints and heap file number, and
+ * the indexes, in one name space per schema as PostgreSQL's pg_class has them. It applies
+ * {@link CatalogChange}s as PostgreSQL would, refusing what PostgreSQL refuses (e.g. SET NOT NULL over
+ * NULLs).
+ *
+ * <p><b>Open or closed world.</b> Given a schema ({@code --schema}, {@code --schema-from}) it knows
+ * every table and column there is: anything else does not exist (error 20). Without one it is open, as
+ * the course harness expects: a table it has not seen exists, with {@link #defaultRows} rows and a
+ * bigint primary key {@code id}; a column it has not seen exists with a type it does not know. What it
+ * assumed is remembered and marked as assumed, so explain can say what a prediction rests on, and what
+ * the run itself changes is remembered exactly (a column added twice is error 21).
+ *
+ * <p><b>Rollback.</b> While a plan runs, every change is recorded with its inverse; an aborted plan
+ * undoes them in reverse. The cost is that of the plan, never that of the catalog. A concurrent build's
+ * INVALID leftover is not part of the undo: like on the server, it stays until it is dropped.
  */
 public final class SimCatalog implements CatalogView {
 
-    /** {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse. */
-    public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls) {
+    /**
+     * {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse.
+     * {@code type} null: a type zdm cannot name. {@code assumed}: the open world made it up.
+     */
+    public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls, boolean assumed) {
+
+        Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls) {
+            this(type, defaultSql, notNull, hasNulls, false);
+        }
+
+        /** A column the open world assumes: it exists, and nothing else about it is known. */
+        static Column assumedToExist() {
+            return new Column(null, null, false, true, true);
+        }
+
+        public boolean typeKnown() {
+            return type != null;
+        }
     }
 
     public record Constraint(SqlName column, boolean validated) {
@@ -38,16 +69,8 @@ public final class SimCatalog implements CatalogView {
         SqlName primaryKey;
         long rows;
         long relfilenode;
-
-        Table copy() {
-            Table copy = new Table();
-            copy.columns.putAll(columns);
-            copy.checks.putAll(checks);
-            copy.primaryKey = primaryKey;
-            copy.rows = rows;
-            copy.relfilenode = relfilenode;
-            return copy;
-        }
+        /** Made up by the open world, not read from a schema or created by the run. */
+        boolean assumed;
 
         public Map<SqlName, Column> columns() {
             return Map.copyOf(columns);
@@ -64,50 +87,170 @@ public final class SimCatalog implements CatalogView {
         public long relfilenode() {
             return relfilenode;
         }
+
+        public boolean assumed() {
+            return assumed;
+        }
+
+        public Optional<SqlName> primaryKey() {
+            return Optional.ofNullable(primaryKey);
+        }
     }
 
-    private final Map<SqlName, Table> tables = new LinkedHashMap<>();
-    private final Map<SqlName, Index> indexes = new LinkedHashMap<>();
+    private static final SqlName ID = SqlName.of("id");
+    private static final DataType BIGINT = new DataType("bigint");
+
+    private final Map<SqlName, Table> tables = new HashMap<>();
+    private final Map<SqlName, Index> indexes = new HashMap<>();
+    /** Names taken in the relation name space by what the model has no other use for (views, sequences). */
+    private final Set<SqlName> otherRelations = new LinkedHashSet<>();
+    /** Null in a closed world; else the size of a table it has not seen. */
+    private final Long defaultRows;
+    private final Deque<Runnable> undo = new ArrayDeque<>();
+    private boolean recording;
     private long nextRelfilenode = 16384;
 
-    /** users (id bigint primary key, email text, name text), the table the course's examples assume. */
-    public static SimCatalog withUsersTable(long rows) {
-        SimCatalog catalog = new SimCatalog();
-        SqlName users = SqlName.of("users");
-        Table table = new Table();
-        table.columns.put(SqlName.of("id"), new Column(new DataType("bigint"), null, true, false));
-        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, rows > 0));
-        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, rows > 0));
-        table.primaryKey = SqlName.of("id");
-        table.rows = rows;
-        table.relfilenode = catalog.nextRelfilenode++;
-        catalog.tables.put(users, table);
-        catalog.indexes.put(SqlName.of("users_pkey"), new Index(users, List.of(SqlName.of("id")), true, true));
+    private SimCatalog(Long defaultRows) {
+        this.defaultRows = defaultRows;
+    }
+
+    /** An open world whose tables have {@code rows} rows, with the course's users (id, email, name). */
+    public static SimCatalog openWorld(long rows) {
+        SimCatalog catalog = new SimCatalog(rows);
+        catalog.addUsers(rows);
         return catalog;
     }
 
+    /** users (id bigint primary key, email text, name text) and nothing else: a closed world. */
+    public static SimCatalog withUsersTable(long rows) {
+        SimCatalog catalog = new SimCatalog(null);
+        catalog.addUsers(rows);
+        return catalog;
+    }
+
+    /** Exactly the schema given: a closed world. */
+    public static SimCatalog of(Schema schema) {
+        SimCatalog catalog = new SimCatalog(null);
+        schema.tables().forEach((name, spec) -> {
+            Table table = catalog.newTable(name, spec.rows());
+            spec.columns().forEach((column, c) -> table.columns.put(column,
+                    new Column(c.type(), c.defaultSql(), !c.nullable(), c.nullable() && spec.rows() > 0)));
+            table.primaryKey = spec.primaryKey().size() == 1 ? spec.primaryKey().get(0) : null;
+            spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
+            spec.indexes().forEach((index, i) -> catalog.indexes.put(index, new Index(name, i.columns(), i.unique(), i.valid())));
+            if (table.primaryKey != null && catalog.indexes.values().stream().noneMatch(i -> i.table().equals(name)
+                    && i.unique() && i.columns().equals(spec.primaryKey()))) {
+                catalog.indexes.put(SqlName.of(truncate(name.value() + "_pkey")), new Index(name, spec.primaryKey(), true, true));
+            }
+            // A unique, primary key or exclusion constraint is backed by an index of its own name.
+            spec.constraints().forEach((constraint, c) -> {
+                if (!c.type().equals("check") && !c.type().equals("foreign_key") && !catalog.indexes.containsKey(constraint)) {
+                    catalog.otherRelations.add(constraint);
+                }
+            });
+        });
+        catalog.otherRelations.addAll(schema.otherRelations());
+        return catalog;
+    }
+
+    private void addUsers(long rows) {
+        SqlName users = SqlName.of("users");
+        Table table = newTable(users, rows);
+        table.columns.put(ID, new Column(BIGINT, null, true, false));
+        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, rows > 0));
+        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, rows > 0));
+        table.primaryKey = ID;
+        indexes.put(SqlName.of("users_pkey"), new Index(users, List.of(ID), true, true));
+    }
+
+    private Table newTable(SqlName name, long rows) {
+        Table table = new Table();
+        table.rows = rows;
+        table.relfilenode = nextRelfilenode++;
+        tables.put(name, table);
+        return table;
+    }
+
+    public boolean isOpenWorld() {
+        return defaultRows != null;
+    }
+
+    /** A deep copy, for tests that compare a state before and after. */
     public SimCatalog copy() {
-        SimCatalog copy = new SimCatalog();
-        tables.forEach((name, table) -> copy.tables.put(name, table.copy()));
+        SimCatalog copy = new SimCatalog(defaultRows);
+        tables.forEach((name, table) -> {
+            Table t = new Table();
+            t.columns.putAll(table.columns);
+            t.checks.putAll(table.checks);
+            t.primaryKey = table.primaryKey;
+            t.rows = table.rows;
+            t.relfilenode = table.relfilenode;
+            t.assumed = table.assumed;
+            copy.tables.put(name, t);
+        });
         copy.indexes.putAll(indexes);
+        copy.otherRelations.addAll(otherRelations);
         copy.nextRelfilenode = nextRelfilenode;
         return copy;
     }
 
-    /** Takes over another catalog's state: the rollback of a plan. */
-    void restore(SimCatalog snapshot) {
-        tables.clear();
-        snapshot.tables.forEach((name, table) -> tables.put(name, table.copy()));
-        indexes.clear();
-        indexes.putAll(snapshot.indexes);
-        nextRelfilenode = snapshot.nextRelfilenode;
+    // ---- a plan's changes: recorded with their inverse while it runs
+
+    void begin() {
+        undo.clear();
+        recording = true;
     }
 
+    void commit() {
+        undo.clear();
+        recording = false;
+    }
+
+    void rollback() {
+        recording = false;
+        while (!undo.isEmpty()) {
+            undo.pop().run();
+        }
+    }
+
+    private <K, V> void put(Map<K, V> map, K key, V value) {
+        V before = map.put(key, value);
+        if (recording) {
+            undo.push(() -> restore(map, key, before));
+        }
+    }
+
+    private <K, V> void remove(Map<K, V> map, K key) {
+        V before = map.remove(key);
+        if (recording && before != null) {
+            undo.push(() -> map.put(key, before));
+        }
+    }
+
+    private static <K, V> void restore(Map<K, V> map, K key, V before) {
+        if (before == null) {
+            map.remove(key);
+        } else {
+            map.put(key, before);
+        }
+    }
+
+    // ---- reading
+
+    /** The table; in an open world one not seen yet is assumed into being. */
     public Table table(SqlName name) {
         Table table = tables.get(name);
-        if (table == null) {
+        if (table != null) {
+            return table;
+        }
+        if (!isOpenWorld() || indexes.containsKey(name) || otherRelations.contains(name)) {
             throw ZdmException.missing("table " + name);
         }
+        table = newTable(name, defaultRows);
+        table.columns.put(ID, new Column(BIGINT, null, true, false));
+        table.primaryKey = ID;
+        table.assumed = true;
+        indexes.put(SqlName.of(truncate(name.value() + "_pkey")), new Index(name, List.of(ID), true, true));
         return table;
     }
 
@@ -115,66 +258,29 @@ public final class SimCatalog implements CatalogView {
         return Map.copyOf(indexes);
     }
 
-    void apply(SqlName tableName, CatalogChange change) {
-        Table table = table(tableName);
-        if (change instanceof CatalogChange.AddColumn add) {
-            boolean nullsLeft = table.rows > 0 && (add.defaultSql() == null || !add.existingRowsGetDefault());
-            if (add.notNull() && nullsLeft) {
-                throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
-            }
-            table.columns.put(add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
-        } else if (change instanceof CatalogChange.AddNotNullCheck check) {
-            table.checks.put(check.constraint(), new Constraint(check.column(), false));
-        } else if (change instanceof CatalogChange.ValidateConstraint validate) {
-            Constraint check = table.checks.get(validate.constraint());
-            if (table.columns.get(check.column()).hasNulls()) {
-                throw ZdmException.precondition("check constraint " + validate.constraint() + " of " + tableName
-                        + " is violated by some row");
-            }
-            table.checks.put(validate.constraint(), new Constraint(check.column(), true));
-        } else if (change instanceof CatalogChange.SetNotNull set) {
-            Column column = table.columns.get(set.column());
-            if (column.hasNulls()) {
-                throw ZdmException.precondition("column " + set.column() + " of " + tableName + " contains null values");
-            }
-            table.columns.put(set.column(), new Column(column.type(), column.defaultSql(), true, false));
-        } else if (change instanceof CatalogChange.DropConstraint drop) {
-            table.checks.remove(drop.constraint());
-        } else if (change instanceof CatalogChange.CreateIndex create) {
-            indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), true));
-        } else if (change instanceof CatalogChange.DropIndex drop) {
-            indexes.remove(drop.index());
-        } else {
-            throw new IllegalArgumentException("no model for " + change);
-        }
-    }
-
-    /** A concurrent build that failed after its first transaction leaves its index INVALID. */
-    void addInvalidIndex(SqlName tableName, CatalogChange.CreateIndex create) {
-        indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), false));
-    }
-
-    /** After a backfill of these columns no row holds NULL in them. */
-    void filled(SqlName tableName, Set<SqlName> columns) {
-        Table table = table(tableName);
-        for (SqlName name : columns) {
-            Column column = table.columns.get(name);
-            table.columns.put(name, new Column(column.type(), column.defaultSql(), column.notNull(), false));
-        }
-    }
-
-    void rewrite(SqlName tableName) {
-        table(tableName).relfilenode = nextRelfilenode++;
-    }
-
     @Override
     public boolean tableExists(SqlName table) {
-        return tables.containsKey(table);
+        return tables.containsKey(table) || (isOpenWorld() && !relationExists(table));
     }
 
     @Override
     public Set<SqlName> columns(SqlName table) {
-        return tableExists(table) ? new LinkedHashSet<>(tables.get(table).columns.keySet()) : Set.of();
+        Table t = tables.get(table);
+        return t == null ? Set.of() : new LinkedHashSet<>(t.columns.keySet());
+    }
+
+    @Override
+    public Presence column(SqlName table, SqlName column) {
+        Table t = tables.get(table);
+        if (t != null && t.columns.containsKey(column)) {
+            return Presence.PRESENT;
+        }
+        return isOpenWorld() ? Presence.ASSUMED : Presence.ABSENT;
+    }
+
+    @Override
+    public boolean relationExists(SqlName name) {
+        return tables.containsKey(name) || indexes.containsKey(name) || otherRelations.contains(name);
     }
 
     @Override
@@ -197,4 +303,94 @@ public final class SimCatalog implements CatalogView {
         return VolatileFunctions.isVolatile(expression);
     }
 
+    // ---- changing
+
+    void apply(SqlName tableName, CatalogChange change) {
+        Table table = table(tableName);
+        if (change instanceof CatalogChange.AddColumn add) {
+            boolean nullsLeft = table.rows > 0 && (add.defaultSql() == null || !add.existingRowsGetDefault());
+            if (add.notNull() && nullsLeft) {
+                throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
+            }
+            put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+        } else if (change instanceof CatalogChange.AddNotNullCheck check) {
+            put(table.checks, check.constraint(), new Constraint(check.column(), false));
+        } else if (change instanceof CatalogChange.ValidateConstraint validate) {
+            Constraint check = table.checks.get(validate.constraint());
+            if (table.columns.get(check.column()).hasNulls()) {
+                throw ZdmException.precondition("check constraint " + validate.constraint() + " of " + tableName
+                        + " is violated by some row");
+            }
+            put(table.checks, validate.constraint(), new Constraint(check.column(), true));
+        } else if (change instanceof CatalogChange.SetNotNull set) {
+            Column column = table.columns.get(set.column());
+            if (column.hasNulls()) {
+                throw ZdmException.precondition("column " + set.column() + " of " + tableName + " contains null values");
+            }
+            put(table.columns, set.column(), new Column(column.type(), column.defaultSql(), true, false, column.assumed()));
+        } else if (change instanceof CatalogChange.DropConstraint drop) {
+            remove(table.checks, drop.constraint());
+        } else if (change instanceof CatalogChange.CreateIndex create) {
+            assumeColumns(tableName, create.columns());
+            put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
+        } else if (change instanceof CatalogChange.DropIndex drop) {
+            Index index = indexes.get(drop.index());
+            if (index != null && !index.valid()) {
+                // A leftover's drop is for good: the server does not bring an INVALID index back.
+                indexes.remove(drop.index());
+            } else {
+                remove(indexes, drop.index());
+            }
+        } else {
+            throw new IllegalArgumentException("no model for " + change);
+        }
+    }
+
+    /** In an open world, columns a request names exist: remember them, so adding one later is error 21. */
+    void assumeColumns(SqlName tableName, Iterable<SqlName> columns) {
+        if (!isOpenWorld()) {
+            return;
+        }
+        Table table = table(tableName);
+        for (SqlName column : columns) {
+            table.columns.putIfAbsent(column, Column.assumedToExist());
+        }
+    }
+
+    /** In an open world, a job that names more rows than assumed says how big the table is. */
+    void assumeAtLeast(SqlName tableName, long rows) {
+        Table table = table(tableName);
+        if (isOpenWorld() && rows > table.rows) {
+            table.rows = rows;
+        }
+    }
+
+    /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */
+    void addInvalidIndex(SqlName tableName, CatalogChange.CreateIndex create) {
+        indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), false));
+    }
+
+    /** After a backfill of these columns no row holds NULL in them. */
+    void filled(SqlName tableName, Set<SqlName> columns) {
+        Table table = table(tableName);
+        for (SqlName name : columns) {
+            Column column = table.columns.get(name);
+            if (column != null) {
+                put(table.columns, name, new Column(column.type(), column.defaultSql(), column.notNull(), false, column.assumed()));
+            }
+        }
+    }
+
+    void rewrite(SqlName tableName) {
+        Table table = table(tableName);
+        long before = table.relfilenode;
+        table.relfilenode = nextRelfilenode++;
+        if (recording) {
+            undo.push(() -> table.relfilenode = before);
+        }
+    }
+
+    private static String truncate(String name) {
+        return name.length() <= SqlName.MAX_LENGTH ? name : name.substring(0, SqlName.MAX_LENGTH);
+    }
 }

@@ -1,8 +1,11 @@
 package dev.zdm.simulator;
 
+import dev.zdm.Log;
+import dev.zdm.config.Config;
 import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
+import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Backfill;
@@ -18,8 +21,12 @@ import dev.zdm.pg.Step;
 import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
+import dev.zdm.schema.CatalogReader;
+import dev.zdm.schema.Schema;
+import dev.zdm.schema.SchemaFile;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +34,10 @@ import java.util.Map;
 /**
  * Runs plans against the model: the lock manager decides who waits for whom, the application
  * transactions decide how long, the cost model prices the work, and the simulated clock adds it up.
- * A step that would wait past the lock budget is cancelled at the budget and the catalog restored to
- * what it was before the plan, as the PostgreSQL engine's undo leaves it.
+ * A step that would wait past the lock budget is cancelled at the budget and the plan's changes undone,
+ * as the PostgreSQL engine's undo leaves them (a concurrent build's INVALID leftover excepted: the
+ * server keeps it until it can be dropped). Nothing here grows with the number of requests run but
+ * the catalog itself: rollback is an undo log of the plan, finished jobs a bounded memory.
  */
 public final class SimulatorEngine implements Engine {
 
@@ -51,6 +60,26 @@ public final class SimulatorEngine implements Engine {
     private record JobTotals(long rows, int batches) {
     }
 
+    /** A lock wait that ran past the budget, before the plan knows what to report of itself. */
+    private static final class Timeout extends RuntimeException {
+        final SqlName table;
+        final long waitedMs;
+        final List<Blocker> blockedBy;
+
+        Timeout(SqlName table, long waitedMs, List<Blocker> blockedBy) {
+            super(null, null, false, false);
+            this.table = table;
+            this.waitedMs = waitedMs;
+            this.blockedBy = blockedBy;
+        }
+    }
+
+    /**
+     * How many finished jobs are remembered, so that a repeated migrate_data answers its totals: the
+     * newest ones. A node that runs a million requests must not keep a million checkpoints in memory.
+     */
+    static final int REMEMBERED_JOBS = 10_000;
+
     private final ServerVersion version;
     private final SimCatalog catalog;
     private final CostModel cost;
@@ -58,8 +87,18 @@ public final class SimulatorEngine implements Engine {
     private final SimClock clock = new SimClock();
     private final LockManager locks = new LockManager();
     private final Map<String, AppSession> sessions = new LinkedHashMap<>();
-    private final Map<String, JobTotals> finishedJobs = new HashMap<>();
+    private final Map<String, JobTotals> finishedJobs = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, JobTotals> eldest) {
+            return size() > REMEMBERED_JOBS;
+        }
+    };
+    /** Jobs the running plan finished: forgotten again if the plan is rolled back. */
+    private final List<String> jobsOfThisPlan = new ArrayList<>();
+    /** INVALID leftovers the janitor drops once no transaction holds a lock on their table. */
+    private final Map<SqlName, SqlName> leftovers = new LinkedHashMap<>();
     private double waitedSeconds;
+    private int attempts;
     private int nextPid = FIRST_PID;
 
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
@@ -69,12 +108,45 @@ public final class SimulatorEngine implements Engine {
         this.retries = retries;
     }
 
+    /**
+     * The simulator the command line asks for: an open world without a schema, else exactly the schema
+     * of {@code --schema} or of the server {@code --schema-from} names (read-only).
+     */
+    public static SimulatorEngine open(Config config) throws Engines.StartFailed {
+        RetryPolicy policy = RetryPolicy.of(config.retries());
+        if (config.schemaFile() != null) {
+            Schema schema;
+            try {
+                schema = SchemaFile.read(config.schemaFile());
+            } catch (IllegalArgumentException e) {
+                throw new Engines.StartFailed("--schema " + e.getMessage(), e);
+            }
+            ServerVersion v = !config.pgVersionGiven() && schema.serverVersion() != null
+                    ? new ServerVersion(schema.serverVersion()) : config.pgVersion();
+            return new SimulatorEngine(v, SimCatalog.of(schema), CostModel.DEFAULT, policy);
+        }
+        if (config.schemaFrom() != null) {
+            Schema schema;
+            try {
+                schema = CatalogReader.read(config.schemaFrom(), Log::info);
+            } catch (SQLException | IllegalArgumentException e) {
+                throw new Engines.StartFailed("--schema-from: cannot read the schema: " + e.getMessage(), e);
+            }
+            Log.info("schema read from the server: " + schema.tables().size() + " tables, PostgreSQL "
+                    + schema.serverVersion());
+            return new SimulatorEngine(new ServerVersion(schema.serverVersion()), SimCatalog.of(schema),
+                    CostModel.DEFAULT, policy);
+        }
+        return new SimulatorEngine(config.pgVersion(), SimCatalog.openWorld(config.simulatedRows()),
+                CostModel.DEFAULT, policy);
+    }
+
     public static SimulatorEngine withUsersTable(ServerVersion version, long rows, int attempts) {
         return new SimulatorEngine(version, SimCatalog.withUsersTable(rows), CostModel.DEFAULT, RetryPolicy.of(attempts));
     }
 
     public static SimulatorEngine withUsersTable(ServerVersion version, long rows) {
-        return withUsersTable(version, rows, dev.zdm.config.Config.DEFAULT_RETRIES);
+        return withUsersTable(version, rows, Config.DEFAULT_RETRIES);
     }
 
     @Override
@@ -104,47 +176,93 @@ public final class SimulatorEngine implements Engine {
     @Override
     public Outcome execute(Plan plan, Duration lockBudget) {
         endFinishedTransactions();
-        SimCatalog before = catalog.copy();
-        Map<String, JobTotals> jobsBefore = new HashMap<>(finishedJobs);
         long relfilenode = catalog.table(plan.table()).relfilenode();
         double start = clock.now();
         waitedSeconds = 0;
+        attempts = 0;
         LockMode strongest = null;
         boolean tableLocked = false;
         long rows = 0;
         int batches = 0;
+        catalog.begin();
+        jobsOfThisPlan.clear();
         try {
             for (Step step : plan.steps()) {
-                if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
-                    buildConcurrently((Statement) step, lockBudget);
-                } else if (step instanceof Statement statement) {
+                if (step instanceof Backfill backfill) {
+                    Job job = job(backfill);
+                    if (job.nothingLeft()) {
+                        // Nothing to update: the real engine reads its checkpoint and takes no lock.
+                        rows += job.totals().rows();
+                        batches += job.totals().batches();
+                        continue;
+                    }
                     acquire(step.table(), step.lock(), lockBudget);
-                    run(statement);
-                } else {
-                    acquire(step.table(), step.lock(), lockBudget);
-                    JobTotals totals = backfill((Backfill) step);
+                    JobTotals totals = run(backfill, job);
                     rows += totals.rows();
                     batches += totals.batches();
+                } else if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
+                    buildConcurrently((Statement) step, lockBudget);
+                } else {
+                    if (isIndexBuild(step)) {
+                        attempts++;
+                    }
+                    acquire(step.table(), step.lock(), lockBudget);
+                    run((Statement) step);
                 }
                 strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
                 // Every step commits on its own; its lock goes with the commit.
                 locks.releaseAll(MIGRATION);
                 tableLocked |= step.locksTable();
             }
-        } catch (ZdmException e) {
-            locks.releaseAll(MIGRATION);
-            catalog.restore(before);
-            // A backfill the rollback undid (its column dropped with the plan) is not a finished job.
-            finishedJobs.clear();
-            finishedJobs.putAll(jobsBefore);
+        } catch (Timeout t) {
+            rollback();
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan));
+        } catch (RuntimeException e) {
+            rollback();
             throw e;
         }
+        catalog.commit();
         boolean rewritten = catalog.table(plan.table()).relfilenode() != relfilenode;
         // The same facts the PostgreSQL engine reads off pg_locks, here read off the model.
         Map<String, Object> seen = new LinkedHashMap<>();
-        seen.put("strongest_lock", strongest.sqlName());
+        seen.put("strongest_lock", strongest == null ? "none" : strongest.sqlName());
         seen.put("lock_wait_ms", Math.round(waitedSeconds * 1000));
         return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, seen);
+    }
+
+    private void rollback() {
+        locks.releaseAll(MIGRATION);
+        catalog.rollback();
+        // A backfill the rollback undid (its column dropped with the plan) is not a finished job.
+        jobsOfThisPlan.forEach(finishedJobs::remove);
+        jobsOfThisPlan.clear();
+    }
+
+    /**
+     * What an error 14 says the operation got done, the same keys as the PostgreSQL engine: a
+     * create_index its build attempts, a migrate_data the rows and batches committed (none here: the
+     * model's batches need no lock the application can hold against them once the first is granted).
+     */
+    private Map<String, Object> progress(Plan plan) {
+        if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
+            return Map.of("attempts", attempts);
+        }
+        if (plan.steps().stream().allMatch(s -> s instanceof Backfill)) {
+            Map<String, Object> progress = new LinkedHashMap<>();
+            progress.put("total_rows", 0L);
+            progress.put("batches", 0);
+            return progress;
+        }
+        return Map.of();
+    }
+
+    private static boolean isIndexBuild(Step step) {
+        return step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex;
+    }
+
+    @Override
+    public List<String> assumptions(Plan plan) {
+        return Assumptions.of(plan, catalog);
     }
 
     private void run(Statement statement) {
@@ -160,21 +278,26 @@ public final class SimulatorEngine implements Engine {
      * CIC takes SHARE UPDATE EXCLUSIVE, commits an INVALID index, then waits for every transaction
      * holding a lock that conflicts with SHARE (the writers) before its heap passes; lock_timeout bounds
      * each wait. A lost race leaves the INVALID index, which DROP INDEX CONCURRENTLY removes once no
-     * transaction holds any lock on the table; only then is the build tried again, after a backoff.
+     * transaction holds any lock on the table; only then is the build tried again, after a backoff. A
+     * leftover that could not be dropped stays, as on the server, until the janitor can drop it.
      */
     private void buildConcurrently(Statement statement, Duration lockBudget) {
         SqlName table = statement.table();
         CatalogChange.CreateIndex index = (CatalogChange.CreateIndex) statement.change();
         for (int attempt = 1; ; attempt++) {
+            attempts = attempt;
             try {
                 acquire(table, statement.lock(), lockBudget);
                 catalog.addInvalidIndex(table, index);
                 waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
                 run(statement);
                 return;
-            } catch (LockBudgetExceeded lost) {
+            } catch (Timeout lost) {
                 locks.releaseAll(MIGRATION);
                 boolean dropped = catalog.index(index.index()).isEmpty() || dropInvalid(table, index, lockBudget);
+                if (!dropped) {
+                    leftovers.put(index.index(), table);
+                }
                 if (!dropped || attempt >= retries.attempts()) {
                     throw lost;
                 }
@@ -187,28 +310,46 @@ public final class SimulatorEngine implements Engine {
     private boolean dropInvalid(SqlName table, CatalogChange.CreateIndex index, Duration lockBudget) {
         try {
             waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
-        } catch (LockBudgetExceeded stillThere) {
+        } catch (Timeout stillThere) {
             return false;
         }
         catalog.apply(table, new CatalogChange.DropIndex(index.index()));
         return true;
     }
 
-    private JobTotals backfill(Backfill backfill) {
+    /** A backfill's work as the model sees it before it starts: done before, or the rows it will update. */
+    private record Job(JobTotals totals, boolean finishedBefore) {
+        boolean nothingLeft() {
+            return finishedBefore || totals.rows() == 0;
+        }
+    }
+
+    private Job job(Backfill backfill) {
         JobTotals done = finishedJobs.get(backfill.jobKey());
         if (done != null) {
             // The job's checkpoint says it finished: a repeated request answers its totals, redoes nothing.
-            return done;
+            return new Job(done, true);
+        }
+        if (backfill.rowLimit() != null && backfill.condition() == null) {
+            catalog.assumeAtLeast(backfill.table(), backfill.rowLimit());
         }
         long tableRows = catalog.table(backfill.table()).rows();
-        long rows = backfill.rowLimit() == null ? tableRows : Math.min(backfill.rowLimit(), tableRows);
+        KeyRange range = KeyRange.of(backfill.condition(), backfill.key());
+        long matching = range == null ? tableRows : range.count(tableRows);
+        long rows = backfill.rowLimit() == null ? matching : Math.min(backfill.rowLimit(), matching);
         int batches = (int) ((rows + backfill.batchSize() - 1) / backfill.batchSize());
-        clock.advance(cost.batches(rows, batches, backfill.sleepMs()));
-        if (rows == tableRows) {
+        return new Job(new JobTotals(rows, batches), false);
+    }
+
+    private JobTotals run(Backfill backfill, Job job) {
+        JobTotals totals = job.totals();
+        catalog.assumeColumns(backfill.table(), backfill.assignments().keySet());
+        clock.advance(cost.batches(totals.rows(), totals.batches(), backfill.sleepMs()));
+        if (totals.rows() == catalog.table(backfill.table()).rows()) {
             catalog.filled(backfill.table(), backfill.assignments().keySet());
         }
-        JobTotals totals = new JobTotals(rows, batches);
         finishedJobs.put(backfill.jobKey(), totals);
+        jobsOfThisPlan.add(backfill.jobKey());
         return totals;
     }
 
@@ -240,7 +381,7 @@ public final class SimulatorEngine implements Engine {
             clock.advance(budget);
             cancel.run();
             endFinishedTransactions();
-            throw new LockBudgetExceeded(table.value(), lockBudget.toMillis(), blockedBy, Map.of());
+            throw new Timeout(table, lockBudget.toMillis(), blockedBy);
         }
         waitedSeconds += Math.max(0, until - clock.now());
         clock.advanceTo(until);
@@ -271,15 +412,33 @@ public final class SimulatorEngine implements Engine {
             throw ZdmException.missing("session " + session);
         }
         locks.releaseAll(session);
+        dropLeftovers();
     }
 
     private void endFinishedTransactions() {
-        sessions.values().removeIf(s -> {
+        boolean ended = sessions.values().removeIf(s -> {
             if (s.endsAt() <= clock.now()) {
                 locks.releaseAll(s.spec().session());
                 return true;
             }
             return false;
+        });
+        if (ended) {
+            dropLeftovers();
+        }
+    }
+
+    /** The janitor: an INVALID leftover goes as soon as no transaction holds a lock on its table. */
+    private void dropLeftovers() {
+        leftovers.entrySet().removeIf(leftover -> {
+            SqlName table = leftover.getValue();
+            if (!locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION).isEmpty()) {
+                return false;
+            }
+            if (catalog.index(leftover.getKey()).filter(s -> s == CatalogView.IndexState.INVALID).isPresent()) {
+                catalog.apply(table, new CatalogChange.DropIndex(leftover.getKey()));
+            }
+            return true;
         });
     }
 

@@ -54,6 +54,19 @@ class ConfigTest {
     }
 
     @Test
+    void aSchemaClosesTheSimulatorsWorld() {
+        Config file = Config.parse("--schema", "examples/schema.json", "--pg-version", "12");
+        assertThat(file.schemaFile()).isEqualTo(java.nio.file.Path.of("examples/schema.json"));
+        assertThat(file.pgVersionGiven()).isTrue();
+        assertThat(file.simulator()).isTrue();
+        Config live = Config.parse("--schema-from=postgres://u:p@db:5432/app");
+        assertThat(live.schemaFrom()).isEqualTo("postgres://u:p@db:5432/app");
+        assertThat(Config.parse().schemaFile()).isNull();
+        assertThat(Config.parse().schemaFrom()).isNull();
+        assertThat(Config.parse().pgVersionGiven()).isFalse();
+    }
+
+    @Test
     void helpAndVersion() {
         assertThat(Config.parse("-h").help()).isTrue();
         assertThat(Config.parse("--help").help()).isTrue();
@@ -65,7 +78,7 @@ class ConfigTest {
     @Test
     void theUsageMentionsEveryFlag() {
         for (String flag : new String[] {"--database", "--pg-version", "--rows", "--demo-rows", "--lock-budget-ms",
-                "--retries", "--help", "--version"}) {
+                "--retries", "--schema", "--schema-from", "--help", "--version"}) {
             assertThat(Config.USAGE).contains(flag);
         }
     }
@@ -92,7 +105,13 @@ class ConfigTest {
             "--frobnicate | --frobnicate",
             "--frobnicate=1 | --frobnicate",
             "--database embedded --pg-version 12 | --pg-version",
-            "--rows 10 --database embedded | --rows"})
+            "--rows 10 --database embedded | --rows",
+            "--schema a.json --database embedded | --schema",
+            "--schema-from postgres://x/db --database embedded | --schema-from",
+            "--schema a.json --schema-from postgres://x/db | --schema-from",
+            "--schema a.json --rows 10 | --rows",
+            "--schema-from postgres://x/db --pg-version 12 | --pg-version",
+            "--schema | --schema"})
     void badValuesNameTheFlag(String args, String flag) {
         String[] argv = args.trim().split(" +");
         assertThatThrownBy(() -> Config.parse(argv))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zdm.pg.CatalogView.IndexState;
 import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.simulator.CostModel;
@@ -70,14 +71,44 @@ class CreateIndexHandlerTest {
     }
 
     @Test
-    void a_writer_in_the_way_aborts_the_concurrent_build_and_leaves_no_index() {
+    void a_writer_in_the_way_aborts_the_concurrent_build_leaving_its_invalid_index_until_the_writer_ends() {
         node.send("""
                 {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE"}""");
         var error = node.fails("""
                 {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
         assertThat(error.code()).isEqualTo(ErrorCode.ABORT);
-        assertThat(error.details()).containsEntry("waited_ms", 250L).containsEntry("rolled_back", true);
+        assertThat(error.details()).containsEntry("waited_ms", 250L).containsEntry("rolled_back", true)
+                .containsEntry("attempts", 1);
+        // As on the server: the writer that stopped the build stops DROP INDEX CONCURRENTLY too.
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.INVALID);
+        node.send("""
+                {"type":"close_transaction","session":"w"}""");
         assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).isEmpty();
+    }
+
+    @Test
+    void the_next_plan_drops_a_leftover_the_janitor_could_not_drop_yet() {
+        node.send("""
+                {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE","duration_seconds":1}""");
+        node.fails("""
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.INVALID);
+        var reply = node.send("""
+                {"type":"create_index","table":"users","column":"email","explain":true}""");
+        assertThat(reply.get("steps")).hasSize(2);
+        assertThat(reply.get("steps").get(0).get("sql").asText()).startsWith("DROP INDEX CONCURRENTLY");
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.VALID);
+    }
+
+    @Test
+    void an_index_named_like_a_table_is_error_21_as_one_name_space() {
+        var error = node.fails("""
+                {"type":"create_index","table":"users","column":"email","index":"users"}""");
+        assertThat(error.code()).isEqualTo(ErrorCode.KEY_ALREADY_EXISTS);
+        assertThat(error.getMessage()).contains("relation users already exists");
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","column":"email","index":"users_pkey"}""").code())
+                .isEqualTo(ErrorCode.KEY_ALREADY_EXISTS);
     }
 
     @Test

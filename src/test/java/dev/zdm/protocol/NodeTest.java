@@ -7,11 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.handlers.Handlers;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.simulator.SimulatorEngine;
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ class NodeTest {
 
     List<String> run(Dispatcher dispatcher, String... lines) throws IOException {
         Node node = new Node(dispatcher, new PrintStream(stdout, true, StandardCharsets.UTF_8), log::add);
-        node.run(new BufferedReader(new StringReader(String.join("\n", lines) + "\n")));
+        node.run(new ByteArrayInputStream((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8)));
         String out = stdout.toString(StandardCharsets.UTF_8);
         return out.isEmpty() ? List.of() : out.lines().toList();
     }
@@ -97,11 +98,146 @@ class NodeTest {
     void aRequestWithoutMsgIdIsLoggedAndSkipped() throws IOException {
         List<String> out = run(echo,
                 msg("admin", "migrations", "{\"type\":\"ping\"}"),
-                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":\"1\"}"),
-                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1.5}"));
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":null}"));
         assertThat(out).isEmpty();
-        assertThat(log).hasSize(3).allSatisfy(l -> assertThat(l).contains("msg_id"));
+        assertThat(log).hasSize(2).allSatisfy(l -> assertThat(l).contains("msg_id"));
         assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void anIntegralFloatMsgIdIsThatId() throws IOException {
+        List<String> out = run(echo, msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1.0}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":2e0}"));
+        assertThat(out).extracting(l -> json(l).get("body").get("in_reply_to").toString()).containsExactly("1", "2");
+        assertThat(seen).extracting(Request::msgId).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aMsgIdThatIsNotAWholeNumberIsError12EchoingIt() throws IOException {
+        List<String> out = run(echo,
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":\"7\"}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1.5}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":[1]}"));
+        assertThat(out).hasSize(3);
+        assertThat(out).extracting(l -> json(l).get("body").get("code").asInt()).containsOnly(12);
+        assertThat(out).extracting(l -> json(l).get("body").get("in_reply_to").toString())
+                .containsExactly("\"7\"", "1.5", "null");
+        assertThat(out).extracting(l -> json(l).get("dest").asText()).containsOnly("admin");
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void anEnvelopeOverSeveralLinesIsReadWhole() throws IOException {
+        List<String> out = run(echo, "{\"src\": \"admin\",", "  \"dest\": \"migrations\",",
+                "  \"body\": {\"type\": \"ping\",", "     \"msg_id\": 3}", "}",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":4}") + " "
+                        + msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":5}"));
+        assertThat(out).extracting(l -> json(l).get("body").get("in_reply_to").asLong()).containsExactly(3L, 4L, 5L);
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void aBrokenEnvelopeIsSkippedAndTheNextLineRead() throws IOException {
+        List<String> out = run(echo,
+                "{\"src\":\"admin\",\"dest\":\"migrations\",\"body\":{\"type\":\"ping\",",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":8}"),
+                "{\"src\": \"admin\", \"body\": }",
+                "\"unterminated",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":9}"));
+        assertThat(out).extracting(l -> json(l).get("body").get("in_reply_to").asLong()).containsExactly(8L, 9L);
+        assertThat(log).hasSize(3).allSatisfy(l -> assertThat(l).contains("not JSON"));
+    }
+
+    @Test
+    void anOversizedEnvelopeIsError12WhenItsMsgIdCameFirstAndNeverHeldWhole() throws IOException {
+        String head = "{\"src\":\"admin\",\"dest\":\"migrations\",\"body\":{\"type\":\"ping\",\"msg_id\":6,\"pad\":\"";
+        byte[] tail = ("\"}}\n" + msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":7}") + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        long padding = 2L << 30;
+        InputStream in = new SequenceInputStream(new ByteArrayInputStream(head.getBytes(StandardCharsets.UTF_8)),
+                new SequenceInputStream(new RepeatedByte('x', padding), new ByteArrayInputStream(tail)));
+        Node node = new Node(echo, new PrintStream(stdout, true, StandardCharsets.UTF_8), log::add);
+        node.run(in);
+        List<String> out = stdout.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(out).hasSize(2);
+        JsonNode error = json(out.get(0)).get("body");
+        assertThat(error.get("code").asInt()).isEqualTo(12);
+        assertThat(error.get("in_reply_to").asLong()).isEqualTo(6);
+        assertThat(json(out.get(1)).get("body").get("in_reply_to").asLong()).isEqualTo(7);
+        assertThat(log).singleElement().asString().contains("skipped an envelope over");
+    }
+
+    @Test
+    void anOversizedLineWithoutMsgIdIsOnlyLogged() throws IOException {
+        String line = "[" + "1,".repeat(EnvelopeReader.MAX_ENVELOPE_BYTES) + "1]";
+        List<String> out = run(echo, line, msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1}"));
+        assertThat(out).singleElement().satisfies(l -> assertThat(json(l).get("body").get("type").asText()).isEqualTo("ping_ok"));
+        assertThat(log).singleElement().asString().contains("no reply");
+    }
+
+    @Test
+    void theReaderHoldsAtMostTheCapAndOnePiece() throws IOException {
+        List<JsonNode> values = new ArrayList<>();
+        InputStream in = new SequenceInputStream(new ByteArrayInputStream("{\"s\":\"".getBytes(StandardCharsets.UTF_8)),
+                new SequenceInputStream(new RepeatedByte('x', 1L << 30),
+                        new ByteArrayInputStream("\"}\n{\"a\":1}\n".getBytes(StandardCharsets.UTF_8))));
+        EnvelopeReader reader = new EnvelopeReader(in, new EnvelopeReader.Listener() {
+            @Override
+            public void envelope(JsonNode value) {
+                values.add(value);
+            }
+
+            @Override
+            public void oversized(String src, String dest, JsonNode msgId, long bytesRead) {
+                log.add("oversized " + bytesRead);
+            }
+
+            @Override
+            public void malformed(String problem, String excerpt) {
+                log.add("malformed " + problem);
+            }
+        });
+        reader.run();
+        assertThat(values).extracting(JsonNode::toString).containsExactly("{\"a\":1}");
+        assertThat(reader.maxHeldBytes()).isLessThanOrEqualTo(EnvelopeReader.MAX_ENVELOPE_BYTES + 64 * 1024);
+        assertThat(log).singleElement().asString().startsWith("oversized");
+    }
+
+    @Test
+    void anErrorTextEchoesAtMostAThousandCharactersOfInput() throws IOException {
+        Dispatcher failing = request -> {
+            throw ZdmException.malformed("not a plain SQL name: " + request.body().get("table").asText());
+        };
+        List<String> out = run(failing, msg("admin", "migrations",
+                "{\"type\":\"create_index\",\"msg_id\":3,\"table\":\"" + "t".repeat(100_000) + "\"}"));
+        assertThat(json(out.get(0)).get("body").get("text").asText().length()).isLessThan(1_100);
+    }
+
+    /** {@code count} copies of one byte, made as they are read. */
+    static final class RepeatedByte extends InputStream {
+        private final byte value;
+        private long left;
+
+        RepeatedByte(char value, long count) {
+            this.value = (byte) value;
+            this.left = count;
+        }
+
+        @Override
+        public int read() {
+            return left-- > 0 ? value : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = (int) Math.min(len, left);
+            java.util.Arrays.fill(b, off, off + n, value);
+            left -= n;
+            return n;
+        }
     }
 
     @Test

@@ -159,15 +159,18 @@ class SimulatorEngineTest {
     }
 
     @Test
-    void aWriterMakesTheConcurrentBuildWaitThenAbortLeavingNoIndex() {
+    void aWriterMakesTheConcurrentBuildWaitThenAbortLeavingItsInvalidIndex() {
         open("writer", LockMode.ROW_EXCLUSIVE, null);
 
         LockBudgetExceeded e = budgetExceeded(() -> engine.execute(createIndex(true), BUDGET));
 
         assertThat(BlockedBy.sessions(e.details())).containsExactly("writer");
-        assertThat(e.details()).containsEntry("waited_ms", 2_000L);
-        assertThat(engine.model().indexes()).doesNotContainKey(IDX_EMAIL);
-        assertThat(engine.catalog().index(IDX_EMAIL)).isEmpty();
+        assertThat(e.details()).containsEntry("waited_ms", 2_000L).containsEntry("attempts", 1);
+        assertThat(List.copyOf(e.details().keySet())).containsExactly("table", "waited_ms", "blocked_by", "rolled_back",
+                "attempts");
+        assertThat(engine.model().indexes().get(IDX_EMAIL).valid()).isFalse();
+        engine.closeTransaction("writer");
+        assertThat(engine.catalog().index(IDX_EMAIL)).as("dropped by the janitor once the writer ended").isEmpty();
     }
 
     @Test
@@ -332,6 +335,6 @@ class SimulatorEngineTest {
         assertThatThrownBy(() -> engine.execute(createIndex(true), Duration.ofMillis(200)))
                 .isInstanceOf(LockBudgetExceeded.class);
         assertThat(engine.now() - start).isCloseTo(0.4, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(engine.catalog().index(IDX_EMAIL)).isEmpty();
+        assertThat(engine.catalog().index(IDX_EMAIL)).contains(dev.zdm.pg.CatalogView.IndexState.INVALID);
     }
 }

@@ -1,0 +1,198 @@
+package dev.zdm.schema;
+
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.ZdmException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Reads a live database's schema from its catalog, read-only: one READ ONLY transaction of SELECTs on
+ * pg_class, pg_attribute, pg_attrdef, pg_index, pg_constraint and pg_stat_user_tables, rolled back at the
+ * end. Nothing is written, no lock is taken beyond the ACCESS SHARE every catalog read takes, so it is
+ * safe against production. The tables are those of the connection's current schema (the first of its
+ * search_path); row counts are the planner's estimate (pg_class.reltuples, or the statistics' live tuples
+ * when the table was never analyzed), which is what the server itself plans with.
+ */
+public final class CatalogReader {
+
+    private static final String RELATIONS = """
+            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0)
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE n.nspname = current_schema() AND c.relkind NOT IN ('t')
+            ORDER BY c.relname""";
+    private static final String COLUMNS = """
+            SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                   pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attribute a
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attrelid, a.attnum""";
+    private static final String INDEXES = """
+            SELECT i.indrelid, c.relname, i.indisunique, i.indisvalid, i.indisprimary,
+                   ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                         ORDER BY k.ord)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = ANY (?)
+            ORDER BY c.relname""";
+    private static final String CONSTRAINTS = """
+            SELECT conrelid, conname, contype, pg_get_constraintdef(oid), convalidated
+            FROM pg_constraint WHERE conrelid = ANY (?) AND contype IN ('c', 'u', 'p', 'f', 'x')
+            ORDER BY conname""";
+    private static final Map<String, String> CONSTRAINT_TYPES = Map.of("c", "check", "u", "unique",
+            "p", "primary_key", "f", "foreign_key", "x", "exclusion");
+
+    private CatalogReader() {
+    }
+
+    /** The schema of the database at {@code url}; {@code log} hears what was left out and why. */
+    public static Schema read(String url, Consumer<String> log) throws SQLException {
+        try (Connection c = SchemaSource.parse(url).connect()) {
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            try {
+                try (var s = c.createStatement()) {
+                    s.execute("SET TRANSACTION READ ONLY");
+                    s.execute("SET LOCAL statement_timeout = '60s'");
+                    s.execute("SET LOCAL lock_timeout = '5s'");
+                }
+                Schema schema = read(c, log);
+                try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
+                    rs.next();
+                    if (rs.getObject(1) != null) {
+                        // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
+                        throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
+                    }
+                }
+                return schema;
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    /** Reads with a connection the caller holds, inside its transaction. */
+    public static Schema read(Connection c, Consumer<String> log) throws SQLException {
+        int versionNum;
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
+            rs.next();
+            versionNum = rs.getInt(1);
+        }
+        // 90600 is 9.6, 150004 is 15.4: the major version is what the model's facts are keyed on.
+        int major = versionNum / 10_000;
+
+        Map<Long, SqlName> tableNames = new LinkedHashMap<>();
+        Map<Long, Long> rows = new HashMap<>();
+        Set<SqlName> others = new LinkedHashSet<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery(RELATIONS)) {
+            while (rs.next()) {
+                SqlName name = plain(rs.getString(2), "relation", log);
+                if (name == null) {
+                    continue;
+                }
+                String kind = rs.getString(3);
+                if (kind.equals("r") || kind.equals("p")) {
+                    tableNames.put(rs.getLong(1), name);
+                    // reltuples is -1 (14+) or 0 on a table never vacuumed or analyzed; then the live tuples.
+                    double reltuples = rs.getDouble(4);
+                    rows.put(rs.getLong(1), reltuples > 0 ? Math.round(reltuples) : Math.max(0, rs.getLong(5)));
+                } else if (!kind.equals("i") && !kind.equals("I")) {
+                    others.add(name);
+                }
+            }
+        }
+        Long[] oids = tableNames.keySet().toArray(new Long[0]);
+        Array oidArray = c.createArrayOf("oid", oids);
+
+        Map<Long, Map<SqlName, Schema.Column>> columns = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(COLUMNS)) {
+            ps.setArray(1, oidArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SqlName name = plain(rs.getString(2), "column", log);
+                    if (name != null) {
+                        columns.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
+                                new Schema.Column(type(rs.getString(3)), rs.getString(5), !rs.getBoolean(4)));
+                    }
+                }
+            }
+        }
+        Map<Long, Map<SqlName, Schema.Index>> indexes = new HashMap<>();
+        Map<Long, List<SqlName>> primaryKeys = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(INDEXES)) {
+            ps.setArray(1, oidArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SqlName name = plain(rs.getString(2), "index", log);
+                    List<SqlName> on = new ArrayList<>();
+                    for (String column : (String[]) rs.getArray(6).getArray()) {
+                        SqlName n = plain(column, "column", log);
+                        if (n != null) {
+                            on.add(n);
+                        }
+                    }
+                    if (name == null) {
+                        continue;
+                    }
+                    if (rs.getBoolean(5)) {
+                        primaryKeys.put(rs.getLong(1), on);
+                    }
+                    indexes.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
+                            new Schema.Index(on, rs.getBoolean(3), rs.getBoolean(4)));
+                }
+            }
+        }
+        Map<Long, Map<SqlName, Schema.Constraint>> constraints = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(CONSTRAINTS)) {
+            ps.setArray(1, oidArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SqlName name = plain(rs.getString(2), "constraint", log);
+                    if (name != null) {
+                        constraints.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
+                                new Schema.Constraint(CONSTRAINT_TYPES.get(rs.getString(3)), rs.getString(4),
+                                        rs.getBoolean(5)));
+                    }
+                }
+            }
+        }
+        Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
+        tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
+                columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
+                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()))));
+        return new Schema(major, tables, others);
+    }
+
+    /** A type zdm can write (text, varchar(20), timestamp with time zone); else unknown. */
+    private static DataType type(String formatted) {
+        try {
+            return DataType.of(formatted);
+        } catch (ZdmException e) {
+            return null;
+        }
+    }
+
+    /** A name a message can use; one that needs quoting (MixedCase, spaces) cannot be named, so is left out. */
+    private static SqlName plain(String name, String what, Consumer<String> log) {
+        try {
+            return new SqlName(name);
+        } catch (ZdmException e) {
+            log.accept("schema: the " + what + " \"" + name + "\" is not a plain lower-case name; left out");
+            return null;
+        }
+    }
+}

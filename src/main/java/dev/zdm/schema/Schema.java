@@ -1,0 +1,71 @@
+package dev.zdm.schema;
+
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.SqlName;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A database's schema as far as planning needs it: tables with their row counts, columns (type, default,
+ * NOT NULL), primary key, indexes and constraints, and the other names taken in the relation name space
+ * (views, sequences). Read from a file a user wrote ({@link SchemaFile}) or from a live server's catalog
+ * ({@link CatalogReader}); the simulator then knows exactly this and nothing more.
+ */
+public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations) {
+
+    public Schema {
+        tables = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tables));
+        otherRelations = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(otherRelations));
+    }
+
+    /** {@code primaryKey} empty where the table has none. */
+    public record Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
+                        Map<SqlName, Constraint> constraints) {
+
+        public Table {
+            columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+            primaryKey = List.copyOf(primaryKey);
+            indexes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(indexes));
+            constraints = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(constraints));
+        }
+
+        /** The CHECK (col IS NOT NULL) constraints, the ones the model follows through validation. */
+        public Map<SqlName, NotNullCheck> checks() {
+            Map<SqlName, NotNullCheck> checks = new LinkedHashMap<>();
+            constraints.forEach((name, c) -> c.notNullColumn().ifPresent(column ->
+                    checks.put(name, new NotNullCheck(column, c.validated()))));
+            return checks;
+        }
+    }
+
+    /** {@code type} null where it is not a type zdm can name (a type of another schema, say). */
+    public record Column(DataType type, String defaultSql, boolean nullable) {
+    }
+
+    public record Index(List<SqlName> columns, boolean unique, boolean valid) {
+        public Index {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** {@code type}: check, unique, primary_key, foreign_key, exclusion; {@code definition} as pg_get_constraintdef. */
+    public record Constraint(String type, String definition, boolean validated) {
+
+        private static final java.util.regex.Pattern NOT_NULL_CHECK = java.util.regex.Pattern.compile(
+                "(?i)CHECK\\s*\\(+\\s*\"?([a-z_][a-z0-9_]*)\"?\\s+IS\\s+NOT\\s+NULL\\s*\\)+(\\s+NOT\\s+VALID)?");
+
+        java.util.Optional<SqlName> notNullColumn() {
+            if (!"check".equals(type) || definition == null) {
+                return java.util.Optional.empty();
+            }
+            var m = NOT_NULL_CHECK.matcher(definition.trim());
+            return m.matches() ? java.util.Optional.of(SqlName.of(m.group(1))) : java.util.Optional.empty();
+        }
+    }
+
+    public record NotNullCheck(SqlName column, boolean validated) {
+    }
+}

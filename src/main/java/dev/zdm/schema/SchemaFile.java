@@ -1,0 +1,168 @@
+package dev.zdm.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.Json;
+import dev.zdm.protocol.ZdmException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a schema written by hand (see examples/schema.json): JSON, strict — a key it does not know is an
+ * error naming where it is, so a typo never silently becomes a default.
+ *
+ * <pre>
+ * {"server_version": 15,
+ *  "tables": {"users": {"rows": 6000000,
+ *                       "columns": {"id": {"type": "bigint", "nullable": false}, "email": {"type": "text"}},
+ *                       "primary_key": ["id"],
+ *                       "indexes": {"idx_email": {"columns": ["email"], "unique": true, "valid": true}},
+ *                       "constraints": {"users_email_check": {"type": "check", "definition": "CHECK (email &lt;&gt; '')"}}}},
+ *  "other_relations": ["users_id_seq"]}
+ * </pre>
+ * A primary key without an index of its own gets {@code <table>_pkey}, as PostgreSQL names it.
+ */
+public final class SchemaFile {
+
+    private SchemaFile() {
+    }
+
+    /** The schema in the file; a file that is not one is an IllegalArgumentException saying where. */
+    public static Schema read(Path file) {
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        }
+        try {
+            return parse(root);
+        } catch (ZdmException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
+    }
+
+    public static Schema parse(JsonNode root) {
+        object(root, "the schema", Set.of("server_version", "tables", "other_relations"));
+        Integer version = root.has("server_version") ? (int) number(root.get("server_version"), "server_version") : null;
+        Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
+        JsonNode tablesNode = root.path("tables");
+        object(tablesNode, "tables", null);
+        for (Iterator<Map.Entry<String, JsonNode>> it = tablesNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            tables.put(name(entry.getKey(), "tables"), table(entry.getValue(), "tables." + entry.getKey()));
+        }
+        Set<SqlName> others = new LinkedHashSet<>();
+        if (root.has("other_relations")) {
+            for (JsonNode n : root.get("other_relations")) {
+                others.add(name(n.asText(), "other_relations"));
+            }
+        }
+        return new Schema(version, tables, others);
+    }
+
+    private static Schema.Table table(JsonNode node, String where) {
+        object(node, where, Set.of("rows", "columns", "primary_key", "indexes", "constraints"));
+        long rows = node.has("rows") ? number(node.get("rows"), where + ".rows") : 0;
+        Map<SqlName, Schema.Column> columns = new LinkedHashMap<>();
+        JsonNode columnsNode = node.path("columns");
+        object(columnsNode, where + ".columns", null);
+        for (Iterator<Map.Entry<String, JsonNode>> it = columnsNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> c = it.next();
+            String at = where + ".columns." + c.getKey();
+            object(c.getValue(), at, Set.of("type", "default", "nullable"));
+            if (!c.getValue().path("type").isTextual()) {
+                throw ZdmException.malformed(at + ".type: a type name is required");
+            }
+            DataType type = DataType.of(c.getValue().get("type").asText());
+            String defaultSql = c.getValue().hasNonNull("default") ? c.getValue().get("default").asText() : null;
+            columns.put(name(c.getKey(), at), new Schema.Column(type, defaultSql,
+                    bool(c.getValue(), "nullable", true, at)));
+        }
+        List<SqlName> primaryKey = node.has("primary_key") ? names(node.get("primary_key"), where + ".primary_key") : List.of();
+        for (SqlName key : primaryKey) {
+            require(columns.containsKey(key), where + ".primary_key: no column " + key);
+        }
+        Map<SqlName, Schema.Index> indexes = new LinkedHashMap<>();
+        if (node.has("indexes")) {
+            object(node.get("indexes"), where + ".indexes", null);
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.get("indexes").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> i = it.next();
+                String at = where + ".indexes." + i.getKey();
+                object(i.getValue(), at, Set.of("columns", "unique", "valid"));
+                List<SqlName> on = names(i.getValue().path("columns"), at + ".columns");
+                indexes.put(name(i.getKey(), at), new Schema.Index(on, bool(i.getValue(), "unique", false, at),
+                        bool(i.getValue(), "valid", true, at)));
+            }
+        }
+        Map<SqlName, Schema.Constraint> constraints = new LinkedHashMap<>();
+        if (node.has("constraints")) {
+            object(node.get("constraints"), where + ".constraints", null);
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.get("constraints").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> c = it.next();
+                String at = where + ".constraints." + c.getKey();
+                object(c.getValue(), at, Set.of("type", "definition", "validated"));
+                String type = c.getValue().path("type").asText("");
+                require(Set.of("check", "unique", "primary_key", "foreign_key", "exclusion").contains(type),
+                        at + ".type: one of check, unique, primary_key, foreign_key, exclusion");
+                constraints.put(name(c.getKey(), at), new Schema.Constraint(type,
+                        c.getValue().path("definition").asText(null), bool(c.getValue(), "validated", true, at)));
+            }
+        }
+        return new Schema.Table(rows, columns, primaryKey, indexes, constraints);
+    }
+
+    private static void object(JsonNode node, String where, Set<String> allowed) {
+        require(node != null && node.isObject(), where + ": an object is expected");
+        if (allowed != null) {
+            node.fieldNames().forEachRemaining(k -> require(allowed.contains(k), where + ": unknown key '" + k
+                    + "' (known: " + String.join(", ", allowed.stream().sorted().toList()) + ")"));
+        }
+    }
+
+    private static long number(JsonNode node, String where) {
+        require(node.canConvertToLong() && node.isIntegralNumber() && node.asLong() >= 0, where + ": a whole number >= 0");
+        return node.asLong();
+    }
+
+    private static boolean bool(JsonNode node, String key, boolean fallback, String where) {
+        if (!node.has(key)) {
+            return fallback;
+        }
+        require(node.get(key).isBoolean(), where + "." + key + ": true or false");
+        return node.get(key).asBoolean();
+    }
+
+    private static List<SqlName> names(JsonNode node, String where) {
+        require(node.isArray() && !node.isEmpty(), where + ": a non-empty array of column names");
+        List<SqlName> names = new ArrayList<>();
+        for (JsonNode n : node) {
+            names.add(name(n.asText(), where));
+        }
+        return names;
+    }
+
+    private static SqlName name(String text, String where) {
+        try {
+            return new SqlName(text);
+        } catch (ZdmException e) {
+            throw ZdmException.malformed(where + ": '" + text + "' is not a plain lower-case SQL name");
+        }
+    }
+
+    private static void require(boolean ok, String problem) {
+        if (!ok) {
+            throw ZdmException.malformed(problem);
+        }
+    }
+}

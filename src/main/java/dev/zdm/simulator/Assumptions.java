@@ -1,0 +1,94 @@
+package dev.zdm.simulator;
+
+import dev.zdm.pg.Backfill;
+import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.Step;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * What a prediction rests on that the simulator cannot see: the data (duplicates, values that do not
+ * convert, rows a where does not match) and, in the open world, the schema itself. Explain lists them,
+ * so a reader knows which part of an answer is a model and which part a guess.
+ */
+final class Assumptions {
+
+    private static final Pattern CAST = Pattern.compile(
+            "(?i)::\\s*([a-z_][a-z0-9_]*(\\s+(precision|varying|with|without|time|zone))*)|\\bcast\\s*\\(.*?\\bas\\s+([a-z_][a-z0-9_ ]*?)\\s*\\)");
+
+    private Assumptions() {
+    }
+
+    static List<String> of(dev.zdm.pg.Plan plan, SimCatalog catalog) {
+        Set<String> out = new LinkedHashSet<>();
+        SqlName tableName = plan.table();
+        SimCatalog.Table table = catalog.table(tableName);
+        if (table.assumed()) {
+            out.add("assumes table " + tableName + " exists, with " + table.rows() + " rows and primary key id"
+                    + " (no schema given: --schema or --schema-from make this exact)");
+        }
+        for (Step step : plan.steps()) {
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
+                columnsAssumed(tableName, create.columns(), table, out);
+                if (create.unique()) {
+                    out.add("assumes no duplicates in " + names(create.columns()) + " (a duplicate fails the build: 22)");
+                }
+            } else if (step instanceof Backfill backfill && !backfill.jobKey().startsWith("add_column:")) {
+                columnsAssumed(tableName, backfill.assignments().keySet(), table, out);
+                where(backfill, table.rows(), out);
+                backfill.assignments().forEach((column, value) -> set(column, value, out));
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static void columnsAssumed(SqlName tableName, Iterable<SqlName> columns, SimCatalog.Table table,
+                                       Set<String> out) {
+        for (SqlName column : columns) {
+            SimCatalog.Column c = table.columns.get(column);
+            if (c != null && c.assumed()) {
+                out.add("assumes column " + tableName + "." + column + " exists (its type unknown)");
+            }
+        }
+    }
+
+    private static void where(Backfill backfill, long rows, Set<String> out) {
+        if (backfill.condition() == null) {
+            return;
+        }
+        KeyRange range = KeyRange.of(backfill.condition(), backfill.key());
+        if (range == null) {
+            out.add("assumes every row matches the where");
+            return;
+        }
+        out.add("assumes the keys " + backfill.key() + " are dense from 1 to " + rows + ", so the where's key range holds "
+                + range.count(rows) + " rows");
+        if (range.rest()) {
+            out.add("assumes every row in that key range matches the rest of the where");
+        }
+    }
+
+    private static void set(SqlName column, SqlExpression value, Set<String> out) {
+        Matcher m = CAST.matcher(value.text());
+        while (m.find()) {
+            String type = (m.group(1) != null ? m.group(1) : m.group(4)).trim().toLowerCase(Locale.ROOT);
+            out.add("assumes every row's value converts to " + type + " (for " + column + ")");
+        }
+        if (!value.functionNames().isEmpty() || value.text().contains("/")) {
+            out.add("assumes " + value.text() + " can be evaluated on every row (for " + column + ")");
+        }
+    }
+
+    private static String names(List<SqlName> columns) {
+        return columns.stream().map(SqlName::value).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,70 @@
+package dev.zdm.schema;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.Json;
+import dev.zdm.simulator.SimCatalog;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SchemaFileTest {
+
+    static SqlName n(String name) {
+        return SqlName.of(name);
+    }
+
+    @Test
+    void theExampleReadsAsWritten() {
+        Schema schema = SchemaFile.read(Path.of("examples/schema.json"));
+        assertThat(schema.serverVersion()).isEqualTo(16);
+        assertThat(schema.tables().keySet()).containsExactly(n("users"), n("orders"), n("events"));
+        Schema.Table orders = schema.tables().get(n("orders"));
+        assertThat(orders.rows()).isEqualTo(1_000_000);
+        assertThat(orders.columns().keySet()).containsExactly(n("id"), n("user_id"), n("total"), n("status"));
+        assertThat(orders.columns().get(n("total")).type().sql()).isEqualTo("numeric(10,2)");
+        assertThat(orders.columns().get(n("status")).defaultSql()).isEqualTo("'new'::text");
+        assertThat(orders.columns().get(n("user_id")).nullable()).isFalse();
+        assertThat(orders.indexes().get(n("idx_user_id")).valid()).isFalse();
+        assertThat(schema.otherRelations()).containsExactly(n("users_id_seq"), n("active_users"));
+    }
+
+    @Test
+    void theSimulatorKnowsExactlyTheSchema() {
+        SimCatalog catalog = SimCatalog.of(SchemaFile.read(Path.of("examples/schema.json")));
+        assertThat(catalog.isOpenWorld()).isFalse();
+        assertThat(catalog.tableExists(n("orders"))).isTrue();
+        assertThat(catalog.tableExists(n("invoices"))).isFalse();
+        assertThat(catalog.column(n("orders"), n("placed_at"))).isEqualTo(CatalogView.Presence.ABSENT);
+        assertThat(catalog.index(n("idx_user_id"))).contains(CatalogView.IndexState.INVALID);
+        assertThat(catalog.index(n("orders_pkey"))).as("a primary key has its index").contains(CatalogView.IndexState.VALID);
+        assertThat(catalog.relationExists(n("users_id_seq"))).isTrue();
+        assertThat(catalog.singleColumnPrimaryKey(n("events"))).isEmpty();
+        assertThat(catalog.hasRows(n("events"))).isFalse();
+    }
+
+    @Test
+    void aNotNullCheckIsFollowedThroughValidation() throws Exception {
+        Schema schema = SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"rows": 5, "columns": {"id": {"type": "int"}, "c": {"type": "text"}},
+                 "constraints": {"t_c_not_null": {"type": "check", "definition": "CHECK ((c IS NOT NULL)) NOT VALID", "validated": false}}}}}"""));
+        assertThat(schema.tables().get(n("t")).checks()).containsEntry(n("t_c_not_null"), new Schema.NotNullCheck(n("c"), false));
+        assertThat(SimCatalog.of(schema).table(n("t")).checks()).hasSize(1);
+    }
+
+    @Test
+    void aTypoIsAnErrorThatSaysWhere() throws Exception {
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"rows": 5, "colums": {}}}}"""))).hasMessageContaining("tables.t: unknown key 'colums'");
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"columns": {"id": {"type": "int unique"}}}}}"""))).hasMessageContaining("not a column type");
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"columns": {"id": {"type": "int"}}, "primary_key": ["key"]}}}"""))).hasMessageContaining("no column key");
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"T": {"columns": {}}}}"""))).hasMessageContaining("'T' is not a plain lower-case SQL name");
+        assertThat(List.of()).isEmpty();
+    }
+}

@@ -1,0 +1,193 @@
+package dev.zdm.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.zdm.engine.AppTransaction;
+import dev.zdm.engine.LockBudgetExceeded;
+import dev.zdm.engine.Outcome;
+import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.LockMode;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.TableWork;
+import dev.zdm.protocol.ZdmException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OpenWorldTest {
+
+    static final SqlName ORDERS = SqlName.of("orders");
+    static final SqlName USERS = SqlName.of("users");
+    static final Duration BUDGET = Duration.ofMillis(2_000);
+
+    final SimulatorEngine engine = new SimulatorEngine(ServerVersion.DEFAULT, SimCatalog.openWorld(6_000_000),
+            CostModel.DEFAULT, RetryPolicy.of(3));
+
+    Planner planner() {
+        return new Planner(engine.version(), engine.catalog());
+    }
+
+    Outcome index(SqlName table, String column) {
+        return engine.execute(planner().createIndex(new Planner.IndexSpec(table, List.of(SqlName.of(column)),
+                Planner.IndexSpec.defaultName(List.of(SqlName.of(column))), false, true)), BUDGET);
+    }
+
+    Outcome addColumn(SqlName table, String column, ColumnDefault def, boolean nullable) {
+        return engine.execute(planner().addColumn(new Planner.ColumnSpec(table, SqlName.of(column), DataType.TEXT, def,
+                nullable, true)), BUDGET);
+    }
+
+    Outcome migrate(SqlName table, Long rows, String where) {
+        return engine.execute(planner().migrateData(new Planner.MigrationSpec(table, Map.of(),
+                where == null ? null : new SqlExpression(where), 1000, rows, 0)), BUDGET);
+    }
+
+    static int code(Runnable r) {
+        try {
+            r.run();
+        } catch (ZdmException e) {
+            return e.code().code();
+        }
+        throw new AssertionError("expected an error");
+    }
+
+    @Test
+    void aTableItHasNotSeenIsAssumedWithTheDefaultSizeAndAnIdKey() {
+        assertThat(index(ORDERS, "customer").durationSeconds()).isEqualTo(120.0);
+        SimCatalog.Table orders = engine.model().table(ORDERS);
+        assertThat(orders.assumed()).isTrue();
+        assertThat(orders.rows()).isEqualTo(6_000_000);
+        assertThat(orders.primaryKey()).contains(SqlName.of("id"));
+        assertThat(orders.columns().get(SqlName.of("customer")).typeKnown()).isFalse();
+        assertThat(orders.columns().get(SqlName.of("customer")).assumed()).isTrue();
+        assertThat(orders.columns().get(SqlName.of("id")).assumed()).isFalse();
+        assertThat(engine.catalog().index(SqlName.of("orders_pkey"))).contains(CatalogView.IndexState.VALID);
+    }
+
+    @Test
+    void whatTheRunChangedIsRemembered() {
+        addColumn(ORDERS, "status", new ColumnDefault.Constant("'new'"), false);
+        assertThat(code(() -> addColumn(ORDERS, "status", new ColumnDefault.Constant("'new'"), false))).isEqualTo(21);
+        index(ORDERS, "status");
+        assertThat(code(() -> index(ORDERS, "status"))).isEqualTo(21);
+        assertThat(code(() -> index(USERS, "status"))).as("index names are schema-wide").isEqualTo(21);
+    }
+
+    @Test
+    void aColumnAnIndexAssumedExistsForAddColumnToo() {
+        index(ORDERS, "placed_at");
+        assertThat(code(() -> addColumn(ORDERS, "placed_at", new ColumnDefault.None(), true))).isEqualTo(21);
+    }
+
+    @Test
+    void aTotalRowsAboveTheDefaultIsTheTablesSize() {
+        Outcome outcome = migrate(ORDERS, 10_000_000L, null);
+        assertThat(outcome.rowsUpdated()).isEqualTo(10_000_000);
+        assertThat(engine.model().table(ORDERS).rows()).isEqualTo(10_000_000);
+        assertThat(index(ORDERS, "x").durationSeconds()).as("the build reads the bigger table").isEqualTo(200.0);
+    }
+
+    @Test
+    void theClosedWorldRefusesWhatItDoesNotKnow() {
+        SimulatorEngine closed = SimulatorEngine.withUsersTable(ServerVersion.DEFAULT, 1000);
+        Planner planner = new Planner(closed.version(), closed.catalog());
+        assertThat(code(() -> planner.createIndex(new Planner.IndexSpec(ORDERS, List.of(SqlName.of("id")),
+                SqlName.of("i"), false, true)))).isEqualTo(20);
+        assertThat(code(() -> planner.createIndex(new Planner.IndexSpec(USERS, List.of(SqlName.of("phone")),
+                SqlName.of("i"), false, true)))).isEqualTo(20);
+    }
+
+    @Test
+    void aNullDefaultWithNotNullOnATableWithRowsIs22AsOnPostgres() {
+        for (String nullSql : List.of("NULL", "null::text", " ( NULL ) ", "NULL::character varying(20)")) {
+            ColumnDefault def = new ColumnDefault.Expression(new SqlExpression(nullSql), false);
+            assertThat(code(() -> addColumn(USERS, "status", def, false))).as(nullSql).isEqualTo(22);
+        }
+        assertThat(addColumn(USERS, "status", new ColumnDefault.Expression(new SqlExpression("'NULL'"), false), false)
+                .durationSeconds()).as("the text 'NULL' is a value").isEqualTo(0.1);
+    }
+
+    @Test
+    void aKeyRangeWhereMigratesItsShareOfTheTable() {
+        assertThat(migrate(USERS, null, "id <= 5000").rowsUpdated()).isEqualTo(5000);
+        assertThat(migrate(USERS, null, "id BETWEEN 1 AND 2500 AND name IS NOT NULL").batches()).isEqualTo(3);
+    }
+
+    @Test
+    void aJobWithNothingLeftTakesNoLockSoNoHolderCanRefuseIt() {
+        Outcome first = migrate(USERS, 10_000L, null);
+        engine.openTransaction(new AppTransaction("sharer", USERS, LockMode.SHARE, null));
+        Outcome again = migrate(USERS, 10_000L, null);
+        assertThat(again.rowsUpdated()).isEqualTo(first.rowsUpdated());
+        assertThat(again.observed()).containsEntry("strongest_lock", "none").containsEntry("lock_wait_ms", 0L);
+        assertThat(migrate(USERS, null, "id > 6000000").rowsUpdated()).isZero();
+        assertThat(migrate(USERS, 0L, null).batches()).isZero();
+        LockBudgetExceeded refused = (LockBudgetExceeded) catchZdm(() -> migrate(USERS, 20_000L, null));
+        assertThat(List.copyOf(refused.details().keySet())).containsExactly("table", "waited_ms", "blocked_by",
+                "rolled_back", "total_rows", "batches");
+        assertThat(refused.details()).containsEntry("total_rows", 0L).containsEntry("batches", 0);
+    }
+
+    @Test
+    void anAddColumnAbortCarriesNoProgressKeys() {
+        engine.openTransaction(new AppTransaction("reader", USERS, LockMode.ACCESS_SHARE, null));
+        ZdmException e = catchZdm(() -> addColumn(USERS, "status", new ColumnDefault.Constant("'x'"), true));
+        assertThat(List.copyOf(e.details().keySet())).containsExactly("table", "waited_ms", "blocked_by", "rolled_back");
+    }
+
+    @Test
+    void explainListsWhatThePredictionRestsOn() {
+        Plan unique = planner().createIndex(new Planner.IndexSpec(ORDERS, List.of(SqlName.of("email")),
+                SqlName.of("orders_email_key"), true, true));
+        engine.execute(unique, BUDGET);
+        assertThat(engine.assumptions(unique)).containsExactly(
+                "assumes table orders exists, with 6000000 rows and primary key id (no schema given: --schema or --schema-from make this exact)",
+                "assumes column orders.email exists (its type unknown)",
+                "assumes no duplicates in email (a duplicate fails the build: 22)");
+        Plan migrate = planner().migrateData(new Planner.MigrationSpec(USERS,
+                Map.of(SqlName.of("name"), new SqlExpression("email::int")), new SqlExpression("id <= 10 AND name IS NULL"),
+                1000, null, 0));
+        engine.execute(migrate, BUDGET);
+        assertThat(engine.assumptions(migrate)).containsExactly(
+                "assumes the keys id are dense from 1 to 6000000, so the where's key range holds 10 rows",
+                "assumes every row in that key range matches the rest of the where",
+                "assumes every row's value converts to int (for name)");
+    }
+
+    static ZdmException catchZdm(Runnable r) {
+        try {
+            r.run();
+        } catch (ZdmException e) {
+            return e;
+        }
+        throw new AssertionError("expected an error");
+    }
+
+    @Test
+    void aFailedPlanIsUndoneAndOnlyItsOwnChangesAre() {
+        addColumn(USERS, "kept", new ColumnDefault.None(), true);
+        SimCatalog before = engine.model().copy();
+        SqlName token = SqlName.of("token");
+        Plan failing = new Plan(USERS, List.of(
+                new Statement(USERS, "ALTER TABLE users ADD COLUMN token text", LockMode.ACCESS_EXCLUSIVE,
+                        TableWork.CATALOG_ONLY, true, null, new CatalogChange.AddColumn(token, DataType.TEXT, null, false, true)),
+                new Statement(USERS, "CREATE INDEX i ON users (token)", LockMode.SHARE, TableWork.BUILD_INDEX, true, null,
+                        new CatalogChange.CreateIndex(SqlName.of("i"), List.of(token), false)),
+                new Statement(USERS, "ALTER TABLE users ALTER COLUMN name SET NOT NULL", LockMode.ACCESS_EXCLUSIVE,
+                        TableWork.SCAN, true, null, new CatalogChange.SetNotNull(SqlName.of("name")))));
+        assertThat(code(() -> engine.execute(failing, BUDGET))).isEqualTo(22);
+        assertThat(engine.model().table(USERS).columns()).isEqualTo(before.table(USERS).columns());
+        assertThat(engine.model().indexes()).isEqualTo(before.indexes());
+        assertThat(engine.model().table(USERS).columns()).containsKey(SqlName.of("kept"));
+    }
+}
