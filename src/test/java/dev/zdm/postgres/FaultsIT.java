@@ -7,6 +7,7 @@ import dev.zdm.engine.Engines;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -157,5 +158,27 @@ class FaultsIT {
             left = ProcessHandle.of(postmaster);
         }
         assertThat(left.map(ProcessHandle::isAlive).orElse(false)).as("postmaster " + postmaster + " still running").isFalse();
+    }
+
+    /**
+     * A client that sends a 10 MB line (here a default of 10 million characters) to a node on a real
+     * server with a 64 MiB heap: the node answers 12, nothing reaches the server, and it goes on.
+     */
+    @Test
+    void aTenMegabyteLineIsRefusedAndTheNodeGoesOn() throws Exception {
+        server.table("huge_line", 100);
+        try (NodeProcess node = new NodeProcess(List.of("-Xmx64m"), "--database", server.jdbcUrl())) {
+            node.sendRaw("{\"src\":\"admin\",\"dest\":\"migrations\",\"body\":{\"type\":\"add_column\",\"msg_id\":1,"
+                    + "\"table\":\"huge_line\",\"column\":\"blob\",\"default\":\"" + "x".repeat(10_000_000) + "\"}}");
+            ObjectNode refused = node.reply();
+            assertThat(refused.get("code").asInt()).isEqualTo(12);
+            assertThat(refused.get("in_reply_to").asLong()).isEqualTo(1);
+            assertThat(refused.get("text").asText().length()).as("the error echoes at most a capped text").isLessThan(2_000);
+            node.send("""
+                    {"type":"add_column","table":"huge_line","column":"note","default":"ok"}""");
+            assertThat(node.reply().get("type").asText()).isEqualTo("column_added");
+        }
+        assertThat(server.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'huge_line'::regclass"
+                + " AND attname = 'blob'")).as("the oversized request reached nothing").isZero();
     }
 }

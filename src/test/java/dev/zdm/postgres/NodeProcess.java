@@ -10,6 +10,8 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The node as the harness runs it: java -jar target/zdm.jar as a child process, its stderr in a file. */
@@ -24,12 +26,16 @@ final class NodeProcess implements AutoCloseable {
     private long msgId;
 
     NodeProcess(String... args) throws IOException {
+        this(List.of(), args);
+    }
+
+    /** {@code jvmOptions} go before -jar, e.g. a small -Xmx for a test that a line cannot exhaust the heap. */
+    NodeProcess(List<String> jvmOptions, String... args) throws IOException {
         err = Files.createTempFile("zdm-node-", ".err");
-        String[] command = new String[args.length + 3];
-        command[0] = "java";
-        command[1] = "-jar";
-        command[2] = JAR.toString();
-        System.arraycopy(args, 0, command, 3, args.length);
+        List<String> command = new ArrayList<>(List.of("java"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", JAR.toString()));
+        command.addAll(List.of(args));
         process = new ProcessBuilder(command).redirectError(err.toFile()).start();
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -44,6 +50,13 @@ final class NodeProcess implements AutoCloseable {
         envelope.put("dest", "migrations");
         envelope.set("body", body);
         in.write(envelope.toString() + "\n");
+        in.flush();
+    }
+
+    /** Writes text as it is, a line of it; for input no well-behaved client sends. */
+    void sendRaw(String line) throws IOException {
+        in.write(line);
+        in.write("\n");
         in.flush();
     }
 
