@@ -54,13 +54,16 @@ final class BackfillRunner {
         long lastProgress = started;
         LockObserver.Watch watch = ctx.observer().watch(ctx.backend().pid(), ctx.tableOid());
         LockObserver.Observation seen = null;
+        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
+        BatchTimes times = new BatchTimes();
         try {
+            // Once for the job, not per batch: each SET in autocommit is a round trip and a transaction of its own.
+            StepContext.setLockTimeout(c, ctx.lockBudget());
             while (true) {
-                long limit = job.batchSize();
+                long limit = sizer.next();
                 if (job.rowLimit() != null) {
                     limit = Math.min(limit, job.rowLimit() - rowsDone);
                 }
-                StepContext.setLockTimeout(c, ctx.lockBudget());
                 c.setAutoCommit(false);
                 long batchStarted = System.nanoTime();
                 long count = 0;
@@ -78,7 +81,10 @@ final class BackfillRunner {
                                 rangeEnd = rs.getObject(2) == null ? null : rs.getLong(2);
                             }
                         }
-                        strongest = LockModes.stronger(strongest, TableProbe.heldLock(c, ctx.tableOid()));
+                        if (strongest == null) {
+                            // Every batch takes the same lock; reading it once spares a round trip per batch.
+                            strongest = TableProbe.heldLock(c, ctx.tableOid());
+                        }
                     }
                     if (rangeEnd != null) {
                         Checkpoints.advance(c, job.jobKey(), rangeEnd, count);
@@ -86,6 +92,7 @@ final class BackfillRunner {
                         Checkpoints.finish(c, job.jobKey());
                     }
                     c.commit();
+                    sizer.measured(count, times.add(batchStarted));
                 } catch (SQLException e) {
                     StepContext.rollbackQuietly(c);
                     if (PgErrors.lostLockRace(e)) {
@@ -126,7 +133,7 @@ final class BackfillRunner {
         Log.info(job.table() + ": job done, " + rowsDone + " rows in " + batchesDone + " batches ("
                 + rowsThisRun + " rows in " + ms + " ms this run)");
         return new StepReport(job.sql(), lock, ms, seen.blockingHeldMs(), waitedMs, rowsThisRun, false, rowsDone,
-                batchesDone);
+                batchesDone, times.asMap());
     }
 
     /**
