@@ -1,5 +1,6 @@
 package dev.zdm.config;
 
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.ServerVersion;
 import java.time.Duration;
 
@@ -8,7 +9,7 @@ import java.time.Duration;
  * simulator; "embedded" an embedded PostgreSQL; anything else a server URL.
  */
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
-                     Duration lockBudget, int retries, boolean help, boolean version) {
+                     Duration lockBudget, int retries, Throttling throttling, boolean help, boolean version) {
 
     public static final String EMBEDDED = "embedded";
     /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
@@ -42,6 +43,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        max_lock_duration_ms (default 2000); past it, it aborts and rolls back
               --retries N              attempts of a concurrent index build that lost its lock race
                                        (default 3, on a real server)
+              --max-replica-lag-ms N   pause a backfill between batches while a streaming replica
+                                       (pg_stat_replication) replays more than N ms behind (default: off)
+              --max-active-sessions N  pause a backfill between batches while more than N other sessions
+                                       run a statement (pg_stat_activity; default: off)
+              --max-throttle-ms N      a pause longer than this ends the request with error 14, its
+                                       batches kept; the same request resumes (default 300000)
               -h, --help               this text
               -V, --version            the version
 
@@ -55,7 +62,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                 -> data_migrated {total_rows, batches, table_locked}
               open_transaction  {session, table, mode?, duration_seconds?} -> transaction_opened
               close_transaction {session} -> transaction_closed
-              Any migration takes max_lock_duration_ms and explain: true (adds the planned steps).
+              Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
+              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
@@ -77,6 +85,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Long demoRows = null;
         Duration lockBudget = DEFAULT_LOCK_BUDGET;
         int retries = DEFAULT_RETRIES;
+        Duration maxReplicaLag = null;
+        Integer maxActiveSessions = null;
+        Duration maxThrottle = Throttling.DEFAULT_MAX_THROTTLE;
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
@@ -106,6 +117,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                 case "--lock-budget-ms" -> lockBudget = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
                 case "--retries" -> retries = (int) number(value != null ? value : next(args, ++i, arg), arg, 1, 100);
+                case "--max-replica-lag-ms" -> maxReplicaLag = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
+                case "--max-active-sessions" -> maxActiveSessions = (int) number(
+                        value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
+                case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -119,7 +136,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             // A real server has its own version and rows; a flag that would be ignored is a mistake to report.
             throw new IllegalArgumentException(simulatorOnly + " is for the simulator; with --database the server decides");
         }
-        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version);
+        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
+                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version);
     }
 
     private static String next(String[] args, int i, String option) {

@@ -24,6 +24,14 @@ public interface Engine extends AutoCloseable {
      */
     Outcome execute(Plan plan, Duration lockBudget);
 
+    /**
+     * As {@link #execute(Plan, Duration)}, a backfill pausing between batches as {@code throttling} says
+     * (its unset values: the engine's). An engine without replicas or sessions to watch ignores it.
+     */
+    default Outcome execute(Plan plan, Duration lockBudget, Throttling throttling) {
+        return execute(plan, lockBudget);
+    }
+
     /** Opens an application transaction that holds {@code spec.mode()} on its table until closed. */
     void openTransaction(AppTransaction spec);
 

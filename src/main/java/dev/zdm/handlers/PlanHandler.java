@@ -3,6 +3,7 @@ package dev.zdm.handlers;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
 import dev.zdm.protocol.Reply;
@@ -34,7 +35,7 @@ abstract class PlanHandler<S> implements Handler {
                 defaultLockBudget.toMillis()));
         S spec = parse(request);
         Plan plan = plan(spec, new Planner(engine.version(), engine.catalog()));
-        Outcome outcome = engine.execute(plan, budget);
+        Outcome outcome = engine.execute(plan, budget, throttling(request));
         Reply reply = reply(request, spec, outcome);
         if (explain) {
             reply.put("steps", Explain.steps(plan));
@@ -43,6 +44,15 @@ abstract class PlanHandler<S> implements Handler {
             }
         }
         return reply.body();
+    }
+
+    /** The request's own throttle settings; what it leaves out is the node's. */
+    private static Throttling throttling(Request request) {
+        Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);
+        Long sessions = request.integer("max_active_sessions", 0, 100_000, null);
+        Long max = request.integer("max_throttle_ms", 1, 86_400_000, null);
+        return new Throttling(lag == null ? null : Duration.ofMillis(lag), sessions == null ? null : sessions.intValue(),
+                max == null ? null : Duration.ofMillis(max));
     }
 
     /** Reads and checks the request's fields (error 12). */

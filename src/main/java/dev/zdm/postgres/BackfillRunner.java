@@ -56,10 +56,12 @@ final class BackfillRunner {
         LockObserver.Observation seen = null;
         BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
         BatchTimes times = new BatchTimes();
+        Throttle throttle = Throttle.of(ctx.throttling());
         try {
             // Once for the job, not per batch: each SET in autocommit is a round trip and a transaction of its own.
             StepContext.setLockTimeout(c, ctx.lockBudget());
             while (true) {
+                throttle.awaitClear(c, job.table().value());
                 long limit = sizer.next();
                 if (job.rowLimit() != null) {
                     limit = Math.min(limit, job.rowLimit() - rowsDone);
@@ -114,12 +116,19 @@ final class BackfillRunner {
                 if (StepContext.millisSince(lastProgress) >= PROGRESS_EVERY_MS) {
                     lastProgress = System.nanoTime();
                     Log.info(job.table() + ": " + rowsDone + " rows in " + batchesDone + " batches, last "
-                            + job.key() + " " + lastKey);
+                            + job.key() + " " + lastKey + ", next batch " + sizer.next() + " rows, throttled_ms "
+                            + throttle.throttledMs());
                 }
                 if (job.sleepMs() > 0) {
                     Thread.sleep(job.sleepMs());
                 }
             }
+        } catch (Throttle.TooLong e) {
+            throw new ZdmException(ErrorCode.ABORT, "paused " + e.throttledMs() + " ms, longer than max_throttle_ms, because "
+                    + e.getMessage() + "; " + rowsDone + " rows in " + batchesDone
+                    + " batches committed and kept: the same request resumes after them",
+                    Map.of("table", job.table().value(), "throttled_ms", e.throttledMs(), "total_rows", rowsDone,
+                            "batches", batchesDone), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ZdmException(ErrorCode.CRASH, "interrupted after " + rowsDone + " rows in "
@@ -131,9 +140,15 @@ final class BackfillRunner {
         long ms = StepContext.millisSince(started);
         LockMode lock = LockModes.stronger(strongest, seen.strongest());
         Log.info(job.table() + ": job done, " + rowsDone + " rows in " + batchesDone + " batches ("
-                + rowsThisRun + " rows in " + ms + " ms this run)");
+                + rowsThisRun + " rows in " + ms + " ms this run, throttled_ms " + throttle.throttledMs() + ")");
         return new StepReport(job.sql(), lock, ms, seen.blockingHeldMs(), waitedMs, rowsThisRun, false, rowsDone,
-                batchesDone, times.asMap());
+                batchesDone, figures(times, throttle));
+    }
+
+    private static Map<String, Object> figures(BatchTimes times, Throttle throttle) {
+        Map<String, Object> figures = new java.util.LinkedHashMap<>(times.asMap());
+        figures.put("throttled_ms", throttle.throttledMs());
+        return figures;
     }
 
     /**

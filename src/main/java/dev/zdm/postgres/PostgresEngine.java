@@ -8,6 +8,7 @@ import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
@@ -46,6 +47,7 @@ public final class PostgresEngine implements Engine {
     private final ServerVersion version;
     private final int retries;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Throttling throttleDefaults = Throttling.NONE;
 
     private PostgresEngine(Database database, EmbeddedServer embedded, int retries) throws SQLException {
         this.database = database;
@@ -78,6 +80,7 @@ public final class PostgresEngine implements Engine {
             }
         }
         PostgresEngine engine = connect(database, embedded, config.retries());
+        engine.throttleDefaults(config.throttling());
         if (config.demoRows() != null) {
             try {
                 DemoTable.ensure(engine.backend.connection(), config.demoRows());
@@ -128,8 +131,18 @@ public final class PostgresEngine implements Engine {
         return database;
     }
 
+    /** The node's throttle settings: what a request leaves unset. */
+    public void throttleDefaults(Throttling defaults) {
+        this.throttleDefaults = defaults;
+    }
+
     @Override
-    public synchronized Outcome execute(Plan plan, Duration lockBudget) {
+    public Outcome execute(Plan plan, Duration lockBudget) {
+        return execute(plan, lockBudget, Throttling.UNSET);
+    }
+
+    @Override
+    public synchronized Outcome execute(Plan plan, Duration lockBudget, Throttling throttling) {
         long started = System.nanoTime();
         StepContext ctx;
         long fileBefore;
@@ -137,7 +150,8 @@ public final class PostgresEngine implements Engine {
             Connection c = backend.connection();
             long oid = PgCatalog.tableOid(c, plan.table())
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
-            ctx = new StepContext(plan.table(), backend, observer, janitor, oid, lockBudget, retries);
+            ctx = new StepContext(plan.table(), backend, observer, janitor, oid, lockBudget, retries,
+                    throttling.over(throttleDefaults));
             fileBefore = TableProbe.relfilenode(c, oid);
         } catch (SQLException e) {
             throw failed(e, "preparing to run on " + plan.table());
@@ -252,6 +266,7 @@ public final class PostgresEngine implements Engine {
         boolean locked = false;
         long rows = 0;
         int batches = 0;
+        long throttledMs = 0;
         List<Map<String, Object>> steps = new ArrayList<>();
         for (StepReport r : reports) {
             strongest = LockModes.stronger(strongest, r.lock());
@@ -260,12 +275,14 @@ public final class PostgresEngine implements Engine {
             locked |= r.lockedTable();
             rows += r.rowsUpdated();
             batches += r.batches();
+            throttledMs += r.throttledMs();
             steps.add(r.asMap());
         }
         Map<String, Object> observed = new LinkedHashMap<>();
         observed.put("strongest_lock", strongest == null ? "none seen" : strongest.sqlName());
         observed.put("blocking_lock_ms", blockingMs);
         observed.put("lock_wait_ms", waitedMs);
+        observed.put("throttled_ms", throttledMs);
         observed.put("steps", steps);
         return new Outcome(seconds, locked, rewritten, rows, batches, observed);
     }

@@ -1,13 +1,15 @@
 package dev.zdm.postgres;
 
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.SqlName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 
-/** What every step runner needs: the migration's connection, the observer, the table and the budget. */
-record StepContext(SqlName table, Backend backend, LockObserver observer, InvalidIndexJanitor janitor, long tableOid, Duration lockBudget, int retries) {
+/** What every step runner needs: the migration's connection, the observer, the table, the budget and when a backfill pauses. */
+record StepContext(SqlName table, Backend backend, LockObserver observer, InvalidIndexJanitor janitor, long tableOid, Duration lockBudget, int retries,
+                   Throttling throttling) {
 
     /**
      * lock_timeout for the session. 0 would mean "wait forever" to PostgreSQL, so a budget of 0 ms

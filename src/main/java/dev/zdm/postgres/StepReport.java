@@ -33,6 +33,11 @@ record StepReport(String sql, LockMode lock, long durationMs, long blockingLockM
         return LockModes.blocksApplication(lock) && (rowsTouched != 0 || rewrote);
     }
 
+    /** How long a backfill paused for a strained server (0 for any other step). */
+    long throttledMs() {
+        return backfill.get("throttled_ms") instanceof Long ms ? ms : 0;
+    }
+
     Map<String, Object> asMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("sql", sql);
