@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * standby that stopped replaying keeps showing its last, small figure. So the signal also keeps its own
  * samples of the primary's WAL position ({@code pg_current_wal_lsn()}) with the time it read them: a
  * standby whose replay position is still behind a position the primary had {@code t} ms ago is at least
- * {@code t} ms behind, however stale its reports. A standby that has stopped reporting its replay position
+ * {@code t} ms behind, however stale its reports. Conversely a standby that has replayed all the primary
+ * wrote is not behind, whatever replay_lag it still shows. A standby that has stopped reporting its replay position
  * (no superuser or pg_read_all_stats) is named as strain rather than ignored.
  */
 final class ReplicaLag implements StrainSignal {
@@ -76,7 +77,10 @@ final class ReplicaLag implements StrainSignal {
             if (slowest == null || standby.replayLsn() < slowest.replayLsn()) {
                 slowest = standby;
             }
-            reportedMs = Math.max(reportedMs, standby.reportedLagMs());
+            if (standby.replayLsn() < current) {
+                // A caught-up standby keeps showing its last measured replay_lag for a while: stale, not lag.
+                reportedMs = Math.max(reportedMs, standby.reportedLagMs());
+            }
         }
         if (slowest == null) {
             samples.clear();
