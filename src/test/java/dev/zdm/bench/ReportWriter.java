@@ -103,7 +103,7 @@ final class ReportWriter {
         double ratio = Targets.migrateRatio(results);
         if (!Double.isNaN(ratio)) {
             line();
-            line(String.format(Locale.ROOT, "migrate_data (batch_size %d) ran at **%.0f%%** of the single UPDATE's "
+            line(String.format(Locale.ROOT, "migrate_data (batch_size ceiling %d) ran at **%.0f%%** of the single UPDATE's "
                     + "rows/s in this run.", params.batchSize(), 100 * ratio));
         }
         line();
@@ -144,9 +144,9 @@ final class ReportWriter {
                         + "wait), but its two table scans and the sort take a whole core of the "
                         + machine.cpus() + "; the application's queries queue for CPU, not for a lock. "
                         + "On a machine with spare cores this disappears; here it is the price of building at all.";
-                case "add_column" -> "The backfill (batches of 1000, no pause between them) and VALIDATE keep a core busy "
+                case "add_column" -> "The backfill (time-sized batches, no pause between them) and VALIDATE keep a core busy "
                         + "and the ACCESS EXCLUSIVE steps make queries queue for a few milliseconds each. "
-                        + "A pause between backfill batches (add_column has no sleep_ms yet) would trade duration for latency.";
+                        + "sleep_ms between backfill batches trades duration for latency.";
                 case "migrate_data" -> "Back-to-back batches keep a core busy and each batch row-locks "
                         + params.batchSize() + " rows for its duration, so an application update that hits one waits "
                         + "for that batch. A smaller batch_size shortens those waits, sleep_ms between batches gives "
@@ -154,10 +154,27 @@ final class ReportWriter {
                 default -> "";
             };
         }
+        if (v.target().startsWith("worst app latency")) {
+            return "An application query that updates a row a batch holds waits for that batch's commit: each batch is "
+                    + "sized to hold its row locks at most a quarter of the lock budget (" + params.lockBudget().toMillis() / 4
+                    + " ms here), so a wait up to that long plus CPU queueing on " + machine.cpus() + " shared cores is what "
+                    + "the application can see; see the batch times in the notes. A lower max_lock_duration_ms gives shorter "
+                    + "batches (and fewer rows/s).";
+        }
+        if (v.target().startsWith("safe add_column")) {
+            return "The rewrite writes each row once into a new file (about 157 bytes of WAL a row on this table, one WAL "
+                    + "record a row); the safe way UPDATEs every row in place, which on a table packed by VACUUM FULL "
+                    + "cannot be HOT (no free space on the page), so each row costs a new heap tuple, a new entry in "
+                    + "every index and about 400 bytes of WAL in three records (bench/where-time-goes.md). Even the "
+                    + "single UPDATE of every row takes about 4× the rewrite on this machine, so no batch plan reaches "
+                    + "2.5×; only a copy into a new table (a shadow table swapped in) would, at the price of twice the disk "
+                    + "and a trigger on every application write.";
+        }
         if (v.target().startsWith("batched rows/s")) {
-            return "Each batch does more than its share of the single UPDATE: it first reads the next matching "
-                    + "keys to find where its range ends (an index range scan), then updates that range, then writes "
-                    + "its checkpoint row and commits; the single UPDATE pays one scan and one commit in all. "
+            return "The server does the same work per row either way (pg_stat_statements: the batches' total execution "
+                    + "time equals the single UPDATE's, bench/where-time-goes.md); what a batch adds is its round trips "
+                    + "(the batch statement, its checkpoint row, the commit) and a commit, and on 2 shared cores the "
+                    + "application's own queries. "
                     + sweepEvidence()
                     + " Larger batches close the gap at the price of longer row locks for the application's updates.";
         }
@@ -245,19 +262,28 @@ final class ReportWriter {
         line();
         line("## Parameters");
         line();
-        line(String.format(Locale.ROOT, "- Table: `users (id bigserial primary key, email text, name text, n int)`, "
-                + "%,d rows, autovacuum off for it (a VACUUM FULL before every run instead)", params.rows()));
-        line(String.format(Locale.ROOT, "- Application: %d threads, each its own connection, paced at %d queries/s "
-                        + "(%d/s in all): %d%% point reads by id, %d%% single-row updates by id, %d%% inserts; "
-                        + "statement_timeout %d s as a guard", params.threads(), params.ratePerThread(),
-                params.threads() * params.ratePerThread(), AppWorkload.READ_PERCENT, AppWorkload.UPDATE_PERCENT,
-                100 - AppWorkload.READ_PERCENT - AppWorkload.UPDATE_PERCENT, params.statementTimeout().toSeconds()));
+        line(String.format(Locale.ROOT, "- Tables: %s; `%s` has %,d rows, autovacuum off for it (a VACUUM FULL before every run instead)",
+                params.schema().description, params.schema().table, params.rows()));
+        if (params.schema() == Schema.TPCB) {
+            line(String.format(Locale.ROOT, "- Application (`-Dbench.workload=tpcb`): %d threads, each its own connection, paced at %d "
+                            + "transactions/s (%d/s in all), each pgbench's TPC-B-like transaction (scale %d): update an account, "
+                            + "read it, update a teller and a branch, insert into history, commit; statement_timeout %d s as a guard",
+                    params.threads(), params.ratePerThread(), params.threads() * params.ratePerThread(),
+                    Schema.scale(params.rows()), params.statementTimeout().toSeconds()));
+        } else {
+            line(String.format(Locale.ROOT, "- Application: %d threads, each its own connection, paced at %d queries/s "
+                            + "(%d/s in all): %d%% point reads by id, %d%% single-row updates by id, %d%% inserts; "
+                            + "statement_timeout %d s as a guard", params.threads(), params.ratePerThread(),
+                    params.threads() * params.ratePerThread(), AppWorkload.READ_PERCENT, AppWorkload.UPDATE_PERCENT,
+                    100 - AppWorkload.READ_PERCENT - AppWorkload.UPDATE_PERCENT, params.statementTimeout().toSeconds()));
+        }
         line(String.format(Locale.ROOT, "- Windows: %.1f s warm-up (not counted), %.1f s baseline, the operation, "
                         + "%.1f s tail (plotted only)", params.warmup().toMillis() / 1e3,
                 params.baseline().toMillis() / 1e3, params.tail().toMillis() / 1e3));
         line("- zdm: `max_lock_duration_ms` " + params.lockBudget().toMillis() + " on every request; "
-                + "migrate_data `batch_size` " + params.batchSize() + "; add_column backfills in batches of "
-                + dev.zdm.pg.Planner.BACKFILL_BATCH_SIZE);
+                + "migrate_data `batch_size` " + params.batchSize() + " and add_column's backfill at most "
+                + dev.zdm.pg.Planner.BACKFILL_BATCH_SIZE + " rows a batch, both ceilings: each batch is sized to hold its row locks "
+                + "at most a quarter of the budget (" + params.lockBudget().toMillis() / 4 + " ms)");
         line();
         line("Statements and requests, as run:");
         line();
@@ -272,7 +298,7 @@ final class ReportWriter {
         line();
         line("- Each operation runs twice in the same run and on the same server, naive first, then zdm. Before "
                 + "each run the previous change is taken back (index or column dropped), then "
-                + "`VACUUM (FULL, ANALYZE) users` and `CHECKPOINT`, so both start from the same compact table.");
+                + "`VACUUM (FULL, ANALYZE)` of the table and `CHECKPOINT`, so both start from the same compact table.");
         line("- The naive way is the SQL a person would type, on a plain connection (no lock_timeout). The zdm way "
                 + "is a request to the node's real handlers (`Handlers.forEngine(PostgresEngine, budget)`), the "
                 + "same code path as a JSON line on stdin.");

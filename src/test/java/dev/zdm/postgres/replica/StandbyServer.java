@@ -26,9 +26,9 @@ import java.util.stream.Stream;
  * and {@code primary_conninfo}, and {@code pg_ctl start} — under {@code unshare -U} when running as root,
  * as zonky starts the primary. Nothing is installed; the data directory is removed on close.
  */
-final class StandbyServer implements AutoCloseable {
+public final class StandbyServer implements AutoCloseable {
 
-    static final String SLOT = "zdm_test_standby";
+    public static final String SLOT = "zdm_test_standby";
     private static final Set<String> SKIPPED = Set.of("postmaster.pid", "postmaster.opts", "epg-lock");
     /** Directories copied empty (their contents are runtime state or WAL the standby streams itself). */
     private static final Set<String> EMPTIED = Set.of("pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
@@ -45,7 +45,7 @@ final class StandbyServer implements AutoCloseable {
     }
 
     /** A standby of the primary at {@code primaryPort}, streaming and in hot standby when this returns. */
-    static StandbyServer of(Connection primary, int primaryPort) throws SQLException, IOException, InterruptedException {
+    public static StandbyServer of(Connection primary, int primaryPort) throws SQLException, IOException, InterruptedException {
         Path bin;
         Path primaryData;
         StringBuilder primarySettings = new StringBuilder();
@@ -83,29 +83,31 @@ final class StandbyServer implements AutoCloseable {
         return standby;
     }
 
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres"
                 + "&ApplicationName=zdm-test-standby-reader");
     }
 
     /** Replay stopped (the standby still receives WAL, it does not apply it). */
-    void pauseReplay() throws SQLException {
+    public void pauseReplay() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("SELECT pg_wal_replay_pause()");
         }
     }
 
-    void resumeReplay() throws SQLException {
+    public void resumeReplay() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("SELECT pg_wal_replay_resume()");
         }
     }
 
     /** Waits until the standby has replayed everything the primary had written when this was called. */
-    void awaitCaughtUp(Connection primary, Duration within) throws SQLException, InterruptedException {
+    public void awaitCaughtUp(Connection primary, Duration within) throws SQLException, InterruptedException {
         String target;
         try (Statement s = primary.createStatement()) {
-            target = text(s, "SELECT pg_current_wal_lsn()::text");
+            // The insert position, not the write position: with synchronous_commit off (zonky's default) the
+            // last commit may still sit in WAL buffers, and it is the one that matters.
+            target = text(s, "SELECT pg_current_wal_insert_lsn()::text");
         }
         long deadline = System.nanoTime() + within.toNanos();
         try (Connection c = connect(); Statement s = c.createStatement()) {
