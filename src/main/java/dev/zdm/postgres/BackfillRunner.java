@@ -57,9 +57,11 @@ final class BackfillRunner {
         BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
         BatchTimes times = new BatchTimes();
         Throttle throttle = Throttle.of(ctx.throttling());
+        boolean durable = false;
         try {
             // Once for the job, not per batch: each SET in autocommit is a round trip and a transaction of its own.
             StepContext.setLockTimeout(c, ctx.lockBudget());
+            AsyncBatchCommits.start(c);
             while (true) {
                 throttle.awaitClear(c, job.table().value());
                 long limit = sizer.next();
@@ -123,6 +125,8 @@ final class BackfillRunner {
                     Thread.sleep(job.sleepMs());
                 }
             }
+            AsyncBatchCommits.makeDurable(c);
+            durable = true;
         } catch (Throttle.TooLong e) {
             throw new ZdmException(ErrorCode.ABORT, "paused " + e.throttledMs() + " ms, longer than max_throttle_ms, because "
                     + e.getMessage() + "; " + rowsDone + " rows in " + batchesDone
@@ -134,6 +138,10 @@ final class BackfillRunner {
             throw new ZdmException(ErrorCode.CRASH, "interrupted after " + rowsDone + " rows in "
                     + batchesDone + " batches (committed; the same request resumes)");
         } finally {
+            if (!durable) {
+                // A failed job's reply still counts its committed batches: they must be on disk first.
+                AsyncBatchCommits.makeDurableAfterFailure(c);
+            }
             seen = watch.stop();
         }
         waitedMs += seen.waitedMs();

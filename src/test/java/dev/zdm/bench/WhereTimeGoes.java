@@ -62,9 +62,10 @@ public final class WhereTimeGoes {
     }
 
     record Figures(String way, long ms, long rows, long walBytes, long walRecords, long walFpi, long commits,
-                   long updated, long hot, List<String> topStatements, List<Long> runs) {
+                   long updated, long hot, List<String> topStatements, long serverMs, long rowWorkMs, List<Long> runs) {
         Figures withRuns(List<Long> all) {
-            return new Figures(way, ms, rows, walBytes, walRecords, walFpi, commits, updated, hot, topStatements, all);
+            return new Figures(way, ms, rows, walBytes, walRecords, walFpi, commits, updated, hot, topStatements,
+                    serverMs, rowWorkMs, all);
         }
     }
 
@@ -177,6 +178,13 @@ public final class WhereTimeGoes {
                     tup[1] = rs.getLong(2);
                 }
             }
+            // Server time of everything the way ran (the profiler's own reads left out), and of the statements
+            // that changed the rows: the rest of the wall time is spent outside the server, between statements.
+            String mine = " FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' AND query NOT LIKE 'SELECT count(*) FROM users'"
+                    + " AND query NOT LIKE '%pg_current_wal_lsn%'";
+            long serverMs = number(s, "SELECT coalesce(round(sum(total_exec_time)), 0)::bigint" + mine);
+            long rowWorkMs = number(s, "SELECT coalesce(round(sum(total_exec_time)), 0)::bigint" + mine
+                    + " AND (query LIKE 'WITH zdm_range%' OR query LIKE 'UPDATE users%' OR query LIKE 'ALTER TABLE users ADD%')");
             long rows = number(s, "SELECT count(*) FROM users");
             List<String> top = new ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT calls, round(total_exec_time)::bigint, rows, shared_blks_hit,"
@@ -190,7 +198,7 @@ public final class WhereTimeGoes {
             }
             TrialRunner.log(way.name() + ": " + ms + " ms, WAL " + walBytes + " B, commits " + commits + ", upd " + tup[0]
                     + " hot " + tup[1]);
-            return new Figures(way.name(), ms, rows, walBytes, wal[0], wal[1], commits, tup[0], tup[1], top, List.of(ms));
+            return new Figures(way.name(), ms, rows, walBytes, wal[0], wal[1], commits, tup[0], tup[1], top, serverMs, rowWorkMs, List.of(ms));
         }
     }
 
@@ -243,6 +251,16 @@ public final class WhereTimeGoes {
                     f.ms() == 0 ? 0 : f.rows() * 1000 / f.ms(), f.walBytes(), f.walBytes() / Math.max(1, f.rows()),
                     f.walRecords(), f.walFpi(), f.commits(), f.updated(), f.hot(),
                     f.updated() == 0 ? 0 : f.hot() * 100 / f.updated()));
+        }
+        md.append("\n## Wall time against server time\n\n")
+                .append("Server time is pg_stat_statements' total execution time: *row work* of the statements that change ")
+                .append("the rows (the batch statement, the single UPDATE, the rewriting ALTER), *all* of every statement ")
+                .append("the way ran. What is left of the wall time passed outside the server: round trips, the client, ")
+                .append("waiting for CPU.\n\n| way | wall ms | server ms, all | server ms, row work | outside the server ms | ")
+                .append("outside, per commit ms |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Figures f : figures) {
+            md.append(String.format("| %s | %,d | %,d | %,d | %,d | %.2f |%n", f.way(), f.ms(), f.serverMs(), f.rowWorkMs(),
+                    f.ms() - f.serverMs(), (f.ms() - f.serverMs()) / (double) Math.max(1, f.commits())));
         }
         md.append("\n## Statements by server time (pg_stat_statements)\n");
         for (Figures f : figures) {

@@ -101,19 +101,28 @@ public final class StandbyServer implements AutoCloseable {
         }
     }
 
-    /** Waits until the standby has replayed everything the primary had written when this was called. */
+    /**
+     * Waits until the standby has replayed everything the primary had committed when this was called: a
+     * marker row committed now and seen on the standby (WAL replays in order). A marker rather than a WAL
+     * position, because the primary's insert position can sit past a page header no record reaches yet.
+     */
     public void awaitCaughtUp(Connection primary, Duration within) throws SQLException, InterruptedException {
-        String target;
+        long marker = System.nanoTime();
         try (Statement s = primary.createStatement()) {
-            // The insert position, not the write position: with synchronous_commit off (zonky's default) the
-            // last commit may still sit in WAL buffers, and it is the one that matters.
-            target = text(s, "SELECT pg_current_wal_insert_lsn()::text");
+            s.execute("CREATE TABLE IF NOT EXISTS zdm_test_standby_marker (v bigint)");
+            s.execute("INSERT INTO zdm_test_standby_marker VALUES (" + marker + ")");
         }
         long deadline = System.nanoTime() + within.toNanos();
         try (Connection c = connect(); Statement s = c.createStatement()) {
-            while (!"t".equals(text(s, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn"))) {
+            while (true) {
+                // The table itself may not have reached the standby yet on the first call.
+                boolean seen = "t".equals(text(s, "SELECT to_regclass('zdm_test_standby_marker') IS NOT NULL"))
+                        && "t".equals(text(s, "SELECT EXISTS (SELECT FROM zdm_test_standby_marker WHERE v = " + marker + ")"));
+                if (seen) {
+                    return;
+                }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("standby not caught up with " + target + " within " + within);
+                    throw new IllegalStateException("standby has not replayed a marker within " + within);
                 }
                 Thread.sleep(20);
             }
