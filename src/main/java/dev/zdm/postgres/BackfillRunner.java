@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -154,7 +155,7 @@ final class BackfillRunner {
     }
 
     private static Map<String, Object> figures(BatchTimes times, Throttle throttle) {
-        Map<String, Object> figures = new java.util.LinkedHashMap<>(times.asMap());
+        Map<String, Object> figures = new LinkedHashMap<>(times.asMap());
         figures.put("throttled_ms", throttle.throttledMs());
         return figures;
     }

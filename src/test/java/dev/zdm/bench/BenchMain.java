@@ -39,7 +39,7 @@ public final class BenchMain {
     static void run(BenchParams params) throws Exception {
         long started = System.nanoTime();
         Files.createDirectories(params.out());
-        TrialRunner.log("params " + params);
+        TrialRunner.log("params " + params + "; load " + ReportWriter.LOAD_AT_START);
         List<TrialResult> results = new ArrayList<>();
         List<TrialResult> sweep = new ArrayList<>();
         List<ReplicaLagRun.Result> replica = List.of();
@@ -79,6 +79,7 @@ public final class BenchMain {
         double seconds = (System.nanoTime() - started) / 1e9;
         Path report = params.out().resolve("results.md");
         new ReportWriter(params, machine, results, sweep, plots, seconds).write(report);
+        TrialRunner.log("load at the end: " + ReportWriter.loadAverage());
         if (!replica.isEmpty()) {
             Files.writeString(report, replicaSection(replica, ReplicaLagRun.plot(params.out(), replica), params),
                     StandardOpenOption.APPEND);

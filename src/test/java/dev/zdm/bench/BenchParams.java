@@ -47,7 +47,7 @@ record BenchParams(long rows, int threads, int ratePerThread, Duration warmup, D
                 Path.of(System.getProperty("bench.out", "bench")),
                 Schema.named(stringProp("bench.workload", "users")),
                 Boolean.parseBoolean(stringProp("bench.replica", "true")),
-                longProp("bench.max-replica-lag-ms", 200));
+                longProp("bench.max-replica-lag-ms", 50));
     }
 
     /** "1000,25000" → [1000, 25000]; empty or "none" → no sweep. */
