@@ -19,6 +19,12 @@ final class ReportWriter {
     /** Read when the run starts (this class is loaded by BenchMain before any trial). */
     static final String LOAD_AT_START = loadAverage();
 
+    /** bench/where-time-goes.md as a link from the directory this report is written to. */
+    private String whereTimeGoes() {
+        java.nio.file.Path target = java.nio.file.Path.of("bench", "where-time-goes.md").toAbsolutePath();
+        return params.out().toAbsolutePath().relativize(target).toString();
+    }
+
     static String loadAverage() {
         try {
             return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
@@ -77,7 +83,7 @@ final class ReportWriter {
                 + "never run it.");
         line();
         line("Where a backfill's time goes, with the server's own statistics (WAL, commits, HOT updates, "
-                + "pg_stat_statements, EXPLAIN of one batch), each way alone: [where-time-goes.md](where-time-goes.md).");
+                + "pg_stat_statements, EXPLAIN of one batch), each way alone: [where-time-goes.md](" + whereTimeGoes() + ").");
         line();
         line("Machine load when the run started (`/proc/loadavg`, other work shares these cores): " + LOAD_AT_START + ".");
         line();
