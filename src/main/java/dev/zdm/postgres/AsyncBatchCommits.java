@@ -34,8 +34,8 @@ final class AsyncBatchCommits {
         try (Statement s = c.createStatement()) {
             s.execute("RESET synchronous_commit");
             // A transaction with an xid commits synchronously now: its commit waits for the WAL flush up to
-            // its own commit record, which is after every batch's.
-            try (ResultSet rs = s.executeQuery("SELECT pg_current_xact_id()")) {
+            // its own commit record, which is after every batch's. (txid_current(), not pg_current_xact_id(): that is 13+.)
+            try (ResultSet rs = s.executeQuery("SELECT txid_current()")) {
                 rs.next();
             }
         }
