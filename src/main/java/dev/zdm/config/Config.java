@@ -1,5 +1,6 @@
 package dev.zdm.config;
 
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.ServerVersion;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,8 +11,8 @@ import java.time.Duration;
  * open unless {@code schemaFile} or {@code schemaFrom} gives it a schema.
  */
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
-                     Duration lockBudget, int retries, boolean help, boolean version, Path schemaFile,
-                     String schemaFrom, boolean pgVersionGiven) {
+                     Duration lockBudget, int retries, Throttling throttling, boolean help, boolean version,
+                     Path schemaFile, String schemaFrom, boolean pgVersionGiven) {
 
     public static final String EMBEDDED = "embedded";
     /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
@@ -56,6 +57,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        max_lock_duration_ms (default 2000); past it, it aborts and rolls back
               --retries N              attempts of a concurrent index build that lost its lock race
                                        (default 3, on a real server)
+              --max-replica-lag-ms N   pause a backfill between batches while a streaming replica
+                                       (pg_stat_replication) replays more than N ms behind (default: off)
+              --max-active-sessions N  pause a backfill between batches while more than N other sessions
+                                       run a statement (pg_stat_activity; default: off)
+              --max-throttle-ms N      a pause longer than this ends the request with error 14, its
+                                       batches kept; the same request resumes (default 300000)
               -h, --help               this text
               -V, --version            the version
 
@@ -69,7 +76,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                 -> data_migrated {total_rows, batches, table_locked}
               open_transaction  {session, table, mode?, duration_seconds?} -> transaction_opened
               close_transaction {session} -> transaction_closed
-              Any migration takes max_lock_duration_ms and explain: true (adds the planned steps).
+              Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
+              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
@@ -91,6 +99,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Long demoRows = null;
         Duration lockBudget = DEFAULT_LOCK_BUDGET;
         int retries = DEFAULT_RETRIES;
+        Duration maxReplicaLag = null;
+        Integer maxActiveSessions = null;
+        Duration maxThrottle = Throttling.DEFAULT_MAX_THROTTLE;
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
@@ -132,6 +143,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                 case "--lock-budget-ms" -> lockBudget = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
                 case "--retries" -> retries = (int) number(value != null ? value : next(args, ++i, arg), arg, 1, 100);
+                case "--max-replica-lag-ms" -> maxReplicaLag = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
+                case "--max-active-sessions" -> maxActiveSessions = (int) number(
+                        value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
+                case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -154,8 +171,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         if (schemaFrom != null && pgVersionGiven) {
             throw new IllegalArgumentException("--pg-version with --schema-from: the server's own version is used");
         }
-        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries, help, version, schemaFile,
-                schemaFrom, pgVersionGiven);
+        return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
+                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
+                pgVersionGiven);
     }
 
     private static String next(String[] args, int i, String option) {

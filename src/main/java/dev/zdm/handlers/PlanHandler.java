@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
 import dev.zdm.pg.SqlName;
@@ -35,7 +36,8 @@ abstract class PlanHandler<S> implements Handler {
         Duration budget = Duration.ofMillis(request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS,
                 defaultLockBudget.toMillis()));
         S spec = parse(request);
-        Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString());
+        Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString(),
+                throttling(request));
         Plan[] planned = new Plan[1];
         Outcome outcome = engine.run(operation,
                 () -> planned[0] = plan(spec, new Planner(engine.version(), engine.catalog())), budget);
@@ -52,6 +54,15 @@ abstract class PlanHandler<S> implements Handler {
             }
         }
         return reply.body();
+    }
+
+    /** The request's own throttle settings; what it leaves out is the node's. */
+    private static Throttling throttling(Request request) {
+        Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);
+        Long sessions = request.integer("max_active_sessions", 0, 100_000, null);
+        Long max = request.integer("max_throttle_ms", 1, 86_400_000, null);
+        return new Throttling(lag == null ? null : Duration.ofMillis(lag), sessions == null ? null : sessions.intValue(),
+                max == null ? null : Duration.ofMillis(max));
     }
 
     /** Reads and checks the request's fields (error 12). */

@@ -32,6 +32,7 @@ import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
@@ -84,6 +85,7 @@ public final class PostgresEngine implements Engine {
     /** The request running now: the planner's reads of the table run under its budget and answer in its shape. */
     private Duration budget = Duration.ofSeconds(2);
     private Operation current;
+    private volatile Throttling throttleDefaults = Throttling.NONE;
 
     private PostgresEngine(Database database, EmbeddedServer embedded, int retries, Duration defaultBudget)
             throws SQLException {
@@ -120,6 +122,7 @@ public final class PostgresEngine implements Engine {
             }
         }
         PostgresEngine engine = connect(database, embedded, config.retries(), config.lockBudget());
+        engine.throttleDefaults(config.throttling());
         if (config.demoRows() != null) {
             try {
                 DemoTable.ensure(engine.backend.connection(), config.demoRows());
@@ -170,11 +173,16 @@ public final class PostgresEngine implements Engine {
         return database;
     }
 
+    /** The node's throttle settings: what a request leaves unset. */
+    public void throttleDefaults(Throttling defaults) {
+        this.throttleDefaults = defaults;
+    }
+
     /** A plan with no request behind it: its identity is its statements. */
     @Override
     public synchronized Outcome execute(Plan plan, Duration lockBudget) {
         String identity = "plan:" + plan.table() + ":" + plan.steps().stream().map(Step::sql).toList();
-        return run(new Operation("plan", plan.table(), identity, "{}"), () -> plan, lockBudget);
+        return run(new Operation("plan", plan.table(), identity, "{}", Throttling.UNSET), () -> plan, lockBudget);
     }
 
     /**
@@ -309,7 +317,8 @@ public final class PostgresEngine implements Engine {
             // jsonb cannot hold a NUL; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
-            ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries, id, 0);
+            ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries,
+                    operation.throttling().over(throttleDefaults), id, 0);
             fileBefore = TableProbe.relfilenode(c, oid);
         } catch (SQLException e) {
             throw failed(e, "preparing to run on " + plan.table());
@@ -498,6 +507,7 @@ public final class PostgresEngine implements Engine {
         boolean locked = false;
         long rows = 0;
         int batches = 0;
+        long throttledMs = 0;
         List<Map<String, Object>> steps = new ArrayList<>();
         for (StepReport r : reports) {
             strongest = LockModes.stronger(strongest, r.lock());
@@ -506,12 +516,14 @@ public final class PostgresEngine implements Engine {
             locked |= r.lockedTable();
             rows += r.rowsUpdated();
             batches += r.batches();
+            throttledMs += r.throttledMs();
             steps.add(r.asMap());
         }
         Map<String, Object> observed = new LinkedHashMap<>();
         observed.put("strongest_lock", strongest == null ? "none seen" : strongest.sqlName());
         observed.put("blocking_lock_ms", blockingMs);
         observed.put("lock_wait_ms", waitedMs);
+        observed.put("throttled_ms", throttledMs);
         observed.put("steps", steps);
         return new Outcome(seconds, locked, rewritten, rows, batches, observed);
     }

@@ -14,6 +14,12 @@ import java.sql.Statement;
  */
 final class AddColumnPair implements OperationPair {
 
+    private final Schema schema;
+
+    AddColumnPair(Schema schema) {
+        this.schema = schema;
+    }
+
     @Override
     public String name() {
         return "add_column";
@@ -21,29 +27,30 @@ final class AddColumnPair implements OperationPair {
 
     @Override
     public String naiveSql() {
-        return "ALTER TABLE users ADD COLUMN score double precision NOT NULL DEFAULT random()";
+        return "ALTER TABLE " + schema.table + " ADD COLUMN score double precision NOT NULL DEFAULT random()";
     }
 
     @Override
     public String note(ObjectNode reply) {
-        return "table_rewritten=" + reply.path("table_rewritten").asText();
+        return "table_rewritten=" + reply.path("table_rewritten").asText() + MigrateDataPair.batchNote(reply);
     }
 
     @Override
     public ObjectNode request(ZdmClient zdm) {
         ObjectNode body = zdm.body("add_column");
-        body.put("table", "users");
+        body.put("table", schema.table);
         body.put("column", "score");
         body.put("data_type", "double precision");
         body.put("default_sql", "random()");
         body.put("nullable", false);
+        body.put("explain", true);
         return body;
     }
 
     @Override
     public void reset(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("ALTER TABLE users DROP COLUMN IF EXISTS score");
+            s.execute("ALTER TABLE " + schema.table + " DROP COLUMN IF EXISTS score");
         }
     }
 }

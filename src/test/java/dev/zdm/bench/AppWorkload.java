@@ -29,6 +29,7 @@ final class AppWorkload implements AutoCloseable {
     static final int UPDATE_PERCENT = 20;
 
     private final Database database;
+    private final Schema schema;
     private final LatencyRecorder recorder;
     private final long maxId;
     private final int ratePerThread;
@@ -38,9 +39,10 @@ final class AppWorkload implements AutoCloseable {
     private volatile boolean running = true;
 
     /** Reads and updates pick ids in [1, maxId]: the rows loaded before the run, all of which exist. */
-    AppWorkload(Database database, LatencyRecorder recorder, long maxId, int threadCount, int ratePerThread,
-                Duration statementTimeout) throws SQLException {
+    AppWorkload(Database database, Schema schema, LatencyRecorder recorder, long maxId, int threadCount,
+                int ratePerThread, Duration statementTimeout) throws SQLException {
         this.database = database;
+        this.schema = schema;
         this.recorder = recorder;
         this.maxId = maxId;
         this.ratePerThread = ratePerThread;
@@ -84,7 +86,7 @@ final class AppWorkload implements AutoCloseable {
                     queries = new Queries(connections.get(index));
                 }
                 int dice = random.nextInt(100);
-                QueryKind kind = dice < READ_PERCENT ? QueryKind.READ
+                QueryKind kind = schema == Schema.TPCB ? QueryKind.TPCB : dice < READ_PERCENT ? QueryKind.READ
                         : dice < READ_PERCENT + UPDATE_PERCENT ? QueryKind.UPDATE : QueryKind.INSERT;
                 long started = recorder.now();
                 boolean ok = queries.run(kind, random);
@@ -116,18 +118,69 @@ final class AppWorkload implements AutoCloseable {
         private final PreparedStatement read;
         private final PreparedStatement update;
         private final PreparedStatement insert;
+        private final PreparedStatement[] tpcb;
 
         Queries(Connection c) throws SQLException {
             this.c = c;
+            if (schema == Schema.TPCB) {
+                read = update = insert = null;
+                // pgbench's built-in "tpcb-like" script, statement by statement.
+                tpcb = new PreparedStatement[] {
+                        c.prepareStatement("UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?"),
+                        c.prepareStatement("SELECT abalance FROM pgbench_accounts WHERE aid = ?"),
+                        c.prepareStatement("UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?"),
+                        c.prepareStatement("UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?"),
+                        c.prepareStatement("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime)"
+                                + " VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)")};
+                return;
+            }
+            tpcb = null;
             read = c.prepareStatement("SELECT id, email, name, n FROM users WHERE id = ?");
             update = c.prepareStatement("UPDATE users SET name = ? WHERE id = ?");
             insert = c.prepareStatement("INSERT INTO users (email, name, n) VALUES (?, ?, 0)");
+        }
+
+        /** One TPC-B-like transaction with pgbench's random choices: any account, teller, branch; delta ±5000. */
+        private void tpcb(ThreadLocalRandom random) throws SQLException {
+            long scale = Schema.scale(maxId);
+            long aid = 1 + random.nextLong(maxId);
+            long tid = 1 + random.nextLong(10 * scale);
+            long bid = 1 + random.nextLong(scale);
+            int delta = random.nextInt(-5000, 5001);
+            c.setAutoCommit(false);
+            try {
+                tpcb[0].setInt(1, delta);
+                tpcb[0].setLong(2, aid);
+                tpcb[0].executeUpdate();
+                tpcb[1].setLong(1, aid);
+                try (ResultSet rs = tpcb[1].executeQuery()) {
+                    rs.next();
+                }
+                tpcb[2].setInt(1, delta);
+                tpcb[2].setLong(2, tid);
+                tpcb[2].executeUpdate();
+                tpcb[3].setInt(1, delta);
+                tpcb[3].setLong(2, bid);
+                tpcb[3].executeUpdate();
+                tpcb[4].setLong(1, tid);
+                tpcb[4].setLong(2, bid);
+                tpcb[4].setLong(3, aid);
+                tpcb[4].setInt(4, delta);
+                tpcb[4].executeUpdate();
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
         }
 
         /** True if the query succeeded; false if it failed (e.g. statement_timeout) but the connection lives. */
         boolean run(QueryKind kind, ThreadLocalRandom random) throws SQLException {
             try {
                 switch (kind) {
+                    case TPCB -> tpcb(random);
                     case READ -> {
                         read.setLong(1, 1 + random.nextLong(maxId));
                         try (ResultSet rs = read.executeQuery()) {

@@ -24,10 +24,13 @@ import java.util.List;
  * @param statementTimeout the app's statement_timeout: a guard so a query never hangs the run forever,
  *                         long enough not to cut short the waits the naive way causes
  * @param out             where results.md and the PNGs go
+ * @param schema          the workload: users (point reads, updates, inserts) or tpcb (pgbench's transaction)
+ * @param replica         whether to end with migrate_data on a streaming standby, without and with the throttle
+ * @param maxReplicaLagMs the throttle's max_replica_lag_ms in that run
  */
 record BenchParams(long rows, int threads, int ratePerThread, Duration warmup, Duration baseline, Duration tail,
                    Duration lockBudget, int batchSize, List<Integer> sweepBatchSizes, Duration statementTimeout,
-                   Path out) {
+                   Path out, Schema schema, boolean replica, long maxReplicaLagMs) {
 
     static BenchParams fromSystemProperties() {
         return new BenchParams(
@@ -37,11 +40,14 @@ record BenchParams(long rows, int threads, int ratePerThread, Duration warmup, D
                 Duration.ofMillis(longProp("bench.warmup-ms", 1000)),
                 Duration.ofSeconds(longProp("bench.baseline-seconds", 5)),
                 Duration.ofMillis(longProp("bench.tail-ms", 1000)),
-                Duration.ofMillis(longProp("bench.lock-budget-ms", 1000)),
-                (int) longProp("bench.batch-size", 5000),
-                intList(System.getProperty("bench.sweep-batch-sizes", "1000,25000")),
+                Duration.ofMillis(longProp("bench.lock-budget-ms", 200)),
+                (int) longProp("bench.batch-size", 50_000),
+                intList(System.getProperty("bench.sweep-batch-sizes", "1000,5000")),
                 Duration.ofSeconds(longProp("bench.statement-timeout-seconds", 120)),
-                Path.of(System.getProperty("bench.out", "bench")));
+                Path.of(System.getProperty("bench.out", "bench")),
+                Schema.named(stringProp("bench.workload", "users")),
+                Boolean.parseBoolean(stringProp("bench.replica", "true")),
+                longProp("bench.max-replica-lag-ms", 50));
     }
 
     /** "1000,25000" → [1000, 25000]; empty or "none" → no sweep. */
@@ -51,6 +57,11 @@ record BenchParams(long rows, int threads, int ratePerThread, Duration warmup, D
         }
         return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .map(Integer::valueOf).toList();
+    }
+
+    private static String stringProp(String name, String fallback) {
+        String value = System.getProperty(name);
+        return value == null || value.isBlank() || value.startsWith("${") ? fallback : value.trim();
     }
 
     private static long longProp(String name, long fallback) {

@@ -6,11 +6,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * An index on users.email. Naive: CREATE INDEX, which holds SHARE for the whole build, so every
+ * An index on users.email (or pgbench_accounts.bid). Naive: CREATE INDEX, which holds SHARE for the whole build, so every
  * update and insert waits for it (reads go on). zdm: CREATE INDEX CONCURRENTLY under SHARE UPDATE
  * EXCLUSIVE, which blocks neither.
  */
 final class CreateIndexPair implements OperationPair {
+
+    private final Schema schema;
+
+    CreateIndexPair(Schema schema) {
+        this.schema = schema;
+    }
 
     @Override
     public String name() {
@@ -19,7 +25,7 @@ final class CreateIndexPair implements OperationPair {
 
     @Override
     public String naiveSql() {
-        return "CREATE INDEX idx_email ON users (email)";
+        return "CREATE INDEX " + index() + " ON " + schema.table + " (" + schema.indexColumn + ")";
     }
 
     @Override
@@ -27,11 +33,16 @@ final class CreateIndexPair implements OperationPair {
         return "table_locked=" + reply.path("table_locked").asText();
     }
 
+    /** The name zdm gives it, so both ways make the same index. */
+    private String index() {
+        return "idx_" + schema.indexColumn;
+    }
+
     @Override
     public ObjectNode request(ZdmClient zdm) {
         ObjectNode body = zdm.body("create_index");
-        body.put("table", "users");
-        body.put("column", "email");
+        body.put("table", schema.table);
+        body.put("column", schema.indexColumn);
         body.put("concurrently", true);
         return body;
     }
@@ -39,7 +50,7 @@ final class CreateIndexPair implements OperationPair {
     @Override
     public void reset(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("DROP INDEX IF EXISTS idx_email");
+            s.execute("DROP INDEX IF EXISTS " + index());
         }
     }
 }

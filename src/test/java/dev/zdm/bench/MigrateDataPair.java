@@ -13,9 +13,11 @@ import java.sql.Statement;
  */
 final class MigrateDataPair implements OperationPair {
 
+    private final Schema schema;
     private final int batchSize;
 
-    MigrateDataPair(int batchSize) {
+    MigrateDataPair(Schema schema, int batchSize) {
+        this.schema = schema;
         this.batchSize = batchSize;
     }
 
@@ -30,7 +32,7 @@ final class MigrateDataPair implements OperationPair {
 
     @Override
     public String naiveSql() {
-        return "UPDATE users SET n = n + 1";
+        return "UPDATE " + schema.table + " SET " + schema.dataColumn + " = " + schema.dataColumn + " + 1";
     }
 
     @Override
@@ -40,15 +42,29 @@ final class MigrateDataPair implements OperationPair {
 
     @Override
     public String note(ObjectNode reply) {
-        return "batches=" + reply.path("batches").asText() + ", table_locked=" + reply.path("table_locked").asText();
+        return "batches=" + reply.path("batches").asText() + ", table_locked=" + reply.path("table_locked").asText()
+                + batchNote(reply);
+    }
+
+    /** The backfill's batch times (ms p50/p99/max) and time throttled, from the reply's observed figures. */
+    static String batchNote(ObjectNode reply) {
+        for (var step : reply.path("observed").path("steps")) {
+            if (step.has("batch_ms")) {
+                var ms = step.get("batch_ms");
+                return ", batch ms p50/p99/max " + ms.path("p50").asText() + "/" + ms.path("p99").asText() + "/"
+                        + ms.path("max").asText() + ", throttled_ms " + step.path("throttled_ms").asText();
+            }
+        }
+        return "";
     }
 
     @Override
     public ObjectNode request(ZdmClient zdm) {
         ObjectNode body = zdm.body("migrate_data");
-        body.put("table", "users");
+        body.put("table", schema.table);
         body.put("batch_size", batchSize);
-        body.putObject("set").put("n", "n + 1");
+        body.putObject("set").put(schema.dataColumn, schema.dataColumn + " + 1");
+        body.put("explain", true);
         return body;
     }
 

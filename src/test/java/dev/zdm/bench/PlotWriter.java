@@ -34,7 +34,7 @@ final class PlotWriter {
     static final double FLOOR_MS = 0.05;
     private static final Map<QueryKind, Color> COLORS = Map.of(
             QueryKind.READ, new Color(0x1f77b4), QueryKind.UPDATE, new Color(0xd62728),
-            QueryKind.INSERT, new Color(0x2ca02c));
+            QueryKind.INSERT, new Color(0x2ca02c), QueryKind.TPCB, new Color(0x9467bd));
 
     private PlotWriter() {
     }

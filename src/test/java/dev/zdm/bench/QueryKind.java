@@ -7,5 +7,11 @@ enum QueryKind {
     /** UPDATE of one row by primary key: blocked by SHARE and stronger, and by a row lock on that row. */
     UPDATE,
     /** INSERT of a new row: blocked by SHARE and stronger. */
-    INSERT
+    INSERT,
+    /**
+     * pgbench's TPC-B-like transaction: update an account, read it back, update a teller and a branch,
+     * insert a history row, commit. Blocked by SHARE and stronger on any of them and by a row lock on
+     * its account, teller or branch.
+     */
+    TPCB
 }

@@ -27,7 +27,7 @@ final class TrialRunner {
 
     TrialResult run(OperationPair pair, Way way) throws SQLException, InterruptedException {
         pair.reset(admin);
-        UsersTable.settle(admin);
+        params.schema().settle(admin);
         String statement = way == Way.NAIVE ? pair.naiveSql() : pair.zdmRequest(zdm);
         log(pair.name() + " " + way.label + ": " + statement);
         LatencyRecorder recorder = new LatencyRecorder();
@@ -38,7 +38,7 @@ final class TrialRunner {
         OperationPair.Outcome outcome = null;
         String failure = null;
         LockWaitSampler sampler = new LockWaitSampler(database, recorder);
-        AppWorkload workload = new AppWorkload(database, recorder, params.rows(), params.threads(),
+        AppWorkload workload = new AppWorkload(database, params.schema(), recorder, params.rows(), params.threads(),
                 params.ratePerThread(), params.statementTimeout());
         try (sampler; workload) {
             sampler.start();

@@ -26,6 +26,19 @@ class ConfigTest {
     }
 
     @Test
+    void throttleFlags() {
+        assertThat(Config.parse().throttling()).isEqualTo(dev.zdm.engine.Throttling.NONE);
+        Config config = Config.parse("--database", "embedded", "--max-replica-lag-ms", "500",
+                "--max-active-sessions=8", "--max-throttle-ms", "60000");
+        assertThat(config.throttling().maxReplicaLag()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.throttling().maxActiveSessions()).isEqualTo(8);
+        assertThat(config.throttling().maxThrottle()).isEqualTo(Duration.ofMinutes(1));
+        assertThatThrownBy(() -> Config.parse("--max-replica-lag-ms", "0")).hasMessageContaining("between");
+        assertThat(Config.USAGE).contains("--max-replica-lag-ms").contains("--max-active-sessions")
+                .contains("--max-throttle-ms");
+    }
+
+    @Test
     void eachFlagWithItsValueAsTheNextArgument() {
         Config config = Config.parse("--database", "embedded",
                 "--demo-rows", "50", "--lock-budget-ms", "750", "--retries", "5");

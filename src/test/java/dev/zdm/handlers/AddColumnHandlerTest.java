@@ -92,14 +92,14 @@ class AddColumnHandlerTest {
 
     @Test
     void sleep_ms_paces_the_backfill_of_the_safe_way() {
-        var small = new SimulatedNode(ServerVersion.DEFAULT, 10_000);
-        var paced = new SimulatedNode(ServerVersion.DEFAULT, 10_000);
+        var small = new SimulatedNode(ServerVersion.DEFAULT, 1_000_000);
+        var paced = new SimulatedNode(ServerVersion.DEFAULT, 1_000_000);
         String request = """
                 {"type":"add_column","table":"users","column":"r","data_type":"float8","default_sql":"random()"%s}""";
         small.send(request.formatted(""));
         paced.send(request.formatted(",\"sleep_ms\":50"));
-        // 10,000 rows in batches of Planner.BACKFILL_BATCH_SIZE: a pause between each two of them.
-        long pauses = 10_000 / dev.zdm.pg.Planner.BACKFILL_BATCH_SIZE - 1;
+        // 1,000,000 rows in batches of Planner.BACKFILL_BATCH_SIZE: a pause between each two of them.
+        long pauses = 1_000_000 / dev.zdm.pg.Planner.BACKFILL_BATCH_SIZE - 1;
         assertThat(paced.engine.now() - small.engine.now()).isCloseTo(pauses * 0.05, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(small.fails(request.formatted(",\"sleep_ms\":-1")).code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
     }

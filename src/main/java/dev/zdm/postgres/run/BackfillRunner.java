@@ -7,6 +7,7 @@ import dev.zdm.postgres.ledger.MadeObject;
 import dev.zdm.postgres.observe.LockModes;
 import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.postgres.observe.TableProbe;
+import dev.zdm.postgres.throttle.Throttle;
 import dev.zdm.Log;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.LockMode;
@@ -79,13 +80,20 @@ public final class BackfillRunner {
         long lastProgress = started;
         LockObserver.Watch watch = ctx.observer().watch(ctx.backend().pid(), ctx.tableOid());
         LockObserver.Observation seen = null;
+        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
+        BatchTimes times = new BatchTimes();
+        Throttle throttle = Throttle.of(ctx.throttling());
+        boolean durable = false;
         try {
+            // Once for the job, not per batch: each SET in autocommit is a round trip and a transaction of its own.
+            StepContext.setLockTimeout(c, ctx.lockBudget());
+            AsyncBatchCommits.start(c);
             while (true) {
-                long limit = job.batchSize();
+                throttle.awaitClear(c, job.table().value());
+                long limit = sizer.next();
                 if (job.rowLimit() != null) {
                     limit = Math.min(limit, job.rowLimit() - rowsDone);
                 }
-                StepContext.setLockTimeout(c, ctx.lockBudget());
                 c.setAutoCommit(false);
                 long batchStarted = System.nanoTime();
                 long count = 0;
@@ -104,7 +112,10 @@ public final class BackfillRunner {
                                 rangeEnd = rs.getObject(2) == null ? null : rs.getLong(2);
                             }
                         }
-                        strongest = LockModes.stronger(strongest, TableProbe.heldLock(c, ctx.tableOid()));
+                        if (strongest == null) {
+                            // Every batch takes the same lock; reading it once spares a round trip per batch.
+                            strongest = TableProbe.heldLock(c, ctx.tableOid());
+                        }
                     }
                     if (rangeEnd != null) {
                         Checkpoints.advance(c, binding, rangeEnd, count);
@@ -112,6 +123,7 @@ public final class BackfillRunner {
                         Checkpoints.finish(c, binding);
                     }
                     c.commit();
+                    sizer.measured(count, times.add(batchStarted));
                 } catch (SQLException e) {
                     StepContext.rollbackQuietly(c);
                     if (PgErrors.lostLockRace(e)) {
@@ -133,26 +145,53 @@ public final class BackfillRunner {
                 if (StepContext.millisSince(lastProgress) >= PROGRESS_EVERY_MS) {
                     lastProgress = System.nanoTime();
                     Log.info(job.table() + ": " + rowsDone + " rows in " + batchesDone + " batches, last "
-                            + job.key() + " " + lastKey);
+                            + job.key() + " " + lastKey + ", next batch " + sizer.next() + " rows, throttled_ms "
+                            + throttle.throttledMs());
                 }
                 if (job.sleepMs() > 0) {
                     Thread.sleep(job.sleepMs());
                 }
             }
+            AsyncBatchCommits.makeDurable(c);
+            durable = true;
+        } catch (Throttle.TooLong e) {
+            throw new ZdmException(ErrorCode.ABORT, "paused " + e.throttledMs() + " ms, longer than max_throttle_ms, because "
+                    + e.getMessage() + "; " + rowsDone + " rows in " + batchesDone
+                    + " batches committed and kept: the same request resumes after them",
+                    throttledTooLong(job, e.throttledMs(), rowsDone, batchesDone), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ZdmException(ErrorCode.CRASH, "interrupted after " + rowsDone + " rows in "
                     + batchesDone + " batches (committed; the same request resumes)");
         } finally {
+            if (!durable) {
+                // A failed job's reply still counts its committed batches: they must be on disk first.
+                AsyncBatchCommits.makeDurableAfterFailure(c);
+            }
             seen = watch.stop();
         }
         waitedMs += seen.waitedMs();
         long ms = StepContext.millisSince(started);
         LockMode lock = LockModes.stronger(strongest, seen.strongest());
         Log.info(job.table() + ": job done, " + rowsDone + " rows in " + batchesDone + " batches ("
-                + rowsThisRun + " rows in " + ms + " ms this run)");
+                + rowsThisRun + " rows in " + ms + " ms this run, throttled_ms " + throttle.throttledMs() + ")");
         return new StepReport(job.sql(), lock, ms, seen.blockingHeldMs(), waitedMs, rowsThisRun, false, rowsDone,
-                batchesDone);
+                batchesDone, figures(times, throttle));
+    }
+
+    /** The 14 of a throttle that never cleared, in the order every 14 has its keys: table first, progress last. */
+    private static Map<String, Object> throttledTooLong(Backfill job, long throttledMs, long rows, int batches) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("table", job.table().value());
+        details.put("throttled_ms", throttledMs);
+        details.putAll(progress(rows, batches));
+        return details;
+    }
+
+    private static Map<String, Object> figures(BatchTimes times, Throttle throttle) {
+        Map<String, Object> figures = new LinkedHashMap<>(times.asMap());
+        figures.put("throttled_ms", throttle.throttledMs());
+        return figures;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.zdm.postgres.run;
 
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.observe.LockObserver;
+import dev.zdm.engine.Throttling;
 import dev.zdm.pg.SqlName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -10,14 +11,15 @@ import java.time.Duration;
 
 /**
  * What every step runner needs: the migration's connection, the observer, the table and the budget,
- * and where it stands in the ledger: the operation's row and the index of the step running.
+ * when a backfill pauses ({@code throttling}), and where it stands in the ledger: the operation's row
+ * and the index of the step running.
  */
 public record StepContext(SqlName table, Backend backend, LockObserver observer, long tableOid, Duration lockBudget,
-                          int retries, long operationId, int step) {
+                          int retries, Throttling throttling, long operationId, int step) {
 
     /** The same context for step {@code index} (0-based) of the plan. */
     public StepContext atStep(int index) {
-        return new StepContext(table, backend, observer, tableOid, lockBudget, retries, operationId, index);
+        return new StepContext(table, backend, observer, tableOid, lockBudget, retries, throttling, operationId, index);
     }
 
     /**

@@ -1,0 +1,68 @@
+package dev.zdm.postgres.run;
+
+import java.time.Duration;
+
+/**
+ * How many rows the next batch of a backfill takes, so that no batch holds its row locks longer than a
+ * share of the lock budget: an application UPDATE of a row the batch has locked waits for the batch's
+ * commit, so the batch's duration is the longest wait zdm can cause that way.
+ *
+ * <p>The model is pt-online-schema-change's {@code --chunk-time}: size each chunk from a weighted
+ * average of the rows per second measured so far. What differs: the request's {@code batch_size} is a
+ * ceiling, never exceeded, and is what every batch takes while batches stay well inside their time (so
+ * {@code batch_size 1000} over 10,000 fast rows is exactly 10 batches, as the simulator predicts). The
+ * first batch takes at most {@link #FIRST_BATCH} rows, because nothing is known yet about how long a row
+ * takes; the size then grows at most {@link #MAX_GROWTH}× per batch towards what the measured rate says
+ * fits; only a batch that overran its time shrinks the next one, at once, to what the slower of the
+ * average and its own rate says fits.
+ */
+final class BatchSizer {
+
+    /** The share of the lock budget one batch may hold its row locks: 1/4, 500 ms at the default 2 s budget (pt-osc's default chunk time). */
+    static final double BUDGET_SHARE = 0.25;
+    /** The first batch's size when the ceiling is larger: pt-osc's starting chunk size. */
+    static final int FIRST_BATCH = 1000;
+    /** Growth per batch at most: a rate measured on a small batch is a guess for a much larger one. */
+    static final int MAX_GROWTH = 2;
+    /** Weight of the newest measurement in the average rate (pt-osc weights its history 0.75). */
+    static final double WEIGHT = 0.25;
+
+    private final long ceiling;
+    private final long targetNanos;
+    private double rowsPerNano = Double.NaN;
+    private long next;
+
+    /** {@code ceiling}: the request's batch_size; {@code lockBudget}: the request's max_lock_duration_ms. */
+    BatchSizer(long ceiling, Duration lockBudget) {
+        if (ceiling < 1) {
+            throw new IllegalArgumentException("batch ceiling must be positive: " + ceiling);
+        }
+        this.ceiling = ceiling;
+        this.targetNanos = Math.max(1, (long) (lockBudget.toNanos() * BUDGET_SHARE));
+        this.next = Math.min(ceiling, FIRST_BATCH);
+    }
+
+    /** Rows the next batch takes. */
+    long next() {
+        return next;
+    }
+
+    /** The time one batch may take. */
+    Duration target() {
+        return Duration.ofNanos(targetNanos);
+    }
+
+    /** A batch of {@code rows} committed after {@code nanos} (from its first statement to its commit). */
+    void measured(long rows, long nanos) {
+        if (rows <= 0) {
+            return;
+        }
+        double rate = rows / (double) Math.max(1, nanos);
+        rowsPerNano = Double.isNaN(rowsPerNano) ? rate : WEIGHT * rate + (1 - WEIGHT) * rowsPerNano;
+        boolean overran = nanos > targetNanos;
+        double usable = overran ? Math.min(rate, rowsPerNano) : rowsPerNano;
+        long fits = (long) Math.max(1, Math.min(ceiling, usable * targetNanos));
+        // Only an overrun shrinks: a batch inside its time keeps its size even when the average lags behind.
+        next = overran ? Math.max(1, Math.min(fits, rows - 1)) : Math.max(next, Math.min(fits, next * MAX_GROWTH));
+    }
+}

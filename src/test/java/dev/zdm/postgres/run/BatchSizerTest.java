@@ -1,0 +1,86 @@
+package dev.zdm.postgres.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The sizer against a fake clock: each batch "takes" what a given cost per row and per batch says. */
+class BatchSizerTest {
+
+    private static final Duration BUDGET = Duration.ofMillis(2000);
+
+    /** Sizes chosen over {@code total} rows when a batch costs fixedMs plus msPerRow per row. */
+    private static List<Long> run(BatchSizer sizer, long total, double fixedMs, double msPerRow) {
+        List<Long> sizes = new ArrayList<>();
+        long left = total;
+        while (left > 0) {
+            long rows = Math.min(sizer.next(), left);
+            sizes.add(rows);
+            sizer.measured(rows, (long) ((fixedMs + rows * msPerRow) * 1_000_000));
+            left -= rows;
+        }
+        return sizes;
+    }
+
+    @Test
+    void fastBatchesAreExactlyTheCeiling() {
+        // The seed: batch_size 1000 over 10,000 rows that commit in milliseconds is 10 batches of 1000.
+        List<Long> sizes = run(new BatchSizer(1000, BUDGET), 10_000, 2, 0.005);
+        assertEquals(10, sizes.size());
+        assertTrue(sizes.stream().allMatch(s -> s == 1000));
+    }
+
+    @Test
+    void aLargeCeilingIsApproachedFromTheFirstBatchDoublingAtMost() {
+        BatchSizer sizer = new BatchSizer(100_000, BUDGET);
+        List<Long> sizes = run(sizer, 1_000_000, 1, 0.001);
+        assertEquals(BatchSizer.FIRST_BATCH, sizes.get(0));
+        for (int i = 1; i < sizes.size(); i++) {
+            assertTrue(sizes.get(i) <= sizes.get(i - 1) * BatchSizer.MAX_GROWTH, "batch " + i + ": " + sizes);
+        }
+        assertEquals(100_000, sizer.next(), "fast rows reach the ceiling: " + sizes);
+    }
+
+    @Test
+    void slowRowsKeepEveryBatchInsideItsShareOfTheBudget() {
+        // 0.01 ms a row: 500 ms (a quarter of 2 s) fits 50,000 rows, far below the ceiling of a million.
+        BatchSizer sizer = new BatchSizer(1_000_000, BUDGET);
+        List<Long> sizes = run(sizer, 2_000_000, 1, 0.01);
+        long target = sizer.target().toMillis();
+        assertEquals(500, target);
+        for (long rows : sizes) {
+            assertTrue(1 + rows * 0.01 <= target * 1.05, rows + " rows take longer than " + target + " ms: " + sizes);
+        }
+        assertTrue(sizes.get(sizes.size() - 2) > 40_000, "it grows close to what fits: " + sizes);
+    }
+
+    @Test
+    void anOverrunShrinksTheNextBatchAtOnce() {
+        BatchSizer sizer = new BatchSizer(10_000, BUDGET);
+        run(sizer, 40_000, 1, 0.001);
+        assertEquals(10_000, sizer.next());
+        // The server slows down 200-fold (a checkpoint, a competing scan): 10,000 rows now take 2 s.
+        sizer.measured(10_000, Duration.ofMillis(2000).toNanos());
+        long after = sizer.next();
+        assertTrue(after <= 2_500, "after a 2 s batch against a 500 ms target: " + after);
+        assertTrue(after >= 1);
+    }
+
+    @Test
+    void aCeilingBelowTheFirstBatchIsTheFirstBatch() {
+        assertEquals(10, new BatchSizer(10, BUDGET).next());
+        assertThrows(IllegalArgumentException.class, () -> new BatchSizer(0, BUDGET));
+    }
+
+    @Test
+    void aTinyBudgetStillMovesOneRowAtATime() {
+        BatchSizer sizer = new BatchSizer(1000, Duration.ofMillis(1));
+        sizer.measured(1000, Duration.ofMillis(50).toNanos());
+        assertTrue(sizer.next() >= 1 && sizer.next() < 1000, "next " + sizer.next());
+    }
+}
