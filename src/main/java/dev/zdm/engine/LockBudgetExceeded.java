@@ -31,6 +31,25 @@ public final class LockBudgetExceeded extends ZdmException {
         super(ErrorCode.ABORT, text, details(table, waitedMs, Blocker.ordered(blockedBy), progress, rolledBack), null);
     }
 
+    /**
+     * The keys each operation's 14 has, whichever engine answers and wherever the lock was lost
+     * (a planning read, a step, an undo): create_index always its attempts, migrate_data always the
+     * rows and batches that stay committed, add_column neither.
+     */
+    public static Map<String, Object> progressOf(String operationType, Map<String, Object> progress) {
+        Map<String, Object> shaped = new LinkedHashMap<>();
+        switch (operationType) {
+            case "create_index" -> shaped.put("attempts", progress.getOrDefault("attempts", 0));
+            case "migrate_data" -> {
+                shaped.put("total_rows", progress.getOrDefault("total_rows", 0L));
+                shaped.put("batches", progress.getOrDefault("batches", 0));
+            }
+            case "add_column" -> { }
+            default -> shaped.putAll(progress);
+        }
+        return shaped;
+    }
+
     private static Map<String, Object> details(String table, long waitedMs, List<Blocker> blockedBy,
                                                Map<String, Object> progress) {
         return details(table, waitedMs, blockedBy, progress, true);

@@ -11,9 +11,19 @@ public sealed interface CatalogChange {
     /**
      * {@code existingRowsGetDefault}: the old rows read the default (ADD COLUMN ... DEFAULT); false
      * when the default is set for new rows only and the old rows stay NULL until a backfill.
+     * {@code ownedSequence}: the sequence made with the column (a serial's), dropped with it; or null.
      */
     record AddColumn(SqlName column, DataType type, String defaultSql, boolean notNull,
-                     boolean existingRowsGetDefault) implements CatalogChange {
+                     boolean existingRowsGetDefault, SqlName ownedSequence) implements CatalogChange {
+
+        /** A column without a sequence of its own. */
+        public AddColumn(SqlName column, DataType type, String defaultSql, boolean notNull, boolean existingRowsGetDefault) {
+            this(column, type, defaultSql, notNull, existingRowsGetDefault, null);
+        }
+    }
+
+    /** The column's own default dropped; {@code inheritedSql} is what then applies (a domain's), or null. */
+    record DropDefault(SqlName column, String inheritedSql) implements CatalogChange {
     }
 
     record AddNotNullCheck(SqlName constraint, SqlName column) implements CatalogChange {

@@ -35,4 +35,12 @@ public interface CatalogView {
 
     /** Whether the expression calls a volatile function, so that a DEFAULT of it rewrites. */
     boolean isVolatile(SqlExpression expression);
+
+    /**
+     * The domain the type name means, empty for any other type. A catalog that holds no domains (the
+     * simulator's, unless a schema gives it some) has nothing to answer.
+     */
+    default Optional<DomainType> domain(DataType type) {
+        return Optional.empty();
+    }
 }

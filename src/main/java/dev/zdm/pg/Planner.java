@@ -101,8 +101,25 @@ public final class Planner {
         if (catalog.column(spec.table(), spec.column()) == CatalogView.Presence.PRESENT) {
             throw ZdmException.exists("column " + spec.table() + "." + spec.column());
         }
+        var serial = PgFacts.of(version).serialType(spec.type().sql());
+        if (serial.isPresent()) {
+            return serialColumn(spec, new DataType(serial.get()));
+        }
+        var domain = catalog.domain(spec.type());
         ColumnDefault def = spec.defaultValue();
-        if (def.isNull() && !spec.nullable() && catalog.hasRows(spec.table())) {
+        if (domain.isEmpty() && !(def instanceof ColumnDefault.None) && def.isNull()) {
+            // PostgreSQL stores no default that is a NULL constant, cast or not (heap.c, AddRelationNewConstraints):
+            // the column has none, and NOT NULL on a table with rows fails as it does without a default.
+            // Not for a domain, where DEFAULT NULL overrides the domain's own default.
+            def = new ColumnDefault.None();
+            spec = new ColumnSpec(spec.table(), spec.column(), spec.type(), def, spec.nullable(), spec.safe(), spec.sleepMs());
+        }
+        if (def instanceof ColumnDefault.None) {
+            if (domain.isPresent()) {
+                return domainColumn(spec, domain.get());
+            }
+        }
+        if (def instanceof ColumnDefault.None && !spec.nullable() && catalog.hasRows(spec.table())) {
             throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
                     + spec.table() + ", which has rows: give it a default");
         }
@@ -114,6 +131,77 @@ public final class Planner {
                 LockMode.ACCESS_EXCLUSIVE, rewrites ? TableWork.REWRITE : TableWork.CATALOG_ONLY, true,
                 dropColumn(spec), new CatalogChange.AddColumn(spec.column(), spec.type(), def.sql(),
                         !spec.nullable(), true))));
+    }
+
+    /**
+     * serial, bigserial, smallserial are parser sugar (parse_utilcmd.c, transformColumnDefinition): an
+     * integer column, a sequence it owns, DEFAULT nextval() and NOT NULL. That default is volatile, so
+     * the one-statement ADD COLUMN rewrites the table under ACCESS EXCLUSIVE. The safe way spells the
+     * sugar out: the sequence, the bare column with the nextval() default for new rows and the
+     * sequence owned by it, in one short transaction; the old rows numbered in batches; NOT NULL
+     * through the validated CHECK. Dropping the column (the undo) drops the sequence it owns.
+     */
+    private Plan serialColumn(ColumnSpec spec, DataType integerType) {
+        if (!(spec.defaultValue() instanceof ColumnDefault.None)) {
+            throw ZdmException.malformed(spec.type() + " brings its own default (nextval of its sequence): give none");
+        }
+        SqlName t = spec.table();
+        SqlName c = spec.column();
+        SqlName sequence = SqlName.of(truncate(t.value() + "_" + c.value() + "_seq"));
+        SqlExpression nextval = new SqlExpression("nextval('" + sequence.quoted() + "'::regclass)");
+        ColumnSpec spelled = new ColumnSpec(t, c, integerType, new ColumnDefault.Expression(nextval, true),
+                false, spec.safe(), spec.sleepMs());
+        if (!spec.safe()) {
+            return new Plan(t, List.of(new Statement(t, addColumnSql(spec), LockMode.ACCESS_EXCLUSIVE,
+                    TableWork.REWRITE, true, dropColumn(spec),
+                    new CatalogChange.AddColumn(c, integerType, nextval.sql(), true, true, sequence))));
+        }
+        String first = "CREATE SEQUENCE " + sequence.quoted() + " AS " + integerType.sql() + "; "
+                + addBareWithDefault(spelled, "") + "; "
+                + "ALTER SEQUENCE " + sequence.quoted() + " OWNED BY " + t.quoted() + "." + c.quoted();
+        return new Plan(t, safeAddColumn(spelled, first, sequence, null));
+    }
+
+    /**
+     * A column of a domain takes the domain's default. A volatile one rewrites the table, so the
+     * column is added with an explicit DEFAULT NULL (which, unlike no default, is not the domain's)
+     * and the domain's expression set for new rows in the same ALTER; the old rows are filled in
+     * batches; the column's own default is dropped at the end, leaving the domain's in charge as the
+     * plain ADD COLUMN would. A constrained domain rewrites whatever the default: no safe way.
+     */
+    private Plan domainColumn(ColumnSpec spec, DomainType domain) {
+        SqlName t = spec.table();
+        boolean hasRows = catalog.hasRows(t);
+        if (domain.constrained() && spec.safe() && hasRows) {
+            throw ZdmException.precondition("a column of domain " + spec.type() + ", which has constraints, is "
+                    + "added by rewriting " + t + " under ACCESS EXCLUSIVE (each row is checked): no safe way; add "
+                    + "it as the domain's base type and convert it in a maintenance window, or send safe: false");
+        }
+        boolean rewrites = domain.constrained() || domain.defaultSql() != null
+                && (domain.defaultVolatile() || version.constantDefaultRewrites());
+        if (!rewrites || !spec.safe() || !hasRows && domain.constrained()) {
+            if (!spec.nullable() && domain.defaultSql() == null && hasRows) {
+                throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
+                        + t + ", which has rows: give it a default");
+            }
+            return new Plan(t, List.of(new Statement(t, addColumnSql(spec), LockMode.ACCESS_EXCLUSIVE,
+                    rewrites ? TableWork.REWRITE : TableWork.CATALOG_ONLY, true, dropColumn(spec),
+                    new CatalogChange.AddColumn(spec.column(), spec.type(), domain.defaultSql(), !spec.nullable(), true))));
+        }
+        SqlExpression value;
+        try {
+            value = new SqlExpression(domain.defaultSql());
+        } catch (ZdmException e) {
+            throw ZdmException.precondition("the default of domain " + spec.type() + " (" + domain.defaultSql()
+                    + ") rewrites " + t + " and cannot be re-used for a backfill: " + e.getMessage());
+        }
+        ColumnSpec spelled = new ColumnSpec(t, spec.column(), spec.type(), new ColumnDefault.Expression(value, true),
+                spec.nullable(), true, spec.sleepMs());
+        String alter = "ALTER TABLE " + t.quoted() + " ";
+        Statement dropOwnDefault = new Statement(t, alter + "ALTER COLUMN " + spec.column().quoted() + " DROP DEFAULT",
+                LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
+                new CatalogChange.DropDefault(spec.column(), domain.defaultSql()));
+        return new Plan(t, safeAddColumn(spelled, addBareWithDefault(spelled, " DEFAULT NULL"), null, dropOwnDefault));
     }
 
     public Plan migrateData(MigrationSpec spec) {
@@ -149,14 +237,21 @@ public final class Planner {
      * would scan under ACCESS EXCLUSIVE, so the validated CHECK stays as the guarantee.
      */
     private List<Step> safeAddColumn(ColumnSpec spec) {
+        return safeAddColumn(spec, addBareWithDefault(spec, ""), null, null);
+    }
+
+    /**
+     * The safe way with {@code first} as the statement that adds the column (and {@code sequence}, if it
+     * makes one), {@code last} (or null) after the rest.
+     */
+    private List<Step> safeAddColumn(ColumnSpec spec, String first, SqlName sequence, Statement last) {
         SqlName t = spec.table();
         SqlName c = spec.column();
         String alter = "ALTER TABLE " + t.quoted() + " ";
         List<Step> steps = new ArrayList<>();
-        steps.add(new Statement(t, alter + "ADD COLUMN " + c.quoted() + " " + spec.type().sql()
-                + ", ALTER COLUMN " + c.quoted() + " SET DEFAULT " + spec.defaultValue().sql(),
+        steps.add(new Statement(t, first,
                 LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, dropColumn(spec),
-                new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false)));
+                new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false, sequence)));
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
         steps.add(new Backfill(t, primaryKey(t), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
@@ -177,7 +272,17 @@ public final class Planner {
                         new CatalogChange.DropConstraint(check)));
             }
         }
+        if (last != null) {
+            steps.add(last);
+        }
         return steps;
+    }
+
+    /** ADD COLUMN without a rewrite: the column bare ({@code clause} after its type), its default for new rows only. */
+    private static String addBareWithDefault(ColumnSpec spec, String clause) {
+        SqlName c = spec.column();
+        return "ALTER TABLE " + spec.table().quoted() + " ADD COLUMN " + c.quoted() + " " + spec.type().sql() + clause
+                + ", ALTER COLUMN " + c.quoted() + " SET DEFAULT " + spec.defaultValue().sql();
     }
 
     private static String addColumnSql(ColumnSpec spec) {

@@ -16,6 +16,8 @@ public record SqlExpression(String text) {
 
     public static final int MAX_LENGTH = 2000;
     private static final Pattern FUNCTION_CALL = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*\\(");
+    private static final Pattern SEQUENCE_LITERAL = Pattern.compile(
+            "(?i)\\b(?:nextval|currval|setval)\\s*\\(\\s*'([^']*)'");
 
     public SqlExpression {
         if (text == null || text.isBlank()) {
@@ -39,6 +41,30 @@ public record SqlExpression(String text) {
         Matcher m = FUNCTION_CALL.matcher(outsideLiterals(text));
         while (m.find()) {
             names.add(m.group(1).toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    /**
+     * The relations the sequence functions name by a literal (nextval('orders_id_seq')), as the server
+     * resolves the literal: folded to lower case unless double-quoted. A schema-qualified name or one
+     * that is no plain identifier is left out: only the server can say what it means.
+     */
+    public Set<SqlName> sequencesNamed() {
+        Set<SqlName> names = new LinkedHashSet<>();
+        Matcher m = SEQUENCE_LITERAL.matcher(text);
+        while (m.find()) {
+            String literal = m.group(1).trim();
+            boolean quoted = literal.length() > 1 && literal.startsWith("\"") && literal.endsWith("\"");
+            String name = quoted ? literal.substring(1, literal.length() - 1) : literal.toLowerCase(Locale.ROOT);
+            // SqlNames are folded: a quoted name with upper case is not one zdm can hold.
+            if (!name.contains(".") && !name.contains("\"") && name.equals(name.toLowerCase(Locale.ROOT))) {
+                try {
+                    names.add(SqlName.of(name));
+                } catch (ZdmException notPlain) {
+                    // Not a name zdm could have made or check: the server decides.
+                }
+            }
         }
         return names;
     }

@@ -400,22 +400,8 @@ public final class PostgresEngine implements Engine {
                 replyShape(operation, progress));
     }
 
-    /**
-     * The reply shape each operation's 14 has, shared with the simulator: create_index always its
-     * attempts, migrate_data always its committed rows and batches, add_column neither.
-     */
     private static Map<String, Object> replyShape(Operation operation, Map<String, Object> progress) {
-        Map<String, Object> shaped = new LinkedHashMap<>();
-        switch (operation.type()) {
-            case "create_index" -> shaped.put("attempts", progress.getOrDefault("attempts", 0));
-            case "migrate_data" -> {
-                shaped.put("total_rows", progress.getOrDefault("total_rows", 0L));
-                shaped.put("batches", progress.getOrDefault("batches", 0));
-            }
-            case "add_column" -> { }
-            default -> shaped.putAll(progress);
-        }
-        return shaped;
+        return LockBudgetExceeded.progressOf(operation.type(), progress);
     }
 
     private static String describe(List<MadeObject> objects) {

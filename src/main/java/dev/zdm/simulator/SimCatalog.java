@@ -3,12 +3,14 @@ package dev.zdm.simulator;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.PgFacts;
+import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
-import dev.zdm.pg.VolatileFunctions;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.schema.Schema;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -109,28 +111,32 @@ public final class SimCatalog implements CatalogView {
     private final Deque<Runnable> undo = new ArrayDeque<>();
     private boolean recording;
     private long nextRelfilenode = 16384;
+    private Consumer<SqlName> rowRead = table -> { };
+    /** Function volatility and existence of the modelled server version, read from PostgreSQL itself. */
+    private final ServerVersion version;
 
-    private SimCatalog(Long defaultRows) {
+    private SimCatalog(Long defaultRows, ServerVersion version) {
         this.defaultRows = defaultRows;
+        this.version = version;
     }
 
     /** An open world whose tables have {@code rows} rows, with the course's users (id, email, name). */
-    public static SimCatalog openWorld(long rows) {
-        SimCatalog catalog = new SimCatalog(rows);
+    public static SimCatalog openWorld(long rows, ServerVersion version) {
+        SimCatalog catalog = new SimCatalog(rows, version);
         catalog.addUsers(rows);
         return catalog;
     }
 
     /** users (id bigint primary key, email text, name text) and nothing else: a closed world. */
-    public static SimCatalog withUsersTable(long rows) {
-        SimCatalog catalog = new SimCatalog(null);
+    public static SimCatalog withUsersTable(long rows, ServerVersion version) {
+        SimCatalog catalog = new SimCatalog(null, version);
         catalog.addUsers(rows);
         return catalog;
     }
 
     /** Exactly the schema given: a closed world. */
-    public static SimCatalog of(Schema schema) {
-        SimCatalog catalog = new SimCatalog(null);
+    public static SimCatalog of(Schema schema, ServerVersion version) {
+        SimCatalog catalog = new SimCatalog(null, version);
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             spec.columns().forEach((column, c) -> table.columns.put(column,
@@ -177,7 +183,7 @@ public final class SimCatalog implements CatalogView {
 
     /** A deep copy, for tests that compare a state before and after. */
     public SimCatalog copy() {
-        SimCatalog copy = new SimCatalog(defaultRows);
+        SimCatalog copy = new SimCatalog(defaultRows, version);
         tables.forEach((name, table) -> {
             Table t = new Table();
             t.columns.putAll(table.columns);
@@ -258,6 +264,30 @@ public final class SimCatalog implements CatalogView {
         return Map.copyOf(indexes);
     }
 
+    /**
+     * What the server checks when ALTER TABLE runs, under its lock: the type exists, every function the
+     * default calls (the facts of the modelled version; a schema's domains count as types), and in a
+     * closed world the sequence a nextval() names.
+     */
+    private void requireKnown(CatalogChange.AddColumn add) {
+        PgFacts facts = PgFacts.of(version);
+        if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty()) {
+            throw ZdmException.missing("type " + add.type());
+        }
+        if (add.defaultSql() != null) {
+            SqlExpression expression = new SqlExpression(add.defaultSql());
+            facts.requireKnownFunctions(expression);
+            if (!isOpenWorld()) {
+                for (SqlName relation : expression.sequencesNamed()) {
+                    if (!relation.equals(add.ownedSequence()) && !relationExists(relation)) {
+                        // The regclass literal is resolved when the ALTER is analysed, under its lock.
+                        throw ZdmException.missing("relation " + relation);
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public boolean tableExists(SqlName table) {
         return tables.containsKey(table) || (isOpenWorld() && !relationExists(table));
@@ -293,14 +323,21 @@ public final class SimCatalog implements CatalogView {
         return Optional.ofNullable(table(table).primaryKey);
     }
 
+    /** Called before the planner reads a table's rows, so the engine can take the read's lock. */
+    void onRowRead(Consumer<SqlName> hook) {
+        this.rowRead = hook;
+    }
+
     @Override
     public boolean hasRows(SqlName table) {
-        return table(table).rows > 0;
+        Table t = table(table);
+        rowRead.accept(table);
+        return t.rows > 0;
     }
 
     @Override
     public boolean isVolatile(SqlExpression expression) {
-        return VolatileFunctions.isVolatile(expression);
+        return PgFacts.of(version).isVolatile(expression);
     }
 
     // ---- changing
@@ -308,11 +345,19 @@ public final class SimCatalog implements CatalogView {
     void apply(SqlName tableName, CatalogChange change) {
         Table table = table(tableName);
         if (change instanceof CatalogChange.AddColumn add) {
+            requireKnown(add);
+            if (add.ownedSequence() != null && otherRelations.add(add.ownedSequence()) && recording) {
+                undo.push(() -> otherRelations.remove(add.ownedSequence()));
+            }
             boolean nullsLeft = table.rows > 0 && (add.defaultSql() == null || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+        } else if (change instanceof CatalogChange.DropDefault drop) {
+            Column column = table.columns.get(drop.column());
+            put(table.columns, drop.column(), new Column(column.type(), null, column.notNull(), column.hasNulls(),
+                    column.assumed()));
         } else if (change instanceof CatalogChange.AddNotNullCheck check) {
             put(table.checks, check.constraint(), new Constraint(check.column(), false));
         } else if (change instanceof CatalogChange.ValidateConstraint validate) {

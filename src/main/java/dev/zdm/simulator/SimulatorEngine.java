@@ -7,6 +7,7 @@ import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
+import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogChange;
@@ -30,6 +31,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Runs plans against the model: the lock manager decides who waits for whom, the application
@@ -99,6 +101,8 @@ public final class SimulatorEngine implements Engine {
     private final Map<SqlName, SqlName> leftovers = new LinkedHashMap<>();
     private double waitedSeconds;
     private int attempts;
+    /** The running request's budget while it is being planned; null otherwise. */
+    private Duration planningBudget;
     private int nextPid = FIRST_PID;
 
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
@@ -106,6 +110,7 @@ public final class SimulatorEngine implements Engine {
         this.catalog = catalog;
         this.cost = cost;
         this.retries = retries;
+        catalog.onRowRead(this::planningRead);
     }
 
     /**
@@ -123,7 +128,7 @@ public final class SimulatorEngine implements Engine {
             }
             ServerVersion v = !config.pgVersionGiven() && schema.serverVersion() != null
                     ? new ServerVersion(schema.serverVersion()) : config.pgVersion();
-            return new SimulatorEngine(v, SimCatalog.of(schema), CostModel.DEFAULT, policy);
+            return new SimulatorEngine(v, SimCatalog.of(schema, v), CostModel.DEFAULT, policy);
         }
         if (config.schemaFrom() != null) {
             Schema schema;
@@ -134,15 +139,15 @@ public final class SimulatorEngine implements Engine {
             }
             Log.info("schema read from the server: " + schema.tables().size() + " tables, PostgreSQL "
                     + schema.serverVersion());
-            return new SimulatorEngine(new ServerVersion(schema.serverVersion()), SimCatalog.of(schema),
-                    CostModel.DEFAULT, policy);
+            ServerVersion v = new ServerVersion(schema.serverVersion());
+            return new SimulatorEngine(v, SimCatalog.of(schema, v), CostModel.DEFAULT, policy);
         }
-        return new SimulatorEngine(config.pgVersion(), SimCatalog.openWorld(config.simulatedRows()),
+        return new SimulatorEngine(config.pgVersion(), SimCatalog.openWorld(config.simulatedRows(), config.pgVersion()),
                 CostModel.DEFAULT, policy);
     }
 
     public static SimulatorEngine withUsersTable(ServerVersion version, long rows, int attempts) {
-        return new SimulatorEngine(version, SimCatalog.withUsersTable(rows), CostModel.DEFAULT, RetryPolicy.of(attempts));
+        return new SimulatorEngine(version, SimCatalog.withUsersTable(rows, version), CostModel.DEFAULT, RetryPolicy.of(attempts));
     }
 
     public static SimulatorEngine withUsersTable(ServerVersion version, long rows) {
@@ -173,6 +178,40 @@ public final class SimulatorEngine implements Engine {
         return clock.now();
     }
 
+    /**
+     * Plans under the budget, as the PostgreSQL engine does: a planning read of the table's rows (has
+     * it any?) takes ACCESS SHARE, so it waits behind an ACCESS EXCLUSIVE holder and, past the budget,
+     * answers 14 in the operation's shape.
+     */
+    @Override
+    public Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
+        endFinishedTransactions();
+        Plan plan;
+        planningBudget = lockBudget;
+        try {
+            plan = planner.get();
+        } catch (Timeout t) {
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy,
+                    LockBudgetExceeded.progressOf(operation.type(), Map.of()));
+        } finally {
+            planningBudget = null;
+        }
+        return execute(plan, lockBudget);
+    }
+
+    /** A planning read of the table's rows: ACCESS SHARE for one statement, within the request's budget. */
+    private void planningRead(SqlName table) {
+        if (planningBudget != null) {
+            read(table, planningBudget);
+        }
+    }
+
+    /** One autocommit SELECT of the table: ACCESS SHARE from its grant to its end. */
+    private void read(SqlName table, Duration lockBudget) {
+        acquire(table, LockMode.ACCESS_SHARE, lockBudget);
+        locks.releaseAll(MIGRATION);
+    }
+
     @Override
     public Outcome execute(Plan plan, Duration lockBudget) {
         endFinishedTransactions();
@@ -190,12 +229,19 @@ public final class SimulatorEngine implements Engine {
             for (Step step : plan.steps()) {
                 if (step instanceof Backfill backfill) {
                     Job job = job(backfill);
-                    if (job.nothingLeft()) {
-                        // Nothing to update: the real engine reads its checkpoint and takes no lock.
+                    if (job.finishedBefore()) {
+                        // Its checkpoint says it finished: the real engine reads the ledger, not the table.
                         rows += job.totals().rows();
                         batches += job.totals().batches();
                         continue;
                     }
+                    // Where the keys end: one read of the table before the first batch.
+                    read(step.table(), lockBudget);
+                    if (!job.updates()) {
+                        // No key at all, or no row wanted: no batch statement runs, so no ROW EXCLUSIVE.
+                        continue;
+                    }
+                    // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
                     acquire(step.table(), step.lock(), lockBudget);
                     JobTotals totals = run(backfill, job);
                     rows += totals.rows();
@@ -212,7 +258,9 @@ public final class SimulatorEngine implements Engine {
                 strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
                 // Every step commits on its own; its lock goes with the commit.
                 locks.releaseAll(MIGRATION);
-                tableLocked |= step.locksTable();
+                // The PostgreSQL engine's rule: a blocking lock held while rows were read or written, or
+                // a rewrite. A build on an empty table blocks writers only for an instant.
+                tableLocked |= step.locksTable() && (rowsOf(step.table()) > 0 || step.work().rewrites());
             }
         } catch (Timeout t) {
             rollback();
@@ -286,6 +334,9 @@ public final class SimulatorEngine implements Engine {
         CatalogChange.CreateIndex index = (CatalogChange.CreateIndex) statement.change();
         for (int attempt = 1; ; attempt++) {
             attempts = attempt;
+            // Each attempt first asks whether the table has rows. Behind an ACCESS EXCLUSIVE holder that
+            // read is what loses, and it is not retried: DDL is running, and the reply comes within one budget.
+            read(table, lockBudget);
             try {
                 acquire(table, statement.lock(), lockBudget);
                 catalog.addInvalidIndex(table, index);
@@ -317,18 +368,22 @@ public final class SimulatorEngine implements Engine {
         return true;
     }
 
-    /** A backfill's work as the model sees it before it starts: done before, or the rows it will update. */
-    private record Job(JobTotals totals, boolean finishedBefore) {
-        boolean nothingLeft() {
-            return finishedBefore || totals.rows() == 0;
-        }
+    /**
+     * A backfill's work as the model sees it before it starts: done before, or the rows it will update;
+     * {@code updates}: whether a batch statement runs at all (the table has keys, a row is wanted).
+     */
+    private record Job(JobTotals totals, boolean finishedBefore, boolean updates) {
+    }
+
+    private long rowsOf(SqlName table) {
+        return catalog.table(table).rows();
     }
 
     private Job job(Backfill backfill) {
         JobTotals done = finishedJobs.get(backfill.jobKey());
         if (done != null) {
             // The job's checkpoint says it finished: a repeated request answers its totals, redoes nothing.
-            return new Job(done, true);
+            return new Job(done, true, false);
         }
         if (backfill.rowLimit() != null && backfill.condition() == null) {
             catalog.assumeAtLeast(backfill.table(), backfill.rowLimit());
@@ -338,7 +393,8 @@ public final class SimulatorEngine implements Engine {
         long matching = range == null ? tableRows : range.count(tableRows);
         long rows = backfill.rowLimit() == null ? matching : Math.min(backfill.rowLimit(), matching);
         int batches = (int) ((rows + backfill.batchSize() - 1) / backfill.batchSize());
-        return new Job(new JobTotals(rows, batches), false);
+        boolean updates = tableRows > 0 && (backfill.rowLimit() == null || backfill.rowLimit() > 0);
+        return new Job(new JobTotals(rows, batches), false, updates);
     }
 
     private JobTotals run(Backfill backfill, Job job) {

@@ -1,5 +1,6 @@
 package dev.zdm.fidelity;
 
+import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.SqlName;
 import dev.zdm.simulator.SimCatalog;
 import java.sql.Connection;
@@ -11,19 +12,22 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The users table's catalog as one comparable line: columns with NOT NULL and whether they have a
+ * The users table's catalog as one comparable line: columns with their type, NOT NULL and whether they have a
  * default, indexes with validity and uniqueness, CHECK constraints with validation. Read from the
  * simulator's model or from pg_catalog.
  */
 final class CatalogShape {
 
+    static final SqlName USERS = SqlName.of("users");
+
     private CatalogShape() {
     }
 
-    static String of(SimCatalog model, SqlName table) {
+    static String of(SimCatalog model, SqlName table, PgFacts facts) {
         SimCatalog.Table t = model.table(table);
         Map<String, String> columns = new TreeMap<>();
-        t.columns().forEach((name, c) -> columns.put(name.value(), column(c.notNull(), c.defaultSql() != null)));
+        t.columns().forEach((name, c) -> columns.put(name.value(),
+                " " + canonical(facts, c.type().sql()) + column(c.notNull(), c.defaultSql() != null)));
         Map<String, String> indexes = new TreeMap<>();
         model.indexes().forEach((name, i) -> {
             if (i.table().equals(table)) {
@@ -41,10 +45,10 @@ final class CatalogShape {
         Map<String, String> checks = new TreeMap<>();
         String regclass = "'" + table.value() + "'::regclass";
         try (var st = connection.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT attname, attnotnull, atthasdef FROM pg_attribute WHERE attrelid = "
+            try (ResultSet rs = st.executeQuery("SELECT attname, attnotnull, atthasdef, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
                     + regclass + " AND attnum > 0 AND NOT attisdropped")) {
                 while (rs.next()) {
-                    columns.put(rs.getString(1), column(rs.getBoolean(2), rs.getBoolean(3)));
+                    columns.put(rs.getString(1), " " + rs.getString(4) + column(rs.getBoolean(2), rs.getBoolean(3)));
                 }
             }
             try (ResultSet rs = st.executeQuery("SELECT c.relname, i.indisvalid, i.indisunique FROM pg_index i "
@@ -61,6 +65,18 @@ final class CatalogShape {
             }
         }
         return render(columns, indexes, checks);
+    }
+
+    /** A type as a message names it, as format_type prints it: int → integer, varchar(20) → character varying(20). */
+    static String canonical(PgFacts facts, String type) {
+        int cut = type.length();
+        for (char c : new char[] {'(', '['}) {
+            int at = type.indexOf(c);
+            cut = at >= 0 ? Math.min(cut, at) : cut;
+        }
+        String base = type.substring(0, cut).trim();
+        String suffix = type.substring(cut).replace(" ", "");
+        return facts.canonicalType(base).orElse(base) + suffix;
     }
 
     private static String column(boolean notNull, boolean hasDefault) {

@@ -103,4 +103,39 @@ class AddColumnHandlerTest {
         assertThat(paced.engine.now() - small.engine.now()).isCloseTo(pauses * 0.05, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(small.fails(request.formatted(",\"sleep_ms\":-1")).code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
     }
+
+    @Test
+    void asking_whether_the_table_has_rows_waits_behind_an_access_exclusive_holder_within_the_budget() {
+        node.send("""
+                {"type":"open_transaction","session":"ddl","table":"users","mode":"ACCESS EXCLUSIVE"}""");
+        // NOT NULL without a default needs to know whether users has rows: that read is what waits.
+        var refused = node.fails("""
+                {"type":"add_column","table":"users","column":"flag","data_type":"boolean","nullable":false,
+                 "max_lock_duration_ms":300}""");
+        assertThat(refused.code()).isEqualTo(ErrorCode.ABORT);
+        assertThat(refused.details()).containsEntry("waited_ms", 300L).containsEntry("rolled_back", true);
+        node.send("""
+                {"type":"close_transaction","session":"ddl"}""");
+        // Free again, the same read finds rows: the precondition, not the lock, refuses it now.
+        assertThat(node.fails("""
+                {"type":"add_column","table":"users","column":"flag","data_type":"boolean","nullable":false}""").code())
+                .isEqualTo(ErrorCode.PRECONDITION_FAILED);
+    }
+
+    @Test
+    void a_default_naming_a_sequence_that_does_not_exist_is_20_and_a_serials_own_sequence_takes_its_name() {
+        var missing = node.fails("""
+                {"type":"add_column","table":"users","column":"n","data_type":"bigint","default_sql":"nextval('no_such_seq')"}""");
+        assertThat(missing.code()).isEqualTo(ErrorCode.KEY_DOES_NOT_EXIST);
+        assertThat(node.engine.model().table(USERS).columns()).doesNotContainKey(SqlName.of("n"));
+        node.send("""
+                {"type":"add_column","table":"users","column":"n","data_type":"bigserial"}""");
+        // Made with the column, the sequence is a relation like any other: its name is taken, and a default may name it.
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","column":"email","index":"users_n_seq"}""").code())
+                .isEqualTo(ErrorCode.KEY_ALREADY_EXISTS);
+        var reply = node.send("""
+                {"type":"add_column","table":"users","column":"m","data_type":"bigint","default_sql":"nextval('users_n_seq')"}""");
+        assertThat(reply.get("type").asText()).isEqualTo("column_added");
+    }
 }

@@ -119,4 +119,27 @@ class CreateIndexHandlerTest {
         assertThat(reply.get("steps").get(0).get("lock").asText()).isEqualTo("SHARE UPDATE EXCLUSIVE");
         assertThat(reply.get("steps").get(0).get("sql").asText()).contains("CONCURRENTLY");
     }
+
+    @Test
+    void behind_an_access_exclusive_holder_the_build_loses_at_its_first_read_and_is_not_retried() {
+        node.send("""
+                {"type":"open_transaction","session":"ddl","table":"users","mode":"ACCESS EXCLUSIVE"}""");
+        var error = node.fails("""
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
+        assertThat(error.details()).containsEntry("waited_ms", 250L).containsEntry("attempts", 1);
+        // Nothing was made: the read came before the build's catalog entry.
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).isEmpty();
+    }
+
+    @Test
+    void behind_a_writer_a_plain_build_has_one_attempt_and_a_concurrent_one_waits_the_writer_out() {
+        node.send("""
+                {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE","duration_seconds":0.4}""");
+        var plain = node.fails("""
+                {"type":"create_index","table":"users","column":"name","concurrently":false,"max_lock_duration_ms":250}""");
+        assertThat(plain.details()).containsEntry("attempts", 1);
+        var concurrent = node.send("""
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
+        assertThat(concurrent.get("type").asText()).isEqualTo("index_created");
+    }
 }

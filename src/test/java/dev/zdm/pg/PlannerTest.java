@@ -22,7 +22,7 @@ class PlannerTest {
     static final SqlName EMAIL = SqlName.of("email");
     static final SqlName STATUS = SqlName.of("status");
 
-    final SimCatalog catalog = SimCatalog.withUsersTable(6_000_000);
+    final SimCatalog catalog = SimCatalog.withUsersTable(6_000_000, ServerVersion.DEFAULT);
 
     static Planner planner(int version, CatalogView catalog) {
         return new Planner(new ServerVersion(version), catalog);
@@ -47,7 +47,7 @@ class PlannerTest {
 
     static ColumnDefault volatileDefault() {
         SqlExpression e = new SqlExpression("gen_random_uuid()::text");
-        return new ColumnDefault.Expression(e, VolatileFunctions.isVolatile(e));
+        return new ColumnDefault.Expression(e, PgFacts.of(ServerVersion.DEFAULT).isVolatile(e));
     }
 
     static int code(Throwable t) {
@@ -204,6 +204,98 @@ class PlannerTest {
     }
 
     @Test
+    void aNullConstantDefaultIsNoDefault() {
+        ColumnDefault nullDefault = new ColumnDefault.Expression(new SqlExpression("NULL"), false);
+        Plan plan = planner(15).addColumn(column(nullDefault, true, true));
+        assertThat(statement(plan.steps().get(0)).change())
+                .isEqualTo(new CatalogChange.AddColumn(STATUS, DataType.TEXT, null, false, true));
+        // As without a default: NOT NULL on a table with rows fails on the server (column contains nulls).
+        assertThatThrownBy(() -> planner(15).addColumn(column(nullDefault, false, true)))
+                .satisfies(t -> assertThat(code(t)).isEqualTo(22));
+    }
+
+    @Test
+    void serialIsSpelledOutAsASequenceABareColumnAndABackfill() {
+        var spec = new ColumnSpec(USERS, STATUS, DataType.of("bigserial"), new ColumnDefault.None(), true, true);
+        Plan plan = planner(15).addColumn(spec);
+
+        assertThat(plan.predictsRewrite()).isFalse();
+        assertThat(plan.steps().get(0).sql()).isEqualTo("CREATE SEQUENCE \"users_status_seq\" AS bigint; "
+                + "ALTER TABLE \"users\" ADD COLUMN \"status\" bigint, ALTER COLUMN \"status\" SET DEFAULT "
+                + "(nextval('\"users_status_seq\"'::regclass)); ALTER SEQUENCE \"users_status_seq\" OWNED BY \"users\".\"status\"");
+        assertThat(((Backfill) plan.steps().get(1)).setClause()).isEqualTo("\"status\" = (nextval('\"users_status_seq\"'::regclass))");
+        // serial is NOT NULL whatever nullable says: the CHECK path follows.
+        assertThat(plan.steps()).anyMatch(s -> s.sql().endsWith("SET NOT NULL"));
+    }
+
+    @Test
+    void serialTheUnsafeWayIsPredictedToRewriteAndAnOwnDefaultIsRefused() {
+        var unsafe = new ColumnSpec(USERS, STATUS, DataType.of("serial"), new ColumnDefault.None(), true, false);
+        assertThat(planner(17).addColumn(unsafe).predictsRewrite()).isTrue();
+        var withDefault = new ColumnSpec(USERS, STATUS, DataType.of("serial"), constant("1"), true, true);
+        assertThatThrownBy(() -> planner(17).addColumn(withDefault)).satisfies(t -> assertThat(code(t)).isEqualTo(12));
+    }
+
+    @Test
+    void aVolatileDomainDefaultIsSetExplicitlyBackfilledAndDroppedAgain() {
+        CatalogView withDomain = new DomainCatalog(catalog, new DomainType("gen_random_uuid()", true, false));
+        var spec = new ColumnSpec(USERS, STATUS, DataType.of("uid"), new ColumnDefault.None(), true, true);
+        Plan plan = planner(15, withDomain).addColumn(spec);
+
+        assertThat(plan.predictsRewrite()).isFalse();
+        assertThat(plan.steps().get(0).sql()).isEqualTo("ALTER TABLE \"users\" ADD COLUMN \"status\" uid DEFAULT NULL, "
+                + "ALTER COLUMN \"status\" SET DEFAULT (gen_random_uuid())");
+        assertThat(plan.steps().get(plan.steps().size() - 1).sql()).isEqualTo("ALTER TABLE \"users\" ALTER COLUMN \"status\" DROP DEFAULT");
+    }
+
+    @Test
+    void aConstrainedDomainOnATableWithRowsIsRefused() {
+        CatalogView withDomain = new DomainCatalog(catalog, new DomainType("1", false, true));
+        var spec = new ColumnSpec(USERS, STATUS, DataType.of("positive"), new ColumnDefault.None(), true, true);
+        assertThatThrownBy(() -> planner(15, withDomain).addColumn(spec)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
+        var unsafe = new ColumnSpec(USERS, STATUS, DataType.of("positive"), new ColumnDefault.None(), true, false);
+        assertThat(planner(15, withDomain).addColumn(unsafe).predictsRewrite()).isTrue();
+    }
+
+    /** The simulator catalog, where every type name is that domain. */
+    record DomainCatalog(SimCatalog delegate, DomainType domainType) implements CatalogView {
+        @Override
+        public boolean tableExists(SqlName table) {
+            return delegate.tableExists(table);
+        }
+
+        @Override
+        public Set<SqlName> columns(SqlName table) {
+            return delegate.columns(table);
+        }
+
+        @Override
+        public Optional<IndexState> index(SqlName name) {
+            return delegate.index(name);
+        }
+
+        @Override
+        public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
+            return delegate.singleColumnPrimaryKey(table);
+        }
+
+        @Override
+        public boolean hasRows(SqlName table) {
+            return delegate.hasRows(table);
+        }
+
+        @Override
+        public boolean isVolatile(SqlExpression expression) {
+            return delegate.isVolatile(expression);
+        }
+
+        @Override
+        public Optional<DomainType> domain(DataType type) {
+            return Optional.of(domainType);
+        }
+    }
+
+    @Test
     void volatileDefaultOn15GoesTheSafeWay() {
         Plan plan = planner(15).addColumn(column(volatileDefault(), false, true));
 
@@ -285,7 +377,7 @@ class PlannerTest {
 
     @Test
     void notNullWithoutDefaultOnAnEmptyTableIsFine() {
-        Plan plan = planner(15, SimCatalog.withUsersTable(0)).addColumn(column(new ColumnDefault.None(), false, true));
+        Plan plan = planner(15, SimCatalog.withUsersTable(0, ServerVersion.DEFAULT)).addColumn(column(new ColumnDefault.None(), false, true));
         assertThat(plan.steps()).hasSize(1);
         assertThat(plan.steps().get(0).sql()).isEqualTo("ALTER TABLE \"users\" ADD COLUMN \"status\" text NOT NULL");
     }

@@ -88,12 +88,12 @@ class SqlExpressionTest {
     }
 
     @Test
-    void volatileFunctionsAreRecognisedAndStableOnesAreNot() {
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("random()"))).isTrue();
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("gen_random_uuid()"))).isTrue();
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("clock_timestamp()"))).isTrue();
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("now()"))).isFalse();
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("current_timestamp"))).isFalse();
-        assertThat(VolatileFunctions.isVolatile(new SqlExpression("'random()'"))).isFalse();
+    void theSequencesANextvalNamesAreReadAsTheServerFoldsThem() {
+        assertThat(new SqlExpression("nextval('Orders_ID_seq')").sequencesNamed()).containsExactly(SqlName.of("orders_id_seq"));
+        assertThat(new SqlExpression("NEXTVAL ( '\"users_n_seq\"'::regclass) + currval('x')").sequencesNamed())
+                .containsExactly(SqlName.of("users_n_seq"), SqlName.of("x"));
+        // Only the server can say what a qualified or case-sensitive name means.
+        assertThat(new SqlExpression("nextval('public.s') + nextval('\"Mixed\"')").sequencesNamed()).isEmpty();
+        assertThat(new SqlExpression("'nextval' || lower('a')").sequencesNamed()).isEmpty();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Json;
 import dev.zdm.simulator.SimCatalog;
@@ -34,7 +35,7 @@ class SchemaFileTest {
 
     @Test
     void theSimulatorKnowsExactlyTheSchema() {
-        SimCatalog catalog = SimCatalog.of(SchemaFile.read(Path.of("examples/schema.json")));
+        SimCatalog catalog = SimCatalog.of(SchemaFile.read(Path.of("examples/schema.json")), ServerVersion.DEFAULT);
         assertThat(catalog.isOpenWorld()).isFalse();
         assertThat(catalog.tableExists(n("orders"))).isTrue();
         assertThat(catalog.tableExists(n("invoices"))).isFalse();
@@ -52,7 +53,7 @@ class SchemaFileTest {
                 {"tables": {"t": {"rows": 5, "columns": {"id": {"type": "int"}, "c": {"type": "text"}},
                  "constraints": {"t_c_not_null": {"type": "check", "definition": "CHECK ((c IS NOT NULL)) NOT VALID", "validated": false}}}}}"""));
         assertThat(schema.tables().get(n("t")).checks()).containsEntry(n("t_c_not_null"), new Schema.NotNullCheck(n("c"), false));
-        assertThat(SimCatalog.of(schema).table(n("t")).checks()).hasSize(1);
+        assertThat(SimCatalog.of(schema, ServerVersion.DEFAULT).table(n("t")).checks()).hasSize(1);
     }
 
     @Test

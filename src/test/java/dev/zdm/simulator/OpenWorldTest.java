@@ -30,7 +30,7 @@ class OpenWorldTest {
     static final SqlName USERS = SqlName.of("users");
     static final Duration BUDGET = Duration.ofMillis(2_000);
 
-    final SimulatorEngine engine = new SimulatorEngine(ServerVersion.DEFAULT, SimCatalog.openWorld(6_000_000),
+    final SimulatorEngine engine = new SimulatorEngine(ServerVersion.DEFAULT, SimCatalog.openWorld(6_000_000, ServerVersion.DEFAULT),
             CostModel.DEFAULT, RetryPolicy.of(3));
 
     Planner planner() {
@@ -124,17 +124,33 @@ class OpenWorldTest {
     }
 
     @Test
-    void aJobWithNothingLeftTakesNoLockSoNoHolderCanRefuseIt() {
+    void aFinishedJobTakesNoLockAndAJobWithNoRowWantedOnlyReadsWhereTheKeysEnd() {
         Outcome first = migrate(USERS, 10_000L, null);
         engine.openTransaction(new AppTransaction("sharer", USERS, LockMode.SHARE, null));
         Outcome again = migrate(USERS, 10_000L, null);
         assertThat(again.rowsUpdated()).isEqualTo(first.rowsUpdated());
         assertThat(again.observed()).containsEntry("strongest_lock", "none").containsEntry("lock_wait_ms", 0L);
-        assertThat(migrate(USERS, null, "id > 6000000").rowsUpdated()).isZero();
-        assertThat(migrate(USERS, 0L, null).batches()).isZero();
+        // total_rows 0: the read of the largest key (ACCESS SHARE) and no batch statement.
+        Outcome none = migrate(USERS, 0L, null);
+        assertThat(none.batches()).isZero();
+        assertThat(none.observed()).containsEntry("strongest_lock", "none");
+        // A key range beyond the table: the batch statement still runs, and its ROW EXCLUSIVE meets the SHARE.
+        LockBudgetExceeded beyond = (LockBudgetExceeded) catchZdm(() -> migrate(USERS, null, "id > 6000000"));
+        assertThat(beyond.details()).containsEntry("total_rows", 0L).containsEntry("batches", 0);
         LockBudgetExceeded refused = (LockBudgetExceeded) catchZdm(() -> migrate(USERS, 20_000L, null));
         assertThat(List.copyOf(refused.details().keySet())).containsExactly("table", "waited_ms", "blocked_by",
                 "rolled_back", "total_rows", "batches");
+        assertThat(refused.details()).containsEntry("total_rows", 0L).containsEntry("batches", 0);
+        engine.closeTransaction("sharer");
+        Outcome empty = migrate(USERS, null, "id > 6000000");
+        assertThat(empty.rowsUpdated()).isZero();
+        assertThat(empty.observed()).containsEntry("strongest_lock", "ROW EXCLUSIVE");
+    }
+
+    @Test
+    void anAccessExclusiveHolderStopsEvenTheReadOfWhereTheKeysEnd() {
+        engine.openTransaction(new AppTransaction("owner", USERS, LockMode.ACCESS_EXCLUSIVE, null));
+        LockBudgetExceeded refused = (LockBudgetExceeded) catchZdm(() -> migrate(USERS, 0L, null));
         assertThat(refused.details()).containsEntry("total_rows", 0L).containsEntry("batches", 0);
     }
 

@@ -3,8 +3,11 @@ package dev.zdm.postgres.observe;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.DomainType;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -126,6 +129,35 @@ public final class PgCatalog implements CatalogView {
                 }
             }
         });
+    }
+
+    /**
+     * pg_type's row for a domain of that name: its default as the server prints it (typdefault) and
+     * whether it carries NOT NULL or a CHECK. The default's volatility is pg_proc's, as for any default.
+     */
+    @Override
+    public Optional<DomainType> domain(DataType type) {
+        Optional<String[]> row = query("looking up type " + type, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT t.typdefault, t.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid)
+                    FROM pg_type t WHERE t.oid = to_regtype(?) AND t.typtype = 'd'""")) {
+                ps.setString(1, type.sql());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new String[] {rs.getString(1), Boolean.toString(rs.getBoolean(2))})
+                            : Optional.<String[]>empty();
+                }
+            }
+        });
+        return row.map(r -> new DomainType(r[0], r[0] != null && defaultIsVolatile(r[0]), Boolean.parseBoolean(r[1])));
+    }
+
+    /** A default zdm could not re-use as an expression is taken as volatile: the safe side. */
+    private boolean defaultIsVolatile(String defaultSql) {
+        try {
+            return isVolatile(new SqlExpression(defaultSql));
+        } catch (ZdmException e) {
+            return true;
+        }
     }
 
     /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */

@@ -16,12 +16,12 @@ import java.time.Duration;
  * fits; only a batch that overran its time shrinks the next one, at once, to what the slower of the
  * average and its own rate says fits.
  */
-final class BatchSizer {
+public final class BatchSizer {
 
     /** The share of the lock budget one batch may hold its row locks: 1/4, 500 ms at the default 2 s budget (pt-osc's default chunk time). */
     static final double BUDGET_SHARE = 0.25;
     /** The first batch's size when the ceiling is larger: pt-osc's starting chunk size. */
-    static final int FIRST_BATCH = 1000;
+    public static final int FIRST_BATCH = 1000;
     /** Growth per batch at most: a rate measured on a small batch is a guess for a much larger one. */
     static final int MAX_GROWTH = 2;
     /** Weight of the newest measurement in the average rate (pt-osc weights its history 0.75). */

@@ -6,6 +6,7 @@ import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.postgres.ledger.Ledger;
 import dev.zdm.postgres.ledger.MadeObject;
 import dev.zdm.postgres.observe.TableProbe;
+import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.LockMode;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,7 +58,9 @@ public final class StatementRunner {
             }
             StepContext.rollbackQuietly(c);
             if (PgErrors.lostLockRace(e)) {
-                throw new LockWaitTimedOut(PgErrors.firstLine(e), ms, seen.blockers(), Map.of());
+                // A plain CREATE INDEX is not retried: the one that lost its race was its only attempt.
+                throw new LockWaitTimedOut(PgErrors.firstLine(e), ms, seen.blockers(),
+                        step.change() instanceof CatalogChange.CreateIndex ? Map.of("attempts", 1) : Map.of());
             }
             throw e;
         } finally {

@@ -1,0 +1,70 @@
+package dev.zdm.fidelity;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.protocol.Json;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One fuzzed scenario: a users table (id bigint primary key, email text, name text) of {@code rows}
+ * rows, then the messages a client sends in order (application transactions and migrations). It is
+ * what a disagreement shrinks to and what the report prints, one request body per line.
+ */
+record Script(String id, int rows, List<ObjectNode> messages) {
+
+    Script {
+        messages = List.copyOf(messages);
+    }
+
+    Script withRows(int fewer) {
+        return new Script(id, fewer, messages);
+    }
+
+    Script withMessages(List<ObjectNode> other) {
+        return new Script(id, rows, other);
+    }
+
+    Script without(int index) {
+        List<ObjectNode> fewer = new ArrayList<>(messages);
+        fewer.remove(index);
+        return withMessages(fewer);
+    }
+
+    Script replacing(int index, ObjectNode message) {
+        List<ObjectNode> changed = new ArrayList<>(messages);
+        changed.set(index, message);
+        return withMessages(changed);
+    }
+
+    /**
+     * Whether the outcome depends on data the simulator cannot see: which rows match a condition on a
+     * column that is not the key; whether a column the script added holds duplicates for a unique
+     * index. Such scripts are counted apart and never fail the build.
+     */
+    boolean dependsOnData() {
+        return messages.stream().anyMatch(m -> m.has("where") && !m.path("where").asText().startsWith("id ")
+                || "create_index".equals(m.path("type").asText()) && m.path("unique").asBoolean()
+                        && m.path("column").asText().equals("status"));
+    }
+
+    boolean any(String type) {
+        return messages.stream().anyMatch(m -> type.equals(m.path("type").asText()));
+    }
+
+    /** As a jsonl case: a comment with the table, then each message as an envelope. */
+    String jsonl() {
+        StringBuilder s = new StringBuilder("# ").append(id).append(": users (id bigint primary key, email text, name text) with ")
+                .append(rows).append(" rows\n");
+        int msgId = 1;
+        for (ObjectNode m : messages) {
+            ObjectNode body = m.deepCopy();
+            body.put("msg_id", msgId++);
+            ObjectNode envelope = Json.MAPPER.createObjectNode();
+            envelope.put("src", "c1");
+            envelope.put("dest", "n1");
+            envelope.set("body", body);
+            s.append(envelope).append('\n');
+        }
+        return s.toString();
+    }
+}
