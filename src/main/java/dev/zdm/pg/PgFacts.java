@@ -107,8 +107,13 @@ public final class PgFacts {
      * undefined_function (42883), which the PostgreSQL engine answers as 12.
      */
     public void requireKnownFunctions(SqlExpression expression) {
+        requireKnownFunctions(expression, name -> false);
+    }
+
+    /** The same, with the database's own functions ({@code userFunction}) known too. */
+    public void requireKnownFunctions(SqlExpression expression, java.util.function.Predicate<String> userFunction) {
         for (String name : expression.functionNames()) {
-            if (find('f', name) == null && find('t', name) == null && find('k', name) == null) {
+            if (!callable(name) && !userFunction.test(name)) {
                 throw new ZdmException(ErrorCode.MALFORMED_REQUEST, "function " + name
                         + "() does not exist in PostgreSQL " + major);
             }
@@ -120,6 +125,26 @@ public final class PgFacts {
      * (varchar(20), int[], serial): the base name before any modifier or array brackets.
      */
     public boolean knowsType(String typeSql) {
+        String base = baseTypeName(typeSql);
+        return find('t', base) != null || find('s', base) != null;
+    }
+
+    /** Whether this major can call the name: a function, a type (a cast such as numeric(10,2)) or a keyword (coalesce). */
+    public boolean callable(String name) {
+        return find('f', name) != null || find('t', name) != null || find('k', name) != null;
+    }
+
+    /**
+     * Whether some PostgreSQL major zdm knows has the name as a built-in function, type or keyword: a
+     * name that none has can only be an extension's or the user's.
+     */
+    public boolean builtInSomewhere(String name) {
+        return findInAnyMajor('f', name) || findInAnyMajor('t', name) || findInAnyMajor('k', name)
+                || findInAnyMajor('s', name);
+    }
+
+    /** The base name of a column type as written: varchar(20) → varchar, int[] → int. */
+    public static String baseTypeName(String typeSql) {
         int cut = typeSql.length();
         for (int i = 0; i < typeSql.length(); i++) {
             if (typeSql.charAt(i) == '(' || typeSql.charAt(i) == '[') {
@@ -127,8 +152,7 @@ public final class PgFacts {
                 break;
             }
         }
-        String base = typeSql.substring(0, cut).trim();
-        return find('t', base) != null || find('s', base) != null;
+        return typeSql.substring(0, cut).trim();
     }
 
     /** The type a name means (int → integer, timestamptz → timestamp with time zone); empty if unknown. */
@@ -162,6 +186,13 @@ public final class PgFacts {
             }
         }
         return null;
+    }
+
+    private boolean findInAnyMajor(char kind, String name) {
+        String prefix = kind + "\t" + name + "\t";
+        int i = java.util.Arrays.binarySearch(lines, prefix);
+        int at = i >= 0 ? i : -i - 1;
+        return at < lines.length && lines[at].startsWith(prefix);
     }
 
     private static PgFacts load(int wanted) {

@@ -56,6 +56,14 @@ public final class CatalogReader {
     private static final Map<String, String> CONSTRAINT_TYPES = Map.of("c", "check", "u", "unique",
             "p", "primary_key", "f", "foreign_key", "x", "exclusion");
 
+    /** 'i' < 's' < 'v': the greatest code is the strongest volatility over a name's overloads. */
+    private static final String USER_FUNCTIONS = """
+            SELECT p.proname, max(p.provolatile::text) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') GROUP BY p.proname""";
+    private static final String USER_TYPES = """
+            SELECT DISTINCT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')""";
+
     private CatalogReader() {
     }
 
@@ -174,7 +182,24 @@ public final class CatalogReader {
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
                 indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()))));
-        return new Schema(major, tables, others);
+        return new Schema(major, tables, others, userObjects(c));
+    }
+
+    /** Functions and types outside pg_catalog and information_schema: an extension's, the user's. */
+    private static Schema.UserObjects userObjects(Connection c) throws SQLException {
+        Map<String, Character> functions = new HashMap<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery(USER_FUNCTIONS)) {
+            while (rs.next()) {
+                functions.put(rs.getString(1), rs.getString(2).charAt(0));
+            }
+        }
+        Set<String> types = new LinkedHashSet<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery(USER_TYPES)) {
+            while (rs.next()) {
+                types.add(rs.getString(1));
+            }
+        }
+        return new Schema.UserObjects(functions, types);
     }
 
     /** A type zdm can write (text, varchar(20), timestamp with time zone); else unknown. */

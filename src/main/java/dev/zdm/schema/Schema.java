@@ -14,11 +14,32 @@ import java.util.Set;
  * (views, sequences). Read from a file a user wrote ({@link SchemaFile}) or from a live server's catalog
  * ({@link CatalogReader}); the simulator then knows exactly this and nothing more.
  */
-public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations) {
+public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations,
+                     UserObjects userObjects) {
 
     public Schema {
         tables = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tables));
         otherRelations = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(otherRelations));
+    }
+
+    /** A schema that says nothing of the database's own functions and types (a hand-written file). */
+    public Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations) {
+        this(serverVersion, tables, otherRelations, null);
+    }
+
+    /**
+     * The functions and types the database has beyond PostgreSQL's own (extensions, the user's): each
+     * function by name with its strongest volatility over its overloads ('i', 's', 'v'), each type by
+     * name. Null in a schema that does not know them; then any name no PostgreSQL version has is
+     * assumed to be one of them.
+     */
+    public record UserObjects(Map<String, Character> functions, Set<String> types) {
+        public UserObjects {
+            functions = Map.copyOf(functions);
+            types = Set.copyOf(types);
+        }
+
+        public static final UserObjects NONE = new UserObjects(Map.of(), Set.of());
     }
 
     /** {@code primaryKey} empty where the table has none. */

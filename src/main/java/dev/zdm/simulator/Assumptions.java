@@ -37,6 +37,9 @@ final class Assumptions {
                     + " (no schema given: --schema or --schema-from make this exact)");
         }
         for (Step step : plan.steps()) {
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.AddColumn add) {
+                userObjectsAssumed(add, catalog, out);
+            }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
                 columnsAssumed(tableName, create.columns(), table, out);
                 if (create.unique()) {
@@ -49,6 +52,29 @@ final class Assumptions {
             }
         }
         return new ArrayList<>(out);
+    }
+
+    /** Names no PostgreSQL version has, taken for the database's own where the catalog does not know those. */
+    private static void userObjectsAssumed(CatalogChange.AddColumn add, SimCatalog catalog, Set<String> out) {
+        if (catalog.knowsUserObjects()) {
+            return;
+        }
+        if (catalog.userType(add.type())) {
+            out.add("assumes type " + add.type() + " exists (no PostgreSQL built-in: an extension's or the database's own)");
+        }
+        if (add.defaultSql() == null) {
+            return;
+        }
+        try {
+            for (String name : new SqlExpression(add.defaultSql()).functionNames()) {
+                if (catalog.userFunction(name) != null && !dev.zdm.pg.PgFacts.of(catalog.version()).callable(name)) {
+                    out.add("assumes function " + name + "() exists and is volatile (no PostgreSQL built-in: an"
+                            + " extension's or the database's own)");
+                }
+            }
+        } catch (dev.zdm.protocol.ZdmException quotedConstant) {
+            // A constant calls nothing.
+        }
     }
 
     private static void columnsAssumed(SqlName tableName, Iterable<SqlName> columns, SimCatalog.Table table,

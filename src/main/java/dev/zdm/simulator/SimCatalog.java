@@ -114,29 +114,32 @@ public final class SimCatalog implements CatalogView {
     private Consumer<SqlName> rowRead = table -> { };
     /** Function volatility and existence of the modelled server version, read from PostgreSQL itself. */
     private final ServerVersion version;
+    /** The database's own functions and types; null where they are not known and are assumed. */
+    private final Schema.UserObjects userObjects;
 
-    private SimCatalog(Long defaultRows, ServerVersion version) {
+    private SimCatalog(Long defaultRows, ServerVersion version, Schema.UserObjects userObjects) {
         this.defaultRows = defaultRows;
         this.version = version;
+        this.userObjects = userObjects;
     }
 
     /** An open world whose tables have {@code rows} rows, with the course's users (id, email, name). */
     public static SimCatalog openWorld(long rows, ServerVersion version) {
-        SimCatalog catalog = new SimCatalog(rows, version);
+        SimCatalog catalog = new SimCatalog(rows, version, null);
         catalog.addUsers(rows);
         return catalog;
     }
 
     /** users (id bigint primary key, email text, name text) and nothing else: a closed world. */
     public static SimCatalog withUsersTable(long rows, ServerVersion version) {
-        SimCatalog catalog = new SimCatalog(null, version);
+        SimCatalog catalog = new SimCatalog(null, version, Schema.UserObjects.NONE);
         catalog.addUsers(rows);
         return catalog;
     }
 
     /** Exactly the schema given: a closed world. */
     public static SimCatalog of(Schema schema, ServerVersion version) {
-        SimCatalog catalog = new SimCatalog(null, version);
+        SimCatalog catalog = new SimCatalog(null, version, schema.userObjects());
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             spec.columns().forEach((column, c) -> table.columns.put(column,
@@ -183,7 +186,7 @@ public final class SimCatalog implements CatalogView {
 
     /** A deep copy, for tests that compare a state before and after. */
     public SimCatalog copy() {
-        SimCatalog copy = new SimCatalog(defaultRows, version);
+        SimCatalog copy = new SimCatalog(defaultRows, version, userObjects);
         tables.forEach((name, table) -> {
             Table t = new Table();
             t.columns.putAll(table.columns);
@@ -271,21 +274,55 @@ public final class SimCatalog implements CatalogView {
      */
     private void requireKnown(CatalogChange.AddColumn add) {
         PgFacts facts = PgFacts.of(version);
-        if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty()) {
+        if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty() && !userType(add.type())) {
             throw ZdmException.missing("type " + add.type());
         }
-        if (add.defaultSql() != null) {
-            SqlExpression expression = new SqlExpression(add.defaultSql());
-            facts.requireKnownFunctions(expression);
-            if (!isOpenWorld()) {
-                for (SqlName relation : expression.sequencesNamed()) {
-                    if (!relation.equals(add.ownedSequence()) && !relationExists(relation)) {
-                        // The regclass literal is resolved when the ALTER is analysed, under its lock.
-                        throw ZdmException.missing("relation " + relation);
-                    }
+        if (add.defaultSql() == null) {
+            return;
+        }
+        SqlExpression expression;
+        try {
+            expression = new SqlExpression(add.defaultSql());
+        } catch (ZdmException quotedConstant) {
+            // A constant zdm quoted itself (a backslash, a long text) is no expression a user wrote: it calls nothing.
+            return;
+        }
+        facts.requireKnownFunctions(expression, name -> userFunction(name) != null);
+        if (!isOpenWorld()) {
+            for (SqlName relation : expression.sequencesNamed()) {
+                if (!relation.equals(add.ownedSequence()) && !relationExists(relation)) {
+                    // The regclass literal is resolved when the ALTER is analysed, under its lock.
+                    throw ZdmException.missing("relation " + relation);
                 }
             }
         }
+    }
+
+    /**
+     * The database's own function of that name (an extension's, the user's): its volatility code, or
+     * null. Where the catalog does not know them, a name no PostgreSQL version has is assumed to be one,
+     * and volatile: the safe way costs time, a wrong "not volatile" would rewrite the table.
+     */
+    Character userFunction(String name) {
+        if (userObjects == null) {
+            return PgFacts.of(version).builtInSomewhere(name) ? null : 'v';
+        }
+        return userObjects.functions().get(name);
+    }
+
+    /** Whether the type is the database's own, known or (where the catalog does not know them) assumed. */
+    boolean userType(DataType type) {
+        String base = PgFacts.baseTypeName(type.sql());
+        return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base) : userObjects.types().contains(base);
+    }
+
+    ServerVersion version() {
+        return version;
+    }
+
+    /** Whether the database's own functions and types are known (a schema read from a server), not assumed. */
+    boolean knowsUserObjects() {
+        return userObjects != null;
     }
 
     @Override
@@ -337,7 +374,17 @@ public final class SimCatalog implements CatalogView {
 
     @Override
     public boolean isVolatile(SqlExpression expression) {
-        return PgFacts.of(version).isVolatile(expression);
+        PgFacts facts = PgFacts.of(version);
+        if (facts.isVolatile(expression)) {
+            return true;
+        }
+        for (String name : expression.functionNames()) {
+            Character code = facts.callable(name) ? null : userFunction(name);
+            if (code != null && code == 'v') {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- changing

@@ -239,6 +239,9 @@ public final class SimulatorEngine implements Engine {
                     read(step.table(), lockBudget);
                     if (!job.updates()) {
                         // No key at all, or no row wanted: no batch statement runs, so no ROW EXCLUSIVE.
+                        // The checkpoint still says finished, so the same request again reads nothing.
+                        finishedJobs.put(backfill.jobKey(), job.totals());
+                        jobsOfThisPlan.add(backfill.jobKey());
                         continue;
                     }
                     // A batch statement runs even when its key range holds no row: the UPDATE locks the table.

@@ -24,7 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every case of src/test/cases/*.jsonl against the built jar, as the course harness runs it: a fresh
  * process per case, the envelopes on stdin, the reply bodies compared, then end of input and a clean
  * exit. The same files pass through ../shared/bin/check-cases. Cases that need command-line flags
- * ({@code "args"}, e.g. --schema) live in src/test/cases/flags/, which the harness's glob leaves out.
+ * ({@code "args"}, e.g. --schema) live in src/test/cases/flags/, which the harness's glob leaves out;
+ * a case with {@code "database"} (SQL statements) gets a fresh database on an embedded server, named
+ * in its args by {@value CaseDatabases#URL} (--schema-from).
  */
 class CasesIT {
 
@@ -54,7 +56,8 @@ class CasesIT {
     @MethodSource("cases")
     void replies_as_expected(String name, JsonNode c) throws Exception {
         List<String> command = new ArrayList<>(List.of("java", "-jar", JAR.toString()));
-        c.path("args").forEach(arg -> command.add(arg.asText()));
+        String database = c.has("database") ? CaseDatabases.create(c.get("database")) : null;
+        c.path("args").forEach(arg -> command.add(arg.asText().replace(CaseDatabases.URL, String.valueOf(database))));
         Process node = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class FuzzIT {
 
     static final long SEED = Long.getLong("zdm.fuzz.seed", 20261125L);
-    static final int SCENARIOS = Integer.getInteger("zdm.fuzz.scenarios", 150);
+    static final int SCENARIOS = Integer.getInteger("zdm.fuzz.scenarios", 250);
     /** How many disagreements of each kind are shrunk for the report (shrinking reruns both engines). */
     static final int SHRINK_EXAMPLES = Integer.getInteger("zdm.fuzz.shrink-examples", 1);
     static final Path REPORT = Path.of(System.getProperty("zdm.fidelity.report", "target/fidelity.md"));

@@ -39,8 +39,33 @@ class CatalogReaderTest {
             s.execute("CREATE TABLE \"MixedCase\" (id int)");
             s.execute("CREATE TABLE notes (body text)");
             s.execute("CREATE VIEW rich AS SELECT * FROM accounts WHERE balance > 1000");
+            s.execute("CREATE TYPE mood AS ENUM ('ok', 'sad')");
+            s.execute("CREATE FUNCTION new_token() RETURNS text VOLATILE LANGUAGE sql AS 'SELECT md5(random()::text)'");
+            s.execute("CREATE FUNCTION shout(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT upper($1)'");
             s.execute("ANALYZE accounts");
         }
+    }
+
+    @Test
+    void theDatabasesOwnTypesAndFunctionsAreReadAndOnlyTheyExistBesideTheBuiltIns() throws Exception {
+        Schema.UserObjects own = CatalogReader.read(url, l -> { }).userObjects();
+        assertThat(own.types()).contains("mood");
+        assertThat(own.functions()).containsEntry("new_token", 'v').containsEntry("shout", 'i');
+        SimulatorEngine engine = SimulatorEngine.open(Config.parse("--schema-from", url));
+        Handlers handlers = Handlers.forEngine(engine, Config.DEFAULT_LOCK_BUDGET);
+        // The server's own volatile function: the safe way (add bare, backfill), no rewrite.
+        ObjectNode token = send(handlers, """
+                {"type":"add_column","msg_id":1,"table":"accounts","column":"token","default_sql":"new_token()","explain":true}""");
+        assertThat(token.get("steps").size()).isGreaterThan(1);
+        assertThat(token.get("table_rewritten").asBoolean()).isFalse();
+        assertThat(send(handlers, """
+                {"type":"add_column","msg_id":2,"table":"accounts","column":"feeling","data_type":"mood","default":"ok"}""")
+                .get("type").asText()).isEqualTo("column_added");
+        assertThat(code(handlers, """
+                {"type":"add_column","msg_id":3,"table":"accounts","column":"t","data_type":"citext"}""")).isEqualTo(20);
+        assertThat(code(handlers, """
+                {"type":"add_column","msg_id":4,"table":"accounts","column":"u","data_type":"uuid","default_sql":"uuid_generate_v4()"}"""))
+                .as("uuid-ossp is not installed there").isEqualTo(12);
     }
 
     @AfterAll

@@ -206,4 +206,31 @@ class OpenWorldTest {
         assertThat(engine.model().indexes()).isEqualTo(before.indexes());
         assertThat(engine.model().table(USERS).columns()).containsKey(SqlName.of("kept"));
     }
+
+    @Test
+    void withoutASchemaAnExtensionsFunctionOrTypeIsAssumedAndTheFunctionTakenAsVolatile() {
+        var handlers = dev.zdm.handlers.Handlers.forEngine(engine, BUDGET);
+        var reply = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":1,"table":"orders","column":"token","data_type":"uuid",
+                 "default_sql":"uuid_generate_v4()","nullable":false,"explain":true}""")));
+        // Volatile as far as the model can tell: the safe way, which never rewrites.
+        assertThat(reply.get("table_rewritten").asBoolean()).isFalse();
+        assertThat(reply.get("steps").size()).isGreaterThan(1);
+        assertThat(reply.get("assumptions").toString()).contains("assumes function uuid_generate_v4() exists and is volatile");
+        var citext = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":2,"table":"orders","column":"email2","data_type":"citext","explain":true}""")));
+        assertThat(citext.get("assumptions").toString()).contains("assumes type citext exists");
+        // A built-in of another version is still what this version's server refuses.
+        var newer = catchZdm(() -> handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":3,"table":"orders","column":"r","data_type":"float8","default_sql":"random_normal()"}"""))));
+        assertThat(newer.code().code()).isEqualTo(12);
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode json(String text) {
+        try {
+            return (com.fasterxml.jackson.databind.node.ObjectNode) dev.zdm.protocol.Json.MAPPER.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
 }

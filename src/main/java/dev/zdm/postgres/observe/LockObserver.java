@@ -108,6 +108,11 @@ public final class LockObserver implements AutoCloseable {
             }
         }
 
+        /** How long the watched backend has been seen waiting for a lock so far, in nanoseconds. */
+        public synchronized long waitedNanosSoFar() {
+            return waitedNanos;
+        }
+
         /** The backends waited behind so far (the wait may not be over). */
         public synchronized Set<Integer> blockersSoFar() {
             return Set.copyOf(blockers);

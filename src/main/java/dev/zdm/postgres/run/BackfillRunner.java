@@ -96,6 +96,7 @@ public final class BackfillRunner {
                 }
                 c.setAutoCommit(false);
                 long batchStarted = System.nanoTime();
+                long waitedBefore = watch.waitedNanosSoFar();
                 long count = 0;
                 Long rangeEnd = null;
                 try {
@@ -123,7 +124,10 @@ public final class BackfillRunner {
                         Checkpoints.finish(c, binding);
                     }
                     c.commit();
-                    sizer.measured(count, times.add(batchStarted));
+                    // The sizer bounds how long a batch holds its row locks: a wait for the table lock
+                    // before it held any is not that, and must not shrink the next batch.
+                    long waited = watch.waitedNanosSoFar() - waitedBefore;
+                    sizer.measured(count, Math.max(1, times.add(batchStarted) - waited));
                 } catch (SQLException e) {
                     StepContext.rollbackQuietly(c);
                     if (PgErrors.lostLockRace(e)) {
