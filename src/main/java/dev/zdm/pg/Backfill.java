@@ -40,10 +40,30 @@ public record Backfill(SqlName table, SqlName key, Map<SqlName, SqlExpression> a
         return condition == null ? "true" : condition.sql();
     }
 
+    /** One batch's statement as it runs after the first (see {@link #batchSql(boolean)}); explain shows it. */
     @Override
     public String sql() {
-        return "UPDATE " + table.quoted() + " SET " + setClause() + " WHERE " + key.quoted()
-                + " IN (SELECT " + key.quoted() + " FROM " + table.quoted() + " WHERE " + key.quoted()
-                + " > $last AND " + conditionSql() + " ORDER BY " + key.quoted() + " LIMIT " + batchSize + ")";
+        return batchSql(false);
+    }
+
+    /**
+     * One batch, its parameters the key after which it starts ({@code first}: at which, inclusive), the
+     * job's end key, the batch's size and the start key again: the first CTE finds where the next
+     * {@code LIMIT} matching keys end, the UPDATE works on that key range only, the outer SELECT answers
+     * how many rows it updated and where the range ended (null: nothing left). The UPDATE names its rows
+     * by a range of the key, not by a join, so the planner walks the primary key index and never
+     * chooses a scan of the whole table, generic plan or not. It runs, and locks the table, even when
+     * the range holds no row.
+     */
+    public String batchSql(boolean first) {
+        String after = first ? " >= ?" : " > ?";
+        String t = table.quoted();
+        String k = key.quoted();
+        String c = conditionSql();
+        return "WITH zdm_range AS (SELECT max(zdm_key) AS zdm_end FROM (SELECT " + k + " AS zdm_key FROM " + t
+                + " WHERE " + k + after + " AND " + k + " <= ? AND " + c + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
+                + "zdm_done AS (UPDATE " + t + " SET " + setClause() + " WHERE " + k + after + " AND " + k
+                + " <= (SELECT zdm_end FROM zdm_range) AND " + c + " RETURNING 1) "
+                + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
     }
 }

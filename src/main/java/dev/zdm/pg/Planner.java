@@ -147,7 +147,7 @@ public final class Planner {
         }
         SqlName t = spec.table();
         SqlName c = spec.column();
-        SqlName sequence = SqlName.of(truncate(t.value() + "_" + c.value() + "_seq"));
+        SqlName sequence = chooseRelationName(t.value(), c.value(), "seq");
         SqlExpression nextval = new SqlExpression("nextval('" + sequence.quoted() + "'::regclass)");
         ColumnSpec spelled = new ColumnSpec(t, c, integerType, new ColumnDefault.Expression(nextval, true),
                 false, spec.safe(), spec.sleepMs());
@@ -326,6 +326,33 @@ public final class Planner {
         for (SqlName column : columns) {
             if (catalog.column(table, column) == CatalogView.Presence.ABSENT) {
                 throw ZdmException.missing("column " + table + "." + column);
+            }
+        }
+    }
+
+    /**
+     * The name PostgreSQL gives an object it names itself (indexcmds.c, ChooseRelationName and
+     * makeObjectName): name1_name2_label, the longer of the two names shortened first so the whole fits
+     * in 63 bytes, and if that relation exists, label1, label2, ... until one is free. A serial's
+     * sequence is named so on the server; zdm names the one it creates the same way.
+     */
+    SqlName chooseRelationName(String name1, String name2, String label) {
+        for (int pass = 0; ; pass++) {
+            String modLabel = pass == 0 ? label : label + pass;
+            // Checked on PostgreSQL 15: a 41- and a 31-character name give 29 + 29 characters and _seq.
+            int available = SqlName.MAX_LENGTH - 1 - (modLabel.length() + 1);
+            int chars1 = name1.length();
+            int chars2 = name2.length();
+            while (chars1 + chars2 > available) {
+                if (chars1 > chars2) {
+                    chars1--;
+                } else {
+                    chars2--;
+                }
+            }
+            SqlName name = SqlName.of(name1.substring(0, chars1) + "_" + name2.substring(0, chars2) + "_" + modLabel);
+            if (!catalog.relationExists(name)) {
+                return name;
             }
         }
     }

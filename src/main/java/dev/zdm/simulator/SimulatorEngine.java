@@ -99,6 +99,15 @@ public final class SimulatorEngine implements Engine {
     private final List<String> jobsOfThisPlan = new ArrayList<>();
     /** INVALID leftovers the janitor drops once no transaction holds a lock on their table. */
     private final Map<SqlName, SqlName> leftovers = new LinkedHashMap<>();
+    /** The leftover each failed operation owes, by the operation's identity: its ledger's undo_pending. */
+    private final Map<String, SqlName> pendingUndo = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, SqlName> eldest) {
+            return size() > REMEMBERED_JOBS;
+        }
+    };
+    /** The request being run, while its plan runs. */
+    private Operation current;
     private double waitedSeconds;
     private int attempts;
     /** The running request's budget while it is being planned; null otherwise. */
@@ -186,6 +195,7 @@ public final class SimulatorEngine implements Engine {
     @Override
     public Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         endFinishedTransactions();
+        settle(operation, lockBudget);
         Plan plan;
         planningBudget = lockBudget;
         try {
@@ -196,7 +206,50 @@ public final class SimulatorEngine implements Engine {
         } finally {
             planningBudget = null;
         }
-        return execute(plan, lockBudget);
+        current = operation;
+        try {
+            return execute(plan, lockBudget);
+        } finally {
+            current = null;
+        }
+    }
+
+    /**
+     * The same request after a failed concurrent build whose INVALID index could not be dropped: as on
+     * the PostgreSQL engine, that index is dropped first (DROP INDEX CONCURRENTLY waits for every
+     * transaction holding a lock on the table), retried by the policy, each wait within the budget; if
+     * it still cannot, error 14 says the undo is not finished ({@code rolled_back: false}).
+     */
+    private void settle(Operation operation, Duration lockBudget) {
+        SqlName index = pendingUndo.get(operation.identity());
+        if (index == null) {
+            return;
+        }
+        SqlName table = leftovers.get(index);
+        if (table == null || catalog.index(index).filter(i -> i == CatalogView.IndexState.INVALID).isEmpty()) {
+            pendingUndo.remove(operation.identity());
+            return;
+        }
+        long waitedMs = 0;
+        List<Blocker> blockedBy = List.of();
+        for (int attempt = 1; attempt <= retries.attempts(); attempt++) {
+            if (attempt > 1) {
+                clock.advance(retries.backoffMs(attempt - 1) / 1000.0);
+            }
+            try {
+                waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+                catalog.apply(table, new CatalogChange.DropIndex(index));
+                leftovers.remove(index);
+                pendingUndo.remove(operation.identity());
+                return;
+            } catch (Timeout t) {
+                waitedMs += t.waitedMs;
+                blockedBy = t.blockedBy;
+            }
+        }
+        throw new LockBudgetExceeded("an earlier run of this request left the INVALID index " + index + " on " + table
+                + ", which could not be undone now; sending the same request again finishes the undo",
+                table.value(), waitedMs, blockedBy, false, LockBudgetExceeded.progressOf(operation.type(), Map.of()));
     }
 
     /** A planning read of the table's rows: ACCESS SHARE for one statement, within the request's budget. */
@@ -251,6 +304,9 @@ public final class SimulatorEngine implements Engine {
                     batches += totals.batches();
                 } else if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
                     buildConcurrently((Statement) step, lockBudget);
+                } else if (!((Statement) step).transactional()
+                        && ((Statement) step).change() instanceof CatalogChange.DropIndex drop) {
+                    dropLeftoverConcurrently(step.table(), drop, lockBudget);
                 } else {
                     if (isIndexBuild(step)) {
                         attempts++;
@@ -351,8 +407,37 @@ public final class SimulatorEngine implements Engine {
                 boolean dropped = catalog.index(index.index()).isEmpty() || dropInvalid(table, index, lockBudget);
                 if (!dropped) {
                     leftovers.put(index.index(), table);
+                    if (current != null) {
+                        pendingUndo.put(current.identity(), index.index());
+                    }
                 }
                 if (!dropped || attempt >= retries.attempts()) {
+                    throw lost;
+                }
+                clock.advance(retries.backoffMs(attempt) / 1000.0);
+            }
+        }
+    }
+
+    /**
+     * A plan's first step when an INVALID index of the name is left: DROP INDEX CONCURRENTLY, run as the
+     * PostgreSQL engine runs it, in attempts like a build's: a read of the table first (not retried when
+     * it loses), then SHARE UPDATE EXCLUSIVE and the wait for every transaction holding a lock on the
+     * table, a lost race retried after a backoff.
+     */
+    private void dropLeftoverConcurrently(SqlName table, CatalogChange.DropIndex drop, Duration lockBudget) {
+        for (int attempt = 1; ; attempt++) {
+            attempts = attempt;
+            read(table, lockBudget);
+            try {
+                acquire(table, LockMode.SHARE_UPDATE_EXCLUSIVE, lockBudget);
+                waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+                catalog.apply(table, drop);
+                leftovers.remove(drop.index());
+                return;
+            } catch (Timeout lost) {
+                locks.releaseAll(MIGRATION);
+                if (attempt >= retries.attempts()) {
                     throw lost;
                 }
                 clock.advance(retries.backoffMs(attempt) / 1000.0);

@@ -100,13 +100,17 @@ final class FuzzReport {
     void write(Path file, List<Integer> versions, double seconds) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Fidelity: the simulator against real PostgreSQL, by differential fuzzing\n\n")
-          .append("Written by `FuzzIT` (see README, \"The proof\"); do not edit by hand. ").append(scripts)
+          .append("Written by `FuzzIT` (see README, \"Proof\"); do not edit by hand. ").append(scripts)
           .append(" scripts from seed ").append(seed).append(" (`ScriptGenerator`) ran on the simulator (`--pg-version` set\n")
-          .append("to match) and on an embedded PostgreSQL of each version, through the node's own handlers, on a users table\n")
-          .append("of 0 to 2,500 rows; ").append(String.format("%.0f", seconds)).append(" s in all. Compared: each reply's type, code, keys and values but\n")
-          .append("durations, the server's wording and what only a server has (pid, transaction ages); table_locked,\n")
-          .append("table_rewritten; the strongest lock the migration held; the table's catalog afterwards (columns with\n")
-          .append("type, NOT NULL and default, indexes with validity and uniqueness, CHECK constraints).\n\n");
+          .append("to match, planning against the schema read from that server) and on an embedded PostgreSQL of each version,\n")
+          .append("through the node's own handlers, on a users table of 0 to 2,500 rows; ").append(String.format("%.0f", seconds))
+          .append(" s in all. Compared: each reply's type, code,\n")
+          .append("keys and values but durations, the server's wording and what only a server has (pid, transaction ages);\n")
+          .append("the planned steps; table_locked, table_rewritten; the strongest lock the migration held (a job's exactly,\n")
+          .append("the rest as far as polling pg_locks saw it); the table's catalog afterwards (columns with type, NOT NULL\n")
+          .append("and whether a default is set, indexes with validity and uniqueness, CHECK constraints). A job with a\n")
+          .append("`where` off the key has its counts left out, and above 1000 rows a batch count only has to reach\n")
+          .append("total_rows / batch_size (see README, \"Proof\").\n\n");
         int newest = versions.get(versions.size() - 1);
         md.append("| PostgreSQL | scripts | agree | agree, outside data | depend on data (agree) | unexplained | PostgreSQL's outcome differs from ")
           .append(newest).append("'s |\n")
@@ -126,8 +130,8 @@ final class FuzzReport {
           .append("what the newest one did (a constant default that rewrites before 11, gen_random_uuid() from 13,\n")
           .append("random_normal() from 16, SET NOT NULL that trusts a CHECK from 12): the versions behave differently,\n")
           .append("and the simulator follows each.\n");
-        md.append("\n\"Depend on data\" are scripts whose outcome turns on rows the simulator cannot see (a `where` on a\n")
-          .append("column that is not the key, duplicates under a unique index): counted apart, they never fail the build.\n")
+        md.append("\n\"Depend on data\" are scripts whose outcome turns on rows the simulator cannot see (duplicates under\n")
+          .append("a unique index over a column the script filled): counted apart, they never fail the build.\n")
           .append("Any other disagreement is \"unexplained\" and fails it.\n");
         md.append("\n## Every kind of disagreement left, with a shrunk script\n\n");
         if (examples.isEmpty()) {

@@ -64,15 +64,20 @@ class FuzzerPartsTest {
     }
 
     @Test
-    void onlyAConditionOffTheKeyOrAUniqueIndexOnAddedDataDependsOnData() {
+    void onlyAUniqueIndexOnAddedDataMakesAScriptDependOnDataAndAConditionOffTheKeyOnlyItsCounts() {
         var mapper = dev.zdm.protocol.Json.MAPPER;
         var offTheKey = mapper.createObjectNode().put("type", "migrate_data").put("where", "email LIKE '%7%'");
         var onTheKey = mapper.createObjectNode().put("type", "migrate_data").put("where", "id > 100000");
         var uniqueOnAdded = mapper.createObjectNode().put("type", "create_index").put("column", "status").put("unique", true);
         var uniqueOnEmail = mapper.createObjectNode().put("type", "create_index").put("column", "email").put("unique", true);
-        assertThat(new Script("t", 10, List.of(offTheKey)).dependsOnData()).isTrue();
         assertThat(new Script("t", 10, List.of(uniqueOnAdded)).dependsOnData()).isTrue();
-        assertThat(new Script("t", 10, List.of(onTheKey, uniqueOnEmail)).dependsOnData()).isFalse();
+        assertThat(new Script("t", 10, List.of(offTheKey, onTheKey, uniqueOnEmail)).dependsOnData()).isFalse();
+        String predicted = "data_migrated total_rows=999 batches=1 table_locked=false lock=ROW EXCLUSIVE";
+        String seen = "data_migrated total_rows=271 batches=1 table_locked=false lock=ROW EXCLUSIVE";
+        assertThat(ScriptRunner.countsOfData(offTheKey, seen)).isEqualTo(ScriptRunner.countsOfData(offTheKey, predicted));
+        assertThat(ScriptRunner.countsOfData(onTheKey, seen)).isNotEqualTo(ScriptRunner.countsOfData(onTheKey, predicted));
+        assertThat(ScriptRunner.countsOfData(offTheKey, seen.replace("ROW EXCLUSIVE", "none")))
+                .as("the lock is still compared").isNotEqualTo(ScriptRunner.countsOfData(offTheKey, predicted));
     }
 
     @Test

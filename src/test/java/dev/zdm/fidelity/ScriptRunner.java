@@ -33,7 +33,7 @@ final class ScriptRunner {
      * which an engine that sees everything has none of).
      */
     static final Set<String> NOT_COMPARED = Set.of("msg_id", "in_reply_to", "duration_seconds", "waited_ms", "text",
-            "steps", "observed", "pid", "transaction_age_ms", "assumptions");
+            "observed", "pid", "transaction_age_ms", "assumptions");
 
     static final String UNSEEN_LOCK = " lock=none seen";
     /**
@@ -54,7 +54,11 @@ final class ScriptRunner {
             for (int i = 0; i < Math.max(replies.size(), postgres.replies.size()); i++) {
                 String mine = i < replies.size() ? replies.get(i) : "-";
                 String theirs = i < postgres.replies.size() ? postgres.replies.get(i) : "-";
-                if (theirs.endsWith(UNSEEN_LOCK)) {
+                if (theirs.startsWith("data_migrated") && theirs.endsWith(UNSEEN_LOCK)) {
+                    // A job's lock is read in its own transaction once a batch statement ran (TableProbe), not
+                    // polled: "none seen" there means none was taken, and that is compared.
+                    theirs = theirs.substring(0, theirs.length() - UNSEEN_LOCK.length()) + " lock=none";
+                } else if (theirs.endsWith(UNSEEN_LOCK)) {
                     // pg_locks is polled: a statement over in less than a poll shows no lock, which is not
                     // "took none". Only a lock the server was seen holding is compared.
                     theirs = theirs.substring(0, theirs.length() - UNSEEN_LOCK.length());
@@ -93,7 +97,8 @@ final class ScriptRunner {
             } catch (ZdmException e) {
                 reply = Reply.error(body.get("msg_id").asLong(), e);
             }
-            replies.add(closesATimedTransaction(script, body) ? DURATION_DEPENDENT : timeSizedBatches(body, normalise(reply)));
+            replies.add(closesATimedTransaction(script, body) ? DURATION_DEPENDENT
+                    : timeSizedBatches(body, countsOfData(body, normalise(reply))));
         }
         if (opened) {
             closeQuietly(handlers, msgId);
@@ -119,6 +124,17 @@ final class ScriptRunner {
         String fact = batches >= (rows + batchSize - 1) / batchSize ? "at least total_rows/batch_size"
                 : batches + " (fewer than total_rows/batch_size)";
         return reply.substring(0, m.start(2)) + fact + reply.substring(m.end(2));
+    }
+
+    /**
+     * Which rows a condition off the key matches is data the simulator cannot see (it assumes all):
+     * the counts of such a job are not compared, everything else about it is.
+     */
+    static String countsOfData(ObjectNode request, String reply) {
+        if (!request.has("where") || request.path("where").asText().startsWith("id ")) {
+            return reply;
+        }
+        return ROWS_AND_BATCHES.matcher(reply).replaceAll("total_rows=(data) batches=(data)");
     }
 
     private static final Pattern ROWS_AND_BATCHES = Pattern.compile("total_rows=(\\d+) batches=(\\d+)");

@@ -93,8 +93,9 @@ class CreateIndexHandlerTest {
         node.fails("""
                 {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
         assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.INVALID);
+        // Another request naming the same index (the same one again would first settle its own undo).
         var reply = node.send("""
-                {"type":"create_index","table":"users","column":"email","explain":true}""");
+                {"type":"create_index","table":"users","column":"email","unique":true,"index":"idx_email","explain":true}""");
         assertThat(reply.get("steps")).hasSize(2);
         assertThat(reply.get("steps").get(0).get("sql").asText()).startsWith("DROP INDEX CONCURRENTLY");
         assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.VALID);
@@ -141,5 +142,26 @@ class CreateIndexHandlerTest {
         var concurrent = node.send("""
                 {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
         assertThat(concurrent.get("type").asText()).isEqualTo("index_created");
+    }
+
+    @Test
+    void the_same_request_again_first_finishes_the_undo_and_says_so_when_it_cannot() {
+        node.send("""
+                {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE"}""");
+        String request = """
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""";
+        node.fails(request);
+        // The writer still holds the table: the INVALID index cannot go yet, nothing is built.
+        var again = node.fails(request);
+        assertThat(again.details()).containsEntry("rolled_back", false).containsEntry("attempts", 0);
+        assertThat(again.getMessage()).contains("idx_email");
+        // Another request naming that index drops it as its first step, in attempts like a build's.
+        var other = node.fails("""
+                {"type":"create_index","table":"users","column":"name","index":"idx_email","max_lock_duration_ms":250}""");
+        assertThat(other.details()).containsEntry("rolled_back", true)
+                .containsEntry("attempts", dev.zdm.pg.RetryPolicy.of(dev.zdm.config.Config.DEFAULT_RETRIES).attempts());
+        node.send("""
+                {"type":"close_transaction","session":"w"}""");
+        assertThat(node.send(request).get("type").asText()).isEqualTo("index_created");
     }
 }

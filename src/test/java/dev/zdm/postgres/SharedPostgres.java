@@ -12,14 +12,14 @@ import java.sql.Statement;
  * One embedded PostgreSQL for every test class of the JVM (started on first use, stopped at exit),
  * so the suite pays the start-up once. Tests keep apart by using tables of their own.
  */
-final class SharedPostgres {
+public final class SharedPostgres {
 
     private static EmbeddedServer server;
 
     private SharedPostgres() {
     }
 
-    static synchronized Database database() {
+    public static synchronized Database database() {
         if (server == null) {
             try {
                 server = EmbeddedServer.start();
@@ -29,6 +29,12 @@ final class SharedPostgres {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         }
         return server.database();
+    }
+
+    /** The port the shared server listens on, for tools that take a URL. */
+    public static int port() {
+        database();
+        return server.port();
     }
 
     static PostgresEngine engine() {

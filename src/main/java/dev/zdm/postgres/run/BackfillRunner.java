@@ -102,7 +102,7 @@ public final class BackfillRunner {
                 try {
                     if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
                         long from = lastKey == null ? Long.MIN_VALUE : lastKey;
-                        try (PreparedStatement ps = c.prepareStatement(batchSql(job, lastKey == null))) {
+                        try (PreparedStatement ps = c.prepareStatement(job.batchSql(lastKey == null))) {
                             ps.setLong(1, from);
                             ps.setLong(2, endKey);
                             ps.setLong(3, limit);
@@ -196,29 +196,6 @@ public final class BackfillRunner {
         Map<String, Object> figures = new LinkedHashMap<>(times.asMap());
         figures.put("throttled_ms", throttle.throttledMs());
         return figures;
-    }
-
-    /**
-     * One batch: the first CTE finds where the next {@code LIMIT} matching keys end, the UPDATE works on
-     * that key range only, the outer SELECT answers how many rows it updated and where the range ended
-     * (null: nothing left). The UPDATE names its rows by a range of the key, not by a join, so the planner
-     * walks the primary key index and never chooses a scan of the whole table, generic plan or not.
-     */
-    public static String batchSql(Backfill job) {
-        return batchSql(job, false);
-    }
-
-    /** {@code first}: no key done yet, so the range starts at the given key inclusive. */
-    static String batchSql(Backfill job, boolean first) {
-        String after = first ? " >= ?" : " > ?";
-        String t = job.table().quoted();
-        String k = job.key().quoted();
-        String condition = job.conditionSql();
-        return "WITH zdm_range AS (SELECT max(zdm_key) AS zdm_end FROM (SELECT " + k + " AS zdm_key FROM " + t
-                + " WHERE " + k + after + " AND " + k + " <= ? AND " + condition + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
-                + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + k + after + " AND " + k
-                + " <= (SELECT zdm_end FROM zdm_range) AND " + condition + " RETURNING 1) "
-                + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
     }
 
     /** What a stopped job reports of itself: the rows and batches that stay committed. */
