@@ -17,7 +17,7 @@ public record SqlExpression(String text) {
     public static final int MAX_LENGTH = 2000;
     private static final Pattern FUNCTION_CALL = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*\\(");
     private static final Pattern SEQUENCE_LITERAL = Pattern.compile(
-            "(?i)\\b(?:nextval|currval|setval)\\s*\\(\\s*'([^']*)'");
+            "(?i)\\b(?:nextval|currval|setval)\\s*\\(\\s*'([^']*)'\\s*(?:::\\s*regclass\\s*)?[,)]");
 
     public SqlExpression {
         if (text == null || text.isBlank()) {
@@ -47,7 +47,8 @@ public record SqlExpression(String text) {
 
     /**
      * The relations the sequence functions name by a literal (nextval('orders_id_seq')), as the server
-     * resolves the literal: folded to lower case unless double-quoted. A schema-qualified name or one
+     * resolves the literal when it analyses the expression: folded to lower case unless double-quoted. A
+     * literal cast to text first ('s'::text) is resolved only when evaluated, and is left out. A schema-qualified name or one
      * that is no plain identifier is left out: only the server can say what it means.
      */
     public Set<SqlName> sequencesNamed() {

@@ -64,6 +64,12 @@ public final class CatalogReader {
             SELECT DISTINCT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')""";
 
+    /** The same facts the PostgreSQL engine reads for a domain (PgCatalog.domain). */
+    private static final String USER_DOMAINS = """
+            SELECT t.typname, t.typdefault, t.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid)
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')""";
+
     private CatalogReader() {
     }
 
@@ -199,7 +205,13 @@ public final class CatalogReader {
                 types.add(rs.getString(1));
             }
         }
-        return new Schema.UserObjects(functions, types);
+        Map<String, Schema.Domain> domains = new HashMap<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery(USER_DOMAINS)) {
+            while (rs.next()) {
+                domains.put(rs.getString(1), new Schema.Domain(rs.getString(2), rs.getBoolean(3)));
+            }
+        }
+        return new Schema.UserObjects(functions, types, domains);
     }
 
     /** A type zdm can write (text, varchar(20), timestamp with time zone); else unknown. */

@@ -33,13 +33,18 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * name. Null in a schema that does not know them; then any name no PostgreSQL version has is
      * assumed to be one of them.
      */
-    public record UserObjects(Map<String, Character> functions, Set<String> types) {
+    public record UserObjects(Map<String, Character> functions, Set<String> types, Map<String, Domain> domains) {
         public UserObjects {
             functions = Map.copyOf(functions);
             types = Set.copyOf(types);
+            domains = Map.copyOf(domains);
         }
 
-        public static final UserObjects NONE = new UserObjects(Map.of(), Set.of());
+        public static final UserObjects NONE = new UserObjects(Map.of(), Set.of(), Map.of());
+    }
+
+    /** A domain: its default as the server prints it (null: none), whether it carries NOT NULL or a CHECK. */
+    public record Domain(String defaultSql, boolean constrained) {
     }
 
     /** {@code primaryKey} empty where the table has none. */

@@ -3,6 +3,7 @@ package dev.zdm.simulator;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.DomainType;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
@@ -320,6 +321,27 @@ public final class SimCatalog implements CatalogView {
         return version;
     }
 
+    /**
+     * A domain of the schema read from a server: its default's volatility judged as any default's (a
+     * default zdm could not re-use as an expression counts as volatile, as on the engine).
+     */
+    @Override
+    public Optional<DomainType> domain(DataType type) {
+        Schema.Domain d = userObjects == null ? null : userObjects.domains().get(PgFacts.baseTypeName(type.sql()));
+        if (d == null) {
+            return Optional.empty();
+        }
+        boolean volatileDefault = false;
+        if (d.defaultSql() != null) {
+            try {
+                volatileDefault = isVolatile(new SqlExpression(d.defaultSql()));
+            } catch (ZdmException notReusable) {
+                volatileDefault = true;
+            }
+        }
+        return Optional.of(new DomainType(d.defaultSql(), volatileDefault, d.constrained()));
+    }
+
     /** Whether the database's own functions and types are known (a schema read from a server), not assumed. */
     boolean knowsUserObjects() {
         return userObjects != null;
@@ -396,7 +418,10 @@ public final class SimCatalog implements CatalogView {
             if (add.ownedSequence() != null && otherRelations.add(add.ownedSequence()) && recording) {
                 undo.push(() -> otherRelations.remove(add.ownedSequence()));
             }
-            boolean nullsLeft = table.rows > 0 && (add.defaultSql() == null || !add.existingRowsGetDefault());
+            // Old rows read the column's own default, or else its domain's (which is not the column's own).
+            String rowsRead = add.defaultSql() != null ? add.defaultSql()
+                    : domain(add.type()).map(DomainType::defaultSql).orElse(null);
+            boolean nullsLeft = table.rows > 0 && (rowsRead == null || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }

@@ -118,6 +118,10 @@ class FuzzIT {
     static void resetUsers(Connection admin, int rows) {
         try (var st = admin.createStatement()) {
             st.execute("DROP TABLE IF EXISTS users CASCADE");
+            // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
+            for (String domain : ScriptGenerator.DOMAINS) {
+                st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            }
             // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application.
             st.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, name text) WITH (autovacuum_enabled = false)");
             st.execute("INSERT INTO users SELECT g, 'user' || g || '@example.com', 'name ' || g "

@@ -25,6 +25,15 @@ final class ScriptGenerator {
     static final String[] COLUMN_NAMES = {"status", "order", "User", "x" + "y".repeat(62), "email"};
     static final String[] INDEX_NAMES = {"select", "Idx_Mixed", "i" + "x".repeat(62), "users_pkey", "users"};
 
+    /**
+     * Domains on every fuzzed server: one with a volatile default (ADD COLUMN would rewrite), one with a
+     * constant default, one with a CHECK (a rewrite whatever the default).
+     */
+    static final List<String> DOMAINS = List.of(
+            "fuzz_rnd AS double precision DEFAULT random()",
+            "fuzz_lbl AS text DEFAULT 'x'",
+            "fuzz_pos AS integer CHECK (VALUE > 0)");
+
     /** A type and the defaults that suit it (JSON literals as "default", anything else as "default_sql"). */
     record TypeCase(String type, List<Object> defaults) {
     }
@@ -52,6 +61,9 @@ final class ScriptGenerator {
             new TypeCase("bigserial", List.of()),
             new TypeCase("smallserial", List.of()),
             new TypeCase("no_such_type", List.of()),
+            new TypeCase("fuzz_rnd", List.of()),
+            new TypeCase("fuzz_lbl", List.of()),
+            new TypeCase("fuzz_pos", List.of(5)),
             new TypeCase("text", List.of("sql:no_such_function()")));
 
     private final Random random;

@@ -95,5 +95,7 @@ class SqlExpressionTest {
         // Only the server can say what a qualified or case-sensitive name means.
         assertThat(new SqlExpression("nextval('public.s') + nextval('\"Mixed\"')").sequencesNamed()).isEmpty();
         assertThat(new SqlExpression("'nextval' || lower('a')").sequencesNamed()).isEmpty();
+        assertThat(new SqlExpression("nextval('s'::text)").sequencesNamed()).as("resolved when evaluated").isEmpty();
+        assertThat(new SqlExpression("setval('s', 5)").sequencesNamed()).containsExactly(SqlName.of("s"));
     }
 }

@@ -101,5 +101,10 @@ class SerialAndDomainTest extends OnEmbeddedPostgres {
         assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(22);
         assertThat(reply.get("text").asText()).contains("has constraints", "rewriting");
         assertThat(relfilenode("dom_checked")).isEqualTo(before);
+        // With a default of its own it rewrites just the same (the CHECK runs on every row): refused too.
+        ObjectNode given = node.send("""
+                {"type":"add_column","table":"dom_checked","column":"p","data_type":"zdm_test_positive","default":5}""");
+        assertThat(given.get("code").asInt()).as(given.toString()).isEqualTo(22);
+        assertThat(relfilenode("dom_checked")).isEqualTo(before);
     }
 }

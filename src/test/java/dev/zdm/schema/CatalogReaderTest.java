@@ -40,6 +40,8 @@ class CatalogReaderTest {
             s.execute("CREATE TABLE notes (body text)");
             s.execute("CREATE VIEW rich AS SELECT * FROM accounts WHERE balance > 1000");
             s.execute("CREATE TYPE mood AS ENUM ('ok', 'sad')");
+            s.execute("CREATE DOMAIN ticket AS text DEFAULT md5(random()::text)");
+            s.execute("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)");
             s.execute("CREATE FUNCTION new_token() RETURNS text VOLATILE LANGUAGE sql AS 'SELECT md5(random()::text)'");
             s.execute("CREATE FUNCTION shout(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT upper($1)'");
             s.execute("ANALYZE accounts");
@@ -51,6 +53,8 @@ class CatalogReaderTest {
         Schema.UserObjects own = CatalogReader.read(url, l -> { }).userObjects();
         assertThat(own.types()).contains("mood");
         assertThat(own.functions()).containsEntry("new_token", 'v').containsEntry("shout", 'i');
+        assertThat(own.domains().get("ticket").defaultSql()).contains("random()");
+        assertThat(own.domains().get("positive").constrained()).isTrue();
         SimulatorEngine engine = SimulatorEngine.open(Config.parse("--schema-from", url));
         Handlers handlers = Handlers.forEngine(engine, Config.DEFAULT_LOCK_BUDGET);
         // The server's own volatile function: the safe way (add bare, backfill), no rewrite.
@@ -63,6 +67,13 @@ class CatalogReaderTest {
                 .get("type").asText()).isEqualTo("column_added");
         assertThat(code(handlers, """
                 {"type":"add_column","msg_id":3,"table":"accounts","column":"t","data_type":"citext"}""")).isEqualTo(20);
+        // Domains as the engine reads them: a volatile default the safe way, a CHECK refused on a table with rows.
+        ObjectNode ticket = send(handlers, """
+                {"type":"add_column","msg_id":5,"table":"accounts","column":"ticket","data_type":"ticket","explain":true}""");
+        assertThat(ticket.get("table_rewritten").asBoolean()).isFalse();
+        assertThat(ticket.get("steps").toString()).contains("DEFAULT NULL").contains("DROP DEFAULT");
+        assertThat(code(handlers, """
+                {"type":"add_column","msg_id":6,"table":"accounts","column":"p","data_type":"positive"}""")).isEqualTo(22);
         assertThat(code(handlers, """
                 {"type":"add_column","msg_id":4,"table":"accounts","column":"u","data_type":"uuid","default_sql":"uuid_generate_v4()"}"""))
                 .as("uuid-ossp is not installed there").isEqualTo(12);
