@@ -64,11 +64,19 @@ public final class CatalogReader {
             SELECT DISTINCT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')""";
 
-    /** The same facts the PostgreSQL engine reads for a domain (PgCatalog.domain). */
+    /** The same facts the PostgreSQL engine reads for a domain (PgCatalog.domain): a CHECK anywhere down its chain counts. */
     private static final String USER_DOMAINS = """
-            SELECT t.typname, t.typdefault, t.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid)
-            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-            WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')""";
+            WITH RECURSIVE chain(top, oid) AS (
+                SELECT t.oid, t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND pg_type_is_visible(t.oid)
+                UNION ALL
+                SELECT c.top, b.oid FROM chain c JOIN pg_type d ON d.oid = c.oid
+                JOIN pg_type b ON b.oid = d.typbasetype AND b.typtype = 'd')
+            SELECT t.typname, t.typdefault,
+                   bool_or(x.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = x.oid))
+            FROM chain c JOIN pg_type t ON t.oid = c.top JOIN pg_type x ON x.oid = c.oid
+            GROUP BY t.typname, t.typdefault""";
 
     private CatalogReader() {
     }

@@ -2,6 +2,7 @@ package dev.zdm.simulator;
 
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ColumnDefault;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.PgFacts;
@@ -327,7 +328,10 @@ public final class SimCatalog implements CatalogView {
      */
     @Override
     public Optional<DomainType> domain(DataType type) {
-        Schema.Domain d = userObjects == null ? null : userObjects.domains().get(PgFacts.baseTypeName(type.sql()));
+        // Only the bare name is the domain: dom[] is an array of it, as to_regtype reads it on the engine.
+        String name = type.sql();
+        Schema.Domain d = userObjects == null || name.contains("[") || name.contains("(") ? null
+                : userObjects.domains().get(name.trim());
         if (d == null) {
             return Optional.empty();
         }
@@ -421,7 +425,8 @@ public final class SimCatalog implements CatalogView {
             // Old rows read the column's own default, or else its domain's (which is not the column's own).
             String rowsRead = add.defaultSql() != null ? add.defaultSql()
                     : domain(add.type()).map(DomainType::defaultSql).orElse(null);
-            boolean nullsLeft = table.rows > 0 && (rowsRead == null || !add.existingRowsGetDefault());
+            boolean nullsLeft = table.rows > 0 && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
+                    || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }

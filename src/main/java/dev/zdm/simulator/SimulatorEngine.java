@@ -237,12 +237,10 @@ public final class SimulatorEngine implements Engine {
                 clock.advance(retries.backoffMs(attempt - 1) / 1000.0);
             }
             try {
-                waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
-                catalog.apply(table, new CatalogChange.DropIndex(index));
-                leftovers.remove(index);
-                pendingUndo.remove(operation.identity());
+                dropConcurrently(table, new CatalogChange.DropIndex(index), lockBudget);
                 return;
             } catch (Timeout t) {
+                locks.releaseAll(MIGRATION);
                 waitedMs += t.waitedMs;
                 blockedBy = t.blockedBy;
             }
@@ -430,10 +428,7 @@ public final class SimulatorEngine implements Engine {
             attempts = attempt;
             read(table, lockBudget);
             try {
-                acquire(table, LockMode.SHARE_UPDATE_EXCLUSIVE, lockBudget);
-                waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
-                catalog.apply(table, drop);
-                leftovers.remove(drop.index());
+                dropConcurrently(table, drop, lockBudget);
                 return;
             } catch (Timeout lost) {
                 locks.releaseAll(MIGRATION);
@@ -445,15 +440,33 @@ public final class SimulatorEngine implements Engine {
         }
     }
 
-    /** DROP INDEX CONCURRENTLY waits, within the budget, for every transaction holding a lock on the table. */
+    /** The failed build's own INVALID index, dropped at once if it can be: answers whether it is gone. */
     private boolean dropInvalid(SqlName table, CatalogChange.CreateIndex index, Duration lockBudget) {
         try {
-            waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+            dropConcurrently(table, new CatalogChange.DropIndex(index.index()), lockBudget);
+            return true;
         } catch (Timeout stillThere) {
+            locks.releaseAll(MIGRATION);
             return false;
         }
-        catalog.apply(table, new CatalogChange.DropIndex(index.index()));
-        return true;
+    }
+
+    /**
+     * DROP INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE, then a wait for every transaction holding any lock
+     * on the table; lock_timeout bounds each wait on its own. The index and any undo owed for it are gone.
+     */
+    private void dropConcurrently(SqlName table, CatalogChange.DropIndex drop, Duration lockBudget) {
+        acquire(table, LockMode.SHARE_UPDATE_EXCLUSIVE, lockBudget);
+        waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+        catalog.apply(table, drop);
+        locks.releaseAll(MIGRATION);
+        forget(drop.index());
+    }
+
+    /** A leftover that is gone: no request owes its undo any more. */
+    private void forget(SqlName index) {
+        leftovers.remove(index);
+        pendingUndo.values().removeIf(index::equals);
     }
 
     /**
@@ -582,6 +595,7 @@ public final class SimulatorEngine implements Engine {
             if (catalog.index(leftover.getKey()).filter(s -> s == CatalogView.IndexState.INVALID).isPresent()) {
                 catalog.apply(table, new CatalogChange.DropIndex(leftover.getKey()));
             }
+            pendingUndo.values().removeIf(leftover.getKey()::equals);
             return true;
         });
     }

@@ -164,4 +164,43 @@ class CreateIndexHandlerTest {
                 {"type":"close_transaction","session":"w"}""");
         assertThat(node.send(request).get("type").asText()).isEqualTo("index_created");
     }
+
+    @Test
+    void an_undo_owed_for_an_index_the_janitor_dropped_is_not_owed_for_another_of_that_name() {
+        node.send("""
+                {"type":"open_transaction","session":"w1","table":"users","mode":"ROW EXCLUSIVE"}""");
+        String a = """
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""";
+        node.fails(a);
+        node.send("""
+                {"type":"close_transaction","session":"w1"}""");
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).isEmpty();
+        node.send("""
+                {"type":"open_transaction","session":"w2","table":"users","mode":"ROW EXCLUSIVE"}""");
+        node.fails("""
+                {"type":"create_index","table":"users","column":"name","index":"idx_email","max_lock_duration_ms":250}""");
+        // A's index is gone: A sent again owes nothing, and meets the other request's leftover as a plan step.
+        var again = node.fails(a);
+        assertThat(again.details()).containsEntry("rolled_back", true)
+                .containsEntry("attempts", dev.zdm.pg.RetryPolicy.of(dev.zdm.config.Config.DEFAULT_RETRIES).attempts());
+    }
+
+    @Test
+    void another_request_drops_a_leftover_once_its_lock_is_free_and_the_lockers_have_ended() {
+        node.send("""
+                {"type":"open_transaction","session":"r","table":"users","mode":"ACCESS SHARE","duration_seconds":0.9}""");
+        node.send("""
+                {"type":"open_transaction","session":"w","table":"users","mode":"ROW EXCLUSIVE","duration_seconds":0.3}""");
+        node.fails("""
+                {"type":"create_index","table":"users","column":"email","max_lock_duration_ms":250}""");
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.INVALID);
+        node.send("""
+                {"type":"open_transaction","session":"s","table":"users","mode":"SHARE","duration_seconds":0.2}""");
+        // SHARE UPDATE EXCLUSIVE waits 0.2 s for s, then DROP INDEX CONCURRENTLY 0.2 s more for r.
+        var reply = node.send("""
+                {"type":"create_index","table":"users","column":"email","unique":true,"index":"idx_email",
+                 "max_lock_duration_ms":250,"explain":true}""");
+        assertThat(reply.get("steps").get(0).get("sql").asText()).startsWith("DROP INDEX CONCURRENTLY");
+        assertThat(node.engine.catalog().index(SqlName.of("idx_email"))).contains(CatalogView.IndexState.VALID);
+    }
 }

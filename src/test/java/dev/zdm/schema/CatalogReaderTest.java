@@ -42,6 +42,7 @@ class CatalogReaderTest {
             s.execute("CREATE TYPE mood AS ENUM ('ok', 'sad')");
             s.execute("CREATE DOMAIN ticket AS text DEFAULT md5(random()::text)");
             s.execute("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)");
+            s.execute("CREATE DOMAIN small_positive AS positive");
             s.execute("CREATE FUNCTION new_token() RETURNS text VOLATILE LANGUAGE sql AS 'SELECT md5(random()::text)'");
             s.execute("CREATE FUNCTION shout(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT upper($1)'");
             s.execute("ANALYZE accounts");
@@ -74,6 +75,17 @@ class CatalogReaderTest {
         assertThat(ticket.get("steps").toString()).contains("DEFAULT NULL").contains("DROP DEFAULT");
         assertThat(code(handlers, """
                 {"type":"add_column","msg_id":6,"table":"accounts","column":"p","data_type":"positive"}""")).isEqualTo(22);
+        // A domain over a constrained domain is checked row by row too; an array of a domain is no domain.
+        assertThat(own.domains().get("small_positive").constrained()).isTrue();
+        assertThat(code(handlers, """
+                {"type":"add_column","msg_id":7,"table":"accounts","column":"p","data_type":"small_positive"}""")).isEqualTo(22);
+        assertThat(send(handlers, """
+                {"type":"add_column","msg_id":8,"table":"accounts","column":"ps","data_type":"positive[]"}""")
+                .get("type").asText()).isEqualTo("column_added");
+        // DEFAULT NULL overrides the domain's default, so NOT NULL meets NULL rows: 22 as on the server.
+        assertThat(code(handlers, """
+                {"type":"add_column","msg_id":9,"table":"accounts","column":"t2","data_type":"ticket","default_sql":"NULL",
+                 "nullable":false,"safe":false}""")).isEqualTo(22);
         assertThat(code(handlers, """
                 {"type":"add_column","msg_id":4,"table":"accounts","column":"u","data_type":"uuid","default_sql":"uuid_generate_v4()"}"""))
                 .as("uuid-ossp is not installed there").isEqualTo(12);

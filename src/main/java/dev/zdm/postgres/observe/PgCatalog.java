@@ -79,6 +79,22 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    /** Any relation of the current schema: tables, indexes, sequences, views share pg_class's name space. */
+    @Override
+    public boolean relationExists(SqlName name) {
+        return query("looking up relation " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+                    AND relname = ?)""")) {
+                ps.setString(1, name.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
     @Override
     public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
         return query("reading the primary key of " + table, c -> {
@@ -132,15 +148,22 @@ public final class PgCatalog implements CatalogView {
     }
 
     /**
-     * pg_type's row for a domain of that name: its default as the server prints it (typdefault) and
-     * whether it carries NOT NULL or a CHECK. The default's volatility is pg_proc's, as for any default.
+     * pg_type's row for a domain of that name: its default as the server prints it (typdefault, which a
+     * domain over a domain inherits when it names none) and whether it or any domain it is built on
+     * carries NOT NULL or a CHECK (the typcache checks the whole chain). The default's volatility is pg_proc's, as for any default.
      */
     @Override
     public Optional<DomainType> domain(DataType type) {
         Optional<String[]> row = query("looking up type " + type, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT t.typdefault, t.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid)
-                    FROM pg_type t WHERE t.oid = to_regtype(?) AND t.typtype = 'd'""")) {
+                    WITH RECURSIVE chain(oid, depth) AS (
+                        SELECT t.oid, 0 FROM pg_type t WHERE t.oid = to_regtype(?) AND t.typtype = 'd'
+                        UNION ALL
+                        SELECT b.oid, c.depth + 1 FROM chain c JOIN pg_type d ON d.oid = c.oid
+                        JOIN pg_type b ON b.oid = d.typbasetype AND b.typtype = 'd')
+                    SELECT max(x.typdefault) FILTER (WHERE c.depth = 0),
+                           bool_or(x.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = x.oid))
+                    FROM chain c JOIN pg_type x ON x.oid = c.oid HAVING count(*) > 0""")) {
                 ps.setString(1, type.sql());
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(new String[] {rs.getString(1), Boolean.toString(rs.getBoolean(2))})
