@@ -114,7 +114,8 @@ public final class Planner {
             def = new ColumnDefault.None();
             spec = new ColumnSpec(spec.table(), spec.column(), spec.type(), def, spec.nullable(), spec.safe(), spec.sleepMs());
         }
-        if (domain.isPresent() && (def instanceof ColumnDefault.None || domain.get().constrained())) {
+        if (domain.isPresent() && (def instanceof ColumnDefault.None || domain.get().constrained()
+                || version.constantDefaultRewrites() && domain.get().defaultSql() != null)) {
             // A constrained domain rewrites whatever the default (found by the fuzzer: DEFAULT 5 on a
             // domain with a CHECK changed relfilenode on 15 and 17, while the plan said catalog only).
             return domainColumn(spec, domain.get());
@@ -173,17 +174,24 @@ public final class Planner {
         SqlName t = spec.table();
         boolean given = !(spec.defaultValue() instanceof ColumnDefault.None);
         boolean hasRows = catalog.hasRows(t);
-        if (domain.constrained() && spec.safe() && hasRows) {
-            throw ZdmException.precondition("a column of domain " + spec.type() + ", which has constraints, is "
-                    + "added by rewriting " + t + " under ACCESS EXCLUSIVE (each row is checked): no safe way; add "
-                    + "it as the domain's base type and convert it in a maintenance window, or send safe: false");
+        // Before 11 any default rewrites, and a column of a domain with a default has one even when
+        // DEFAULT NULL is written (the NULL is coerced to the domain: no plain NULL constant).
+        boolean oldDefault = version.constantDefaultRewrites() && domain.defaultSql() != null;
+        if ((domain.constrained() || oldDefault) && spec.safe() && hasRows) {
+            throw ZdmException.precondition("a column of domain " + spec.type() + (domain.constrained()
+                    ? ", which has constraints, is added by rewriting " + t + " under ACCESS EXCLUSIVE (each row is checked)"
+                    : ", which has a default, is added by rewriting " + t + " under ACCESS EXCLUSIVE before PostgreSQL 11")
+                    + ": no safe way; add it as the domain's base type and convert it in a maintenance window, or send"
+                    + " safe: false");
         }
-        boolean rewrites = domain.constrained() || !given && domain.defaultSql() != null
-                && (domain.defaultVolatile() || version.constantDefaultRewrites());
-        if (!rewrites || !spec.safe() || !hasRows && domain.constrained()) {
-            if (!spec.nullable() && !given && domain.defaultSql() == null && hasRows) {
-                throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
-                        + t + ", which has rows: give it a default");
+        boolean rewrites = domain.constrained() || oldDefault
+                || !given && domain.defaultSql() != null && domain.defaultVolatile();
+        if (!rewrites || !spec.safe() || !hasRows && (domain.constrained() || oldDefault)) {
+            boolean rowsFilled = given || domain.defaultSql() != null && version.domainDefaultFillsOldRows();
+            if (!spec.nullable() && !rowsFilled && hasRows) {
+                throw ZdmException.precondition("a NOT NULL column without a default cannot be added to " + t
+                        + ", which has rows: give it a default" + (domain.defaultSql() == null ? ""
+                        : " (on PostgreSQL " + version + " the old rows do not read the domain's default)"));
             }
             // The column's own default is only one given here; the domain's applies without being the column's.
             return new Plan(t, List.of(new Statement(t, addColumnSql(spec), LockMode.ACCESS_EXCLUSIVE,

@@ -424,7 +424,7 @@ public final class SimCatalog implements CatalogView {
             }
             // Old rows read the column's own default, or else its domain's (which is not the column's own).
             String rowsRead = add.defaultSql() != null ? add.defaultSql()
-                    : domain(add.type()).map(DomainType::defaultSql).orElse(null);
+                    : !version.domainDefaultFillsOldRows() ? null : domain(add.type()).map(DomainType::defaultSql).orElse(null);
             boolean nullsLeft = table.rows > 0 && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
                     || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {

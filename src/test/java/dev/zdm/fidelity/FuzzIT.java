@@ -70,7 +70,7 @@ class FuzzIT {
             }
         }
         report.write(REPORT, versions, (System.nanoTime() - started) / 1e9);
-        assertThat(report.unexplained()).as("disagreements that are neither known gaps nor data-dependent; "
+        assertThat(report.unexplained()).as("disagreements that do not depend on data; "
                 + "see " + REPORT).isEmpty();
     }
 

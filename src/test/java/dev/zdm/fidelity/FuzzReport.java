@@ -128,7 +128,8 @@ final class FuzzReport {
         }
         md.append("\nThe last column counts the scripts whose replies or catalog on that version's server differ from\n")
           .append("what the newest one did (a constant default that rewrites before 11, gen_random_uuid() from 13,\n")
-          .append("random_normal() from 16, SET NOT NULL that trusts a CHECK from 12): the versions behave differently,\n")
+          .append("random_normal() from 16, SET NOT NULL that trusts a CHECK from 12, a domain's default that old rows\n")
+          .append("do not read on 11 and 12): the versions behave differently,\n")
           .append("and the simulator follows each.\n");
         md.append("\n\"Depend on data\" are scripts whose outcome turns on rows the simulator cannot see (duplicates under\n")
           .append("a unique index over a column the script filled): counted apart, they never fail the build.\n")

@@ -281,6 +281,18 @@ class PlannerTest {
     }
 
     @Test
+    void aDomainsDefaultOnOldVersions() {
+        CatalogView withDomain = new DomainCatalog(catalog, new DomainType("'x'::text", false, false));
+        var notNull = new ColumnSpec(USERS, STATUS, DataType.of("label"), new ColumnDefault.None(), false, true);
+        // 10 rewrites for any domain default, even under DEFAULT NULL: no safe way on a table with rows.
+        assertThatThrownBy(() -> planner(10, withDomain).addColumn(notNull)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
+        // 11 and 12 leave the old rows NULL (seen by the fuzzer): NOT NULL fails; 13 on keep the default.
+        assertThatThrownBy(() -> planner(11, withDomain).addColumn(notNull)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
+        assertThatThrownBy(() -> planner(12, withDomain).addColumn(notNull)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
+        assertThat(planner(13, withDomain).addColumn(notNull).predictsRewrite()).isFalse();
+    }
+
+    @Test
     void aDomainsDefaultIsNotTheColumnsOwn() {
         CatalogView withDomain = new DomainCatalog(catalog, new DomainType("'x'::text", false, false));
         var spec = new ColumnSpec(USERS, STATUS, DataType.of("label"), new ColumnDefault.None(), false, true);
