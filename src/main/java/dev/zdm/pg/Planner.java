@@ -184,8 +184,10 @@ public final class Planner {
                     + ": no safe way; add it as the domain's base type and convert it in a maintenance window, or send"
                     + " safe: false");
         }
-        boolean rewrites = domain.constrained() || oldDefault
-                || !given && domain.defaultSql() != null && domain.defaultVolatile();
+        // On 11 and 12 ADD COLUMN does not apply a domain's default to the old rows at all: no rewrite even
+        // for a volatile one (seen by the fuzzer), and the old rows stay NULL.
+        boolean rewrites = domain.constrained() || oldDefault || !given && domain.defaultSql() != null
+                && domain.defaultVolatile() && version.domainDefaultFillsOldRows();
         if (!rewrites || !spec.safe() || !hasRows && (domain.constrained() || oldDefault)) {
             boolean rowsFilled = given || domain.defaultSql() != null && version.domainDefaultFillsOldRows();
             if (!spec.nullable() && !rowsFilled && hasRows) {

@@ -290,6 +290,11 @@ class PlannerTest {
         assertThatThrownBy(() -> planner(11, withDomain).addColumn(notNull)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
         assertThatThrownBy(() -> planner(12, withDomain).addColumn(notNull)).satisfies(t -> assertThat(code(t)).isEqualTo(22));
         assertThat(planner(13, withDomain).addColumn(notNull).predictsRewrite()).isFalse();
+        // Nor does a volatile domain default rewrite there: the plain ADD COLUMN is catalog-only on 11 and 12.
+        CatalogView volatileDomain = new DomainCatalog(catalog, new DomainType("random()", true, false));
+        var nullable = new ColumnSpec(USERS, STATUS, DataType.of("noise"), new ColumnDefault.None(), true, false);
+        assertThat(planner(12, volatileDomain).addColumn(nullable).predictsRewrite()).isFalse();
+        assertThat(planner(13, volatileDomain).addColumn(nullable).predictsRewrite()).isTrue();
     }
 
     @Test
