@@ -12,7 +12,6 @@ import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.schema.Schema;
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The simulator's schema: tables with their columns, row counts, constraints and heap file number, and
