@@ -1,5 +1,7 @@
 package dev.zdm.engine;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -10,6 +12,7 @@ public record Outcome(double durationSeconds, boolean tableLocked, boolean table
                       int batches, Map<String, Object> observed) {
 
     public Outcome {
-        observed = Map.copyOf(observed);
+        // In the order the engine wrote them: Map.copyOf's order changes from one JVM to the next.
+        observed = Collections.unmodifiableMap(new LinkedHashMap<>(observed));
     }
 }

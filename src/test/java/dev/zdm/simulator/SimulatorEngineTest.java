@@ -100,6 +100,19 @@ class SimulatorEngineTest {
         assertThat(data.tableLocked()).isFalse();
     }
 
+    @Test
+    void observedFactsKeepTheOrderTheEngineWroteThem() {
+        // Explain shows them as they are: the same order in every JVM, not Map.copyOf's per-run order.
+        Outcome column = engine.execute(addStatusActive(), BUDGET);
+        assertThat(List.copyOf(column.observed().keySet())).containsExactly("strongest_lock", "lock_wait_ms");
+        var many = new java.util.LinkedHashMap<String, Object>();
+        for (int i = 0; i < 20; i++) {
+            many.put("k" + i, i);
+        }
+        assertThat(List.copyOf(new Outcome(0, false, false, 0, 0, many).observed().keySet()))
+                .containsExactlyElementsOf(many.keySet());
+    }
+
     // ---- lock budget
 
     @Test
