@@ -100,7 +100,7 @@ final class FuzzReport {
     void write(Path file, List<Integer> versions, double seconds) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Fidelity: the simulator against real PostgreSQL, by differential fuzzing\n\n")
-          .append("Written by `FuzzIT` (see README, \"Proof\"); do not edit by hand. ").append(scripts)
+          .append("Written by `FuzzIT` (see docs/proof.md); do not edit by hand. ").append(scripts)
           .append(" scripts from seed ").append(seed).append(" (`ScriptGenerator`) ran on the simulator (`--pg-version` set\n")
           .append("to match, planning against the schema read from that server) and on an embedded PostgreSQL of each version,\n")
           .append("through the node's own handlers, on a users table of 0 to 2,500 rows; ").append(String.format("%.0f", seconds))
@@ -110,7 +110,7 @@ final class FuzzReport {
           .append("the rest as far as polling pg_locks saw it); the table's catalog afterwards (columns with type, NOT NULL\n")
           .append("and whether a default is set, indexes with validity and uniqueness, CHECK constraints). A job with a\n")
           .append("`where` off the key has its counts left out, and above 1000 rows a batch count only has to reach\n")
-          .append("total_rows / batch_size (see README, \"Proof\").\n\n");
+          .append("total_rows / batch_size (see docs/proof.md).\n\n");
         int newest = versions.get(versions.size() - 1);
         md.append("| PostgreSQL | scripts | agree | agree, outside data | depend on data (agree) | unexplained | PostgreSQL's outcome differs from ")
           .append(newest).append("'s |\n")

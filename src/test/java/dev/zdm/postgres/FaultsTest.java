@@ -123,7 +123,7 @@ class FaultsTest extends OnEmbeddedPostgres {
                     + " zdm.operations o ON o.id = c.operation_id WHERE o.table_name = 'two_nodes'") < 2) {
                 Thread.sleep(5);
             }
-            // README's query for "which node runs what" finds the owner.
+            // docs/engines.md's query for "which node runs what" finds the owner.
             String owner = SharedPostgres.text("""
                     SELECT a.application_name || ' ' || o.kind || ' ' || o.table_name
                     FROM pg_locks l JOIN pg_stat_activity a USING (pid)
