@@ -4,6 +4,7 @@ import dev.zdm.postgres.Database;
 import dev.zdm.Log;
 import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
+import dev.zdm.pg.SqlLiteral;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
@@ -70,7 +71,7 @@ public final class AppSessions implements AutoCloseable {
                 if (spec.mode() == null) {
                     // An idle open transaction: it holds no table lock (reading the table would take
                     // ACCESS SHARE), so the table is only looked up in the catalog.
-                    try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + spec.table().quoted() + "')")) {
+                    try (ResultSet rs = s.executeQuery("SELECT to_regclass(" + SqlLiteral.of(spec.table().quoted()) + ")")) {
                         rs.next();
                         if (rs.getString(1) == null) {
                             throw ZdmException.missing("table " + spec.table());
