@@ -149,7 +149,7 @@ public final class Planner {
         SqlName t = spec.table();
         SqlName c = spec.column();
         SqlName sequence = chooseRelationName(t.value(), c.value(), "seq");
-        SqlExpression nextval = new SqlExpression("nextval('" + sequence.quoted() + "'::regclass)");
+        SqlExpression nextval = new SqlExpression("nextval(" + SqlLiteral.of(sequence.quoted()) + "::regclass)");
         ColumnSpec spelled = new ColumnSpec(t, c, integerType, new ColumnDefault.Expression(nextval, true),
                 false, spec.safe(), spec.sleepMs());
         if (!spec.safe()) {

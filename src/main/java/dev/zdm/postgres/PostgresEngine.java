@@ -4,6 +4,7 @@ import dev.zdm.postgres.connect.AppSessions;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
 import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.connect.Writable;
 import dev.zdm.postgres.ledger.Checkpoints;
 import dev.zdm.postgres.ledger.Fingerprint;
 import dev.zdm.postgres.ledger.Ledger;
@@ -97,9 +98,19 @@ public final class PostgresEngine implements Engine {
         this.sessions = new AppSessions(database);
         this.janitor = new UndoJanitor(database, defaultBudget);
         this.catalog = new PgCatalog(backend, this::guardedRead);
-        this.version = serverVersion(backend.connection());
-        // Once per engine start, never per request: the ledger's DDL takes locks of its own.
-        LedgerSchema.upgrade(backend.connection());
+        try {
+            this.version = serverVersion(backend.connection());
+            Writable.require(backend.connection());
+            // Once per engine start, never per request: the ledger's DDL takes locks of its own.
+            LedgerSchema.upgrade(backend.connection());
+        } catch (SQLException e) {
+            // No engine comes of it: its connections would outlive the failed start.
+            janitor.close();
+            sessions.close();
+            observer.close();
+            backend.close();
+            throw e;
+        }
         janitor.poke();
     }
 
@@ -149,7 +160,7 @@ public final class PostgresEngine implements Engine {
             if (embedded != null) {
                 embedded.close();
             }
-            throw new Engines.StartFailed("cannot reach PostgreSQL at " + database + ": " + PgErrors.firstLine(e), e);
+            throw new Engines.StartFailed(PgErrors.atStart(e, database.toString()), e);
         }
     }
 
