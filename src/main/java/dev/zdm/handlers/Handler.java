@@ -9,4 +9,11 @@ public interface Handler {
     String type();
 
     ObjectNode handle(Request request);
+
+    /**
+     * Reads and checks the request's fields without running anything (error 12), so a migration can
+     * refuse a malformed operation before its first one runs. What only planning can tell is left to it.
+     */
+    default void check(Request request) {
+    }
 }
