@@ -40,6 +40,11 @@ public final class InMemoryMigrations implements Migrations {
     }
 
     @Override
+    public boolean finishedSinceRecorded(String operationIdentity, String migrationName) {
+        return false;
+    }
+
+    @Override
     public Optional<Blocker> runner(String name) {
         return Optional.empty();
     }

@@ -25,6 +25,13 @@ public interface Migrations {
 
     void release(String name);
 
+    /**
+     * Whether the operation of that identity finished after the migration was last recorded: a run that
+     * ended between an operation's end and the record of its reply. The simulator's runs end with the
+     * process and leave no such gap.
+     */
+    boolean finishedSinceRecorded(String operationIdentity, String migrationName);
+
     /** The backend running the migration now, if one does. */
     Optional<Blocker> runner(String name);
 }

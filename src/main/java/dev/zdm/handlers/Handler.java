@@ -16,4 +16,12 @@ public interface Handler {
      */
     default void check(Request request) {
     }
+
+    /**
+     * The request's operation identity as the engine records it (see {@code Operation#identity}), for
+     * an operation that has one: how a migration recognizes the operation an interrupted run finished.
+     */
+    default java.util.Optional<String> operationIdentity(Request request) {
+        return java.util.Optional.empty();
+    }
 }

@@ -32,6 +32,9 @@ public final class MigrationHandler implements Handler {
 
     static final int MAX_NAME_LENGTH = 200;
     static final int MAX_OPERATIONS = 1_000;
+    /** The outcome of an operation an interrupted run finished: its own reply was never recorded. */
+    static final String FINISHED_UNRECORDED = "{\"type\":\"finished_unrecorded\",\"text\":\"finished by an"
+            + " earlier run that ended before its reply was recorded; zdm.operations has it done\"}";
 
     private final Migrations migrations;
     private final Map<String, Handler> operations = new LinkedHashMap<>();
@@ -77,7 +80,11 @@ public final class MigrationHandler implements Handler {
     }
 
     private ObjectNode run(Request request, String name, List<Sent> sent, MigrationRecord earlier) {
-        List<String> before = earlier == null ? List.of() : earlier.outcomes();
+        List<String> before = new ArrayList<>(earlier == null ? List.of() : earlier.outcomes());
+        if (earlier != null && earlier.state() == MigrationRecord.State.RUNNING
+                && finishedUnrecorded(request, name, sent.get(before.size()))) {
+            before.add(FINISHED_UNRECORDED);
+        }
         List<String> outcomes = new ArrayList<>(before);
         String startedAt = earlier == null ? null : earlier.startedAt();
         List<String> bodies = sent.stream().map(Sent::json).toList();
@@ -95,10 +102,25 @@ public final class MigrationHandler implements Handler {
             String json = JsonLines.write(reply);
             outcomes.add(json);
             now.add(json);
-            migrations.save(new MigrationRecord(name, bodies, checksums, i + 1 == sent.size()
-                    ? MigrationRecord.State.DONE : MigrationRecord.State.RUNNING, outcomes, null, startedAt, null));
+            migrations.save(new MigrationRecord(name, bodies, checksums, MigrationRecord.State.RUNNING, outcomes, null,
+                    startedAt, null));
         }
+        migrations.save(new MigrationRecord(name, bodies, checksums, MigrationRecord.State.DONE, outcomes, null,
+                startedAt, null));
         return applied(request, name, sent, before, now).body();
+    }
+
+    /**
+     * A run that ended (a crash, a kill, a lost connection) after its operation finished and before its
+     * reply was recorded: the ledger has the operation done since the migration's last record. Run again,
+     * an add_column or create_index would meet its own column or index (21).
+     */
+    private boolean finishedUnrecorded(Request migration, String name, Sent next) {
+        ObjectNode body = next.body().deepCopy();
+        body.put("msg_id", migration.msgId());
+        return operations.get(next.type()).operationIdentity(new Request(migration.src(), migration.dest(), body))
+                .map(identity -> migrations.finishedSinceRecorded(identity, name))
+                .orElse(false);
     }
 
     /** The operation through its own handler, answered as the node answers it: a reply, or an error reply. */

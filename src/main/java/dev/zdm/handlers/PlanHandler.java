@@ -64,6 +64,11 @@ abstract class PlanHandler<S> implements Handler {
         throttling(request);
     }
 
+    @Override
+    public final java.util.Optional<String> operationIdentity(Request request) {
+        return java.util.Optional.of(identity(parse(request)));
+    }
+
     /** The request's own throttle settings; what it leaves out is the node's. */
     private static Throttling throttling(Request request) {
         Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);

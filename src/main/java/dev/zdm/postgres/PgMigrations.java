@@ -86,6 +86,16 @@ final class PgMigrations implements Migrations {
     }
 
     @Override
+    public boolean finishedSinceRecorded(String operationIdentity, String migrationName) {
+        try {
+            return MigrationsTable.finishedSinceRecorded(backend.connection(), Fingerprint.of(operationIdentity).hex(),
+                    migrationName);
+        } catch (SQLException e) {
+            throw failed(e, "reading zdm.operations for migration " + migrationName);
+        }
+    }
+
+    @Override
     public Optional<Blocker> runner(String name) {
         try {
             Optional<Integer> pid = OperationLock.holder(backend.connection(), key(name));

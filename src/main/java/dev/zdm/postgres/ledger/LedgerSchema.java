@@ -74,6 +74,11 @@ public final class LedgerSchema {
     private LedgerSchema() {
     }
 
+    /** The version {@link #upgrade} brings the schema to. */
+    public static int latestVersion() {
+        return MIGRATIONS.size();
+    }
+
     /** Brings the schema to the newest version; a no-op when it is there already. */
     public static void upgrade(Connection c) throws SQLException {
         boolean autocommit = c.getAutoCommit();

@@ -64,6 +64,21 @@ public final class MigrationsTable {
         }
     }
 
+    /** Both times are the server's clock_timestamp(), so they compare whatever the node's clock says. */
+    public static boolean finishedSinceRecorded(Connection c, String fingerprintHex, String migrationName)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT EXISTS (SELECT FROM zdm.operations o, zdm.migrations m WHERE o.fingerprint = ?
+                    AND o.state = 'done' AND m.name = ? AND o.updated_at > m.updated_at)""")) {
+            ps.setString(1, fingerprintHex);
+            ps.setString(2, migrationName);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     /** Documents already JSON, joined as one array; a NUL, which no json value may hold, replaced. */
     private static String array(List<String> documents) {
         return ("[" + String.join(",", documents) + "]").replace("\\u0000", "\\ufffd");
