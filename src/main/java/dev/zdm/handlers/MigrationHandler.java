@@ -275,6 +275,11 @@ public final class MigrationHandler implements Handler {
                 throw new ZdmException(ErrorCode.NOT_SUPPORTED, where + ": a migration runs "
                         + String.join(", ", operations.keySet()) + ", not '" + type.textValue() + "'");
             }
+            if (operation.has("plan")) {
+                // A planned operation changes nothing, yet would be recorded as applied and never run again.
+                throw ZdmException.malformed(where + ": plan is for a single request; a migration applies its"
+                        + " operations");
+            }
             ObjectNode body = operation.deepCopy();
             // Its own msg_id would name a reply that never comes: the migration's reply answers it.
             body.remove("msg_id");

@@ -99,6 +99,8 @@ class MigrationHandlerTest {
         var unknown = node.fails(migration("0005", ADD_A, "{\"type\":\"migration\",\"name\":\"x\",\"operations\":[]}"));
         assertThat(unknown.code()).isEqualTo(ErrorCode.NOT_SUPPORTED);
         assertThat(node.fails(migration("0005")).code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
+        assertThat(node.fails(migration("0005", ADD_A.replace("}", ",\"plan\":true}"))).getMessage())
+                .contains("plan is for a single request");
         assertThat(node.fails(migration("", ADD_A)).code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
         assertThat(operationsRun()).isZero();
         assertThat(node.engine.model().table(USERS).columns()).doesNotContainKey(SqlName.of("a"));
