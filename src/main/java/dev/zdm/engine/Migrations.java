@@ -26,9 +26,9 @@ public interface Migrations {
     void release(String name);
 
     /**
-     * Whether the operation of that identity finished after the migration was last recorded: a run that
-     * ended between an operation's end and the record of its reply. The simulator's runs end with the
-     * process and leave no such gap.
+     * Whether the operation of that identity finished after the migration last moved on (started, or
+     * recorded an operation's reply): a run that ended, or lost its connection, between an operation's
+     * end and the record of its reply. The simulator's runs end with the process and leave no such gap.
      */
     boolean finishedSinceRecorded(String operationIdentity, String migrationName);
 

@@ -81,8 +81,7 @@ public final class MigrationHandler implements Handler {
 
     private ObjectNode run(Request request, String name, List<Sent> sent, MigrationRecord earlier) {
         List<String> before = new ArrayList<>(earlier == null ? List.of() : earlier.outcomes());
-        if (earlier != null && earlier.state() == MigrationRecord.State.RUNNING
-                && finishedUnrecorded(request, name, sent.get(before.size()))) {
+        if (earlier != null && finishedUnrecorded(request, name, sent.get(before.size()))) {
             before.add(FINISHED_UNRECORDED);
         }
         List<String> outcomes = new ArrayList<>(before);
@@ -111,9 +110,9 @@ public final class MigrationHandler implements Handler {
     }
 
     /**
-     * A run that ended (a crash, a kill, a lost connection) after its operation finished and before its
-     * reply was recorded: the ledger has the operation done since the migration's last record. Run again,
-     * an add_column or create_index would meet its own column or index (21).
+     * A run that ended (a crash, a kill) or lost its connection (13) after its operation finished and
+     * before its reply was recorded: the ledger has the operation done since the migration last moved on.
+     * Run again, an add_column or create_index would meet its own column or index (21).
      */
     private boolean finishedUnrecorded(Request migration, String name, Sent next) {
         ObjectNode body = next.body().deepCopy();

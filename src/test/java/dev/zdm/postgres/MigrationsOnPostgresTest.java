@@ -69,7 +69,7 @@ class MigrationsOnPostgresTest extends OnEmbeddedPostgres {
         node.send(migration("mp-gap", "mp_gap", "x", "y"));
         // As a node killed right after y was added leaves it: y done in zdm.operations, not yet in the record.
         SharedPostgres.exec("UPDATE zdm.migrations SET state = 'running', operations_done = 1,"
-                + " outcomes = json_build_array(outcomes->0), updated_at = updated_at - interval '1 minute'"
+                + " outcomes = json_build_array(outcomes->0), progressed_at = progressed_at - interval '1 minute'"
                 + " WHERE name = 'mp-gap'");
         ObjectNode resumed = node.send(migration("mp-gap", "mp_gap", "x", "y"));
         assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("migration_applied");
@@ -77,6 +77,27 @@ class MigrationsOnPostgresTest extends OnEmbeddedPostgres {
         assertThat(y.get("status").asText()).isEqualTo("applied_before");
         assertThat(y.get("reply").get("type").asText()).isEqualTo("finished_unrecorded");
         assertThat(SharedPostgres.text("SELECT state FROM zdm.migrations WHERE name = 'mp-gap'")).isEqualTo("done");
+    }
+
+    @Test
+    void anOperationWhoseReplyWasLostWithTheConnectionIsNotRunAgain() {
+        SharedPostgres.table("mp_lost", 100);
+        node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        // As a 13 after y finished leaves it: the failure recorded, the migration's last move before y.
+        SharedPostgres.exec("UPDATE zdm.migrations SET state = 'failed', operations_done = 1,"
+                + " outcomes = json_build_array(outcomes->0), progressed_at = progressed_at - interval '1 minute',"
+                + " failure = '{\"type\":\"error\",\"code\":13,\"text\":\"connection lost\"}'"
+                + " WHERE name = 'mp-lost'");
+        ObjectNode resumed = node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("migration_applied");
+        assertThat(resumed.get("operations").get(1).get("reply").get("type").asText()).isEqualTo("finished_unrecorded");
+        // A failure that is the operation's own is run again: y dropped by hand is added again.
+        SharedPostgres.exec("ALTER TABLE mp_lost DROP COLUMN y");
+        SharedPostgres.exec("UPDATE zdm.migrations SET state = 'failed', operations_done = 1,"
+                + " outcomes = json_build_array(outcomes->0) WHERE name = 'mp-lost'");
+        ObjectNode rerun = node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        assertThat(rerun.get("operations").get(1).get("status").asText()).as(rerun.toString()).isEqualTo("applied");
+        assertThat(columns("mp_lost", "y")).isEqualTo(1);
     }
 
     @Test

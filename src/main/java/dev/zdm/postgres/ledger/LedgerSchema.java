@@ -68,7 +68,8 @@ public final class LedgerSchema {
                 outcomes json NOT NULL DEFAULT '[]',
                 failure json,
                 started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-                updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                progressed_at timestamptz NOT NULL DEFAULT clock_timestamp());
             """);
 
     private LedgerSchema() {

@@ -52,7 +52,9 @@ public final class MigrationsTable {
                 VALUES (?, ?::json, ?::json, ?, ?, ?::json, ?::json)
                 ON CONFLICT (name) DO UPDATE SET operations = excluded.operations, checksums = excluded.checksums,
                     state = excluded.state, operations_done = excluded.operations_done,
-                    outcomes = excluded.outcomes, failure = excluded.failure, updated_at = clock_timestamp()""")) {
+                    outcomes = excluded.outcomes, failure = excluded.failure, updated_at = clock_timestamp(),
+                    progressed_at = CASE WHEN excluded.state = 'failed' THEN zdm.migrations.progressed_at
+                                         ELSE clock_timestamp() END""")) {
             ps.setString(1, r.name());
             ps.setString(2, array(r.operations()));
             ps.setString(3, Json.MAPPER.valueToTree(r.checksums()).toString());
@@ -64,12 +66,16 @@ public final class MigrationsTable {
         }
     }
 
-    /** Both times are the server's clock_timestamp(), so they compare whatever the node's clock says. */
+    /**
+     * Done since the migration last moved on (its start, or an operation's record; a failure's record is
+     * not a move: a lost connection may have failed the reply of an operation that finished). Both times
+     * are the server's clock_timestamp(), so they compare whatever the node's clock says.
+     */
     public static boolean finishedSinceRecorded(Connection c, String fingerprintHex, String migrationName)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT EXISTS (SELECT FROM zdm.operations o, zdm.migrations m WHERE o.fingerprint = ?
-                    AND o.state = 'done' AND m.name = ? AND o.updated_at > m.updated_at)""")) {
+                    AND o.state = 'done' AND m.name = ? AND o.updated_at > m.progressed_at)""")) {
             ps.setString(1, fingerprintHex);
             ps.setString(2, migrationName);
             try (ResultSet rs = ps.executeQuery()) {
