@@ -7,6 +7,7 @@ import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +26,16 @@ public final class Handlers implements Dispatcher {
     }
 
     public static Handlers forEngine(Engine engine, Duration defaultLockBudget) {
-        return new Handlers(List.of(
+        List<Handler> operations = List.of(
                 new CreateIndexHandler(engine, defaultLockBudget),
                 new AddColumnHandler(engine, defaultLockBudget),
-                new MigrateDataHandler(engine, defaultLockBudget),
-                new TransactionHandlers.Open(engine),
-                new TransactionHandlers.Close(engine)));
+                new MigrateDataHandler(engine, defaultLockBudget));
+        List<Handler> all = new ArrayList<>(operations);
+        all.add(new TransactionHandlers.Open(engine));
+        all.add(new TransactionHandlers.Close(engine));
+        all.add(new MigrationHandler(engine, operations));
+        all.add(new StatusHandler(engine));
+        return new Handlers(all);
     }
 
     @Override

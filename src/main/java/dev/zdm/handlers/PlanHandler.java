@@ -56,6 +56,19 @@ abstract class PlanHandler<S> implements Handler {
         return reply.body();
     }
 
+    @Override
+    public final void check(Request request) {
+        request.bool("explain", false);
+        request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS, defaultLockBudget.toMillis());
+        parse(request);
+        throttling(request);
+    }
+
+    @Override
+    public final java.util.Optional<String> operationIdentity(Request request) {
+        return java.util.Optional.of(identity(parse(request)));
+    }
+
     /** The request's own throttle settings; what it leaves out is the node's. */
     private static Throttling throttling(Request request) {
         Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);

@@ -79,6 +79,7 @@ public final class PostgresEngine implements Engine {
     private final LockObserver observer;
     private final AppSessions sessions;
     private final UndoJanitor janitor;
+    private final PgMigrations migrations;
     private final PgCatalog catalog;
     private final ServerVersion version;
     private final int retries;
@@ -97,6 +98,7 @@ public final class PostgresEngine implements Engine {
         this.observer = new LockObserver(database);
         this.sessions = new AppSessions(database);
         this.janitor = new UndoJanitor(database, defaultBudget);
+        this.migrations = new PgMigrations(backend, sessions);
         this.catalog = new PgCatalog(backend, this::guardedRead);
         try {
             this.version = serverVersion(backend.connection());
@@ -530,6 +532,29 @@ public final class PostgresEngine implements Engine {
             backend.discard();
         }
         return PgErrors.toReply(e, doing);
+    }
+
+    @Override
+    public dev.zdm.engine.Migrations migrations() {
+        return migrations;
+    }
+
+    @Override
+    public List<dev.zdm.engine.OperationStatus> operations(int limit) {
+        try {
+            return LedgerReport.operations(backend.connection(), sessions, limit);
+        } catch (SQLException e) {
+            throw failed(e, "reading zdm.operations");
+        }
+    }
+
+    @Override
+    public Map<String, Long> operationCounts() {
+        try {
+            return LedgerReport.counts(backend.connection());
+        } catch (SQLException e) {
+            throw failed(e, "counting zdm.operations");
+        }
     }
 
     @Override
