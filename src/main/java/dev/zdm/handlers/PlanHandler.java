@@ -56,6 +56,15 @@ abstract class PlanHandler<S> implements Handler {
         return reply.body();
     }
 
+    /**
+     * The table a request names: {@code table}, in {@code schema} when it gives one, else the one the
+     * connection's search_path finds. Both are exact identifiers (any case, quoted in SQL).
+     */
+    static SqlName tableOf(Request request) {
+        String schema = request.has("schema") ? request.string("schema") : null;
+        return SqlName.table(schema, request.string("table"));
+    }
+
     /** The request's own throttle settings; what it leaves out is the node's. */
     private static Throttling throttling(Request request) {
         Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);

@@ -156,7 +156,7 @@ public final class SchemaFile {
         try {
             return new SqlName(text);
         } catch (ZdmException e) {
-            throw ZdmException.malformed(where + ": '" + text + "' is not a plain lower-case SQL name");
+            throw ZdmException.malformed(where + ": '" + text + "' is not an SQL name: " + e.getMessage());
         }
     }
 
