@@ -56,6 +56,11 @@ final class PgBouncer implements AutoCloseable {
     }
 
     static PgBouncer start(String mode) throws IOException, InterruptedException {
+        return start(mode, "");
+    }
+
+    /** {@code extra}: more lines for the [pgbouncer] section. */
+    static PgBouncer start(String mode, String extra) throws IOException, InterruptedException {
         String binary = binaryOrSkip();
         Path dir = Files.createTempDirectory("zdm-pgbouncer-");
         // pgbouncer runs as nobody when the tests run as root: it must read the ini and write its log there.
@@ -81,8 +86,9 @@ final class PgBouncer implements AutoCloseable {
                 ignore_startup_parameters = extra_float_digits,options
                 logfile = %s
                 pidfile = %s
+                %s
                 """.formatted(SharedPostgres.port(), port, dir.resolve("users.txt"), mode,
-                dir.resolve("pgbouncer.log"), dir.resolve("pgbouncer.pid")));
+                dir.resolve("pgbouncer.log"), dir.resolve("pgbouncer.pid"), extra));
         for (String file : new String[] {"users.txt", "pgbouncer.ini"}) {
             Files.setPosixFilePermissions(dir.resolve(file), PosixFilePermissions.fromString("rw-r--r--"));
         }
@@ -112,7 +118,13 @@ final class PgBouncer implements AutoCloseable {
 
     /** The URL a user would give zdm: the pooler's, not the server's. */
     Database database() {
+        return database(new Properties());
+    }
+
+    /** With more pgjdbc properties, as a user's URL might carry them. */
+    Database database(Properties extra) {
         Properties props = new Properties();
+        props.putAll(extra);
         props.setProperty("user", "postgres");
         return new Database("jdbc:postgresql://127.0.0.1:" + port + "/postgres", props, "pgbouncer on " + port);
     }
@@ -134,6 +146,14 @@ final class PgBouncer implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
+        }
+        try (var files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            System.err.println("pgbouncer's directory " + dir + " stays: " + e.getMessage());
         }
     }
 }

@@ -46,6 +46,44 @@ class PoolerTest {
         }
     }
 
+    /**
+     * Behind a session pool whose backends outlive their clients without a reset (server_reset_query
+     * empty), pgjdbc's named statements (S_1, ...) stay on a backend; the next node given that backend
+     * would be refused its own S_1. zdm's connections use none.
+     */
+    @Test
+    void aBackendReusedWithoutResetDoesNotMeetAnotherNodesPreparedStatements() throws Exception {
+        table("pooled_prepared", 2_000);
+        String job = "{\"type\":\"migrate_data\",\"table\":\"pooled_prepared\",\"batch_size\":50,"
+                + "\"set\":{\"n\":\"n + %d\"}}";
+        try (PgBouncer bouncer = PgBouncer.start("session", "server_reset_query =\nserver_round_robin = 0")) {
+            for (int run = 1; run <= 3; run++) {
+                try (PostgresEngine engine = PostgresEngine.connect(bouncer.database(), 3)) {
+                    ObjectNode reply = new Node(engine, Duration.ofSeconds(5)).send(job.formatted(run));
+                    assertThat(reply.get("type").asText()).as(reply + bouncer.log()).isEqualTo("data_migrated");
+                }
+            }
+            assertThat(number("SELECT count(*) FROM pooled_prepared WHERE n = 6")).isEqualTo(2_000);
+            // The hazard is real: with server-side statements after 5 uses, a reused backend refuses them.
+            java.util.Properties prepared = new java.util.Properties();
+            prepared.setProperty("prepareThreshold", "1");
+            int refused = 0;
+            for (int run = 0; run < 3; run++) {
+                try (java.sql.Connection c = bouncer.database(prepared).connect("zdm-test");
+                     java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pooled_prepared WHERE n = ?")) {
+                    for (int i = 0; i < 3; i++) {
+                        ps.setInt(1, i);
+                        ps.executeQuery().close();
+                    }
+                } catch (java.sql.SQLException e) {
+                    assertThat(e.getMessage()).contains("already exists");
+                    refused++;
+                }
+            }
+            assertThat(refused).as("a client with named statements on a reused backend").isPositive();
+        }
+    }
+
     @Test
     void sessionPoolingRunsAJobOnceWhateverTwoNodesSend() throws Exception {
         table("pooled_accounts", 3_000);
