@@ -74,6 +74,14 @@ class SchemasAndNamesTest {
             // A schema the table is not in: nothing found, nothing run.
             ObjectNode missing = node.send(INCREMENT.formatted(",\"schema\":\"no_such_schema\""));
             assertThat(missing.get("code").asInt()).as(missing.toString()).isEqualTo(20);
+            // An application transaction takes its lock on the named schema's table, not another's.
+            ObjectNode opened = node.send("{\"type\":\"open_transaction\",\"session\":\"app\",\"schema\":\"field_b\","
+                    + "\"table\":\"accounts\",\"mode\":\"ACCESS EXCLUSIVE\"}");
+            assertThat(opened.get("type").asText()).as(opened.toString()).isEqualTo("transaction_opened");
+            assertThat(number("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted"
+                    + " AND relation = 'field_b.accounts'::regclass")).isEqualTo(1);
+            assertThat(number("SELECT count(*) FROM pg_locks WHERE relation = 'field_a.accounts'::regclass")).isZero();
+            node.send("{\"type\":\"close_transaction\",\"session\":\"app\"}");
         }
         assertThat(number("SELECT count(*) FROM field_a.accounts WHERE n = 1")).isEqualTo(300);
         assertThat(number("SELECT count(*) FROM field_b.accounts WHERE n = 1")).isEqualTo(300);
