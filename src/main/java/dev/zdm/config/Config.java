@@ -105,6 +105,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               status            {limit?=50} -> status_ok {engine, operation_counts, operations, migrations}
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
               backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              Any request naming a table takes schema? (else the search_path finds the table); names
+              are exact identifiers: any case and characters, always quoted.
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.

@@ -37,7 +37,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
 
     @Override
     ColumnSpec parse(Request request) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = tableOf(request);
         SqlName column = SqlName.of(request.string("column"));
         DataType type = request.has("data_type") ? DataType.of(request.string("data_type")) : DataType.TEXT;
         return new ColumnSpec(table, column, type, defaultOf(request), request.bool("nullable", true),

@@ -112,9 +112,11 @@ public record SqlExpression(String text) {
         while (m.find()) {
             String literal = m.group(1).trim();
             boolean quoted = literal.length() > 1 && literal.startsWith("\"") && literal.endsWith("\"");
-            String name = quoted ? literal.substring(1, literal.length() - 1) : literal.toLowerCase(Locale.ROOT);
-            // SqlNames are folded: a quoted name with upper case is not one zdm can hold.
-            if (!name.contains(".") && !name.contains("\"") && name.equals(name.toLowerCase(Locale.ROOT))) {
+            String inner = quoted ? literal.substring(1, literal.length() - 1) : literal;
+            // A quoted name is exact (its "" one "); "a"."b" or a.b names a schema, which only the server resolves.
+            boolean qualified = quoted ? inner.replace("\"\"", "").contains("\"") : inner.contains(".") || inner.contains("\"");
+            String name = quoted ? inner.replace("\"\"", "\"") : inner.toLowerCase(Locale.ROOT);
+            if (!qualified) {
                 try {
                     names.add(SqlName.of(name));
                 } catch (ZdmException notPlain) {

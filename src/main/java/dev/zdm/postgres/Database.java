@@ -76,6 +76,9 @@ public record Database(String jdbcUrl, Properties properties, String description
         props.setProperty("ApplicationName", applicationName);
         props.putIfAbsent("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         props.putIfAbsent("tcpKeepAlive", "true");
+        // No named server-side prepared statements: behind a session pooler a backend outlives the
+        // client connection, and one left with S_1 would refuse the next client's S_1.
+        props.putIfAbsent("prepareThreshold", "0");
         Connection c = DriverManager.getConnection(jdbcUrl, props);
         try {
             SessionSettings.apply(c, applicationName);

@@ -5,6 +5,7 @@ import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.postgres.connect.Writable;
+import dev.zdm.postgres.connect.PoolerCheck;
 import dev.zdm.postgres.ledger.Checkpoints;
 import dev.zdm.postgres.ledger.Fingerprint;
 import dev.zdm.postgres.ledger.Ledger;
@@ -155,6 +156,7 @@ public final class PostgresEngine implements Engine {
     private static PostgresEngine connect(Database database, EmbeddedServer embedded, int retries, Duration budget)
             throws Engines.StartFailed {
         try {
+            PoolerCheck.refuse(database);
             PostgresEngine engine = new PostgresEngine(database, embedded, retries, budget);
             Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "zdm-postgres-shutdown"));
             return engine;
@@ -207,7 +209,7 @@ public final class PostgresEngine implements Engine {
         this.budget = lockBudget;
         this.current = operation;
         beforeRequest();
-        Fingerprint fingerprint = Fingerprint.of(operation.identity());
+        Fingerprint fingerprint = Fingerprint.of(operation.identity(), tableOid(operation));
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
             settle(operation, fingerprint, lockBudget, ownerWaitMs);
@@ -215,6 +217,15 @@ public final class PostgresEngine implements Engine {
             return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs);
         } finally {
             releaseOwnership(fingerprint);
+        }
+    }
+
+    /** The OID of the table the operation names, as this connection resolves it; 0 when there is none. */
+    private long tableOid(Operation operation) {
+        try {
+            return PgCatalog.tableOid(backend.connection(), operation.table()).orElse(0L);
+        } catch (SQLException e) {
+            throw failed(e, "looking up table " + operation.table());
         }
     }
 

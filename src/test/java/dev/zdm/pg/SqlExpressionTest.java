@@ -103,8 +103,9 @@ class SqlExpressionTest {
         assertThat(new SqlExpression("nextval('Orders_ID_seq')").sequencesNamed()).containsExactly(SqlName.of("orders_id_seq"));
         assertThat(new SqlExpression("NEXTVAL ( '\"users_n_seq\"'::regclass) + currval('x')").sequencesNamed())
                 .containsExactly(SqlName.of("users_n_seq"), SqlName.of("x"));
-        // Only the server can say what a qualified or case-sensitive name means.
-        assertThat(new SqlExpression("nextval('public.s') + nextval('\"Mixed\"')").sequencesNamed()).isEmpty();
+        // Only the server can say what a qualified name means; a quoted one is exact, its "" one ".
+        assertThat(new SqlExpression("nextval('public.s') + nextval('\"a\".\"b\"')").sequencesNamed()).isEmpty();
+        assertThat(new SqlExpression("nextval('\"Mixed\"\"Q\"')").sequencesNamed()).containsExactly(SqlName.of("Mixed\"Q"));
         assertThat(new SqlExpression("'nextval' || lower('a')").sequencesNamed()).isEmpty();
         assertThat(new SqlExpression("nextval('s'::text)").sequencesNamed()).as("resolved when evaluated").isEmpty();
         assertThat(new SqlExpression("setval('s', 5)").sequencesNamed()).containsExactly(SqlName.of("s"));

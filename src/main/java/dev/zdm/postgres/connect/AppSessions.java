@@ -71,10 +71,14 @@ public final class AppSessions implements AutoCloseable {
                 if (spec.mode() == null) {
                     // An idle open transaction: it holds no table lock (reading the table would take
                     // ACCESS SHARE), so the table is only looked up in the catalog.
-                    try (ResultSet rs = s.executeQuery("SELECT to_regclass(" + SqlLiteral.of(spec.table().quoted()) + ")")) {
-                        rs.next();
-                        if (rs.getString(1) == null) {
-                            throw ZdmException.missing("table " + spec.table());
+                    // A name may hold a ': the driver writes it as a literal right for the server's settings.
+                    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?)")) {
+                        ps.setString(1, spec.table().quoted());
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            if (rs.getString(1) == null) {
+                                throw ZdmException.missing("table " + spec.table());
+                            }
                         }
                     }
                 } else {

@@ -17,9 +17,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The catalog as the server has it, read from pg_catalog in the connection's current schema (the
- * one unqualified names in zdm's statements resolve to). Every answer is a fresh query: another
- * client may change the schema between two requests.
+ * The catalog as the server has it, read from pg_catalog. A table is the relation PostgreSQL finds for
+ * the name on this connection ({@code to_regclass} of the quoted name: through the search_path, or
+ * in the schema the request named), the same one zdm's statements then reach. Every answer is a fresh
+ * query: another client may change the schema between two requests.
  */
 public final class PgCatalog implements CatalogView {
 
@@ -50,10 +51,8 @@ public final class PgCatalog implements CatalogView {
             Set<SqlName> columns = new LinkedHashSet<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT a.attname FROM pg_attribute a
-                    JOIN pg_class t ON t.oid = a.attrelid
-                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
-                      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
-                ps.setString(1, table.value());
+                    WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
+                ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         plainName(rs.getString(1)).ifPresent(columns::add);
@@ -69,8 +68,8 @@ public final class PgCatalog implements CatalogView {
         return query("looking up index " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-                    WHERE x.relnamespace = current_schema()::regnamespace AND x.relname = ?""")) {
-                ps.setString(1, name.value());
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getBoolean(1) ? IndexState.VALID : IndexState.INVALID)
                             : Optional.empty();
@@ -79,14 +78,17 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
-    /** Any relation of the current schema: tables, indexes, sequences, views share pg_class's name space. */
+    /**
+     * Any relation of the name's schema (the current one, where an unqualified CREATE puts it): tables,
+     * indexes, sequences, views share pg_class's name space.
+     */
     @Override
     public boolean relationExists(SqlName name) {
         return query("looking up relation " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = current_schema()::regnamespace
-                    AND relname = ?)""")) {
-                ps.setString(1, name.value());
+                    SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = """ + NAMESPACE
+                    + " AND relname = ?)")) {
+                bindNamespace(ps, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getBoolean(1);
@@ -100,11 +102,9 @@ public final class PgCatalog implements CatalogView {
         return query("reading the primary key of " + table, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT a.attname FROM pg_index i
-                    JOIN pg_class t ON t.oid = i.indrelid
-                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
-                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
-                      AND i.indisprimary AND i.indnatts = 1""")) {
-                ps.setString(1, table.value());
+                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = to_regclass(?) AND i.indisprimary AND i.indnatts = 1""")) {
+                ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? plainName(rs.getString(1)) : Optional.empty();
                 }
@@ -183,16 +183,48 @@ public final class PgCatalog implements CatalogView {
         }
     }
 
-    /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */
+    /**
+     * The schema of the table's own relations, named only where an unqualified name would not reach it:
+     * the table is not in the current schema (a role's own schema comes first on its search_path).
+     */
+    @Override
+    public String schemaOf(SqlName table) {
+        if (table.schema() != null) {
+            return table.schema();
+        }
+        return query("looking up the schema of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+                    WHERE t.oid = to_regclass(?) AND n.nspname IS DISTINCT FROM current_schema()""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    /**
+     * The table's oid: the relation PostgreSQL resolves the name to on this connection, as the
+     * statements will. It survives a rewrite, unlike relfilenode.
+     */
     public static Optional<Long> tableOid(Connection c, SqlName table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace
-                  AND relname = ? AND relkind IN ('r', 'p')""")) {
-            ps.setString(1, table.value());
+                SELECT oid FROM pg_class WHERE oid = to_regclass(?) AND relkind IN ('r', 'p')""")) {
+            ps.setString(1, table.quoted());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
             }
         }
+    }
+
+    /** The namespace of a name: its schema if it has one, else the current schema (where CREATE puts it). */
+    private static final String NAMESPACE =
+            "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(?::text, current_schema()::text))";
+
+    private static void bindNamespace(PreparedStatement ps, SqlName name) throws SQLException {
+        ps.setString(1, name.schema());
+        ps.setString(2, name.value());
     }
 
     /** Columns created outside zdm may have names zdm cannot express; they are skipped, not fatal. */
