@@ -12,7 +12,7 @@ import java.time.Duration;
  */
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
                      Duration lockBudget, int retries, Throttling throttling, boolean help, boolean version,
-                     Path schemaFile, String schemaFrom, boolean pgVersionGiven) {
+                     Path schemaFile, String schemaFrom, boolean pgVersionGiven, boolean exitOnError) {
 
     public static final String EMBEDDED = "embedded";
     /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
@@ -63,6 +63,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        run a statement (pg_stat_activity; default: off)
               --max-throttle-ms N      a pause longer than this ends the request with error 14, its
                                        batches kept; the same request resumes (default 300000)
+              --exit-on-error          stop at the first request answered with an error (or input
+                                       skipped without a reply) and exit 3; without it the node reads
+                                       to end of input and exits 0, as the course harness expects
               -h, --help               this text
               -V, --version            the version
 
@@ -81,6 +84,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
+
+            Exit codes: 0 ok; 1 the engine did not start (server unreachable, bad --schema);
+              2 bad command line; 3 a request failed (only with --exit-on-error).
 
             Example:
               echo '{"src":"admin","dest":"migrations","body":{"type":"create_index","msg_id":1,"table":"users","column":"email"}}' \\
@@ -108,6 +114,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Path schemaFile = null;
         String schemaFrom = null;
         boolean pgVersionGiven = false;
+        boolean exitOnError = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -119,6 +126,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             switch (arg) {
                 case "-h", "--help" -> help = true;
                 case "-V", "--version" -> version = true;
+                case "--exit-on-error" -> exitOnError = true;
                 case "--database" -> database = value != null ? value : next(args, ++i, arg);
                 case "--pg-version" -> {
                     int major = (int) number(value != null ? value : next(args, ++i, arg), arg, 9, 99);
@@ -173,7 +181,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         }
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
                 new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
-                pgVersionGiven);
+                pgVersionGiven, exitOnError);
     }
 
     private static String next(String[] args, int i, String option) {

@@ -11,6 +11,9 @@ import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The shape every migration shares: read and check the whole request, plan it from the engine's
@@ -28,6 +31,26 @@ abstract class PlanHandler<S> implements Handler {
     PlanHandler(Engine engine, Duration defaultLockBudget) {
         this.engine = engine;
         this.defaultLockBudget = defaultLockBudget;
+    }
+
+    /**
+     * What every migration reads: schema (the table's; read by the planner where it names tables), the
+     * lock budget, explain and plan, and the throttle of a backfill.
+     */
+    static final List<String> COMMON_FIELDS = List.of("schema", "explain", "plan", "max_lock_duration_ms",
+            "max_replica_lag_ms", "max_active_sessions", "max_throttle_ms");
+
+    /** A backfill's own: its pacing and the time one batch may take. */
+    static final List<String> BACKFILL_FIELDS = List.of("sleep_ms", "batch_time_ms");
+
+    /** The operation's own fields, besides {@link #COMMON_FIELDS}. */
+    abstract List<String> ownFields();
+
+    @Override
+    public final Set<String> fields() {
+        Set<String> fields = new LinkedHashSet<>(ownFields());
+        fields.addAll(COMMON_FIELDS);
+        return fields;
     }
 
     @Override

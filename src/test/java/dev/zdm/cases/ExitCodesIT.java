@@ -1,0 +1,73 @@
+package dev.zdm.cases;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The exit codes a pipeline reads, through the jar: 0 ok, 1 start failure, 2 usage, 3 a request failed. */
+class ExitCodesIT {
+
+    private static final Path JAR = Path.of(System.getProperty("zdm.jar", "target/zdm.jar"));
+    private static final String FAILING = "{\"src\":\"ci\",\"dest\":\"zdm\",\"body\":{\"type\":\"add_column\",\"msg_id\":1,"
+            + "\"table\":\"users\",\"column\":\"status\",\"dry_run\":true}}";
+    private static final String GOOD = "{\"src\":\"ci\",\"dest\":\"zdm\",\"body\":{\"type\":\"add_column\",\"msg_id\":2,"
+            + "\"table\":\"users\",\"column\":\"status\"}}";
+
+    record Run(int exit, List<String> stdout, String stderr) {
+    }
+
+    static Run run(String stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("java", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.exitValue(), out.lines().toList(), err);
+    }
+
+    @Test
+    void the_node_exits_0_at_end_of_input_whatever_failed_as_the_harness_expects() throws Exception {
+        Run run = run(FAILING + "\n" + GOOD + "\n");
+        assertThat(run.exit()).isZero();
+        assertThat(run.stdout()).hasSize(2);
+    }
+
+    @Test
+    void with_exit_on_error_the_first_failure_stops_the_node_with_3_and_nothing_after_it_runs() throws Exception {
+        Run run = run(FAILING + "\n" + GOOD + "\n", "--exit-on-error");
+        assertThat(run.exit()).isEqualTo(3);
+        assertThat(run.stdout()).singleElement().asString().contains("\"code\":12", "dry_run");
+    }
+
+    @Test
+    void with_exit_on_error_a_request_without_msg_id_is_a_failure_too() throws Exception {
+        Run run = run(GOOD.replace("\"msg_id\":2,", "") + "\n", "--exit-on-error");
+        assertThat(run.exit()).isEqualTo(3);
+        assertThat(run.stdout()).isEmpty();
+        assertThat(run.stderr()).contains("NOT RUN", "msg_id");
+    }
+
+    @Test
+    void with_exit_on_error_and_no_failure_it_is_0() throws Exception {
+        Run run = run(GOOD + "\n", "--exit-on-error");
+        assertThat(run.exit()).isZero();
+        assertThat(run.stdout()).singleElement().asString().contains("column_added");
+    }
+
+    @Test
+    void a_bad_command_line_is_2_and_an_engine_that_cannot_start_is_1() throws Exception {
+        assertThat(run("", "--no-such-flag").exit()).isEqualTo(2);
+        Run unreachable = run("", "--database", "postgres://zdm@127.0.0.1:1/x");
+        assertThat(unreachable.exit()).isEqualTo(1);
+        assertThat(unreachable.stderr()).contains("cannot reach PostgreSQL");
+    }
+}
