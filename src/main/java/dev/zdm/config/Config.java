@@ -81,6 +81,11 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               close_transaction {session} -> transaction_closed
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
               backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              plan: true runs nothing and answers planned {operation, table, steps[{sql, lock, blocks,
+              scans, rewrites, batched, seconds, lock_wait_seconds, lock_held_seconds}], duration_seconds,
+              table_locked, table_rewritten, strongest_lock, would_reply, assumptions, predicted_by}; on a
+              real server from its catalog, read in a READ ONLY transaction (no ledger row).
+              A field a message does not know, or a key twice, is error 12.
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.

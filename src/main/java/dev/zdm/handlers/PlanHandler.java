@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Prediction;
 import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
@@ -58,9 +59,14 @@ abstract class PlanHandler<S> implements Handler {
         boolean explain = request.bool("explain", false);
         Duration budget = Duration.ofMillis(request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS,
                 defaultLockBudget.toMillis()));
+        boolean planOnly = request.bool("plan", false);
         S spec = parse(request);
         Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString(),
                 throttling(request));
+        if (planOnly) {
+            Prediction prediction = engine.predict(operation, planner -> plan(spec, planner), budget);
+            return PlanReply.of(request, prediction, reply(request, spec, prediction.outcome()).body());
+        }
         Plan[] planned = new Plan[1];
         Outcome outcome = engine.run(operation,
                 () -> planned[0] = plan(spec, new Planner(engine.version(), engine.catalog())), budget);
