@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The exit codes a pipeline reads, through the jar: 0 ok, 1 start failure, 2 usage, 3 a request failed. */
-class ExitCodesIT {
+/**
+ * The command line through the jar: the exit codes a pipeline reads (0 ok, 1 start failure, 2 usage, 3 a
+ * request failed), --version from the pom, and an embedded start without SLF4J's warnings.
+ */
+class CommandLineIT {
 
     private static final Path JAR = Path.of(System.getProperty("zdm.jar", "target/zdm.jar"));
     private static final String FAILING = "{\"src\":\"ci\",\"dest\":\"zdm\",\"body\":{\"type\":\"add_column\",\"msg_id\":1,"
@@ -69,5 +72,21 @@ class ExitCodesIT {
         Run unreachable = run("", "--database", "postgres://zdm@127.0.0.1:1/x");
         assertThat(unreachable.exit()).isEqualTo(1);
         assertThat(unreachable.stderr()).contains("cannot reach PostgreSQL");
+    }
+
+    @Test
+    void version_is_the_poms() throws Exception {
+        String expected = System.getProperty("zdm.version");
+        assertThat(expected).as("failsafe passes the pom's version as zdm.version").isNotBlank();
+        Run run = run("", "--version");
+        assertThat(run.exit()).isZero();
+        assertThat(run.stdout()).containsExactly("zdm " + expected);
+    }
+
+    @Test
+    void an_embedded_server_starts_without_a_word_from_slf4j() throws Exception {
+        Run run = run("", "--database", "embedded");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        assertThat(run.stderr()).contains("ready: the postgres engine").doesNotContain("SLF4J");
     }
 }
