@@ -37,7 +37,11 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               --database embedded      start an embedded PostgreSQL 17 (from Maven Central jars) in a
                                        temporary directory, removed at exit
               --database URL           use that server: jdbc:postgresql://host:port/db?user=u&password=p
-                                       or postgres://user:pass@host:port/db
+                                       or postgres://user:pass@host:port/db. Keep the password out of
+                                       the command line (ps shows it): PGPASSWORD, ~/.pgpass (PGPASSFILE)
+                                       or a service file (PGSERVICEFILE, ?service=name). In postgres://
+                                       what is left out comes from PGHOST, PGPORT, PGDATABASE, PGUSER,
+                                       PGSSLMODE and PGSERVICE: postgres:// alone is libpq's default
 
             Options:
               --pg-version N           server version the simulator models (default 15; 9 to 99).

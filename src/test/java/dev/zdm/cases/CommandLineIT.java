@@ -26,9 +26,15 @@ class CommandLineIT {
     }
 
     static Run run(String stdin, String... args) throws IOException, InterruptedException {
+        return run(java.util.Map.of(), stdin, args);
+    }
+
+    static Run run(java.util.Map<String, String> env, String stdin, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("java", "-jar", JAR.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).start();
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
@@ -88,5 +94,23 @@ class CommandLineIT {
         Run run = run("", "--database", "embedded");
         assertThat(run.exit()).as(run.stderr()).isZero();
         assertThat(run.stderr()).contains("ready: the postgres engine").doesNotContain("SLF4J");
+    }
+
+    @Test
+    void the_password_comes_from_pgpassword_never_the_command_line_and_is_never_printed() throws Exception {
+        String password = dev.zdm.postgres.PasswordRole.password();
+        String url = "postgres://" + dev.zdm.postgres.PasswordRole.ROLE + "@127.0.0.1:" + dev.zdm.postgres.PasswordRole.port()
+                + "/" + dev.zdm.postgres.PasswordRole.DATABASE;
+        String request = "{\"src\":\"ci\",\"dest\":\"zdm\",\"body\":{\"type\":\"create_index\",\"msg_id\":1,"
+                + "\"table\":\"no_such_table\",\"column\":\"c\"}}\n";
+        Run ok = run(java.util.Map.of("PGPASSWORD", password, "ZDM_LOG", "info"), request, "--database", url);
+        assertThat(ok.exit()).as(ok.stderr()).isZero();
+        assertThat(ok.stdout()).singleElement().asString().contains("\"code\":20");
+        assertThat(ok.stderr()).contains("ready: the postgres engine").doesNotContain(password);
+        assertThat(String.join("\n", ok.stdout())).doesNotContain(password);
+
+        Run refused = run(java.util.Map.of("PGPASSWORD", "wrong-" + password), "", "--database", url);
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("password authentication failed").doesNotContain(password);
     }
 }
