@@ -34,7 +34,7 @@ class PlanOnLiveCatalogTest extends OnEmbeddedPostgres {
                 {"type":"add_column","table":"plan_live","column":"score","data_type":"float8","default_sql":"random()",
                  "nullable":false,"plan":true}""");
         ObjectNode index = node.send("""
-                {"type":"create_index","table":"plan_live","column":"email","unique":true,"plan":true}""");
+                {"type":"create_index","table":"plan_live","column":"email","index":"plan_live_email","unique":true,"plan":true}""");
         ObjectNode migrate = node.send("""
                 {"type":"migrate_data","table":"plan_live","batch_size":500,"set":{"n":"n + 1"},"plan":true}""");
 
