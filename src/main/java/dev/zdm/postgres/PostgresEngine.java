@@ -34,11 +34,13 @@ import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Prediction;
 import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.RetryPolicy;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.ServerVersion;
@@ -59,6 +61,7 @@ import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -227,6 +230,12 @@ public final class PostgresEngine implements Engine {
         } catch (SQLException e) {
             throw failed(e, "looking up table " + operation.table());
         }
+    }
+
+    /** plan: true: see {@link LivePlan}; nothing of this engine's runs or is written. */
+    @Override
+    public synchronized Prediction predict(Operation operation, Function<Planner, Plan> planner, Duration lockBudget) {
+        return LivePlan.predict(database, version, retries, operation, planner, lockBudget);
     }
 
     /**

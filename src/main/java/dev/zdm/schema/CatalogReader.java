@@ -85,26 +85,34 @@ public final class CatalogReader {
     /** The schema of the database at {@code url}; {@code log} hears what was left out and why. */
     public static Schema read(String url, Consumer<String> log) throws SQLException {
         try (Connection c = SchemaSource.parse(url).connect()) {
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            try {
-                try (var s = c.createStatement()) {
-                    s.execute("SET TRANSACTION READ ONLY");
-                    s.execute("SET LOCAL statement_timeout = '60s'");
-                    s.execute("SET LOCAL lock_timeout = '5s'");
-                }
-                Schema schema = read(c, log);
-                try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
-                    rs.next();
-                    if (rs.getObject(1) != null) {
-                        // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
-                        throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
-                    }
-                }
-                return schema;
-            } finally {
-                c.rollback();
+            return readOnly(c, log);
+        }
+    }
+
+    /**
+     * The schema, read on {@code c} (a connection of its own, idle) in one READ ONLY transaction rolled
+     * back at the end: nothing is written, which the transaction's id (none assigned) proves.
+     */
+    public static Schema readOnly(Connection c, Consumer<String> log) throws SQLException {
+        c.setReadOnly(true);
+        c.setAutoCommit(false);
+        try {
+            try (var s = c.createStatement()) {
+                s.execute("SET TRANSACTION READ ONLY");
+                s.execute("SET LOCAL statement_timeout = '60s'");
+                s.execute("SET LOCAL lock_timeout = '5s'");
             }
+            Schema schema = read(c, log);
+            try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
+                rs.next();
+                if (rs.getObject(1) != null) {
+                    // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
+                    throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
+                }
+            }
+            return schema;
+        } finally {
+            c.rollback();
         }
     }
 
