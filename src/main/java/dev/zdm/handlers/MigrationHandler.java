@@ -122,8 +122,8 @@ public final class MigrationHandler implements Handler {
     private boolean finishedUnrecorded(Request migration, String name, Sent next) {
         ObjectNode body = next.body().deepCopy();
         body.put("msg_id", migration.msgId());
-        return operations.get(next.type()).operationIdentity(new Request(migration.src(), migration.dest(), body))
-                .map(identity -> migrations.finishedSinceRecorded(identity, name))
+        return operations.get(next.type()).operation(new Request(migration.src(), migration.dest(), body))
+                .map(operation -> migrations.finishedSinceRecorded(operation, name))
                 .orElse(false);
     }
 

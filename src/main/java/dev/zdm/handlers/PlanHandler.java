@@ -95,8 +95,10 @@ abstract class PlanHandler<S> implements Handler {
     }
 
     @Override
-    public final java.util.Optional<String> operationIdentity(Request request) {
-        return java.util.Optional.of(identity(parse(request)));
+    public final java.util.Optional<Operation> operation(Request request) {
+        S spec = parse(request);
+        return java.util.Optional.of(new Operation(type(), table(spec), identity(spec), request.body().toString(),
+                throttling(request)));
     }
 
     /**

@@ -212,7 +212,7 @@ public final class PostgresEngine implements Engine {
         this.budget = lockBudget;
         this.current = operation;
         beforeRequest();
-        Fingerprint fingerprint = Fingerprint.of(operation.identity(), tableOid(operation));
+        Fingerprint fingerprint = fingerprint(operation);
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
             settle(operation, fingerprint, lockBudget, ownerWaitMs);
@@ -223,13 +223,18 @@ public final class PostgresEngine implements Engine {
         }
     }
 
-    /** The OID of the table the operation names, as this connection resolves it; 0 when there is none. */
-    private long tableOid(Operation operation) {
+    /** The operation's fingerprint, keyed by the OID of the table it names as this connection resolves it. */
+    private Fingerprint fingerprint(Operation operation) {
         try {
-            return PgCatalog.tableOid(backend.connection(), operation.table()).orElse(0L);
+            return fingerprint(backend.connection(), operation);
         } catch (SQLException e) {
             throw failed(e, "looking up table " + operation.table());
         }
+    }
+
+    /** The operation's fingerprint on {@code c}: its identity and its table's OID (0 when there is none). */
+    static Fingerprint fingerprint(Connection c, Operation operation) throws SQLException {
+        return Fingerprint.of(operation.identity(), PgCatalog.tableOid(c, operation.table()).orElse(0L));
     }
 
     /** plan: true: see {@link LivePlan}; nothing of this engine's runs or is written. */
