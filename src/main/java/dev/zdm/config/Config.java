@@ -63,6 +63,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        run a statement (pg_stat_activity; default: off)
               --max-throttle-ms N      a pause longer than this ends the request with error 14, its
                                        batches kept; the same request resumes (default 300000)
+              --batch-time-ms N        the time one backfill batch aims at, so about the longest an
+                                       application waits for a row zdm changed (default 40; at most a
+                                       quarter of the lock budget); a batch past its deadline is retried smaller
               -h, --help               this text
               -V, --version            the version
 
@@ -77,7 +80,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               open_transaction  {session, table, mode?, duration_seconds?} -> transaction_opened
               close_transaction {session} -> transaction_closed
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
-              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms, batch_time_ms (as the flags).
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
@@ -102,6 +105,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Duration maxReplicaLag = null;
         Integer maxActiveSessions = null;
         Duration maxThrottle = Throttling.DEFAULT_MAX_THROTTLE;
+        Duration batchTime = Throttling.DEFAULT_BATCH_TIME;
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
@@ -149,6 +153,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                         value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
                 case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
+                case "--batch-time-ms" -> batchTime = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -172,7 +178,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             throw new IllegalArgumentException("--pg-version with --schema-from: the server's own version is used");
         }
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
-                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
+                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle, batchTime), help, version, schemaFile, schemaFrom,
                 pgVersionGiven);
     }
 
