@@ -58,7 +58,9 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               --retries N              attempts of a concurrent index build that lost its lock race
                                        (default 3, on a real server)
               --max-replica-lag-ms N   pause a backfill between batches while a streaming replica
-                                       (pg_stat_replication) replays more than N ms behind (default: off)
+                                       (pg_stat_replication) replays more than N ms behind, or a
+                                       standby is not connected while its physical slot holds WAL
+                                       (default: off)
               --max-active-sessions N  pause a backfill between batches while more than N other sessions
                                        run a statement (pg_stat_activity; default: off)
               --max-throttle-ms N      a pause longer than this ends the request with error 14, its
