@@ -155,6 +155,35 @@ class RowLocksInBudgetTest extends OnEmbeddedPostgres {
                 .as("the application's transaction committed").isEqualTo(2);
     }
 
+    /**
+     * A role granted UPDATE on the filled column only (no table-level write privilege, so no LOCK TABLE):
+     * its batches run under the deadline all the same, and the job finishes.
+     */
+    @Test
+    void aRoleWithAColumnUpdateGrantOnlyRunsTheJob() throws Exception {
+        int rows = 2_000;
+        SharedPostgres.table("rl_column_grant", rows);
+        if (SharedPostgres.number("SELECT count(*) FROM pg_roles WHERE rolname = 'rl_column_only'") > 0) {
+            SharedPostgres.exec("DROP OWNED BY rl_column_only", "REVOKE ALL ON DATABASE postgres FROM rl_column_only",
+                    "DROP ROLE rl_column_only");
+        }
+        SharedPostgres.exec("CREATE ROLE rl_column_only LOGIN PASSWORD 'c'",
+                // What zdm's ledger needs today (its CREATE SCHEMA IF NOT EXISTS is checked before it finds zdm).
+                "GRANT CREATE ON DATABASE postgres TO rl_column_only",
+                "GRANT USAGE, CREATE ON SCHEMA zdm TO rl_column_only",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA zdm TO rl_column_only",
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA zdm TO rl_column_only",
+                "GRANT SELECT, UPDATE (n) ON rl_column_grant TO rl_column_only");
+        Database asRole = Database.parse("postgres://rl_column_only:c@127.0.0.1:" + SharedPostgres.port() + "/postgres");
+        try (PostgresEngine limited = PostgresEngine.connect(asRole, 3)) {
+            ObjectNode reply = new Node(limited, BUDGET).send("""
+                    {"type":"migrate_data","table":"rl_column_grant","batch_size":1000,"set":{"n":"n + 1"}}""");
+            assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("data_migrated");
+            assertThat(reply.get("total_rows").asLong()).isEqualTo(rows);
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM rl_column_grant WHERE n = 1")).isEqualTo(rows);
+    }
+
     /** Locks each key FOR UPDATE in turn, taking the next before letting the one before go. */
     private static void holdChain(String table, List<Long> keys, long stepMs, CompletableFuture<Void> started,
                                   ConcurrentLinkedQueue<Throwable> errors) {

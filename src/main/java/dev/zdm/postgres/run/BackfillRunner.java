@@ -93,6 +93,7 @@ public final class BackfillRunner {
         BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget(), ctx.throttling().batchTimeOrDefault());
         BatchTimes times = new BatchTimes();
         ConflictRetry conflicts = new ConflictRetry(() -> ThreadLocalRandom.current().nextDouble());
+        boolean lockFirst = mayLockTable(c, ctx.tableOid());
         int deadlineRetries = 0;
         Throttle throttle = Throttle.of(ctx.throttling());
         boolean durable = false;
@@ -115,7 +116,7 @@ public final class BackfillRunner {
                 try {
                     if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
                         long from = lastKey == null ? Long.MIN_VALUE : lastKey;
-                        startDeadline(c, job, deadline);
+                        startDeadline(c, job, deadline, lockFirst);
                         try (PreparedStatement ps = c.prepareStatement(job.batchSql(lastKey == null))) {
                             ps.setLong(1, from);
                             ps.setLong(2, endKey);
@@ -232,10 +233,26 @@ public final class BackfillRunner {
      * no row), then the deadline for the rest, transaction-local so that nothing outlives the batch on
      * the backend. One round trip for both.
      */
-    private static void startDeadline(Connection c, Backfill job, Duration deadline) throws SQLException {
+    private static void startDeadline(Connection c, Backfill job, Duration deadline, boolean lockFirst)
+            throws SQLException {
+        String timeout = "SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis());
         try (Statement s = c.createStatement()) {
-            s.execute("LOCK TABLE " + job.table().quoted() + " IN ROW EXCLUSIVE MODE; SET LOCAL statement_timeout = "
-                    + Math.max(1, deadline.toMillis()));
+            s.execute(lockFirst ? "LOCK TABLE " + job.table().quoted() + " IN ROW EXCLUSIVE MODE; " + timeout : timeout);
+        }
+    }
+
+    /**
+     * LOCK TABLE in ROW EXCLUSIVE mode needs a table-level INSERT, UPDATE, DELETE or TRUNCATE privilege; a
+     * role granted UPDATE on some columns only can run the batch but not the LOCK: its batches wait for
+     * the table under the deadline instead (cut and retried smaller, the last row under the whole budget).
+     */
+    private static boolean mayLockTable(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT has_table_privilege(?::oid, 'INSERT, UPDATE, DELETE, TRUNCATE')")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 
