@@ -156,6 +156,30 @@ class RowLocksInBudgetTest extends OnEmbeddedPostgres {
     }
 
     /**
+     * One row locked by the application for longer than the budget is a lock the batch lost (14, as
+     * before the deadline), not a row too slow (22): the one-row batch waited for the lock all along.
+     */
+    @Test
+    void aRowLockHeldPastTheBudgetIsStillALostLockRace() throws Exception {
+        SharedPostgres.table("rl_held_row", 100);
+        try (Connection app = SharedPostgres.connect()) {
+            app.setAutoCommit(false);
+            try (Statement s = app.createStatement()) {
+                s.execute("SELECT 1 FROM rl_held_row WHERE id = 40 FOR UPDATE");
+            }
+            ObjectNode reply = node.send("""
+                    {"type":"migrate_data","table":"rl_held_row","batch_size":10,"max_lock_duration_ms":300,
+                     "set":{"n":"n + 1"}}""");
+            app.rollback();
+
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            assertThat(reply.get("text").asText()).contains("not granted");
+            assertThat(reply.get("total_rows").asLong()).as(reply.toString()).isEqualTo(39);
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM rl_held_row WHERE n = 1")).isEqualTo(39);
+    }
+
+    /**
      * A role granted UPDATE on the filled column only (no table-level write privilege, so no LOCK TABLE):
      * its batches run under the deadline all the same, and the job finishes.
      */

@@ -113,10 +113,14 @@ public final class BackfillRunner {
                 long count = 0;
                 Long rangeEnd = null;
                 Duration deadline = sizer.deadline(limit);
+                long deadlineFrom = 0;
+                long waitedAtDeadline = 0;
                 try {
                     if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
                         long from = lastKey == null ? Long.MIN_VALUE : lastKey;
                         startDeadline(c, job, deadline, lockFirst);
+                        deadlineFrom = System.nanoTime();
+                        waitedAtDeadline = watch.waitedNanosSoFar();
                         try (PreparedStatement ps = c.prepareStatement(job.batchSql(lastKey == null))) {
                             ps.setLong(1, from);
                             ps.setLong(2, endKey);
@@ -145,7 +149,7 @@ public final class BackfillRunner {
                     sizer.measured(count, Math.max(1, times.add(batchStarted) - waited));
                     conflicts.committed();
                 } catch (SQLException e) {
-                    long tookNanos = System.nanoTime() - batchStarted;
+                    long sinceDeadline = deadlineFrom == 0 ? 0 : System.nanoTime() - deadlineFrom;
                     StepContext.rollbackQuietly(c);
                     if (PgErrors.transactionConflict(e)) {
                         Optional<Duration> pause = conflicts.lost();
@@ -158,7 +162,7 @@ public final class BackfillRunner {
                         continue;
                     }
                     // Someone's pg_cancel_backend is not the deadline: it ends the job as any error does.
-                    if (PgErrors.cancelled(e) && tookNanos >= deadline.toNanos()) {
+                    if (PgErrors.cancelled(e) && sinceDeadline >= deadline.toNanos()) {
                         if (limit > 1) {
                             sizer.cancelled(limit);
                             deadlineRetries++;
@@ -166,8 +170,7 @@ public final class BackfillRunner {
                                     + deadline.toMillis() + " ms deadline, rolled back; run again with " + sizer.next());
                             continue;
                         }
-                        long waited = watch.waitedNanosSoFar() - waitedBefore;
-                        if (waited * 2 >= tookNanos) {
+                        if ((watch.waitedNanosSoFar() - waitedAtDeadline) * 2 >= sinceDeadline) {
                             // The one row waited for a lock nearly all that time: a lock held past the budget.
                             throw new LockWaitTimedOut("a row lock not granted within " + deadline.toMillis()
                                     + " ms in batch " + (batchesDone + 1), StepContext.millisSince(batchStarted),
