@@ -86,11 +86,16 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               --retries N              attempts of a concurrent index build that lost its lock race
                                        (default 3, on a real server)
               --max-replica-lag-ms N   pause a backfill between batches while a streaming replica
-                                       (pg_stat_replication) replays more than N ms behind (default: off)
+                                       (pg_stat_replication) replays more than N ms behind, or a
+                                       standby is not connected while its physical slot holds WAL
+                                       (default: off)
               --max-active-sessions N  pause a backfill between batches while more than N other sessions
                                        run a statement (pg_stat_activity; default: off)
               --max-throttle-ms N      a pause longer than this ends the request with error 14, its
                                        batches kept; the same request resumes (default 300000)
+              --batch-time-ms N        the time one backfill batch aims at, so about the longest an
+                                       application waits for a row zdm changed (default 40; at most a
+                                       quarter of the lock budget); a batch past its deadline is retried smaller
               --exit-on-error          stop at the first request answered with an error (or input
                                        skipped without a reply) and exit 3; without it the node reads
                                        to end of input and exits 0, as the course harness expects
@@ -111,7 +116,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                 -> migration_applied {name, applied, applied_before, operations}
               status            {limit?=50} -> status_ok {engine, operation_counts, operations, migrations}
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
-              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms, batch_time_ms (as the flags).
               Any request naming a table takes schema? (else the search_path finds the table); names
               are exact identifiers: any case and characters, always quoted.
               plan: true runs nothing and answers planned {operation, table, steps[{sql, lock, blocks,
@@ -146,6 +151,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Duration maxReplicaLag = null;
         Integer maxActiveSessions = null;
         Duration maxThrottle = Throttling.DEFAULT_MAX_THROTTLE;
+        Duration batchTime = Throttling.DEFAULT_BATCH_TIME;
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
@@ -196,6 +202,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                         value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
                 case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
+                case "--batch-time-ms" -> batchTime = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
                 default -> {
                     if (arg.startsWith("-")) {
                         throw new IllegalArgumentException("unknown option " + arg);
@@ -225,7 +233,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         }
         Command command = command(positional);
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
-                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
+                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle, batchTime), help, version, schemaFile, schemaFrom,
                 pgVersionGiven, command, command == Command.APPLY ? Path.of(positional.get(1)) : null, exitOnError);
     }
 

@@ -119,8 +119,9 @@ abstract class PlanHandler<S> implements Handler {
         Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);
         Long sessions = request.integer("max_active_sessions", 0, 100_000, null);
         Long max = request.integer("max_throttle_ms", 1, 86_400_000, null);
+        Long batchTime = request.integer("batch_time_ms", 1, MAX_LOCK_BUDGET_MS, null);
         return new Throttling(lag == null ? null : Duration.ofMillis(lag), sessions == null ? null : sessions.intValue(),
-                max == null ? null : Duration.ofMillis(max));
+                max == null ? null : Duration.ofMillis(max), batchTime == null ? null : Duration.ofMillis(batchTime));
     }
 
     /** Reads and checks the request's fields (error 12). */

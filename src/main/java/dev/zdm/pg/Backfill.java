@@ -66,4 +66,15 @@ public record Backfill(SqlName table, SqlName key, Map<SqlName, SqlExpression> a
                 + " <= (SELECT zdm_end FROM zdm_range) AND " + c + " RETURNING 1) "
                 + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
     }
+
+    /**
+     * The key of the first row a batch with the same first two parameters as {@link #batchSql} would
+     * take: what an error names when that row alone is too slow.
+     */
+    public String nextKeySql(boolean first) {
+        String after = first ? " >= ?" : " > ?";
+        String k = key.quoted();
+        return "SELECT " + k + " FROM " + table.quoted() + " WHERE " + k + after + " AND " + k + " <= ? AND "
+                + conditionSql() + " ORDER BY " + k + " LIMIT 1";
+    }
 }

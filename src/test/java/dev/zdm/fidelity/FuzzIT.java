@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
+import dev.zdm.engine.Throttling;
 import dev.zdm.postgres.PostgresEngine;
 import dev.zdm.config.Config;
 import dev.zdm.pg.RetryPolicy;
@@ -15,6 +16,7 @@ import dev.zdm.simulator.SimulatorEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,6 +56,10 @@ class FuzzIT {
                  PostgresEngine postgres = PostgresEngine.connect(server.database(), 3);
                  Connection admin = server.database().connect("zdm-fuzz")) {
                 assertThat(postgres.version().major()).isEqualTo(version);
+                // Batches of exactly batch_size (up to the first batch's size, see ScriptRunner) whatever this
+                // machine's speed: a batch time they fit in, as the node's --batch-time-ms would set it.
+                postgres.throttleDefaults(new Throttling(null, null, Throttling.DEFAULT_MAX_THROTTLE,
+                        Duration.ofMillis(500)));
                 Comparison comparison = new Comparison(version, postgres, admin);
                 for (Script script : scripts) {
                     Result result = comparison.run(script);

@@ -17,10 +17,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Runs a {@link Backfill} as keyset batches along the integer primary key, over the keys that existed
@@ -28,6 +31,13 @@ import java.util.Set;
  * rows after the last key done, updates the matching rows of that range (an index range scan; UPDATE
  * re-checks the condition of a row changed meanwhile) and advances the job's checkpoint, all in one
  * short transaction under lock_timeout. The job ends when no key range is left or at its row limit.
+ *
+ * <p>An application transaction that wants a row a batch has updated waits for the batch's commit, so a
+ * batch's statements run under a deadline (a transaction-local statement_timeout, see
+ * {@link BatchSizer#deadline}), taken after the table lock so that a wait for the table keeps the lock
+ * budget's meaning. A batch cancelled at its deadline is rolled back and retried at half the size; one
+ * row that alone cannot be done within the budget is an error naming its key. A batch that loses a
+ * deadlock or a serialization conflict to the application is run again after a pause ({@link ConflictRetry}).
  */
 public final class BackfillRunner {
 
@@ -80,8 +90,11 @@ public final class BackfillRunner {
         long lastProgress = started;
         LockObserver.Watch watch = ctx.observer().watch(ctx.backend().pid(), ctx.tableOid());
         LockObserver.Observation seen = null;
-        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
+        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget(), ctx.throttling().batchTimeOrDefault());
         BatchTimes times = new BatchTimes();
+        ConflictRetry conflicts = new ConflictRetry(() -> ThreadLocalRandom.current().nextDouble());
+        boolean lockFirst = mayLockTable(c, ctx.tableOid());
+        int deadlineRetries = 0;
         Throttle throttle = Throttle.of(ctx.throttling());
         boolean durable = false;
         try {
@@ -99,9 +112,15 @@ public final class BackfillRunner {
                 long waitedBefore = watch.waitedNanosSoFar();
                 long count = 0;
                 Long rangeEnd = null;
+                Duration deadline = sizer.deadline(limit);
+                long deadlineFrom = 0;
+                long waitedAtDeadline = 0;
                 try {
                     if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
                         long from = lastKey == null ? Long.MIN_VALUE : lastKey;
+                        startDeadline(c, job, deadline, lockFirst);
+                        deadlineFrom = System.nanoTime();
+                        waitedAtDeadline = watch.waitedNanosSoFar();
                         try (PreparedStatement ps = c.prepareStatement(job.batchSql(lastKey == null))) {
                             ps.setLong(1, from);
                             ps.setLong(2, endKey);
@@ -128,8 +147,37 @@ public final class BackfillRunner {
                     // before it held any is not that, and must not shrink the next batch.
                     long waited = watch.waitedNanosSoFar() - waitedBefore;
                     sizer.measured(count, Math.max(1, times.add(batchStarted) - waited));
+                    conflicts.committed();
                 } catch (SQLException e) {
+                    long sinceDeadline = deadlineFrom == 0 ? 0 : System.nanoTime() - deadlineFrom;
                     StepContext.rollbackQuietly(c);
+                    if (PgErrors.transactionConflict(e)) {
+                        Optional<Duration> pause = conflicts.lost();
+                        if (pause.isEmpty()) {
+                            throw conflictsGaveUp(job, e, conflicts.inARow(), batchesDone, rowsDone);
+                        }
+                        Log.info(job.table() + ": batch " + (batchesDone + 1) + " lost to another transaction ("
+                                + PgErrors.firstLine(e) + "); run again in " + pause.get().toMillis() + " ms");
+                        Thread.sleep(Math.max(1, pause.get().toMillis()));
+                        continue;
+                    }
+                    // Someone's pg_cancel_backend is not the deadline: it ends the job as any error does.
+                    if (PgErrors.cancelled(e) && sinceDeadline >= deadline.toNanos()) {
+                        if (limit > 1) {
+                            sizer.cancelled(limit);
+                            deadlineRetries++;
+                            Log.info(job.table() + ": batch " + (batchesDone + 1) + " of " + limit + " rows cut at its "
+                                    + deadline.toMillis() + " ms deadline, rolled back; run again with " + sizer.next());
+                            continue;
+                        }
+                        if ((watch.waitedNanosSoFar() - waitedAtDeadline) * 2 >= sinceDeadline) {
+                            // The one row waited for a lock nearly all that time: a lock held past the budget.
+                            throw new LockWaitTimedOut("a row lock not granted within " + deadline.toMillis()
+                                    + " ms in batch " + (batchesDone + 1), StepContext.millisSince(batchStarted),
+                                    watch.blockersSoFar(), progress(rowsDone, batchesDone));
+                        }
+                        throw rowTooSlow(c, job, lastKey, endKey, deadline, e, rowsDone, batchesDone);
+                    }
                     if (PgErrors.lostLockRace(e)) {
                         throw new LockWaitTimedOut(PgErrors.firstLine(e) + " in batch " + (batchesDone + 1),
                                 StepContext.millisSince(batchStarted), watch.blockersSoFar(),
@@ -180,7 +228,91 @@ public final class BackfillRunner {
         Log.info(job.table() + ": job done, " + rowsDone + " rows in " + batchesDone + " batches ("
                 + rowsThisRun + " rows in " + ms + " ms this run, throttled_ms " + throttle.throttledMs() + ")");
         return new StepReport(job.sql(), lock, ms, seen.blockingHeldMs(), waitedMs, rowsThisRun, false, rowsDone,
-                batchesDone, figures(times, throttle));
+                batchesDone, figures(times, throttle, sizer, deadlineRetries, conflicts.retries()));
+    }
+
+    /**
+     * Opens the batch's transaction: the table lock first, under lock_timeout alone (a wait for it holds
+     * no row), then the deadline for the rest, transaction-local so that nothing outlives the batch on
+     * the backend. One round trip for both.
+     */
+    private static void startDeadline(Connection c, Backfill job, Duration deadline, boolean lockFirst)
+            throws SQLException {
+        String timeout = "SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis());
+        try (Statement s = c.createStatement()) {
+            s.execute(lockFirst ? "LOCK TABLE " + job.table().quoted() + " IN ROW EXCLUSIVE MODE; " + timeout : timeout);
+        }
+    }
+
+    /**
+     * LOCK TABLE in ROW EXCLUSIVE mode needs a table-level INSERT, UPDATE, DELETE or TRUNCATE privilege; a
+     * role granted UPDATE on some columns only can run the batch but not the LOCK: its batches wait for
+     * the table under the deadline instead (cut and retried smaller, the last row under the whole budget).
+     */
+    private static boolean mayLockTable(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT has_table_privilege(?::oid, 'INSERT, UPDATE, DELETE, TRUNCATE')")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Error 22 for one row that alone did not finish within its deadline (the whole lock budget): an
+     * application touching it would wait longer than the budget. Names the row's key; what committed stays.
+     */
+    private static ZdmException rowTooSlow(Connection c, Backfill job, Long lastKey, Long endKey, Duration deadline,
+                                           SQLException cause, long rows, int batches) {
+        String key = nextKey(c, job, lastKey, endKey, deadline).map(k -> job.key() + " = " + k)
+                .orElse(job.key() + (lastKey == null ? " first in order" : " after " + lastKey));
+        return new ZdmException(ErrorCode.PRECONDITION_FAILED, "the row of " + job.table() + " with " + key
+                + " alone takes longer than max_lock_duration_ms (" + deadline.toMillis() + " ms) to update, so an"
+                + " application touching it would wait longer than that; nothing of it applied; " + rows + " rows in "
+                + batches + " batches committed and kept (a cheaper set or where, or a larger budget, lets the same"
+                + " request resume after them)", stopped(job, rows, batches), cause);
+    }
+
+    /** The key of the row a one-row batch takes, read under the same deadline; empty if that too is cut short. */
+    private static Optional<String> nextKey(Connection c, Backfill job, Long lastKey, Long endKey, Duration deadline) {
+        try {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis()));
+            }
+            try (PreparedStatement ps = c.prepareStatement(job.nextKeySql(lastKey == null))) {
+                ps.setLong(1, lastKey == null ? Long.MIN_VALUE : lastKey);
+                ps.setLong(2, endKey);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+                }
+            }
+        } catch (SQLException e) {
+            Log.info("reading the key of the row too slow alone: " + PgErrors.firstLine(e));
+            return Optional.empty();
+        } finally {
+            StepContext.rollbackQuietly(c);
+            StepContext.autocommitQuietly(c);
+        }
+    }
+
+    /** Error 14 for a batch that lost a deadlock (or serialization conflict) too often in a row: resumable. */
+    private static ZdmException conflictsGaveUp(Backfill job, SQLException e, int losses, int batches, long rows) {
+        String what = PgErrors.DEADLOCK_DETECTED.equals(e.getSQLState())
+                ? "deadlocked with another transaction" : "lost a serialization conflict to another transaction";
+        return new ZdmException(ErrorCode.ABORT, "batch " + (batches + 1) + " " + what + " " + losses
+                + " times in a row (" + PgErrors.firstLine(e) + "), run again after a pause each time: something"
+                + " takes the same rows in another order; rolled back; " + rows + " rows in " + batches
+                + " batches committed and kept: the same request resumes after them", stopped(job, rows, batches), e);
+    }
+
+    /** What a stopped job's error carries, in the order every such error has its keys: table first, progress last. */
+    private static Map<String, Object> stopped(Backfill job, long rows, int batches) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("table", job.table().value());
+        details.putAll(progress(rows, batches));
+        return details;
     }
 
     /** The 14 of a throttle that never cleared, in the order every 14 has its keys: table first, progress last. */
@@ -192,9 +324,13 @@ public final class BackfillRunner {
         return details;
     }
 
-    private static Map<String, Object> figures(BatchTimes times, Throttle throttle) {
+    private static Map<String, Object> figures(BatchTimes times, Throttle throttle, BatchSizer sizer,
+                                               int deadlineRetries, int conflictRetries) {
         Map<String, Object> figures = new LinkedHashMap<>(times.asMap());
         figures.put("throttled_ms", throttle.throttledMs());
+        figures.put("batch_target_ms", sizer.target().toMillis());
+        figures.put("deadline_retries", (long) deadlineRetries);
+        figures.put("conflict_retries", (long) conflictRetries);
         return figures;
     }
 
