@@ -327,8 +327,13 @@ class PlannerTest {
         }
 
         @Override
-        default Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
-            return delegate().singleColumnPrimaryKey(table);
+        default List<UniqueKey> uniqueKeys(SqlName table) {
+            return delegate().uniqueKeys(table);
+        }
+
+        @Override
+        default Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+            return delegate().generatedColumns(table);
         }
 
         @Override
@@ -363,7 +368,8 @@ class PlannerTest {
 
         Backfill fill = (Backfill) steps.get(1);
         assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
-        assertThat(fill.key()).isEqualTo(SqlName.of("id"));
+        assertThat(fill.walk()).isEqualTo(new KeyWalk.Keyset(new UniqueKey(SqlName.of("users_pkey"),
+                List.of(new KeyColumn(SqlName.of("id"), DataType.of("bigint"))), true)));
         assertThat(fill.batchSize()).isEqualTo(Planner.BACKFILL_BATCH_SIZE);
         assertThat(fill.conditionSql()).isEqualTo("(\"status\" IS NULL)");
         assertThat(fill.setClause()).isEqualTo("\"status\" = (gen_random_uuid()::text)");
@@ -453,9 +459,10 @@ class PlannerTest {
         Backfill fill = (Backfill) plan.steps().get(0);
         assertThat(fill.assignments()).containsExactly(Map.entry(SqlName.of("id"), new SqlExpression("\"id\"")));
         // Explain shows the statement each batch runs: a key range found first, then the UPDATE of that range.
-        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" > ? AND \"id\" <= "
-                + "(SELECT zdm_end FROM zdm_range) AND true").contains("ORDER BY \"id\" LIMIT ?");
-        assertThat(fill.batchSql(true)).contains("WHERE \"id\" >= ? AND").doesNotContain("\"id\" > ?");
+        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" > ?::bigint AND \"id\" <= "
+                + "(SELECT zdm_k1 FROM zdm_range) AND true").contains("ORDER BY \"id\" LIMIT ?");
+        assertThat(((KeyWalk.Keyset) fill.walk()).batchSql(fill, true)).contains("WHERE \"id\" <= ?::bigint AND")
+                .doesNotContain("\"id\" > ?");
         assertThat(fill.batchSize()).isEqualTo(1000);
         assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
         assertThat(fill.rowLimit()).isEqualTo(10_000L);
@@ -467,8 +474,8 @@ class PlannerTest {
         var spec = new MigrationSpec(USERS, Map.of(SqlName.of("name"), new SqlExpression("lower(name)")),
                 new SqlExpression("email IS NOT NULL"), 500, null, 10);
         Backfill fill = (Backfill) planner(15).migrateData(spec).steps().get(0);
-        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" > ? AND \"id\" <= "
-                + "(SELECT zdm_end FROM zdm_range) AND (email IS NOT NULL)");
+        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" > ?::bigint AND \"id\" <= "
+                + "(SELECT zdm_k1 FROM zdm_range) AND (email IS NOT NULL)");
         assertThat(fill.batchSize()).isEqualTo(500);
         assertThat(fill.sleepMs()).isEqualTo(10);
     }

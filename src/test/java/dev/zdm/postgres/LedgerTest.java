@@ -2,6 +2,7 @@ package dev.zdm.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zdm.pg.KeyPosition;
 import dev.zdm.postgres.ledger.Checkpoints;
 import dev.zdm.postgres.ledger.Fingerprint;
 import dev.zdm.postgres.ledger.Ledger;
@@ -22,7 +23,7 @@ class LedgerTest {
         upgrade();
 
         assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.schema_version")).isEqualTo(1);
-        assertThat(SharedPostgres.number("SELECT version FROM zdm.schema_version")).isEqualTo(1);
+        assertThat(SharedPostgres.number("SELECT version FROM zdm.schema_version")).isEqualTo(LedgerSchema.latestVersion());
     }
 
     @Test
@@ -40,10 +41,10 @@ class LedgerTest {
         try (Connection c = SharedPostgres.connect()) {
             long id = Ledger.begin(c, Fingerprint.of("ledger-test-binding"), "add_column", "t", 4242L, "{}", "[]", true);
             Checkpoints.Binding first = new Checkpoints.Binding(id, 1, 4242L, 5);
-            Checkpoints.create(c, first, 1_000L);
-            Checkpoints.advance(c, first, 500L, 500L);
+            Checkpoints.create(c, first, "t_pkey id", KeyPosition.of("1000"), true);
+            Checkpoints.advance(c, first, KeyPosition.of("500"), 500L, true);
 
-            assertThat(Checkpoints.read(c, first)).hasValueSatisfying(s -> assertThat(s.lastKey()).isEqualTo(500L));
+            assertThat(Checkpoints.read(c, first)).hasValueSatisfying(s -> assertThat(s.lastKey()).isEqualTo(KeyPosition.of("500")));
             assertThat(Checkpoints.read(c, new Checkpoints.Binding(id, 1, 4242L, 6))).isEmpty();
             assertThat(Checkpoints.read(c, first)).as("forgotten, not kept aside").isEmpty();
         }

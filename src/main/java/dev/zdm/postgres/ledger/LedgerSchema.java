@@ -56,9 +56,21 @@ public final class LedgerSchema {
                 batches_done int NOT NULL DEFAULT 0,
                 finished boolean NOT NULL DEFAULT false,
                 PRIMARY KEY (operation_id, step));
+            """,
+            // Positions along any key (uuid, text, composite: each value as text) or block range; walk names
+            // the key a position is along. last_key and end_key stay for positions of a single integer key.
+            """
+            ALTER TABLE zdm.checkpoints ADD COLUMN IF NOT EXISTS walk text,
+                ADD COLUMN IF NOT EXISTS last_position text[],
+                ADD COLUMN IF NOT EXISTS end_position text[];
             """);
 
     private LedgerSchema() {
+    }
+
+    /** The version {@link #upgrade} brings the schema to. */
+    public static int latestVersion() {
+        return MIGRATIONS.size();
     }
 
     /** Brings the schema to the newest version; a no-op when it is there already. */
