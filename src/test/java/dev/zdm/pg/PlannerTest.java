@@ -469,6 +469,82 @@ class PlannerTest {
         assertThat(plan.predictsTableLocked()).isFalse();
     }
 
+    /** A closed world of tables keyed every way real tables are, from a schema as --schema gives it. */
+    private static SimCatalog keyedTables() throws Exception {
+        return SimCatalog.of(dev.zdm.schema.SchemaFile.parse(dev.zdm.protocol.Json.MAPPER.readTree("""
+                {"tables": {
+                  "comp": {"rows": 10, "columns": {"tenant": {"type": "integer"}, "code": {"type": "text"},
+                           "n": {"type": "integer"}}, "primary_key": ["tenant", "code"]},
+                  "uniq": {"rows": 10, "columns": {"nick": {"type": "text"}, "email": {"type": "text", "nullable": false},
+                           "n": {"type": "integer"}},
+                           "indexes": {"uniq_nick": {"columns": ["nick"], "unique": true},
+                                       "uniq_email": {"columns": ["email"], "unique": true}}},
+                  "none": {"rows": 10, "columns": {"v": {"type": "integer"}, "n": {"type": "integer"}}},
+                  "ident": {"rows": 10, "columns": {"id": {"type": "bigint", "identity": "always"},
+                            "v": {"type": "integer"}, "w": {"type": "integer", "generated": true}},
+                            "primary_key": ["id"]}}}""")), ServerVersion.DEFAULT);
+    }
+
+    @Test
+    void aCompositeKeyIsWalkedAsARowComparisonInItsIndexOrder() throws Exception {
+        var spec = new MigrationSpec(SqlName.of("comp"), Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 100, null, 0);
+        Backfill fill = (Backfill) planner(15, keyedTables()).migrateData(spec).steps().get(0);
+        assertThat(fill.sql()).isEqualTo("WITH zdm_keys AS (SELECT \"tenant\" AS zdm_k1, \"code\" AS zdm_k2 FROM \"comp\""
+                + " WHERE (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (?::integer, ?::text)"
+                + " AND true ORDER BY \"tenant\", \"code\" LIMIT ?), zdm_range AS (SELECT zdm_k1, zdm_k2 FROM zdm_keys"
+                + " ORDER BY zdm_k1 DESC, zdm_k2 DESC LIMIT 1), zdm_done AS (UPDATE \"comp\" SET \"n\" = (n + 1) WHERE"
+                + " (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (SELECT zdm_k1, zdm_k2"
+                + " FROM zdm_range) AND true RETURNING 1) SELECT count(*), (SELECT zdm_k1::text FROM zdm_range),"
+                + " (SELECT zdm_k2::text FROM zdm_range) FROM zdm_done");
+        var batch = fill.walk().batch(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100);
+        assertThat(batch.params()).containsExactly("3", "abc", "6", "zz", 100L, "3", "abc");
+    }
+
+    @Test
+    void withoutAPrimaryKeyAUniqueIndexOnNotNullColumnsIsTheKey() throws Exception {
+        var spec = new MigrationSpec(SqlName.of("uniq"), Map.of(), null, 100, null, 0);
+        Backfill fill = (Backfill) planner(15, keyedTables()).migrateData(spec).steps().get(0);
+        assertThat(fill.walk().describe()).isEqualTo("uniq_email email");
+        assertThat(fill.assignments()).containsOnlyKeys(SqlName.of("email"));
+    }
+
+    @Test
+    void withoutAnyKeyOnlyAFillOfNullsRunsAndItWalksBlocks() throws Exception {
+        SimCatalog tables = keyedTables();
+        SqlName none = SqlName.of("none");
+        assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(none,
+                Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 100, null, 0)))
+                .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22))
+                .hasMessageContaining("add a primary key");
+        assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(none, Map.of(), null, 100, null, 0)))
+                .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22));
+        Plan plan = planner(15, tables).addColumn(new ColumnSpec(none, STATUS, DataType.TEXT,
+                new ColumnDefault.Expression(new SqlExpression("gen_random_uuid()::text"), true), false, true));
+        Backfill fill = (Backfill) plan.steps().get(1);
+        assertThat(fill.walk()).isInstanceOf(KeyWalk.Blocks.class);
+        assertThat(fill.sql()).isEqualTo("WITH zdm_done AS (UPDATE \"none\" SET \"status\" = (gen_random_uuid()::text)"
+                + " WHERE ctid >= ?::tid AND ctid < ?::tid AND (\"status\" IS NULL) RETURNING 1) SELECT count(*), ?::text FROM zdm_done");
+        var batch = fill.walk().batch(fill, KeyPosition.of("10"), KeyPosition.of("12"), 1000);
+        assertThat(batch.params()).as("ten blocks asked, two left").containsExactly("(10,0)", "(12,0)", "12");
+        assertThat(fill.walk().batch(fill, KeyPosition.of("12"), KeyPosition.of("12"), 1000)).isNull();
+    }
+
+    @Test
+    void identityAlwaysAndGeneratedColumnsAreNotSet() throws Exception {
+        SimCatalog tables = keyedTables();
+        SqlName ident = SqlName.of("ident");
+        Backfill touch = (Backfill) planner(15, tables).migrateData(new MigrationSpec(ident, Map.of(), null, 100, null, 0))
+                .steps().get(0);
+        assertThat(touch.assignments()).as("the key is identity ALWAYS: the next column that can be set")
+                .containsExactly(Map.entry(SqlName.of("v"), new SqlExpression("\"v\"")));
+        for (String column : List.of("id", "w")) {
+            assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(ident,
+                    Map.of(SqlName.of(column), new SqlExpression("1")), null, 100, null, 0)))
+                    .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(12))
+                    .hasMessageContaining("only to DEFAULT");
+        }
+    }
+
     @Test
     void migrateDataWithSetAndWhere() {
         var spec = new MigrationSpec(USERS, Map.of(SqlName.of("name"), new SqlExpression("lower(name)")),

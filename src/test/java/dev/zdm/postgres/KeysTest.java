@@ -3,6 +3,20 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
+import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Step;
+import dev.zdm.protocol.ZdmException;
+import dev.zdm.schema.CatalogReader;
+import dev.zdm.schema.Schema;
+import dev.zdm.simulator.SimCatalog;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,6 +127,57 @@ class KeysTest extends OnEmbeddedPostgres {
             assertThat(refused.get("text").asText()).contains("only to DEFAULT");
         }
         assertThat(SharedPostgres.number("SELECT count(*) FROM k_ident WHERE touched <> 1")).isZero();
+    }
+
+    /**
+     * The simulator, given the schema --schema-from reads, plans the very statements the engine runs:
+     * the same key, the same casts, the same block walk, the same refusals.
+     */
+    @Test
+    void theSimulatorPlansTheSameBatchSqlAsTheEngine() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS k_same_comp, k_same_none, k_same_ident",
+                "CREATE TABLE k_same_comp (tenant int, code varchar(40), at timestamptz, n int, PRIMARY KEY (tenant, code, at))",
+                "CREATE TABLE k_same_none (v int, n int)",
+                "CREATE TABLE k_same_ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int, w int GENERATED ALWAYS AS (v + 1) STORED)",
+                "INSERT INTO k_same_comp VALUES (1, 'a', now(), 0)", "INSERT INTO k_same_none VALUES (1, 0)",
+                "INSERT INTO k_same_ident (v) VALUES (1)");
+        Schema schema;
+        try (Connection c = SharedPostgres.connect()) {
+            schema = CatalogReader.read(c, line -> { });
+        }
+        Planner real = new Planner(engine.version(), engine.catalog());
+        Planner simulated = new Planner(engine.version(), SimCatalog.of(schema, engine.version()));
+        int compared = 0;
+        for (String table : List.of("k_same_comp", "k_same_none", "k_same_ident")) {
+            SqlName t = SqlName.of(table);
+            List<Planner.MigrationSpec> jobs = List.of(
+                    new Planner.MigrationSpec(t, Map.of(), null, 100, null, 0),
+                    new Planner.MigrationSpec(t, Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 100, null, 0),
+                    new Planner.MigrationSpec(t, Map.of(SqlName.of("v"), new SqlExpression("1")), null, 100, null, 0),
+                    new Planner.MigrationSpec(t, Map.of(SqlName.of(table.equals("k_same_ident") ? "w" : "v"),
+                            new SqlExpression("2")), null, 100, null, 0));
+            for (Planner.MigrationSpec job : jobs) {
+                assertThat(outcome(() -> simulated.migrateData(job))).as(table + " " + job)
+                        .isEqualTo(outcome(() -> real.migrateData(job)));
+                compared++;
+            }
+            var column = new Planner.ColumnSpec(t, SqlName.of("token"), DataType.of("float8"),
+                    new ColumnDefault.Expression(new SqlExpression("random()"), true), false, true);
+            assertThat(outcome(() -> simulated.addColumn(column))).as(table).isEqualTo(outcome(() -> real.addColumn(column)));
+        }
+        assertThat(outcome(() -> real.migrateData(new Planner.MigrationSpec(SqlName.of("k_same_comp"), Map.of(), null,
+                100, null, 0)))).contains("(\"tenant\", \"code\", \"at\") > (?::integer, ?::character varying(40),"
+                + " ?::timestamp with time zone)").doesNotContain("max(");
+        assertThat(compared).isEqualTo(12);
+    }
+
+    /** A plan's statements, or the error code and text the planner answers. */
+    private static String outcome(java.util.function.Supplier<Plan> plan) {
+        try {
+            return plan.get().steps().stream().map(Step::sql).toList().toString();
+        } catch (ZdmException e) {
+            return e.code().code() + " " + e.getMessage();
+        }
     }
 
     /** migrate_data n = n + 1 in small batches: every row once, in the batches the size says. */
