@@ -50,6 +50,28 @@ class LedgerTest {
         }
     }
 
+    /** A checkpoint an older zdm wrote (bigint positions, no walk) is read as a position of one value. */
+    @Test
+    void anIntegerCheckpointOfAnOlderZdmIsReadAsAPosition() throws Exception {
+        upgrade();
+        try (Connection c = SharedPostgres.connect(); java.sql.Statement s = c.createStatement()) {
+            long id = Ledger.begin(c, Fingerprint.of("ledger-test-old-checkpoint"), "migrate_data", "t", 4343L, "{}", "[]", true);
+            s.execute("INSERT INTO zdm.checkpoints (operation_id, step, table_oid, last_key, end_key, rows_done, batches_done)"
+                    + " VALUES (" + id + ", 0, 4343, 1200, 9000, 1200, 3)");
+            Checkpoints.Binding binding = new Checkpoints.Binding(id, 0, 4343L, null);
+            assertThat(Checkpoints.read(c, binding)).hasValueSatisfying(state -> {
+                assertThat(state.lastKey()).isEqualTo(KeyPosition.of("1200"));
+                assertThat(state.endKey()).isEqualTo(KeyPosition.of("9000"));
+                assertThat(state.walk()).isNull();
+                assertThat(state.rowsDone()).isEqualTo(1200);
+            });
+            // Written back along a walk by a key of text: no bigint to keep beside it.
+            Checkpoints.advance(c, binding, KeyPosition.of("b'x", "2"), 10, false);
+            assertThat(Checkpoints.read(c, binding)).hasValueSatisfying(state ->
+                    assertThat(state.lastKey()).isEqualTo(KeyPosition.of("b'x", "2")));
+        }
+    }
+
     private static void upgrade() {
         try (Connection c = SharedPostgres.connect()) {
             LedgerSchema.upgrade(c);
