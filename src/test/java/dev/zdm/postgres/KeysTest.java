@@ -17,6 +17,8 @@ import dev.zdm.simulator.SimCatalog;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,6 +104,49 @@ class KeysTest extends OnEmbeddedPostgres {
         assertThat(SharedPostgres.number("SELECT count(*) FROM k_none WHERE token IS NULL")).isZero();
         assertThat(SharedPostgres.number("SELECT count(DISTINCT token) FROM k_none")).as("one random() per row").isEqualTo(ROWS);
         assertThat(explained.get("table_rewritten").asBoolean()).isFalse();
+    }
+
+    /**
+     * Without a key the fill walks blocks; an application UPDATE meanwhile writes a row's new version, its
+     * NULL kept, into another block, often one the walk has passed or beyond the end it read. The walk
+     * goes round again until a pass finds no NULL, so NOT NULL holds at the end.
+     */
+    @Test
+    void noKeyAndTheApplicationMovesRowsBehindTheWalk() throws Exception {
+        int rows = 20_000;
+        SharedPostgres.exec("DROP TABLE IF EXISTS k_moved",
+                "CREATE TABLE k_moved (v int, w int NOT NULL DEFAULT 0)",
+                "INSERT INTO k_moved (v) SELECT g FROM generate_series(1, " + rows + ") g");
+        AtomicBoolean updating = new AtomicBoolean(true);
+        AtomicLong updated = new AtomicLong();
+        Thread application = new Thread(() -> {
+            try (Connection c = SharedPostgres.connect();
+                 var ps = c.prepareStatement("UPDATE k_moved SET w = w + 1 WHERE v = ?")) {
+                java.util.Random random = new java.util.Random(7);
+                while (updating.get()) {
+                    ps.setInt(1, 1 + random.nextInt(rows));
+                    updated.addAndGet(ps.executeUpdate());
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        application.start();
+        ObjectNode reply;
+        try {
+            while (updated.get() < 20) {
+                Thread.sleep(5);
+            }
+            reply = node.send("""
+                    {"type":"add_column","table":"k_moved","column":"token","data_type":"float8","default_sql":"random()",
+                     "nullable":false,"sleep_ms":20}""");
+        } finally {
+            updating.set(false);
+            application.join();
+        }
+        assertThat(reply.get("type").asText()).as(reply + " with " + updated.get() + " application updates").isEqualTo("column_added");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_moved WHERE token IS NULL")).isZero();
+        assertThat(updated.get()).as("application updates while the job ran").isGreaterThan(20);
     }
 
     @Test
