@@ -85,6 +85,36 @@ class KeysTest extends OnEmbeddedPostgres {
         addedTheSafeWay("k_unique");
     }
 
+    /**
+     * A job stopped mid-way along one key, resent after the table got another (a primary key where it
+     * walked a unique column): its position means nothing along the new key, and its SET is not
+     * idempotent, so it is refused rather than run over rows it did; a finished job still answers.
+     */
+    @Test
+    void aJobStoppedAlongOneKeyIsNotResumedAlongAnother() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS k_rekeyed",
+                "CREATE TABLE k_rekeyed (id bigint NOT NULL, email text NOT NULL UNIQUE, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO k_rekeyed (id, email) SELECT 20001 - g, 'u' || g FROM generate_series(1, 20000) g");
+        String request = """
+                {"type":"migrate_data","table":"k_rekeyed","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20}""";
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> node.send(request));
+        while (SharedPostgres.number("SELECT coalesce(max(rows_done), 0) FROM zdm.checkpoints"
+                + " JOIN zdm.operations o ON o.id = operation_id WHERE o.table_name = 'k_rekeyed'") < 2_000) {
+            Thread.sleep(5);
+        }
+        SharedPostgres.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'zdm-migration'");
+        assertThat(first.get().get("code").asInt()).isEqualTo(13);
+        long done = SharedPostgres.number("SELECT count(*) FROM k_rekeyed WHERE n = 1");
+        SharedPostgres.exec("ALTER TABLE k_rekeyed ADD PRIMARY KEY (id)");
+
+        ObjectNode resent = node.send(request);
+
+        assertThat(resent.get("code").asInt()).as(resent.toString()).isEqualTo(22);
+        assertThat(resent.get("text").asText()).contains("k_rekeyed_email_key email").contains("k_rekeyed_pkey id");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_rekeyed WHERE n = 1")).isEqualTo(done);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_rekeyed WHERE n > 1")).isZero();
+    }
+
     @Test
     void noKeyAtAll() {
         SharedPostgres.exec("DROP TABLE IF EXISTS k_none",

@@ -54,7 +54,8 @@ public final class BackfillRunner {
         Checkpoints.Binding binding = new Checkpoints.Binding(ctx.operationId(), ctx.step(), ctx.tableOid(),
                 filledColumn(c, job, ctx).orElse(null));
         Optional<Checkpoints.State> earlier = Checkpoints.read(c, binding);
-        if (earlier.isPresent() && !sameWalk(earlier.get(), walk, integerKey)) {
+        // A finished job answers its totals whatever its table's key has become since.
+        if (earlier.isPresent() && !earlier.get().finished() && !sameWalk(earlier.get(), walk, integerKey)) {
             if (!job.fillsNulls()) {
                 throw ZdmException.precondition("this job's checkpoint is along " + describe(earlier.get().walk())
                         + ", and " + job.table() + " is now walked along " + walk.describe() + ": its "
