@@ -3,15 +3,20 @@ package dev.zdm.simulator;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
+import dev.zdm.pg.KeyColumn;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
+import dev.zdm.pg.UniqueKey;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.schema.Schema;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -64,13 +69,21 @@ public final class SimCatalog implements CatalogView {
     public record Constraint(SqlName column, boolean validated) {
     }
 
-    public record Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid) {
+    /** {@code plainOrder}: as {@link Schema.Index#plainOrder()}; every index zdm builds is one. */
+    public record Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder) {
+        Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid) {
+            this(table, columns, unique, valid, true);
+        }
     }
 
     public static final class Table {
         final Map<SqlName, Column> columns = new LinkedHashMap<>();
         final Map<SqlName, Constraint> checks = new LinkedHashMap<>();
-        SqlName primaryKey;
+        /** Identity and generated columns: an UPDATE cannot set them. */
+        final Map<SqlName, ColumnGeneration> generated = new LinkedHashMap<>();
+        List<SqlName> primaryKey = List.of();
+        /** The index behind the primary key, null without one. */
+        SqlName primaryIndex;
         long rows;
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
@@ -96,8 +109,8 @@ public final class SimCatalog implements CatalogView {
             return assumed;
         }
 
-        public Optional<SqlName> primaryKey() {
-            return Optional.ofNullable(primaryKey);
+        public List<SqlName> primaryKey() {
+            return primaryKey;
         }
     }
 
@@ -146,18 +159,28 @@ public final class SimCatalog implements CatalogView {
         SimCatalog catalog = new SimCatalog(null, version, schema.userObjects());
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
-            spec.columns().forEach((column, c) -> table.columns.put(column,
-                    new Column(c.type(), c.defaultSql(), !c.nullable(), c.nullable() && spec.rows() > 0)));
-            table.primaryKey = spec.primaryKey().size() == 1 ? spec.primaryKey().get(0) : null;
-            spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
+            spec.columns().forEach((column, c) -> {
+                // A primary key's columns are NOT NULL whatever a hand-written schema says.
+                boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
+                table.columns.put(column, new Column(c.type(), c.defaultSql(), notNull, !notNull && spec.rows() > 0));
+                if (c.generation() != ColumnGeneration.NONE) {
+                    table.generated.put(column, c.generation());
+                }
+            });
+            table.primaryKey = spec.primaryKey();
             // An index lives in its table's schema: keyed as the planner names it there.
             spec.indexes().forEach((index, i) -> catalog.indexes.put(name.sibling(index),
-                    new Index(name, i.columns(), i.unique(), i.valid())));
-            if (table.primaryKey != null && catalog.indexes.values().stream().noneMatch(i -> i.table().equals(name)
-                    && i.unique() && i.columns().equals(spec.primaryKey()))) {
-                catalog.indexes.put(name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey"))),
-                        new Index(name, spec.primaryKey(), true, true));
+                    new Index(name, i.columns(), i.unique(), i.valid(), i.plainOrder())));
+            if (!table.primaryKey.isEmpty()) {
+                table.primaryIndex = spec.indexes().entrySet().stream()
+                        .filter(i -> i.getValue().unique() && i.getValue().columns().equals(spec.primaryKey()))
+                        .map(i -> name.sibling(i.getKey())).findFirst().orElse(null);
+                if (table.primaryIndex == null) {
+                    table.primaryIndex = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
+                    catalog.indexes.put(table.primaryIndex, new Index(name, spec.primaryKey(), true, true));
+                }
             }
+            spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
             // A unique, primary key or exclusion constraint is backed by an index of its own name.
             spec.constraints().forEach((constraint, c) -> {
                 if (!c.type().equals("check") && !c.type().equals("foreign_key")
@@ -177,8 +200,9 @@ public final class SimCatalog implements CatalogView {
         table.columns.put(ID, new Column(BIGINT, null, true, false));
         table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, rows > 0));
         table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, rows > 0));
-        table.primaryKey = ID;
-        indexes.put(SqlName.of("users_pkey"), new Index(users, List.of(ID), true, true));
+        table.primaryKey = List.of(ID);
+        table.primaryIndex = SqlName.of("users_pkey");
+        indexes.put(table.primaryIndex, new Index(users, List.of(ID), true, true));
     }
 
     private Table newTable(SqlName name, long rows) {
@@ -200,7 +224,9 @@ public final class SimCatalog implements CatalogView {
             Table t = new Table();
             t.columns.putAll(table.columns);
             t.checks.putAll(table.checks);
+            t.generated.putAll(table.generated);
             t.primaryKey = table.primaryKey;
+            t.primaryIndex = table.primaryIndex;
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
@@ -267,9 +293,10 @@ public final class SimCatalog implements CatalogView {
         }
         table = newTable(name, defaultRows);
         table.columns.put(ID, new Column(BIGINT, null, true, false));
-        table.primaryKey = ID;
+        table.primaryKey = List.of(ID);
+        table.primaryIndex = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
         table.assumed = true;
-        indexes.put(name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey"))), new Index(name, List.of(ID), true, true));
+        indexes.put(table.primaryIndex, new Index(name, List.of(ID), true, true));
         return table;
     }
 
@@ -389,9 +416,32 @@ public final class SimCatalog implements CatalogView {
         return Optional.ofNullable(indexes.get(name)).map(i -> i.valid() ? IndexState.VALID : IndexState.INVALID);
     }
 
+    /** The table's unique, valid, plain-order indexes on columns that are all NOT NULL, as the server's catalog says. */
     @Override
-    public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
-        return Optional.ofNullable(table(table).primaryKey);
+    public List<UniqueKey> uniqueKeys(SqlName tableName) {
+        Table table = table(tableName);
+        List<UniqueKey> keys = new ArrayList<>();
+        indexes.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(SqlName::value))).forEach(e -> {
+            Index index = e.getValue();
+            if (!index.table().equals(tableName) || !index.unique() || !index.valid() || !index.plainOrder()) {
+                return;
+            }
+            List<KeyColumn> columns = new ArrayList<>();
+            for (SqlName name : index.columns()) {
+                Column column = table.columns.get(name);
+                if (column == null || !column.notNull()) {
+                    return;
+                }
+                columns.add(new KeyColumn(name, column.type()));
+            }
+            keys.add(new UniqueKey(e.getKey(), columns, e.getKey().equals(table.primaryIndex)));
+        });
+        return keys;
+    }
+
+    @Override
+    public Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+        return Map.copyOf(table(table).generated);
     }
 
     /** Called before the planner reads a table's rows, so the engine can take the read's lock. */

@@ -521,7 +521,7 @@ public final class SimulatorEngine implements Engine {
             catalog.assumeAtLeast(backfill.table(), backfill.rowLimit());
         }
         long tableRows = catalog.table(backfill.table()).rows();
-        KeyRange range = KeyRange.of(backfill.condition(), backfill.key());
+        KeyRange range = backfill.integerKey().map(key -> KeyRange.of(backfill.condition(), key)).orElse(null);
         long matching = range == null ? tableRows : range.count(tableRows);
         long rows = backfill.rowLimit() == null ? matching : Math.min(backfill.rowLimit(), matching);
         int batches = (int) ((rows + backfill.batchSize() - 1) / backfill.batchSize());

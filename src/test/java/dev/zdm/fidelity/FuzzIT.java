@@ -94,7 +94,7 @@ class FuzzIT {
          * {@code --schema-from} reads it: tables, relations, row counts), then both run the script.
          */
         Result run(Script script) {
-            resetUsers(admin, script.rows());
+            resetUsers(admin, script.rows(), script.key());
             ServerVersion v = new ServerVersion(version);
             SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
@@ -121,7 +121,7 @@ class FuzzIT {
     }
 
     /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
-    static void resetUsers(Connection admin, int rows) {
+    static void resetUsers(Connection admin, int rows, Script.Key key) {
         try (var st = admin.createStatement()) {
             st.execute("DROP TABLE IF EXISTS users CASCADE");
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
@@ -129,8 +129,8 @@ class FuzzIT {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
             }
             // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application.
-            st.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, name text) WITH (autovacuum_enabled = false)");
-            st.execute("INSERT INTO users SELECT g, 'user' || g || '@example.com', 'name ' || g "
+            st.execute("CREATE TABLE users (" + key.columns + ") WITH (autovacuum_enabled = false)");
+            st.execute("INSERT INTO users SELECT " + key.idOfRow + ", 'user' || g || '@example.com', 'name ' || g "
                     + "FROM generate_series(1, " + rows + ") g");
             // reltuples exact (the sample takes every row of so small a table), for the schema reader.
             st.execute("ANALYZE users");
