@@ -3,6 +3,7 @@ package dev.zdm.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.Stopping;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -78,7 +79,18 @@ public final class Node {
         // 1.0 is the id 1: the harness's JSON library may write whole numbers as floats.
         requestBody.put("msg_id", msgId.asLong());
         Request request = new Request(src, envelope.path("dest").asText(null), requestBody);
-        send(request.src(), answer(request));
+        // A SIGTERM's hook waits for this reply (Stopping): a request it finds here is answered, not cut off.
+        Stopping.busy();
+        try {
+            if (Stopping.requested()) {
+                send(request.src(), Reply.error(request.msgId(), new ZdmException(ErrorCode.CRASH,
+                        "the node is stopping (SIGTERM); nothing done: send it again to a running node")));
+                return;
+            }
+            send(request.src(), answer(request));
+        } finally {
+            Stopping.idle();
+        }
     }
 
     private void addressedAs(String dest) {
