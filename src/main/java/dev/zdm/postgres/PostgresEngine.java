@@ -277,14 +277,45 @@ public final class PostgresEngine implements Engine {
             Log.info("reading who holds zdm's ledger: " + PgErrors.firstLine(failed));
         }
         List<Blocker> blockers = describe(holders);
-        return new LockBudgetExceeded("zdm's ledger (schema zdm) is locked: " + PgErrors.firstLine(e) + " within "
+        return new LockBudgetExceeded("zdm's ledger (schema zdm) is locked: a lock on it was not granted within "
                 + waitedMs + " ms" + (blockers.isEmpty() ? "" : ", held by " + blockers.stream().map(Blocker::label)
-                .collect(Collectors.joining(", "))) + "; nothing done", operation.table().value(), waitedMs, blockers,
+                .collect(Collectors.joining(", "))) + " (" + PgErrors.firstLine(e) + "); nothing done", operation.table().value(), waitedMs, blockers,
                 true, replyShape(operation, Map.of()));
     }
 
-    /** An earlier run of the same add_column that left its column: the step to go on from, the column. */
+    /**
+     * An earlier run of the same add_column that left its column: the step to go on from, the column,
+     * the plan it started with (null: the ledger lost it, and this node remembers only the column).
+     */
     private record Resumable(long id, int stepsDone, MadeObject column, String plan) {
+    }
+
+    /**
+     * The column of an add_column this node was running when the ledger lost its rows, if it is still
+     * there (same table, attnum and name): resumed as if the ledger had kept it.
+     */
+    private Optional<Resumable> columnTheLedgerLost(Operation operation, Fingerprint fingerprint) throws SQLException {
+        Checkpoints.Written lost = lostPositions.get(fingerprint.hex());
+        if (lost == null || lost.binding().attnum() == null) {
+            return Optional.empty();
+        }
+        String column = requestedColumn(operation);
+        if (!Ledger.columnAt(backend.connection(), lost.binding().tableOid(), lost.binding().attnum(), column)) {
+            lostPositions.remove(fingerprint.hex());
+            return Optional.empty();
+        }
+        MadeObject made = MadeObject.column(0, column, lost.binding().tableOid(), lost.binding().attnum());
+        Log.info("resuming " + operation.type() + " on " + operation.table() + ", which the ledger lost: "
+                + made.describe() + " is kept");
+        return Optional.of(new Resumable(-1, lost.binding().step(), made, null));
+    }
+
+    private static String requestedColumn(Operation operation) {
+        try {
+            return Json.MAPPER.readTree(operation.requestJson()).path("column").asText("");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a request that was read as JSON is JSON: " + operation.requestJson(), e);
+        }
     }
 
     /**
@@ -302,6 +333,9 @@ public final class PostgresEngine implements Engine {
         }
         Resumable r = resumable.get();
         Plan plan = planned.without(operation.table(), SqlName.of(r.column().name()), planner);
+        if (r.plan() == null) {
+            return plan;
+        }
         try {
             if (Json.MAPPER.readTree(r.plan()).equals(Json.MAPPER.readTree(planJson(plan)))) {
                 return plan;
@@ -322,7 +356,7 @@ public final class PostgresEngine implements Engine {
         }
         try {
             Connection c = backend.connection();
-            String column = Json.MAPPER.readTree(operation.requestJson()).path("column").asText("");
+            String column = requestedColumn(operation);
             Optional<Long> oid = PgCatalog.tableOid(c, operation.table());
             Optional<Ledger.Unfinished> owner = oid.isEmpty() ? Optional.empty()
                     : Ledger.columnOwner(c, oid.get(), column);
@@ -440,7 +474,10 @@ public final class PostgresEngine implements Engine {
                                        long ownerWaitMs) {
         try {
             Optional<Ledger.Entry> earlier = Ledger.find(backend.connection(), fingerprint);
-            if (earlier.isEmpty() || earlier.get().state() == Ledger.State.DONE) {
+            if (earlier.isEmpty()) {
+                return columnTheLedgerLost(operation, fingerprint);
+            }
+            if (earlier.get().state() == Ledger.State.DONE) {
                 return Optional.empty();
             }
             long id = earlier.get().id();
@@ -485,6 +522,10 @@ public final class PostgresEngine implements Engine {
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
             Ledger.budget(c, id, lockBudget.toMillis());
+            if (resumable.isPresent() && Ledger.madeBy(c, id, resumable.get().column().step()).isEmpty()) {
+                // The ledger lost the record of the column this operation made: it is recorded again.
+                Ledger.record(c, id, resumable.get().column());
+            }
             restoreLostPosition(c, fingerprint, plan, id, oid);
             ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries,
                     operation.throttling().over(throttleDefaults), id, 0);
@@ -511,7 +552,7 @@ public final class PostgresEngine implements Engine {
             } catch (SQLException | ZdmException e) {
                 Optional<String> lost = ledgerLost(ctx.operationId(), e);
                 if (lost.isPresent()) {
-                    throw stoppedWithoutLedger(operation, fingerprint, ctx, lost.get(), e);
+                    throw stoppedWithoutLedger(operation, fingerprint, ctx.atStep(i), lost.get(), e);
                 }
                 throw abort(plan, i, ctx, e);
             }

@@ -89,7 +89,7 @@ class LedgerFaultsIT {
 
             ObjectNode resent = node.send(job);
 
-            assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(13);
+            assertThat(stopped.path("code").asInt()).as(stopped.toString()).isEqualTo(13);
             assertThat(stopped.get("text").asText()).contains("schema zdm was dropped").contains("resumes after them");
             assertThat(stopped.get("total_rows").asLong()).isEqualTo(doneAtStop);
             assertThat(doneAtStop).isBetween(3_000L, 19_999L);
@@ -97,6 +97,37 @@ class LedgerFaultsIT {
         }
         assertThat(server.number("SELECT count(*) FROM ledger_dropped WHERE n <> 1")).isZero();
         assertThat(server.text("SELECT state FROM zdm.operations WHERE table_name = 'ledger_dropped'")).isEqualTo("done");
+    }
+
+    @Test
+    void aLedgerDroppedInAddColumnsBackfillIsResumedByTheSameNodeWithTheColumnKept() throws Exception {
+        server.table("ledger_column", 20_000);
+        String add = """
+                {"type":"add_column","table":"ledger_column","column":"tok","data_type":"uuid",
+                 "default_sql":"gen_random_uuid()","nullable":false,"sleep_ms":15}""";
+        try (PostgresEngine engine = engine()) {
+            Node node = new Node(engine, Duration.ofSeconds(2));
+            CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(add));
+            awaitRows("ledger_column", 3_000);
+            server.exec("DROP SCHEMA zdm CASCADE");
+            ObjectNode stopped = first.get(30, TimeUnit.SECONDS);
+            long attnum = server.number("SELECT attnum FROM pg_attribute WHERE attrelid = 'ledger_column'::regclass"
+                    + " AND attname = 'tok'");
+            server.exec("CREATE TABLE ledger_column_seen AS SELECT id, tok FROM ledger_column WHERE tok IS NOT NULL");
+            long seen = server.number("SELECT count(*) FROM ledger_column_seen");
+
+            ObjectNode resent = node.send(add);
+
+            assertThat(stopped.path("code").asInt()).as(stopped.toString()).isEqualTo(13);
+            assertThat(stopped.get("text").asText()).contains("schema zdm was dropped");
+            assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("column_added");
+            assertThat(seen).isBetween(3_000L, 19_999L);
+            assertThat(server.number("SELECT count(*) FROM ledger_column c JOIN ledger_column_seen s USING (id)"
+                    + " WHERE c.tok = s.tok")).isEqualTo(seen);
+            assertThat(server.number("SELECT attnum FROM pg_attribute WHERE attrelid = 'ledger_column'::regclass"
+                    + " AND attname = 'tok' AND attnotnull")).isEqualTo(attnum);
+        }
+        assertThat(server.number("SELECT count(*) FROM ledger_column WHERE tok IS NULL")).isZero();
     }
 
     @Test
@@ -114,7 +145,7 @@ class LedgerFaultsIT {
 
             ObjectNode resent = node.send(job);
 
-            assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(13);
+            assertThat(stopped.path("code").asInt()).as(stopped.toString()).isEqualTo(13);
             assertThat(stopped.get("text").asText()).contains("was deleted while it ran");
             assertThat(doneAtStop).isBetween(3_000L, 19_999L);
             assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("data_migrated");

@@ -116,6 +116,19 @@ public final class Ledger {
         }
     }
 
+    /** Whether table {@code tableOid} has column {@code name} at {@code attnum}. */
+    public static boolean columnAt(Connection c, long tableOid, int attnum, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = ? AND attnum = ?"
+                + " AND attname = ? AND NOT attisdropped")) {
+            ps.setLong(1, tableOid);
+            ps.setInt(2, attnum);
+            ps.setString(3, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Whether what the operation's step made is a column still there at the attnum it recorded. */
     public static Optional<MadeObject> liveColumn(Connection c, long id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
