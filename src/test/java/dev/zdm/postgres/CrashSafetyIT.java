@@ -139,50 +139,76 @@ class CrashSafetyIT {
         assertThat(server.number("SELECT count(*) FROM term_add WHERE tok IS NULL")).isZero();
     }
 
+    /** A create_index on {@code table} whose node is killed while its build waits: its INVALID index stays. */
+    private static void leaveAnOrphanIndex(String table) throws Exception {
+        String build = """
+                {"type":"create_index","table":"%s","column":"email","index":"%s_email","max_lock_duration_ms":60000}"""
+                .formatted(table, table);
+        try (Connection writer = server.database().connect("zdm-test-writer"); Statement s = writer.createStatement()) {
+            writer.setAutoCommit(false);
+            s.execute("LOCK TABLE " + table + " IN ROW EXCLUSIVE MODE");
+            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
+                victim.awaitLog("ready", 30_000);
+                victim.send(build);
+                // The build has made its (INVALID) index, the ledger has its OID, and it waits for the
+                // writer: now its node dies.
+                while (invalidIndexes(table) < 1 || server.number("SELECT count(*) FROM zdm.objects m"
+                        + " JOIN zdm.operations o ON o.id = m.operation_id WHERE o.table_name = '" + table + "'"
+                        + " AND m.kind = 'index'") < 1) {
+                    Thread.sleep(5);
+                }
+                victim.kill9();
+                // A backend waiting for a lock does not notice its client is gone (it would finish the
+                // build): it ends as it does in a server restart.
+                server.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'");
+            }
+            writer.rollback();
+        }
+    }
+
+    private static long invalidIndexes(String table) {
+        return server.number("SELECT count(*) FROM pg_index WHERE indrelid = '" + table + "'::regclass AND NOT indisvalid");
+    }
+
+    private static void awaitNoInvalidIndex(String table) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (invalidIndexes(table) > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
     @Test
     void anInvalidIndexWhoseNodeWasKilledIsDroppedAfterAnotherNodesNextRequestOfAnyKind() throws Exception {
         server.table("orphan_index", 5_000);
         server.table("orphan_other", 10);
-        String build = """
-                {"type":"create_index","table":"orphan_index","column":"email","index":"orphan_index_email",
-                 "max_lock_duration_ms":60000}""";
         try (NodeProcess other = new NodeProcess("--database", server.jdbcUrl())) {
             other.awaitLog("ready", 30_000);
-            try (Connection writer = server.database().connect("zdm-test-writer"); Statement s = writer.createStatement()) {
-                writer.setAutoCommit(false);
-                s.execute("LOCK TABLE orphan_index IN ROW EXCLUSIVE MODE");
-                try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-                    victim.awaitLog("ready", 30_000);
-                    victim.send(build);
-                    // The build has made its (INVALID) index and waits for the writer: now its node dies.
-                    while (server.number("SELECT count(*) FROM pg_index WHERE indrelid = 'orphan_index'::regclass"
-                            + " AND NOT indisvalid") < 1) {
-                        Thread.sleep(5);
-                    }
-                    victim.kill9();
-                    // A backend waiting for a lock does not notice its client is gone (it would finish the
-                    // build): it ends as it does in a server restart.
-                    server.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                            + " WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'");
-                }
-                writer.rollback();
-            }
+            leaveAnOrphanIndex("orphan_index");
             Thread.sleep(500);
-            assertThat(server.number("SELECT count(*) FROM pg_index WHERE indrelid = 'orphan_index'::regclass"
-                    + " AND NOT indisvalid")).as("left by the dead build").isEqualTo(1);
+            assertThat(invalidIndexes("orphan_index")).as("left by the dead build").isEqualTo(1);
 
             other.send("""
                     {"type":"migrate_data","table":"orphan_other","batch_size":100,"set":{"n":"n + 1"}}""");
             ObjectNode unrelated = other.reply();
             assertThat(unrelated.get("type").asText()).as(unrelated.toString()).isEqualTo("data_migrated");
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (server.number("SELECT count(*) FROM pg_index WHERE indrelid = 'orphan_index'::regclass"
-                    + " AND NOT indisvalid") > 0 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(50);
-            }
+            awaitNoInvalidIndex("orphan_index");
         }
-        assertThat(server.number("SELECT count(*) FROM pg_index WHERE indrelid = 'orphan_index'::regclass"
-                + " AND NOT indisvalid")).as("the INVALID index of a dead build").isZero();
+        assertThat(invalidIndexes("orphan_index")).as("the INVALID index of a dead build").isZero();
         assertThat(server.text("SELECT state FROM zdm.operations WHERE table_name = 'orphan_index'")).isEqualTo("failed");
+    }
+
+    @Test
+    void anInvalidIndexWhoseNodeWasKilledIsDroppedWhenANodeStarts() throws Exception {
+        server.table("orphan_start", 5_000);
+        leaveAnOrphanIndex("orphan_start");
+        assertThat(invalidIndexes("orphan_start")).as("left by the dead build").isEqualTo(1);
+
+        try (NodeProcess next = new NodeProcess("--database", server.jdbcUrl())) {
+            next.awaitLog("ready", 30_000);
+            awaitNoInvalidIndex("orphan_start");
+        }
+
+        assertThat(invalidIndexes("orphan_start")).as("the INVALID index of a dead build").isZero();
     }
 }
