@@ -1,5 +1,6 @@
 package dev.zdm.postgres;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.postgres.connect.AppSessions;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
@@ -364,8 +365,7 @@ public final class PostgresEngine implements Engine {
                 return exists;
             }
             Ledger.Unfinished u = owner.get();
-            com.fasterxml.jackson.databind.node.ObjectNode request =
-                    (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(u.requestJson());
+            ObjectNode request = (ObjectNode) Json.MAPPER.readTree(u.requestJson());
             request.remove("msg_id");
             return new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, exists.getMessage() + ": it is zdm's unfinished "
                     + u.kind() + " (zdm.operations id " + u.id() + ", state " + u.state() + "), started by " + request

@@ -81,9 +81,13 @@ class CrashSafetyIT {
             node.awaitLog("ready", 30_000);
             node.send(job);
             awaitRows("term_job", 3_000);
+            long signalled = System.nanoTime();
             node.terminate();
             interrupted = node.reply();
+            long replyMs = (System.nanoTime() - signalled) / 1_000_000;
             exit = node.exitCode(15_000);
+            System.err.println("CrashSafetyIT: SIGTERM mid-job: reply after " + replyMs + " ms, exit " + exit + " after "
+                    + (System.nanoTime() - signalled) / 1_000_000 + " ms: " + interrupted);
         }
         long doneAtStop = server.number("SELECT count(*) FROM term_job WHERE n = 1");
         String state = server.text("SELECT state || ': ' || detail FROM zdm.operations WHERE table_name = 'term_job'");

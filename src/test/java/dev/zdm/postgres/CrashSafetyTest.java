@@ -136,6 +136,8 @@ class CrashSafetyTest extends OnEmbeddedPostgres {
             }
             report.rollback();
         }
+        System.err.println("CrashSafetyTest: background undo at max_lock_duration_ms 200: longest lock wait "
+                + longestWaitMs + " ms over " + waitsSeen + " samples");
         assertThat(waitsSeen).as("the janitor retried while the report was open").isPositive();
         assertThat(longestWaitMs).as("the longest wait of a background retry, in ms").isLessThan(1_000);
         assertThat(SharedPostgres.number("SELECT max_lock_duration_ms FROM zdm.operations"

@@ -68,6 +68,7 @@ class LedgerFaultsIT {
             }
             holder.rollback();
         }
+        System.err.println("LedgerFaultsIT: a locked ledger answered in " + elapsedMs + " ms at budget 500: " + refused);
         assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(14);
         assertThat(refused.get("text").asText()).contains("zdm's ledger (schema zdm) is locked").contains("zdm-test-holder");
         assertThat(elapsedMs).as("answered within the budget and a second").isLessThan(1_500);
