@@ -45,7 +45,10 @@ public final class EmbeddedServer implements AutoCloseable {
                 .setDataDirectory(dataDirectory)
                 .setCleanDataDirectory(temporary)
                 // A migration waits on locks for real; fsync buys nothing for a throwaway server.
-                .setServerConfig("fsync", "off");
+                .setServerConfig("fsync", "off")
+                // Not at the JVM's shutdown on its own: a SIGTERM's job answers first, then the engine closes
+                // the server (and the watchdog below stops it if the JVM dies without closing it).
+                .setRegisterShutdownHook(false);
         if (port > 0) {
             builder.setPort(port);
         }

@@ -1,5 +1,6 @@
 package dev.zdm.postgres;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.postgres.connect.AppSessions;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
@@ -26,6 +27,8 @@ import dev.zdm.postgres.run.StepContext;
 import dev.zdm.postgres.run.StepReport;
 import dev.zdm.postgres.run.UndoJanitor;
 import dev.zdm.Log;
+import dev.zdm.Stopping;
+import dev.zdm.engine.Interrupted;
 import dev.zdm.config.Config;
 import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
@@ -54,6 +57,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +89,15 @@ public final class PostgresEngine implements Engine {
     private final UndoJanitor janitor;
     private final PgMigrations migrations;
     private final PgCatalog catalog;
+    private final ResumedColumnView planned;
+    private final Duration defaultBudget;
+    /** False until the ledger is known complete: at start when it was locked, after it was dropped. */
+    private boolean ledgerReady;
+    /**
+     * Where jobs stood when the ledger lost their rows (deleted, or schema zdm dropped), by fingerprint:
+     * the same request sent to this node again resumes there. Only this process knows it.
+     */
+    private final Map<String, Checkpoints.Written> lostPositions = new HashMap<>();
     private final ServerVersion version;
     private final int retries;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -104,11 +117,13 @@ public final class PostgresEngine implements Engine {
         this.janitor = new UndoJanitor(database, defaultBudget);
         this.migrations = new PgMigrations(backend, sessions);
         this.catalog = new PgCatalog(backend, this::guardedRead);
+        this.planned = new ResumedColumnView(catalog);
+        this.defaultBudget = defaultBudget;
         try {
             this.version = serverVersion(backend.connection());
             Writable.require(backend.connection());
-            // Once per engine start, never per request: the ledger's DDL takes locks of its own.
-            LedgerSchema.upgrade(backend.connection());
+            // Once per engine start, and per request only when it is missing: the ledger's DDL takes locks of its own.
+            upgradeLedgerAtStart();
         } catch (SQLException e) {
             // No engine comes of it: its connections would outlive the failed start.
             janitor.close();
@@ -161,7 +176,11 @@ public final class PostgresEngine implements Engine {
         try {
             PoolerCheck.refuse(database);
             PostgresEngine engine = new PostgresEngine(database, embedded, retries, budget);
-            Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "zdm-postgres-shutdown"));
+            // A SIGTERM's job stops between batches and answers first; the connection closes after.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                Stopping.stopAndAwaitIdle(Stopping.GRACE);
+                engine.close();
+            }, "zdm-postgres-shutdown"));
             return engine;
         } catch (SQLException e) {
             if (embedded != null) {
@@ -183,7 +202,7 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public CatalogView catalog() {
-        return catalog;
+        return planned;
     }
 
     /** Where this engine connects; tests and tools use it to open their own connections. */
@@ -211,13 +230,13 @@ public final class PostgresEngine implements Engine {
     public synchronized Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         this.budget = lockBudget;
         this.current = operation;
-        beforeRequest();
+        beforeRequest(operation, lockBudget);
         Fingerprint fingerprint = fingerprint(operation);
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
-            settle(operation, fingerprint, lockBudget, ownerWaitMs);
-            Plan plan = planner.get();
-            return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs);
+            Optional<Resumable> resumable = settle(operation, fingerprint, lockBudget, ownerWaitMs);
+            Plan plan = plan(operation, planner, resumable);
+            return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs, resumable);
         } finally {
             releaseOwnership(fingerprint);
         }
@@ -244,17 +263,184 @@ public final class PostgresEngine implements Engine {
     }
 
     /**
-     * Connections lost while idle are replaced now rather than failing the request, and pending undos
-     * are retried at each request too, so none waits for the node's next start.
+     * Every ledger statement of the request waits for a lock no longer than its budget (a session that
+     * holds LOCK zdm.operations costs the request a 14, not a hang), and a ledger that is not all there
+     * (dropped, or never made because it was locked at start) is made again first.
      */
-    private void beforeRequest() {
+    private void ledgerUnderBudget(Operation operation, Duration lockBudget) {
+        long started = System.nanoTime();
+        try {
+            Connection c = backend.connection();
+            StepContext.setLockTimeout(c, lockBudget);
+            if (!ledgerReady || !LedgerSchema.complete(c)) {
+                if (ledgerReady) {
+                    Log.info("ledger: schema zdm is not all there (dropped or damaged while the node ran); making it again");
+                }
+                LedgerSchema.upgrade(c);
+                ledgerReady = true;
+            }
+        } catch (SQLException e) {
+            if (PgErrors.lostLockRace(e)) {
+                throw ledgerLocked(operation, StepContext.millisSince(started), e);
+            }
+            throw failed(e, "preparing zdm's ledger (schema zdm)");
+        }
+    }
+
+    /** The engine's start: the ledger made or upgraded under the node's budget, or left for the first request. */
+    private void upgradeLedgerAtStart() throws SQLException {
+        Connection c = backend.connection();
+        StepContext.setLockTimeout(c, defaultBudget);
+        try {
+            LedgerSchema.upgrade(c);
+            ledgerReady = true;
+        } catch (SQLException e) {
+            if (!PgErrors.lostLockRace(e)) {
+                throw new SQLException("zdm's ledger (schema zdm): " + PgErrors.firstLine(e), e.getSQLState(), e);
+            }
+            Log.info("ledger: schema zdm is locked by another session (" + PgErrors.firstLine(e) + "); the first"
+                    + " request makes it under its own budget");
+        }
+    }
+
+    /** A ledger statement's lock not granted within the budget: 14, naming who holds zdm's tables. */
+    private ZdmException ledgerLocked(Operation operation, long waitedMs, SQLException e) {
+        Set<Integer> holders = new LinkedHashSet<>();
+        try (java.sql.Statement s = backend.connection().createStatement(); ResultSet rs = s.executeQuery("""
+                SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
+                WHERE r.relnamespace = to_regnamespace('zdm') AND l.granted AND l.pid <> pg_backend_pid()""")) {
+            while (rs.next()) {
+                holders.add(rs.getInt(1));
+            }
+        } catch (SQLException failed) {
+            Log.info("reading who holds zdm's ledger: " + PgErrors.firstLine(failed));
+        }
+        List<Blocker> blockers = describe(holders);
+        return new LockBudgetExceeded("zdm's ledger (schema zdm) is locked: a lock on it was not granted within "
+                + waitedMs + " ms" + (blockers.isEmpty() ? "" : ", held by " + blockers.stream().map(Blocker::label)
+                .collect(Collectors.joining(", "))) + " (" + PgErrors.firstLine(e) + "); nothing done", operation.table().value(), waitedMs, blockers,
+                true, replyShape(operation, Map.of()));
+    }
+
+    /**
+     * An earlier run of the same add_column that left its column: the step to go on from, the column,
+     * the plan it started with (null: the ledger lost it, and this node remembers only the column).
+     */
+    private record Resumable(long id, int stepsDone, MadeObject column, String plan) {
+    }
+
+    /**
+     * The column of an add_column this node was running when the ledger lost its rows, if it is still
+     * there (same table, attnum and name): resumed as if the ledger had kept it.
+     */
+    private Optional<Resumable> columnTheLedgerLost(Operation operation, Fingerprint fingerprint) throws SQLException {
+        Checkpoints.Written lost = lostPositions.get(fingerprint.hex());
+        if (lost == null || lost.binding().attnum() == null) {
+            return Optional.empty();
+        }
+        String column = requestedColumn(operation);
+        if (!Ledger.columnAt(backend.connection(), lost.binding().tableOid(), lost.binding().attnum(), column)) {
+            lostPositions.remove(fingerprint.hex());
+            return Optional.empty();
+        }
+        MadeObject made = MadeObject.column(0, column, lost.binding().tableOid(), lost.binding().attnum());
+        Log.info("resuming " + operation.type() + " on " + operation.table() + ", which the ledger lost: "
+                + made.describe() + " is kept");
+        return Optional.of(new Resumable(-1, lost.binding().step(), made, null));
+    }
+
+    private static String requestedColumn(Operation operation) {
+        try {
+            return Json.MAPPER.readTree(operation.requestJson()).path("column").asText("");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a request that was read as JSON is JSON: " + operation.requestJson(), e);
+        }
+    }
+
+    /**
+     * The plan for the request. For a resumed add_column, planned as if its column were not there yet,
+     * and only if that is the plan the earlier run started (the table may have changed since). Another
+     * request meeting a column zdm has not finished making is told whose it is and how to finish it.
+     */
+    private Plan plan(Operation operation, Supplier<Plan> planner, Optional<Resumable> resumable) {
+        if (resumable.isEmpty()) {
+            try {
+                return planner.get();
+            } catch (ZdmException e) {
+                throw e.code() == ErrorCode.KEY_ALREADY_EXISTS ? unfinishedOwner(operation, e) : e;
+            }
+        }
+        Resumable r = resumable.get();
+        Plan plan = planned.without(operation.table(), SqlName.of(r.column().name()), planner);
+        if (r.plan() == null) {
+            return plan;
+        }
+        try {
+            if (Json.MAPPER.readTree(r.plan()).equals(Json.MAPPER.readTree(planJson(plan)))) {
+                return plan;
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("zdm.operations holds a plan that is not JSON: " + r.plan(), e);
+        }
+        throw ZdmException.precondition("an earlier run of this request (zdm.operations id " + r.id() + ") made "
+                + r.column().describe() + " and stopped after step " + r.stepsDone() + "; planned now, the request"
+                + " takes other steps than it did then (" + r.plan() + "), so it is not resumed: finish it by hand, or"
+                + " drop the column (ALTER TABLE ... DROP COLUMN) and send the request again");
+    }
+
+    /** A 21 for a column that is zdm's unfinished add_column: says so, and how to finish or undo it. */
+    private ZdmException unfinishedOwner(Operation operation, ZdmException exists) {
+        if (!"add_column".equals(operation.type())) {
+            return exists;
+        }
+        try {
+            Connection c = backend.connection();
+            String column = requestedColumn(operation);
+            Optional<Long> oid = PgCatalog.tableOid(c, operation.table());
+            Optional<Ledger.Unfinished> owner = oid.isEmpty() ? Optional.empty()
+                    : Ledger.columnOwner(c, oid.get(), column);
+            if (owner.isEmpty()) {
+                return exists;
+            }
+            Ledger.Unfinished u = owner.get();
+            ObjectNode request = (ObjectNode) Json.MAPPER.readTree(u.requestJson());
+            request.remove("msg_id");
+            return new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, exists.getMessage() + ": it is zdm's unfinished "
+                    + u.kind() + " (zdm.operations id " + u.id() + ", state " + u.state() + "), started by " + request
+                    + "; send that same request again to finish it (its backfill resumes where it stopped), or drop"
+                    + " the column (ALTER TABLE " + operation.table().quoted() + " DROP COLUMN "
+                    + SqlName.of(column).quoted() + ") to undo it", exists.details(), exists);
+        } catch (SQLException e) {
+            Log.info("looking up who made the column: " + PgErrors.firstLine(e));
+            return exists;
+        } catch (java.io.IOException | RuntimeException e) {
+            Log.info("looking up who made the column: " + e);
+            return exists;
+        }
+    }
+
+    /**
+     * Connections lost while idle are replaced now rather than failing the request, and pending undos
+     * are retried at each request too (and INVALID indexes whose owner is gone, whatever the request), so
+     * none waits for the node's next start or for its own request to come back.
+     */
+    private void beforeRequest(Operation operation, Duration lockBudget) {
         try {
             backend.validateIfIdle();
             observer.validateIfIdle();
+        } catch (SQLException e) {
+            // The request itself will meet the same trouble and answer it.
+            Log.info("checking the idle connections: " + PgErrors.firstLine(e));
+        }
+        ledgerUnderBudget(operation, lockBudget);
+        try {
             if (!Ledger.undoPending(backend.connection()).isEmpty()) {
                 janitor.poke();
             }
         } catch (SQLException e) {
+            if (PgErrors.lostLockRace(e) && current != null) {
+                throw ledgerLocked(current, budget.toMillis(), e);
+            }
             // The request itself will meet the same trouble and answer it.
             Log.info("looking for pending undos: " + PgErrors.firstLine(e));
         }
@@ -322,17 +508,33 @@ public final class PostgresEngine implements Engine {
      * is undone first, by OID, so the plan starts from a clean table: never error 21 for zdm's own
      * half-made column. A batched job makes nothing and is resumed instead (its checkpoint).
      */
-    private void settle(Operation operation, Fingerprint fingerprint, Duration lockBudget, long ownerWaitMs) {
+    private Optional<Resumable> settle(Operation operation, Fingerprint fingerprint, Duration lockBudget,
+                                       long ownerWaitMs) {
         try {
             Optional<Ledger.Entry> earlier = Ledger.find(backend.connection(), fingerprint);
-            if (earlier.isEmpty() || earlier.get().state() == Ledger.State.DONE) {
-                return;
+            if (earlier.isEmpty()) {
+                return columnTheLedgerLost(operation, fingerprint);
+            }
+            if (earlier.get().state() == Ledger.State.DONE) {
+                return Optional.empty();
             }
             long id = earlier.get().id();
+            if (earlier.get().state() != Ledger.State.UNDO_PENDING) {
+                // A crashed or interrupted run's column is live: the application may have written it, read
+                // its values, handed them out. Resumed, never dropped and made again.
+                Optional<MadeObject> column = Ledger.liveColumn(backend.connection(), id);
+                if (column.isPresent()) {
+                    Log.info("resuming operation " + id + " (" + operation.type() + " on " + operation.table()
+                            + ") after step " + earlier.get().stepsDone() + ": " + column.get().describe()
+                            + " is kept");
+                    return Optional.of(new Resumable(id, earlier.get().stepsDone(), column.get(),
+                            Ledger.plan(backend.connection(), id)));
+                }
+            }
             ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, id, lockBudget, RetryPolicy.of(retries));
             if (undo.left().isEmpty()) {
                 Ledger.state(backend.connection(), id, Ledger.State.FAILED, "settled before running again");
-                return;
+                return Optional.empty();
             }
             throw undoLeft(operation, id, undo, ownerWaitMs + undo.waitedMs(), "an earlier run of this request left "
                     + describe(undo.left()) + ", which could not be undone now", Map.of());
@@ -342,7 +544,7 @@ public final class PostgresEngine implements Engine {
     }
 
     private Outcome runPlan(Operation operation, Fingerprint fingerprint, Plan plan, Duration lockBudget,
-                            long ownerWaitMs) {
+                            long ownerWaitMs, Optional<Resumable> resumable) {
         long started = System.nanoTime();
         StepContext ctx;
         long fileBefore;
@@ -350,11 +552,19 @@ public final class PostgresEngine implements Engine {
             Connection c = backend.connection();
             long oid = PgCatalog.tableOid(c, plan.table())
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
-            // A plan of one batched job resumes from its checkpoint; a plan of statements starts afresh.
-            boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill);
+            // A plan of one batched job resumes from its checkpoint, and so does the add_column a crash
+            // left half-made; another plan of statements starts afresh.
+            boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill)
+                    && resumable.isEmpty();
             // jsonb cannot hold a NUL; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
+            Ledger.budget(c, id, lockBudget.toMillis());
+            if (resumable.isPresent() && Ledger.madeBy(c, id, resumable.get().column().step()).isEmpty()) {
+                // The ledger lost the record of the column this operation made: it is recorded again.
+                Ledger.record(c, id, resumable.get().column());
+            }
+            restoreLostPosition(c, fingerprint, plan, id, oid);
             ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries,
                     operation.throttling().over(throttleDefaults), id, 0);
             fileBefore = TableProbe.relfilenode(c, oid);
@@ -362,15 +572,26 @@ public final class PostgresEngine implements Engine {
             throw failed(e, "preparing to run on " + plan.table());
         }
         List<StepReport> reports = new ArrayList<>();
-        for (int i = 0; i < plan.steps().size(); i++) {
+        int first = resumable.map(Resumable::stepsDone).orElse(0);
+        for (int i = first; i < plan.steps().size(); i++) {
             Step step = plan.steps().get(i);
             try {
+                if (i > first && Stopping.requested()) {
+                    throw new Interrupted("stopped before step " + (i + 1) + " of " + plan.steps().size()
+                            + ", the steps before it done and kept", Map.of());
+                }
                 reports.add(run(step, ctx.atStep(i)));
                 Ledger.stepsDone(backend.connection(), ctx.operationId(), i + 1);
+            } catch (Interrupted e) {
+                throw interrupted(operation, ctx, e);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
                 throw abortOnLock(operation, ctx, e, waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
+                Optional<String> lost = ledgerLost(ctx.operationId(), e);
+                if (lost.isPresent()) {
+                    throw stoppedWithoutLedger(operation, fingerprint, ctx.atStep(i), lost.get(), e);
+                }
                 throw abort(plan, i, ctx, e);
             }
         }
@@ -390,6 +611,77 @@ public final class PostgresEngine implements Engine {
         }
         Statement s = (Statement) step;
         return s.transactional() ? StatementRunner.run(s, ctx) : IndexBuilder.run(s, ctx);
+    }
+
+    /** A SIGTERM stopped the operation at a safe point: nothing undone, the ledger says so (not running). */
+    private ZdmException interrupted(Operation operation, StepContext ctx, Interrupted e) {
+        try {
+            Ledger.state(backend.connection(), ctx.operationId(), Ledger.State.FAILED, e.getMessage());
+        } catch (SQLException failed) {
+            Log.info("recording the interruption of operation " + ctx.operationId() + ": " + PgErrors.firstLine(failed));
+        }
+        return new ZdmException(e.code(), e.getMessage(), replyShape(operation, e.details()), e);
+    }
+
+    /**
+     * Whether a step failed because the ledger lost the operation's rows (deleted, or schema zdm dropped
+     * mid-job), rather than for a reason of its own: answers what is gone.
+     */
+    private Optional<String> ledgerLost(long id, Exception e) {
+        if (!(e instanceof SQLException sql) || PgErrors.connectionLost(sql)) {
+            return Optional.empty();
+        }
+        try {
+            Connection c = backend.connection();
+            StepContext.rollbackQuietly(c);
+            if (!LedgerSchema.complete(c)) {
+                ledgerReady = false;
+                return Optional.of("schema zdm was dropped while it ran");
+            }
+            if (Ledger.get(c, id).isEmpty()) {
+                return Optional.of("its row in zdm.operations (id " + id + ") was deleted while it ran");
+            }
+            return Optional.empty();
+        } catch (SQLException failed) {
+            Log.info("checking zdm's ledger after a failed step: " + PgErrors.firstLine(failed));
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The job stopped because its ledger rows are gone: nothing is undone (zdm no longer knows by OID
+     * what it made), and where a batched job stood is kept in this process, so the same request sent
+     * here again resumes after the batches it committed rather than applying them twice.
+     */
+    private ZdmException stoppedWithoutLedger(Operation operation, Fingerprint fingerprint, StepContext ctx,
+                                              String what, Exception cause) {
+        Optional<Checkpoints.Written> position = Checkpoints.lastWritten(ctx.operationId(), ctx.step());
+        position.ifPresent(p -> lostPositions.put(fingerprint.hex(), p));
+        Map<String, Object> progress = new LinkedHashMap<>();
+        position.ifPresent(p -> {
+            progress.put("total_rows", p.state().rowsDone());
+            progress.put("batches", p.state().batchesDone());
+        });
+        String where = position.map(p -> p.state().rowsDone() + " rows in " + p.state().batchesDone()
+                + " batches committed; this node kept their position: the same request sent to it again remakes the"
+                + " ledger and resumes after them (another node, or this one restarted, cannot know they ran and would"
+                + " start from the first row)").orElse("the same request sent again remakes the ledger and starts"
+                + " afresh; what this run made is not undone");
+        return new ZdmException(ErrorCode.CRASH, "stopped: zdm's ledger lost this operation (" + what + "): "
+                + where, replyShape(operation, progress), cause);
+    }
+
+    /** A job whose ledger rows were lost under it, sent again to this node: its position written back. */
+    private void restoreLostPosition(Connection c, Fingerprint fingerprint, Plan plan, long id, long oid)
+            throws SQLException {
+        Checkpoints.Written lost = lostPositions.remove(fingerprint.hex());
+        if (lost == null || lost.binding().tableOid() != oid || Checkpoints.latest(c, id).isPresent()) {
+            return;
+        }
+        Checkpoints.Binding binding = new Checkpoints.Binding(id, lost.binding().step(), oid, lost.binding().attnum());
+        Checkpoints.restore(c, binding, lost.state());
+        Log.info("operation " + id + " (" + plan.table() + "): the position its ledger lost is written back: "
+                + lost.state().rowsDone() + " rows in " + lost.state().batchesDone() + " batches done");
     }
 
     /**
@@ -555,6 +847,10 @@ public final class PostgresEngine implements Engine {
     private ZdmException failed(SQLException e, String doing) {
         if (PgErrors.connectionLost(e)) {
             backend.discard();
+        }
+        if (PgErrors.lostLockRace(e) && current != null) {
+            // The engine's own statements (the ledger's above all) wait no longer than the request's budget.
+            return ledgerLocked(current, budget.toMillis(), e);
         }
         return PgErrors.toReply(e, doing);
     }

@@ -3,6 +3,7 @@ package dev.zdm.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.Stopping;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -129,10 +130,22 @@ public final class Node {
         // 1.0 is the id 1: the harness's JSON library may write whole numbers as floats.
         requestBody.put("msg_id", msgId.asLong());
         Request request = new Request(src, envelope.path("dest").asText(null), requestBody);
-        ObjectNode reply = answer(request);
-        send(request.src(), reply);
-        if ("error".equals(reply.path("type").asText())) {
-            failed();
+        // A SIGTERM's hook waits for this reply (Stopping): a request it finds here is answered, not cut off.
+        Stopping.busy();
+        try {
+            if (Stopping.requested()) {
+                send(request.src(), Reply.error(request.msgId(), new ZdmException(ErrorCode.CRASH,
+                        "the node is stopping (SIGTERM); nothing done: send it again to a running node")));
+                failed();
+                return;
+            }
+            ObjectNode reply = answer(request);
+            send(request.src(), reply);
+            if ("error".equals(reply.path("type").asText())) {
+                failed();
+            }
+        } finally {
+            Stopping.idle();
         }
     }
 

@@ -93,6 +93,20 @@ final class NodeProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGTERM, as a deploy or a service manager stops the node; does not wait. */
+    void terminate() {
+        // Process.destroy() would also close this side of the pipes, before the reply could be read.
+        process.toHandle().destroy();
+    }
+
+    /** Waits for the process to end; answers its exit code. */
+    int exitCode(long timeoutMs) throws InterruptedException, IOException {
+        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+            throw new IOException("the node did not exit within " + timeoutMs + " ms: " + stderr());
+        }
+        return process.exitValue();
+    }
+
     String stderr() throws IOException {
         return Files.readString(err);
     }

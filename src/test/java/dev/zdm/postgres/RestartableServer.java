@@ -61,6 +61,14 @@ final class RestartableServer implements AutoCloseable {
         }
     }
 
+    String text(String sql) {
+        try (Connection c = database.connect("zdm-test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     void table(String name, long rows) {
         exec("DROP TABLE IF EXISTS " + name,
                 "CREATE TABLE " + name + " (id bigserial PRIMARY KEY, email text, name text, n int NOT NULL DEFAULT 0)",

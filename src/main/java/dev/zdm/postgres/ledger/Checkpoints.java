@@ -8,8 +8,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where a batched step is: a row of zdm.checkpoints that belongs to its operation and step and is bound
@@ -58,8 +60,8 @@ public final class Checkpoints {
                     forget(c, b);
                     return Optional.empty();
                 }
-                return Optional.of(new State(position(rs.getArray(1)), position(rs.getArray(2)), rs.getLong(3),
-                        rs.getInt(4), rs.getBoolean(5), rs.getString(8)));
+                return Optional.of(remember(b, new State(position(rs.getArray(1)), position(rs.getArray(2)), rs.getLong(3),
+                        rs.getInt(4), rs.getBoolean(5), rs.getString(8))));
             }
         }
     }
@@ -83,7 +85,7 @@ public final class Checkpoints {
             ps.setArray(7, array(c, endKey));
             ps.executeUpdate();
         }
-        return new State(null, endKey, 0, 0, false, walk);
+        return remember(b, new State(null, endKey, 0, 0, false, walk));
     }
 
     /**
@@ -100,8 +102,8 @@ public final class Checkpoints {
             ps.setInt(4, b.step());
             ps.executeUpdate();
         }
-        return new State(fromStart ? null : state.lastKey(), endKey, state.rowsDone(), state.batchesDone(), false,
-                state.walk());
+        return remember(b, new State(fromStart ? null : state.lastKey(), endKey, state.rowsDone(), state.batchesDone(),
+                false, state.walk()));
     }
 
     /** Records one batch; call inside the batch's transaction. */
@@ -116,8 +118,12 @@ public final class Checkpoints {
             ps.setLong(3, rows);
             ps.setLong(4, b.operationId());
             ps.setInt(5, b.step());
-            ps.executeUpdate();
+            if (ps.executeUpdate() == 0) {
+                throw new LedgerLost("the checkpoint of operation " + b.operationId() + " step " + (b.step() + 1));
+            }
         }
+        WRITTEN.computeIfPresent(key(b), (k, w) -> new Written(b, new State(lastKey, w.state().endKey(),
+                w.state().rowsDone() + rows, w.state().batchesDone() + 1, false, w.state().walk())));
     }
 
     public static void finish(Connection c, Binding b) throws SQLException {
@@ -125,8 +131,52 @@ public final class Checkpoints {
                 "UPDATE zdm.checkpoints SET finished = true WHERE operation_id = ? AND step = ?")) {
             ps.setLong(1, b.operationId());
             ps.setInt(2, b.step());
+            if (ps.executeUpdate() == 0) {
+                throw new LedgerLost("the checkpoint of operation " + b.operationId() + " step " + (b.step() + 1));
+            }
+        }
+        WRITTEN.remove(key(b));
+    }
+
+    /** A position this process wrote, and what it was bound to. */
+    public record Written(Binding binding, State state) {
+    }
+
+    /**
+     * The last position this process wrote for the operation's step. A batch runs only after the one
+     * before it committed, so when a write finds its row gone, this is the last committed position: the
+     * node can put it back into a rebuilt ledger. Another process cannot know it.
+     */
+    private static final Map<String, Written> WRITTEN = new ConcurrentHashMap<>();
+
+    public static Optional<Written> lastWritten(long operationId, int step) {
+        return Optional.ofNullable(WRITTEN.get(operationId + ":" + step));
+    }
+
+    /** Writes a position back under a new operation row (the ledger lost the old one). */
+    public static void restore(Connection c, Binding b, State state) throws SQLException {
+        // The bigint columns are only for an older zdm's reading; the positions say it all.
+        create(c, b, state.walk(), state.endKey(), false);
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE zdm.checkpoints SET last_position = ?, rows_done = ?, batches_done = ?
+                WHERE operation_id = ? AND step = ?""")) {
+            ps.setArray(1, array(c, state.lastKey()));
+            ps.setLong(2, state.rowsDone());
+            ps.setInt(3, state.batchesDone());
+            ps.setLong(4, b.operationId());
+            ps.setInt(5, b.step());
             ps.executeUpdate();
         }
+        remember(b, state);
+    }
+
+    private static String key(Binding b) {
+        return b.operationId() + ":" + b.step();
+    }
+
+    private static State remember(Binding b, State state) {
+        WRITTEN.put(key(b), new Written(b, state));
+        return state;
     }
 
     /** The progress a refused or stopped request reports: rows and batches committed so far. */

@@ -43,21 +43,103 @@ public final class Ledger {
         return one(c, "id = ?", ps -> ps.setLong(1, id));
     }
 
-    /** An operation whose undo is left to do. */
-    public record Pending(long id, Fingerprint fingerprint) {
+    /**
+     * An operation with something left for the background: {@code budgetMs} is the lock budget its
+     * request asked for (null: recorded by a zdm that did not keep it), {@code orphan} that it is not
+     * undo_pending but was left running or failed by an owner that may be gone.
+     */
+    public record Pending(long id, Fingerprint fingerprint, Long budgetMs, boolean orphan) {
     }
 
-    /** Operations whose undo is left to do, oldest first. */
+    /**
+     * Operations whose undo is left to do, and those left running or failed with an index not undone
+     * (a build whose owner died: its INVALID index slows every write until dropped), oldest first.
+     * Whether the owner is really gone is for the caller to learn from the operation's advisory lock.
+     */
     public static List<Pending> undoPending(Connection c) throws SQLException {
         List<Pending> pending = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT id, fingerprint FROM zdm.operations WHERE state = 'undo_pending' ORDER BY id");
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, fingerprint, max_lock_duration_ms, state <> 'undo_pending' FROM zdm.operations o
+                WHERE state = 'undo_pending' OR state IN ('running', 'failed') AND EXISTS (SELECT 1 FROM zdm.objects
+                    WHERE operation_id = o.id AND kind = 'index' AND NOT undone)
+                ORDER BY id""");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                pending.add(new Pending(rs.getLong(1), Fingerprint.ofHex(rs.getString(2))));
+                pending.add(new Pending(rs.getLong(1), Fingerprint.ofHex(rs.getString(2)),
+                        rs.getObject(3) == null ? null : rs.getLong(3), rs.getBoolean(4)));
             }
         }
         return pending;
+    }
+
+    /** Keeps the lock budget the operation's request asked for: every background retry of its undo keeps it. */
+    public static void budget(Connection c, long id, long budgetMs) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE zdm.operations SET max_lock_duration_ms = ? WHERE id = ?")) {
+            ps.setLong(1, budgetMs);
+            ps.setLong(2, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The plan the operation's last run started with, as recorded (the statements' SQL, as JSON). */
+    public static String plan(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT plan::text FROM zdm.operations WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /** An unfinished operation and the request that started it, for a reply that says how to finish it. */
+    public record Unfinished(long id, String kind, String state, String requestJson) {
+    }
+
+    /**
+     * The unfinished operation (not done) that made column {@code column} of table {@code tableOid}
+     * and whose column is still there at the attnum it recorded.
+     */
+    public static Optional<Unfinished> columnOwner(Connection c, long tableOid, String column) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT o.id, o.kind, o.state, o.request::text FROM zdm.operations o
+                JOIN zdm.objects m ON m.operation_id = o.id AND m.kind = 'column' AND NOT m.undone
+                JOIN pg_attribute a ON a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped
+                WHERE o.state <> 'done' AND m.table_oid = ? AND m.name = ? AND a.attname = m.name
+                ORDER BY o.id DESC LIMIT 1""")) {
+            ps.setLong(1, tableOid);
+            ps.setString(2, column);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Unfinished(rs.getLong(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4))) : Optional.empty();
+            }
+        }
+    }
+
+    /** Whether table {@code tableOid} has column {@code name} at {@code attnum}. */
+    public static boolean columnAt(Connection c, long tableOid, int attnum, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = ? AND attnum = ?"
+                + " AND attname = ? AND NOT attisdropped")) {
+            ps.setLong(1, tableOid);
+            ps.setInt(2, attnum);
+            ps.setString(3, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Whether what the operation's step made is a column still there at the attnum it recorded. */
+    public static Optional<MadeObject> liveColumn(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT m.step FROM zdm.objects m
+                JOIN pg_attribute a ON a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped
+                WHERE m.operation_id = ? AND m.kind = 'column' AND NOT m.undone AND a.attname = m.name""")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? madeBy(c, id, rs.getInt(1)) : Optional.empty();
+            }
+        }
     }
 
     /**
@@ -98,7 +180,9 @@ public final class Ledger {
                 "UPDATE zdm.operations SET steps_done = ?, updated_at = clock_timestamp() WHERE id = ?")) {
             ps.setInt(1, stepsDone);
             ps.setLong(2, id);
-            ps.executeUpdate();
+            if (ps.executeUpdate() == 0) {
+                throw new LedgerLost("step " + stepsDone + " of operation " + id);
+            }
         }
     }
 

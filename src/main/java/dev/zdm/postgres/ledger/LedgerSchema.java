@@ -22,7 +22,7 @@ public final class LedgerSchema {
 
     private static final List<String> MIGRATIONS = List.of(
             """
-            CREATE TABLE zdm.operations (
+            CREATE TABLE IF NOT EXISTS zdm.operations (
                 id bigserial PRIMARY KEY,
                 fingerprint text NOT NULL UNIQUE,
                 kind text NOT NULL,
@@ -35,7 +35,7 @@ public final class LedgerSchema {
                 detail text,
                 started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
-            CREATE TABLE zdm.objects (
+            CREATE TABLE IF NOT EXISTS zdm.objects (
                 operation_id bigint NOT NULL REFERENCES zdm.operations ON DELETE CASCADE,
                 step int NOT NULL,
                 kind text NOT NULL CHECK (kind IN ('index', 'constraint', 'column')),
@@ -45,7 +45,7 @@ public final class LedgerSchema {
                 attnum int2,
                 undone boolean NOT NULL DEFAULT false,
                 PRIMARY KEY (operation_id, step));
-            CREATE TABLE zdm.checkpoints (
+            CREATE TABLE IF NOT EXISTS zdm.checkpoints (
                 operation_id bigint NOT NULL REFERENCES zdm.operations ON DELETE CASCADE,
                 step int NOT NULL,
                 table_oid oid NOT NULL,
@@ -77,6 +77,10 @@ public final class LedgerSchema {
             ALTER TABLE zdm.checkpoints ADD COLUMN IF NOT EXISTS walk text,
                 ADD COLUMN IF NOT EXISTS last_position text[],
                 ADD COLUMN IF NOT EXISTS end_position text[];
+            """,
+            // The request's budget, kept with its operation: every background retry of its undo keeps it.
+            """
+            ALTER TABLE zdm.operations ADD COLUMN IF NOT EXISTS max_lock_duration_ms bigint;
             """);
 
     private LedgerSchema() {
@@ -95,10 +99,16 @@ public final class LedgerSchema {
             s.execute("SELECT pg_advisory_xact_lock(" + UPGRADE_LOCK + ")");
             s.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             s.execute("CREATE TABLE IF NOT EXISTS zdm.schema_version (version int NOT NULL)");
-            int version;
-            try (ResultSet rs = s.executeQuery("SELECT coalesce(max(version), 0) FROM zdm.schema_version")) {
-                rs.next();
-                version = rs.getInt(1);
+            int version = recordedVersion(s);
+            if (version > MIGRATIONS.size()) {
+                throw new SQLException("zdm.schema_version says version " + version + ", newer than this zdm knows ("
+                        + MIGRATIONS.size() + "): a newer zdm upgraded the ledger; run that one", "55000");
+            }
+            if (version > 0 && !complete(c)) {
+                // Every migration is idempotent: from the first, they make again whatever is missing.
+                Log.info("ledger: zdm.schema_version says version " + version + " but zdm's tables are not all"
+                        + " there; making them again");
+                version = 0;
             }
             for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
                 s.execute(MIGRATIONS.get(v - 1));
@@ -115,6 +125,39 @@ public final class LedgerSchema {
             throw e;
         } finally {
             c.setAutoCommit(autocommit);
+        }
+    }
+
+    /**
+     * Whether zdm's tables are all there: a request checks before it trusts the ledger, which someone
+     * may have dropped (DROP SCHEMA zdm CASCADE) while the node ran.
+     */
+    public static boolean complete(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
+                SELECT to_regclass('zdm.operations') IS NOT NULL AND to_regclass('zdm.objects') IS NOT NULL
+                   AND to_regclass('zdm.checkpoints') IS NOT NULL AND to_regclass('zdm.schema_version') IS NOT NULL""")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * The version schema_version records: 0 when it is empty, and then every migration runs again
+     * (each makes only what is missing), which repairs an emptied table instead of failing on
+     * "relation operations already exists". More than one row is not zdm's doing: refused.
+     */
+    private static int recordedVersion(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT count(*), coalesce(max(version), 0) FROM zdm.schema_version")) {
+            rs.next();
+            if (rs.getLong(1) > 1) {
+                throw new SQLException("zdm.schema_version has " + rs.getLong(1) + " rows where zdm keeps one;"
+                        + " it was changed by hand: leave one row with the version the ledger has (this zdm makes "
+                        + MIGRATIONS.size() + "), or empty it and zdm repairs what is missing", "55000");
+            }
+            if (rs.getLong(1) == 0) {
+                return 0;
+            }
+            return rs.getInt(2);
         }
     }
 

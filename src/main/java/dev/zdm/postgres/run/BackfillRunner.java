@@ -9,6 +9,8 @@ import dev.zdm.postgres.observe.LockObserver;
 import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.postgres.throttle.Throttle;
 import dev.zdm.Log;
+import dev.zdm.Stopping;
+import dev.zdm.engine.Interrupted;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.KeyPosition;
 import dev.zdm.pg.KeyWalk;
@@ -133,6 +135,10 @@ public final class BackfillRunner {
             StepContext.setLockTimeout(c, ctx.lockBudget());
             AsyncBatchCommits.start(c);
             while (true) {
+                if (Stopping.requested()) {
+                    throw new Interrupted(rowsDone + " rows in " + batchesDone + " batches committed and their"
+                            + " position kept", progress(rowsDone, batchesDone));
+                }
                 throttle.awaitClear(c, job.table().value());
                 long limit = sizer.next();
                 if (job.rowLimit() != null) {

@@ -43,6 +43,8 @@ public final class StatementRunner {
             if (made.isPresent()) {
                 Ledger.record(c, ctx.operationId(), made.get());
             }
+            // So is the step's being done: a resent request resumes after it, never runs it twice.
+            Ledger.stepsDone(c, ctx.operationId(), ctx.step() + 1);
             c.commit();
             long ms = StepContext.millisSince(started);
             seen = watch.stop();

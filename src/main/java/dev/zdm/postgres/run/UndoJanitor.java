@@ -55,13 +55,16 @@ public final class UndoJanitor implements AutoCloseable {
         boolean left = false;
         try (Connection c = database.connect("zdm-janitor")) {
             current = c;
+            // The ledger's own statements wait no longer than a request would.
+            StepContext.setLockTimeout(c, lockBudget);
             for (Ledger.Pending p : Ledger.undoPending(c)) {
                 if (!OperationLock.tryTake(c, p.fingerprint().lockKey())) {
-                    left = true;
+                    // An orphan whose lock is held has an owner after all: that owner finishes it.
+                    left |= !p.orphan();
                     continue;
                 }
                 try {
-                    left |= !undo(c, p.id());
+                    left |= !undo(c, p);
                 } finally {
                     OperationLock.release(c, p.fingerprint().lockKey());
                 }
@@ -77,16 +80,27 @@ public final class UndoJanitor implements AutoCloseable {
         }
     }
 
-    /** Undoes what operation {@code id} left; answers whether nothing is left. */
-    private boolean undo(Connection c, long id) throws SQLException {
+    /**
+     * Undoes what operation {@code p} left; answers whether nothing is left. Of an orphan (its owner
+     * gone, its lock free) only the INVALID indexes go: a half-made column is the application's to use
+     * by now, and the same request sent again resumes it. A column or constraint is retried under the
+     * budget its own request asked for, the node's only for an operation recorded without one.
+     */
+    private boolean undo(Connection c, Ledger.Pending p) throws SQLException {
+        long id = p.id();
+        long budgetMs = p.budgetMs() != null ? p.budgetMs() : lockBudget.toMillis();
         List<MadeObject> leftovers = Ledger.leftovers(c, id);
         for (MadeObject o : leftovers) {
+            if (p.orphan() && o.kind() != MadeObject.Kind.INDEX) {
+                continue;
+            }
             try (Statement s = c.createStatement()) {
                 s.execute(o.kind() == MadeObject.Kind.INDEX ? "SET lock_timeout = 0"
-                        : "SET lock_timeout = " + Math.max(1, lockBudget.toMillis()));
+                        : "SET lock_timeout = " + Math.max(1, budgetMs));
             }
             try {
                 ObjectUndo.Result result = ObjectUndo.undo(c, o);
+                StepContext.setLockTimeout(c, lockBudget);
                 Ledger.undone(c, id, o.step());
                 Log.info("undo janitor: " + o.describe() + " of operation " + id + ": "
                         + result.name().toLowerCase().replace('_', ' '));
@@ -97,6 +111,13 @@ public final class UndoJanitor implements AutoCloseable {
                 Log.info("undo janitor: " + o.describe() + " of operation " + id + ": " + PgErrors.firstLine(e));
                 return false;
             }
+        }
+        if (p.orphan()) {
+            if (Ledger.leftovers(c, id).isEmpty()) {
+                Ledger.state(c, id, Ledger.State.FAILED, "its owner was gone; the INVALID index it left was dropped"
+                        + " by the undo janitor");
+            }
+            return true;
         }
         Ledger.state(c, id, Ledger.State.FAILED, "undone by the janitor");
         return true;

@@ -1,0 +1,106 @@
+package dev.zdm.postgres;
+
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.DataType;
+import dev.zdm.pg.DomainType;
+import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlName;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The catalog as the planner must see it to plan again an add_column that a crashed run of the same
+ * request left half-made: without that column, which is zdm's own and is resumed, not refused with 21.
+ * Everything else is the server's catalog as it is.
+ */
+final class ResumedColumnView implements CatalogView {
+
+    private final CatalogView catalog;
+    private SqlName table;
+    private SqlName column;
+
+    ResumedColumnView(CatalogView catalog) {
+        this.catalog = catalog;
+    }
+
+    /** Plans run by {@code planning} see {@code table} without {@code column}. */
+    <T> T without(SqlName table, SqlName column, java.util.function.Supplier<T> planning) {
+        this.table = table;
+        this.column = column;
+        try {
+            return planning.get();
+        } finally {
+            this.table = null;
+            this.column = null;
+        }
+    }
+
+    private boolean hidden(SqlName t, SqlName c) {
+        return table != null && table.equals(t) && column.equals(c);
+    }
+
+    @Override
+    public boolean tableExists(SqlName t) {
+        return catalog.tableExists(t);
+    }
+
+    @Override
+    public Set<SqlName> columns(SqlName t) {
+        Set<SqlName> columns = new LinkedHashSet<>(catalog.columns(t));
+        if (table != null && table.equals(t)) {
+            columns.remove(column);
+        }
+        return columns;
+    }
+
+    @Override
+    public Presence column(SqlName t, SqlName c) {
+        return hidden(t, c) ? Presence.ABSENT : catalog.column(t, c);
+    }
+
+    @Override
+    public boolean relationExists(SqlName name) {
+        return catalog.relationExists(name);
+    }
+
+    @Override
+    public Optional<IndexState> index(SqlName name) {
+        return catalog.index(name);
+    }
+
+    @Override
+    public java.util.List<dev.zdm.pg.UniqueKey> uniqueKeys(SqlName t) {
+        return catalog.uniqueKeys(t);
+    }
+
+    @Override
+    public java.util.Map<SqlName, dev.zdm.pg.ColumnGeneration> generatedColumns(SqlName t) {
+        return catalog.generatedColumns(t);
+    }
+
+    @Override
+    public SqlName resolve(SqlName table) {
+        return catalog.resolve(table);
+    }
+
+    @Override
+    public String schemaOf(SqlName table) {
+        return catalog.schemaOf(table);
+    }
+
+    @Override
+    public boolean hasRows(SqlName t) {
+        return catalog.hasRows(t);
+    }
+
+    @Override
+    public boolean isVolatile(SqlExpression expression) {
+        return catalog.isVolatile(expression);
+    }
+
+    @Override
+    public Optional<DomainType> domain(DataType type) {
+        return catalog.domain(type);
+    }
+}
