@@ -547,7 +547,7 @@ public final class PostgresEngine implements Engine {
                             long ownerWaitMs, Optional<Resumable> resumable) {
         long started = System.nanoTime();
         StepContext ctx;
-        long fileBefore;
+        String fileBefore;
         try {
             Connection c = backend.connection();
             long oid = PgCatalog.tableOid(c, plan.table())
@@ -567,7 +567,7 @@ public final class PostgresEngine implements Engine {
             restoreLostPosition(c, fingerprint, plan, id, oid);
             ctx = new StepContext(plan.table(), backend, observer, oid, lockBudget, retries,
                     operation.throttling().over(throttleDefaults), id, 0);
-            fileBefore = TableProbe.relfilenode(c, oid);
+            fileBefore = TableProbe.heapFiles(c, oid);
         } catch (SQLException e) {
             throw failed(e, "preparing to run on " + plan.table());
         }
@@ -595,14 +595,14 @@ public final class PostgresEngine implements Engine {
                 throw abort(plan, i, ctx, e);
             }
         }
-        long fileAfter;
+        String fileAfter;
         try {
             Ledger.state(backend.connection(), ctx.operationId(), Ledger.State.DONE, null);
-            fileAfter = TableProbe.relfilenode(backend.connection(), ctx.tableOid());
+            fileAfter = TableProbe.heapFiles(backend.connection(), ctx.tableOid());
         } catch (SQLException e) {
             throw failed(e, "reading back " + plan.table());
         }
-        return outcome(reports, started, fileBefore != fileAfter);
+        return outcome(reports, started, !fileBefore.equals(fileAfter));
     }
 
     private static StepReport run(Step step, StepContext ctx) throws LockWaitTimedOut, SQLException {

@@ -40,7 +40,7 @@ record BenchParams(long rows, int threads, int ratePerThread, Duration warmup, D
                 Duration.ofMillis(longProp("bench.warmup-ms", 1000)),
                 Duration.ofSeconds(longProp("bench.baseline-seconds", 5)),
                 Duration.ofMillis(longProp("bench.tail-ms", 1000)),
-                Duration.ofMillis(longProp("bench.lock-budget-ms", 200)),
+                Duration.ofMillis(longProp("bench.lock-budget-ms", 2000)),
                 (int) longProp("bench.batch-size", 50_000),
                 intList(System.getProperty("bench.sweep-batch-sizes", "1000,5000")),
                 Duration.ofSeconds(longProp("bench.statement-timeout-seconds", 120)),

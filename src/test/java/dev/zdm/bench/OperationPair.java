@@ -49,6 +49,24 @@ interface OperationPair {
         return new Outcome(changesRows() ? reply.path("total_rows").asLong() : -1, note(reply));
     }
 
+    /**
+     * The least work by hand that reaches the same end state without a rewrite, to weigh zdm's way
+     * against (null: none for this operation). Statements run in order, each in autocommit.
+     */
+    default java.util.List<String> referenceSql() {
+        return null;
+    }
+
+    /** Runs the reference statements in order. */
+    default Outcome reference(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (String sql : referenceSql()) {
+                s.execute(sql);
+            }
+        }
+        return new Outcome(-1, "");
+    }
+
     /** Takes the change back (drops what was created); data changes need nothing taken back. */
     void reset(Connection c) throws SQLException;
 

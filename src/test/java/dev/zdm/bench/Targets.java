@@ -12,7 +12,7 @@ import java.util.List;
  *   <li>during every zdm operation the application's p99 stays within 2× its baseline;</li>
  *   <li>during every zdm operation no application query takes longer than 50 ms;</li>
  *   <li>batched migrate_data reaches at least 95% of the single UPDATE's rows/s;</li>
- *   <li>the safe add_column takes at most 2.5× the naive rewrite's wall time.</li>
+ *   <li>the safe add_column takes at most 1.15× the reference: one UPDATE of the column and one validating scan.</li>
  * </ul>
  */
 final class Targets {
@@ -20,7 +20,7 @@ final class Targets {
     static final double P99_FACTOR = 2.0;
     static final double MIGRATE_RATIO = 0.95;
     static final double WORST_APP_MS = 50;
-    static final double ADD_COLUMN_FACTOR = 2.5;
+    static final double ADD_COLUMN_FACTOR = 1.15;
 
     /** One target for one operation: what was measured, against what, and whether it holds. */
     record Verdict(String operation, String target, String measured, boolean met) {
@@ -59,12 +59,13 @@ final class Targets {
                     String.format("%.0f vs %.0f rows/s = %.0f%%", zdm.rowsPerSecond(), naive.rowsPerSecond(),
                             100 * ratio), ratio >= MIGRATE_RATIO));
         }
-        TrialResult naiveAdd = find(results, "add_column", Way.NAIVE);
+        TrialResult referenceAdd = find(results, "add_column", Way.REFERENCE);
         TrialResult zdmAdd = find(results, "add_column", Way.ZDM);
-        if (naiveAdd != null && zdmAdd != null && !naiveAdd.failed() && !zdmAdd.failed()) {
-            double factor = zdmAdd.opSeconds() / naiveAdd.opSeconds();
-            verdicts.add(new Verdict("add_column", "safe add_column ≤ 2.5× the rewrite's wall time",
-                    String.format("%.2f s vs %.2f s = %.1f×", zdmAdd.opSeconds(), naiveAdd.opSeconds(), factor),
+        if (referenceAdd != null && zdmAdd != null && !referenceAdd.failed() && !zdmAdd.failed()) {
+            double factor = zdmAdd.opSeconds() / referenceAdd.opSeconds();
+            verdicts.add(new Verdict("add_column", String.format(
+                    "safe add_column ≤ %.2f× (one UPDATE of the column + one validating scan)", ADD_COLUMN_FACTOR),
+                    String.format("%.2f s vs %.2f s = %.2f×", zdmAdd.opSeconds(), referenceAdd.opSeconds(), factor),
                     factor <= ADD_COLUMN_FACTOR));
         }
         return verdicts;

@@ -28,7 +28,11 @@ final class TrialRunner {
     TrialResult run(OperationPair pair, Way way) throws SQLException, InterruptedException {
         pair.reset(admin);
         params.schema().settle(admin);
-        String statement = way == Way.NAIVE ? pair.naiveSql() : pair.zdmRequest(zdm);
+        String statement = switch (way) {
+            case NAIVE -> pair.naiveSql();
+            case ZDM -> pair.zdmRequest(zdm);
+            case REFERENCE -> String.join("; ", pair.referenceSql());
+        };
         log(pair.name() + " " + way.label + ": " + statement);
         LatencyRecorder recorder = new LatencyRecorder();
         long baseFrom;
@@ -49,7 +53,11 @@ final class TrialRunner {
             baseTo = recorder.now();
             opStart = recorder.now();
             try {
-                outcome = way == Way.NAIVE ? pair.naive(admin) : pair.zdm(zdm);
+                outcome = switch (way) {
+                    case NAIVE -> pair.naive(admin);
+                    case ZDM -> pair.zdm(zdm);
+                    case REFERENCE -> pair.reference(admin);
+                };
             } catch (ZdmException e) {
                 failure = "error " + e.code().code() + ": " + e.getMessage();
             } catch (SQLException e) {

@@ -121,11 +121,12 @@ public final class LockObserver implements AutoCloseable {
         private void run() {
             try {
                 Connection c = backend.connection();
-                try (PreparedStatement ps = c.prepareStatement("""
-                        SELECT l.mode, l.granted, l.locktype = 'relation' AND l.relation = ?,
-                               CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END
-                        FROM pg_locks l
-                        WHERE l.pid = ? AND ((l.locktype = 'relation' AND l.relation = ?) OR NOT l.granted)""")) {
+                // The table's whole tree: a statement on a partitioned parent locks its partitions too.
+                try (PreparedStatement ps = c.prepareStatement("SELECT l.mode, l.granted,"
+                        + " l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE + ","
+                        + " CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END FROM pg_locks l"
+                        + " WHERE l.pid = ? AND ((l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE
+                        + ") OR NOT l.granted)")) {
                     ps.setLong(1, tableOid);
                     ps.setInt(2, pid);
                     ps.setLong(3, tableOid);
