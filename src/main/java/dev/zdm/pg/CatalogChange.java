@@ -46,4 +46,34 @@ public sealed interface CatalogChange {
 
     record DropIndex(SqlName index) implements CatalogChange {
     }
+
+    /** SET DEFAULT: for rows inserted from now on; the rows there keep what they hold. */
+    record SetDefault(SqlName column, String defaultSql) implements CatalogChange {
+    }
+
+    record DropNotNull(SqlName column) implements CatalogChange {
+    }
+
+    /**
+     * ADD CONSTRAINT ... CHECK (expression) NOT VALID; {@code columns}: the table's columns the
+     * expression names, as far as they can be told.
+     */
+    record AddCheck(SqlName constraint, String expression, List<SqlName> columns) implements CatalogChange {
+        public AddCheck {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** ADD CONSTRAINT ... FOREIGN KEY (columns) REFERENCES refTable (refColumns) NOT VALID. */
+    record AddForeignKey(SqlName constraint, List<SqlName> columns, SqlName refTable, List<SqlName> refColumns)
+            implements CatalogChange {
+        public AddForeignKey {
+            columns = List.copyOf(columns);
+            refColumns = List.copyOf(refColumns);
+        }
+    }
+
+    /** An index the request asked to drop (not a failed build's leftover: that is {@link DropIndex}). */
+    record RemoveIndex(SqlName index) implements CatalogChange {
+    }
 }

@@ -1,5 +1,6 @@
 package dev.zdm.pg;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -43,4 +44,29 @@ public interface CatalogView {
     default Optional<DomainType> domain(DataType type) {
         return Optional.empty();
     }
+
+    /** A column's type (null where zdm cannot name it or does not know it), its default (as the server prints it, or null) and whether it is NOT NULL. */
+    record ColumnFacts(DataType type, String defaultSql, boolean notNull) {
+    }
+
+    /** The column as it is now; empty where it does not exist. An open world assumes it nullable, without a default. */
+    Optional<ColumnFacts> columnFacts(SqlName table, SqlName column);
+
+    /** The table an index of that name is on. */
+    Optional<SqlName> indexTable(SqlName index);
+
+    /** The table's constraints (checks, keys, foreign keys), in the order PostgreSQL lists them. */
+    List<ConstraintInfo> constraints(SqlName table);
+
+    /** The foreign keys, of any table, that reference this one. */
+    List<ConstraintInfo> referencing(SqlName table);
+
+    /**
+     * Whether a valid unique index (a key's or one of its own, without a predicate or expression) is on
+     * exactly these columns: what a foreign key can reference.
+     */
+    boolean hasUniqueIndexOn(SqlName table, java.util.Set<SqlName> columns);
+
+    /** Whether a constraint of that name exists anywhere in the schema (ChooseConstraintName avoids it). */
+    boolean constraintExists(SqlName name);
 }

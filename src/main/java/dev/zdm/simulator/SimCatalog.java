@@ -3,6 +3,7 @@ package dev.zdm.simulator;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.PgFacts;
@@ -12,6 +13,7 @@ import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.schema.Schema;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,7 +44,9 @@ import java.util.function.Consumer;
 public final class SimCatalog implements CatalogView {
 
     /**
-     * {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse.
+     * {@code hasNulls}: some row is known to hold NULL in this column (a column added without a default
+     * to a table with rows), which NOT NULL and its CHECK must refuse. For a column the model did not
+     * make it is false: whether its rows hold NULL is data, an assumption explain lists.
      * {@code type} null: a type zdm cannot name. {@code assumed}: the open world made it up.
      */
     public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls, boolean assumed) {
@@ -53,7 +57,7 @@ public final class SimCatalog implements CatalogView {
 
         /** A column the open world assumes: it exists, and nothing else about it is known. */
         static Column assumedToExist() {
-            return new Column(null, null, false, true, true);
+            return new Column(null, null, false, false, true);
         }
 
         public boolean typeKnown() {
@@ -70,6 +74,8 @@ public final class SimCatalog implements CatalogView {
     public static final class Table {
         final Map<SqlName, Column> columns = new LinkedHashMap<>();
         final Map<SqlName, Constraint> checks = new LinkedHashMap<>();
+        /** Every other constraint: keys, foreign keys, CHECKs other than a column's IS NOT NULL. */
+        final Map<SqlName, ConstraintInfo> constraints = new LinkedHashMap<>();
         SqlName primaryKey;
         long rows;
         long relfilenode;
@@ -82,6 +88,10 @@ public final class SimCatalog implements CatalogView {
 
         public Map<SqlName, Constraint> checks() {
             return Map.copyOf(checks);
+        }
+
+        public Map<SqlName, ConstraintInfo> constraints() {
+            return Map.copyOf(constraints);
         }
 
         public long rows() {
@@ -145,7 +155,7 @@ public final class SimCatalog implements CatalogView {
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             spec.columns().forEach((column, c) -> table.columns.put(column,
-                    new Column(c.type(), c.defaultSql(), !c.nullable(), c.nullable() && spec.rows() > 0)));
+                    new Column(c.type(), c.defaultSql(), !c.nullable(), false)));
             table.primaryKey = spec.primaryKey().size() == 1 ? spec.primaryKey().get(0) : null;
             spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
             spec.indexes().forEach((index, i) -> catalog.indexes.put(index, new Index(name, i.columns(), i.unique(), i.valid())));
@@ -158,7 +168,23 @@ public final class SimCatalog implements CatalogView {
                 if (!c.type().equals("check") && !c.type().equals("foreign_key") && !catalog.indexes.containsKey(constraint)) {
                     catalog.otherRelations.add(constraint);
                 }
+                if (!table.checks.containsKey(constraint)) {
+                    ConstraintInfo.Kind kind = ConstraintInfo.Kind.ofName(c.type());
+                    Index index = catalog.indexes.get(constraint);
+                    List<SqlName> columns = index != null ? index.columns()
+                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey() : List.of();
+                    table.constraints.put(constraint, new ConstraintInfo(name, constraint, kind, columns, c.validated(),
+                            index != null ? constraint : null, null, List.of()));
+                }
             });
+            if (!spec.primaryKey().isEmpty() && table.constraints.values().stream()
+                    .noneMatch(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY)) {
+                catalog.indexes.entrySet().stream()
+                        .filter(e -> e.getValue().table().equals(name) && e.getValue().unique()
+                                && e.getValue().columns().equals(spec.primaryKey()))
+                        .findFirst().ifPresent(e -> table.constraints.put(e.getKey(), new ConstraintInfo(name, e.getKey(),
+                                ConstraintInfo.Kind.PRIMARY_KEY, spec.primaryKey(), true, e.getKey(), null, List.of())));
+            }
         });
         catalog.otherRelations.addAll(schema.otherRelations());
         return catalog;
@@ -168,10 +194,18 @@ public final class SimCatalog implements CatalogView {
         SqlName users = SqlName.of("users");
         Table table = newTable(users, rows);
         table.columns.put(ID, new Column(BIGINT, null, true, false));
-        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, rows > 0));
-        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, rows > 0));
+        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, false));
+        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, false));
         table.primaryKey = ID;
-        indexes.put(SqlName.of("users_pkey"), new Index(users, List.of(ID), true, true));
+        addPrimaryKey(users, table);
+    }
+
+    /** The primary key on id, and the index of the same name that backs it. */
+    private void addPrimaryKey(SqlName name, Table table) {
+        SqlName pkey = SqlName.of(truncate(name.value() + "_pkey"));
+        indexes.put(pkey, new Index(name, List.of(ID), true, true));
+        table.constraints.put(pkey, new ConstraintInfo(name, pkey, ConstraintInfo.Kind.PRIMARY_KEY, List.of(ID), true,
+                pkey, null, List.of()));
     }
 
     private Table newTable(SqlName name, long rows) {
@@ -193,6 +227,7 @@ public final class SimCatalog implements CatalogView {
             Table t = new Table();
             t.columns.putAll(table.columns);
             t.checks.putAll(table.checks);
+            t.constraints.putAll(table.constraints);
             t.primaryKey = table.primaryKey;
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
@@ -261,7 +296,7 @@ public final class SimCatalog implements CatalogView {
         table.columns.put(ID, new Column(BIGINT, null, true, false));
         table.primaryKey = ID;
         table.assumed = true;
-        indexes.put(SqlName.of(truncate(name.value() + "_pkey")), new Index(name, List.of(ID), true, true));
+        addPrimaryKey(name, table);
         return table;
     }
 
@@ -413,6 +448,57 @@ public final class SimCatalog implements CatalogView {
         return false;
     }
 
+    @Override
+    public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+        Table t = tables.get(table);
+        Column c = t == null ? null : t.columns.get(column);
+        if (c != null) {
+            return Optional.of(new ColumnFacts(c.type(), c.defaultSql(), c.notNull()));
+        }
+        return isOpenWorld() && (t != null || tableExists(table)) ? Optional.of(new ColumnFacts(null, null, false))
+                : Optional.empty();
+    }
+
+    @Override
+    public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
+        if (isOpenWorld() && !tables.containsKey(table)) {
+            table(table);
+        }
+        return indexes.values().stream().anyMatch(i -> i.table().equals(table) && i.unique() && i.valid()
+                && i.columns().size() == columns.size() && Set.copyOf(i.columns()).equals(columns));
+    }
+
+    @Override
+    public Optional<SqlName> indexTable(SqlName index) {
+        return Optional.ofNullable(indexes.get(index)).map(Index::table);
+    }
+
+    @Override
+    public List<ConstraintInfo> constraints(SqlName table) {
+        Table t = tables.get(table);
+        if (t == null) {
+            return List.of();
+        }
+        List<ConstraintInfo> all = new ArrayList<>(t.constraints.values());
+        t.checks.forEach((name, check) -> all.add(new ConstraintInfo(table, name, ConstraintInfo.Kind.CHECK,
+                List.of(check.column()), check.validated(), null, null, List.of())));
+        return all;
+    }
+
+    @Override
+    public List<ConstraintInfo> referencing(SqlName table) {
+        List<ConstraintInfo> all = new ArrayList<>();
+        for (Table t : tables.values()) {
+            t.constraints.values().stream().filter(c -> table.equals(c.refTable())).forEach(all::add);
+        }
+        return all;
+    }
+
+    @Override
+    public boolean constraintExists(SqlName name) {
+        return tables.values().stream().anyMatch(t -> t.checks.containsKey(name) || t.constraints.containsKey(name));
+    }
+
     // ---- changing
 
     void apply(SqlName tableName, CatalogChange change) {
@@ -432,13 +518,24 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
         } else if (change instanceof CatalogChange.DropDefault drop) {
-            Column column = table.columns.get(drop.column());
+            Column column = columnOf(tableName, table, drop.column());
             put(table.columns, drop.column(), new Column(column.type(), null, column.notNull(), column.hasNulls(),
                     column.assumed()));
         } else if (change instanceof CatalogChange.AddNotNullCheck check) {
+            columnOf(tableName, table, check.column());
+            requireFreeConstraintName(tableName, table, check.constraint());
             put(table.checks, check.constraint(), new Constraint(check.column(), false));
+        } else if (change instanceof CatalogChange.ValidateConstraint validate
+                && table.constraints.containsKey(validate.constraint())) {
+            // Whether the rows satisfy it is data the model does not hold: explain lists it as an assumption.
+            ConstraintInfo other = table.constraints.get(validate.constraint());
+            put(table.constraints, validate.constraint(), new ConstraintInfo(other.table(), other.name(), other.kind(),
+                    other.columns(), true, other.index(), other.refTable(), other.refColumns()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate) {
             Constraint check = table.checks.get(validate.constraint());
+            if (check == null) {
+                throw ZdmException.missing("constraint " + validate.constraint() + " of relation " + tableName);
+            }
             if (table.columns.get(check.column()).hasNulls()) {
                 throw ZdmException.precondition("check constraint " + validate.constraint() + " of " + tableName
                         + " is violated by some row");
@@ -451,10 +548,66 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.columns, set.column(), new Column(column.type(), column.defaultSql(), true, false, column.assumed()));
         } else if (change instanceof CatalogChange.DropConstraint drop) {
+            ConstraintInfo other = table.constraints.get(drop.constraint());
+            if (!table.checks.containsKey(drop.constraint()) && other == null) {
+                throw ZdmException.missing("constraint " + drop.constraint() + " of relation " + tableName);
+            }
             remove(table.checks, drop.constraint());
+            remove(table.constraints, drop.constraint());
+            if (other != null && other.index() != null) {
+                // A key's index is the constraint's: it goes with it.
+                remove(indexes, other.index());
+            }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
+        } else if (change instanceof CatalogChange.SetDefault set) {
+            Column column = columnOf(tableName, table, set.column());
+            put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
+                    column.assumed()));
+        } else if (change instanceof CatalogChange.DropNotNull drop) {
+            Column column = columnOf(tableName, table, drop.column());
+            if (drop.column().equals(table.primaryKey) || constraints(tableName).stream().anyMatch(c ->
+                    c.kind() == ConstraintInfo.Kind.PRIMARY_KEY && c.columns().contains(drop.column()))) {
+                throw ZdmException.precondition("column " + drop.column() + " is in a primary key");
+            }
+            put(table.columns, drop.column(), new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
+                    column.assumed()));
+        } else if (change instanceof CatalogChange.AddCheck check) {
+            requireFreeConstraintName(tableName, table, check.constraint());
+            assumeColumns(tableName, check.columns());
+            put(table.constraints, check.constraint(), new ConstraintInfo(tableName, check.constraint(),
+                    ConstraintInfo.Kind.CHECK, check.columns(), false, null, null, List.of()));
+        } else if (change instanceof CatalogChange.AddForeignKey fk) {
+            requireFreeConstraintName(tableName, table, fk.constraint());
+            assumeColumns(tableName, fk.columns());
+            Table referenced = table(fk.refTable());
+            assumeColumns(fk.refTable(), fk.refColumns());
+            if (!hasUniqueIndexOn(fk.refTable(), Set.copyOf(fk.refColumns()))) {
+                throw ZdmException.precondition("there is no unique constraint matching given keys for referenced table "
+                        + fk.refTable() + " (" + fk.refColumns().stream().map(SqlName::value)
+                        .collect(java.util.stream.Collectors.joining(", ")) + ")");
+            }
+            for (int i = 0; i < fk.columns().size(); i++) {
+                Column mine = table.columns.get(fk.columns().get(i));
+                Column theirs = referenced.columns.get(fk.refColumns().get(i));
+                if (mine.typeKnown() && theirs.typeKnown() && !dev.zdm.pg.KeyTypes.comparable(mine.type(), theirs.type())) {
+                    throw ZdmException.precondition("foreign key constraint " + fk.constraint() + " cannot be implemented:"
+                            + " key columns " + fk.columns().get(i) + " and " + fk.refColumns().get(i)
+                            + " are of incompatible types: " + mine.type() + " and " + theirs.type());
+                }
+            }
+            put(table.constraints, fk.constraint(), new ConstraintInfo(tableName, fk.constraint(),
+                    ConstraintInfo.Kind.FOREIGN_KEY, fk.columns(), false, null, fk.refTable(), fk.refColumns()));
+        } else if (change instanceof CatalogChange.RemoveIndex drop) {
+            if (!indexes.containsKey(drop.index())) {
+                throw ZdmException.missing("index " + drop.index());
+            }
+            constraints(tableName).stream().filter(c -> drop.index().equals(c.index())).findFirst().ifPresent(c -> {
+                throw ZdmException.precondition("cannot drop index " + drop.index() + " because " + c.kind()
+                        + " constraint " + c.name() + " on table " + tableName + " requires it");
+            });
+            remove(indexes, drop.index());
         } else if (change instanceof CatalogChange.DropIndex drop) {
             Index index = indexes.get(drop.index());
             if (index != null && !index.valid()) {
@@ -465,6 +618,23 @@ public final class SimCatalog implements CatalogView {
             }
         } else {
             throw new IllegalArgumentException("no model for " + change);
+        }
+    }
+
+    /** The column a change names: known, or assumed in an open world; else error 20. */
+    private Column columnOf(SqlName tableName, Table table, SqlName name) {
+        assumeColumns(tableName, List.of(name));
+        Column column = table.columns.get(name);
+        if (column == null) {
+            throw ZdmException.missing("column " + tableName + "." + name);
+        }
+        return column;
+    }
+
+    /** A constraint's name is unique per table (42710, "constraint ... for relation ... already exists"). */
+    private void requireFreeConstraintName(SqlName tableName, Table table, SqlName name) {
+        if (table.checks.containsKey(name) || table.constraints.containsKey(name)) {
+            throw ZdmException.exists("constraint " + name + " for relation " + tableName);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.zdm.postgres.observe;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.SqlExpression;
@@ -12,6 +13,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -181,6 +184,146 @@ public final class PgCatalog implements CatalogView {
         } catch (ZdmException e) {
             return true;
         }
+    }
+
+    @Override
+    public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+        return query("reading column " + table + "." + column, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pg_get_expr(d.adbin, d.adrelid), a.attnotnull, format_type(a.atttypid, a.atttypmod)
+                    FROM pg_attribute a
+                    JOIN pg_class t ON t.oid = a.attrelid
+                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ? AND t.relkind IN ('r', 'p')
+                      AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped""")) {
+                ps.setString(1, table.value());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new ColumnFacts(typeOrNull(rs.getString(3)), rs.getString(1),
+                            rs.getBoolean(2))) : Optional.<ColumnFacts>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<SqlName> indexTable(SqlName index) {
+        return query("looking up the table of index " + index, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT t.relname FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    JOIN pg_class t ON t.oid = i.indrelid
+                    WHERE x.relnamespace = current_schema()::regnamespace AND x.relname = ?""")) {
+                ps.setString(1, index.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? plainName(rs.getString(1)) : Optional.<SqlName>empty();
+                }
+            }
+        });
+    }
+
+    /**
+     * A key's index is conindid; a foreign key's conindid is the referenced key's index, which is not
+     * the foreign key's own, so it is left out. Constraints whose names zdm cannot express are skipped.
+     */
+    private static final String CONSTRAINTS = """
+            SELECT t.relname, c.conname, c.contype, c.convalidated,
+              ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
+                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),
+              CASE WHEN c.contype IN ('u', 'p', 'x') THEN ix.relname END, rt.relname,
+              ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
+                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            LEFT JOIN pg_class ix ON ix.oid = c.conindid
+            LEFT JOIN pg_class rt ON rt.oid = c.confrelid
+            WHERE t.relnamespace = current_schema()::regnamespace AND %s = ? ORDER BY c.conname""";
+
+    @Override
+    public List<ConstraintInfo> constraints(SqlName table) {
+        return constraintsWhere("t.relname", table, "reading the constraints of " + table);
+    }
+
+    @Override
+    public List<ConstraintInfo> referencing(SqlName table) {
+        return constraintsWhere("c.contype = 'f' AND rt.relname", table, "reading the foreign keys to " + table);
+    }
+
+    private List<ConstraintInfo> constraintsWhere(String column, SqlName value, String doing) {
+        return query(doing, c -> {
+            List<ConstraintInfo> all = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(String.format(CONSTRAINTS, column))) {
+                ps.setString(1, value.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Optional<SqlName> owner = plainName(rs.getString(1));
+                        Optional<SqlName> name = plainName(rs.getString(2));
+                        if (owner.isEmpty() || name.isEmpty()) {
+                            continue;
+                        }
+                        all.add(new ConstraintInfo(owner.get(), name.get(), ConstraintInfo.Kind.ofContype(rs.getString(3)),
+                                names(rs.getArray(5)), rs.getBoolean(4), plainName(rs.getString(6)).orElse(null),
+                                plainName(rs.getString(7)).orElse(null), names(rs.getArray(8))));
+                    }
+                }
+            }
+            return all;
+        });
+    }
+
+    private static List<SqlName> names(java.sql.Array array) throws SQLException {
+        List<SqlName> names = new ArrayList<>();
+        if (array != null) {
+            for (Object name : (Object[]) array.getArray()) {
+                plainName(String.valueOf(name)).ifPresent(names::add);
+            }
+        }
+        return names;
+    }
+
+    /** A type zdm can name, or null (another schema's, a quoted name). */
+    private static DataType typeOrNull(String formatted) {
+        try {
+            return DataType.of(formatted);
+        } catch (ZdmException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
+        return query("looking for a unique index of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+                      WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
+                        AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+                        AND i.indnkeyatts = cardinality(?::text[])
+                        AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                             WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]))
+                            = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))""")) {
+                ps.setString(1, table.value());
+                java.sql.Array names = c.createArrayOf("text", columns.stream().map(SqlName::value).toArray());
+                ps.setArray(2, names);
+                ps.setArray(3, names);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean constraintExists(SqlName name) {
+        return query("looking up constraint " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+                    AND conname = ?)""")) {
+                ps.setString(1, name.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
     }
 
     /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */
