@@ -1,0 +1,286 @@
+package dev.zdm.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The catalogue's operations on a real server: the catalog after each, the locks observed, the
+ * refusals PostgreSQL would make told before anything runs, and the undo when a later step's lock is
+ * held by an application transaction.
+ */
+class CatalogueTest extends OnEmbeddedPostgres {
+
+    private static ObjectNode send(String json) {
+        return node.send(json);
+    }
+
+    @Test
+    void dropIndexConcurrentlyDropsItUnderShareUpdateExclusive() {
+        SharedPostgres.table("cat_di", 1_000);
+        SharedPostgres.exec("CREATE INDEX cat_di_email ON cat_di (email)");
+
+        ObjectNode reply = send("""
+                {"type":"drop_index","index":"cat_di_email","explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_dropped");
+        assertThat(reply.get("index").asText()).isEqualTo("cat_di_email");
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        // The drop holds its lock for an instant the observer's polls may not catch; never a blocking one.
+        assertThat(reply.get("observed").get("strongest_lock").asText()).isIn("SHARE UPDATE EXCLUSIVE", "none seen");
+        assertThat(reply.get("steps").get(0).get("lock").asText()).isEqualTo("SHARE UPDATE EXCLUSIVE");
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_di_email')::text")).isNull();
+    }
+
+    @Test
+    void anIndexThatBacksAKeyIsRefusedNamingIt() {
+        SharedPostgres.table("cat_dk", 10);
+
+        ObjectNode reply = send("""
+                {"type":"drop_index","index":"cat_dk_pkey"}""");
+
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(22);
+        assertThat(reply.get("text").asText()).contains("cat_dk_pkey").contains("primary key");
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_dk_pkey')::text")).isEqualTo("cat_dk_pkey");
+        assertThat(send("""
+                {"type":"drop_index","index":"cat_no_such_index"}""").get("code").asInt()).isEqualTo(20);
+    }
+
+    @Test
+    void setAndDropDefaultChangeTheCatalogOnly() {
+        SharedPostgres.table("cat_def", 100);
+        long file = SharedPostgres.number("SELECT relfilenode FROM pg_class WHERE relname = 'cat_def'");
+
+        ObjectNode set = send("""
+                {"type":"set_default","table":"cat_def","column":"name","default":"nobody"}""");
+
+        assertThat(set.get("type").asText()).as(set.toString()).isEqualTo("default_set");
+        assertThat(set.get("table_locked").asBoolean()).isFalse();
+        assertThat(SharedPostgres.text("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d JOIN pg_attribute a"
+                + " ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE a.attrelid = 'cat_def'::regclass"
+                + " AND a.attname = 'name'")).isEqualTo("'nobody'::text");
+        // The rows there keep their values.
+        assertThat(SharedPostgres.number("SELECT count(*) FROM cat_def WHERE name = 'nobody'")).isZero();
+
+        ObjectNode sql = send("""
+                {"type":"set_default","table":"cat_def","column":"email","default_sql":"'x' || random()::text"}""");
+        assertThat(sql.get("type").asText()).as(sql.toString()).isEqualTo("default_set");
+        assertThat(SharedPostgres.number("SELECT relfilenode FROM pg_class WHERE relname = 'cat_def'")).isEqualTo(file);
+
+        ObjectNode drop = send("""
+                {"type":"drop_default","table":"cat_def","column":"name"}""");
+        assertThat(drop.get("type").asText()).as(drop.toString()).isEqualTo("default_dropped");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid"
+                + " AND a.attnum = d.adnum WHERE a.attrelid = 'cat_def'::regclass AND a.attname = 'name'")).isZero();
+        assertThat(send("""
+                {"type":"set_default","table":"cat_def","column":"missing","default":1}""").get("code").asInt())
+                .isEqualTo(20);
+    }
+
+    @Test
+    void dropNotNullAndThePrimaryKeysRefusal() {
+        SharedPostgres.table("cat_dnn", 10);
+
+        ObjectNode reply = send("""
+                {"type":"drop_not_null","table":"cat_dnn","column":"n"}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("not_null_dropped");
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_dnn'::regclass"
+                + " AND attname = 'n'")).isEqualTo("false");
+        ObjectNode key = send("""
+                {"type":"drop_not_null","table":"cat_dnn","column":"id"}""");
+        assertThat(key.get("code").asInt()).as(key.toString()).isEqualTo(22);
+        assertThat(key.get("text").asText()).contains("cat_dnn_pkey");
+    }
+
+    @Test
+    void setNotNullTheSafeWayLeavesNoCheckAndNeverHoldsAccessExclusiveThroughTheScan() {
+        SharedPostgres.table("cat_snn", 2_000);
+        // A constraint already holds the name PostgreSQL would choose first: the next one is taken.
+        SharedPostgres.exec("ALTER TABLE cat_snn ADD CONSTRAINT cat_snn_email_check CHECK (email <> '')");
+
+        ObjectNode reply = send("""
+                {"type":"set_not_null","table":"cat_snn","column":"email","explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("not_null_set");
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        assertThat(reply.get("table_rewritten").asBoolean()).isFalse();
+        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("\"cat_snn_email_check1\"");
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_snn'::regclass"
+                + " AND attname = 'email'")).isEqualTo("true");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snn'::regclass"
+                + " AND conname = 'cat_snn_email_check1'")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snn'::regclass"
+                + " AND conname = 'cat_snn_email_check'")).isOne();
+        // The scan ran under SHARE UPDATE EXCLUSIVE: the VALIDATE step's lock as observed.
+        assertThat(reply.get("observed").get("steps").get(1).toString()).contains("SHARE UPDATE EXCLUSIVE");
+    }
+
+    @Test
+    void setNotNullOverANullFailsWith22AndDropsItsCheck() {
+        SharedPostgres.table("cat_snull", 100);
+        SharedPostgres.exec("UPDATE cat_snull SET email = NULL WHERE id = 7");
+
+        ObjectNode reply = send("""
+                {"type":"set_not_null","table":"cat_snull","column":"email"}""");
+
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(22);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snull'::regclass"
+                + " AND contype = 'c'")).isZero();
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_snull'::regclass"
+                + " AND attname = 'email'")).isEqualTo("false");
+    }
+
+    @Test
+    void addCheckIsAddedNotValidThenValidated() {
+        SharedPostgres.table("cat_chk", 1_000);
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_chk","constraint":"cat_chk_email_at","constraint_type":"check",
+                 "check":"email LIKE '%@%'","explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
+        assertThat(reply.get("constraint").asText()).isEqualTo("cat_chk_email_at");
+        assertThat(reply.get("validated").asBoolean()).isTrue();
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        assertThat(SharedPostgres.text("SELECT convalidated::text FROM pg_constraint WHERE conname = 'cat_chk_email_at'"))
+                .isEqualTo("true");
+        assertThat(reply.get("observed").get("steps").get(1).toString()).contains("SHARE UPDATE EXCLUSIVE");
+
+        assertThat(send("""
+                {"type":"add_constraint","table":"cat_chk","constraint":"cat_chk_email_at","constraint_type":"check",
+                 "check":"email <> ''"}""").get("code").asInt()).isEqualTo(21);
+        assertThat(send("""
+                {"type":"add_constraint","table":"cat_chk","constraint":"cat_chk_sub","constraint_type":"check",
+                 "check":"id > (SELECT 1)"}""").get("code").asInt()).isEqualTo(12);
+    }
+
+    @Test
+    void aCheckSomeRowBreaksFailsItsValidationAndIsDroppedAgain() {
+        SharedPostgres.table("cat_bad", 100);
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_bad","constraint":"cat_bad_small","constraint_type":"check",
+                 "check":"id < 50"}""");
+
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(22);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname = 'cat_bad_small'")).isZero();
+    }
+
+    @Test
+    void validateConstraintValidatesOneAddedNotValid() {
+        SharedPostgres.table("cat_val", 500);
+        SharedPostgres.exec("ALTER TABLE cat_val ADD CONSTRAINT cat_val_n CHECK (n >= 0) NOT VALID");
+
+        ObjectNode reply = send("""
+                {"type":"validate_constraint","table":"cat_val","constraint":"cat_val_n"}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_validated");
+        assertThat(reply.get("constraint").asText()).isEqualTo("cat_val_n");
+        assertThat(SharedPostgres.text("SELECT convalidated::text FROM pg_constraint WHERE conname = 'cat_val_n'"))
+                .isEqualTo("true");
+        assertThat(send("""
+                {"type":"validate_constraint","table":"cat_val","constraint":"cat_val_pkey"}""").get("code").asInt())
+                .isEqualTo(22);
+        assertThat(send("""
+                {"type":"validate_constraint","table":"cat_val","constraint":"cat_val_none"}""").get("code").asInt())
+                .isEqualTo(20);
+    }
+
+    @Test
+    void aForeignKeyIsAddedNotValidThenValidatedAndLocksTheReferencedTableToo() {
+        SharedPostgres.table("cat_parent", 100);
+        SharedPostgres.exec("DROP TABLE IF EXISTS cat_child",
+                "CREATE TABLE cat_child (id bigserial PRIMARY KEY, parent_id bigint, label text)",
+                "INSERT INTO cat_child (parent_id) SELECT 1 + g % 100 FROM generate_series(1, 1000) g");
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_child","constraint":"cat_child_parent_fk","constraint_type":"foreign_key",
+                 "columns":["parent_id"],"references":{"table":"cat_parent","columns":["id"]},"on_delete":"cascade",
+                 "explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
+        assertThat(SharedPostgres.text("SELECT convalidated::text || ' ' || confdeltype::text FROM pg_constraint"
+                + " WHERE conname = 'cat_child_parent_fk'")).isEqualTo("true c");
+        assertThat(reply.get("steps").get(0).get("also_locks").toString()).contains("cat_parent")
+                .contains("SHARE ROW EXCLUSIVE");
+        assertThat(reply.get("notes").toString()).contains("create_index");
+
+        ObjectNode noKey = send("""
+                {"type":"add_constraint","table":"cat_child","constraint":"cat_child_label_fk","constraint_type":"foreign_key",
+                 "columns":["label"],"references":{"table":"cat_parent","columns":["email"]}}""");
+        assertThat(noKey.get("code").asInt()).as(noKey.toString()).isEqualTo(22);
+        assertThat(noKey.get("text").asText()).contains("no unique constraint");
+
+        SharedPostgres.exec("CREATE UNIQUE INDEX cat_parent_email ON cat_parent (email)");
+        ObjectNode types = send("""
+                {"type":"add_constraint","table":"cat_child","constraint":"cat_child_id_fk","constraint_type":"foreign_key",
+                 "columns":["parent_id"],"references":{"table":"cat_parent","columns":["email"]}}""");
+        assertThat(types.get("code").asInt()).as(types.toString()).isEqualTo(22);
+        assertThat(types.get("text").asText()).contains("incompatible types");
+        ObjectNode byUniqueIndex = send("""
+                {"type":"add_constraint","table":"cat_child","constraint":"cat_child_label_fk","constraint_type":"foreign_key",
+                 "columns":["label"],"references":{"table":"cat_parent","columns":["email"]}}""");
+        assertThat(byUniqueIndex.get("type").asText()).as(byUniqueIndex.toString()).isEqualTo("constraint_added");
+    }
+
+    /**
+     * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
+     * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is
+     * granted when the ADD commits, and holds it past the VALIDATE's budget. The NOT VALID foreign key is
+     * then dropped (newest first), once that holder has gone.
+     */
+    @Test
+    void whenTheValidationCannotGetItsLockTheNotValidForeignKeyIsDropped() throws Exception {
+        SharedPostgres.table("cat_p2", 100);
+        SharedPostgres.exec("DROP TABLE IF EXISTS cat_c2",
+                "CREATE TABLE cat_c2 (id bigserial PRIMARY KEY, parent_id bigint)",
+                "INSERT INTO cat_c2 (parent_id) SELECT 1 + g % 100 FROM generate_series(1, 100) g");
+        String add = """
+                {"type":"add_constraint","table":"cat_c2","constraint":"cat_c2_fk","constraint_type":"foreign_key",
+                 "columns":["parent_id"],"references":{"table":"cat_p2","columns":["id"]},"max_lock_duration_ms":1500}""";
+        try (Connection writer = SharedPostgres.connect(); Connection validator = SharedPostgres.connect()) {
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("LOCK TABLE cat_c2 IN ROW EXCLUSIVE MODE");
+            CompletableFuture<ObjectNode> reply = CompletableFuture.supplyAsync(() -> node.send(add));
+            awaitWaiters(1);
+            CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> {
+                try {
+                    validator.setAutoCommit(false);
+                    validator.createStatement().execute("LOCK TABLE cat_c2 IN SHARE UPDATE EXCLUSIVE MODE");
+                    Thread.sleep(2_000);
+                    validator.rollback();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitWaiters(2);
+            writer.rollback();
+            ObjectNode stopped = reply.get(30, TimeUnit.SECONDS);
+            holder.get(30, TimeUnit.SECONDS);
+
+            assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(14);
+            assertThat(stopped.get("rolled_back").asBoolean()).as(stopped.toString()).isTrue();
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname = 'cat_c2_fk'")).isZero();
+        ObjectNode again = node.send(add);
+        assertThat(again.get("type").asText()).as(again.toString()).isEqualTo("constraint_added");
+        assertThat(SharedPostgres.text("SELECT convalidated::text FROM pg_constraint WHERE conname = 'cat_c2_fk'"))
+                .isEqualTo("true");
+    }
+
+    private static void awaitWaiters(int waiters) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (SharedPostgres.number("SELECT count(*) FROM pg_locks WHERE relation = 'cat_c2'::regclass AND NOT granted")
+                < waiters) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + waiters + " waiter(s) on cat_c2");
+            }
+            Thread.sleep(5);
+        }
+    }
+}
