@@ -314,7 +314,12 @@ public final class SimulatorEngine implements Engine {
                     }
                     acquire(step.table(), step.lock(), lockBudget);
                     for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
-                        acquire(other.table(), other.mode(), lockBudget);
+                        try {
+                            acquire(other.table(), other.mode(), lockBudget);
+                        } catch (Timeout t) {
+                            // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
+                            throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+                        }
                     }
                     run((Statement) step);
                 }

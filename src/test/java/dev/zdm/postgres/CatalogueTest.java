@@ -228,6 +228,28 @@ class CatalogueTest extends OnEmbeddedPostgres {
         assertThat(byUniqueIndex.get("type").asText()).as(byUniqueIndex.toString()).isEqualTo("constraint_added");
     }
 
+    @Test
+    void aWriterOnTheReferencedTableStopsTheForeignKeyWithinTheBudget() {
+        SharedPostgres.table("cat_p3", 10);
+        SharedPostgres.exec("DROP TABLE IF EXISTS cat_c3", "CREATE TABLE cat_c3 (id bigserial PRIMARY KEY, parent_id bigint)");
+        send("""
+                {"type":"open_transaction","session":"parent_writer","table":"cat_p3","mode":"ROW EXCLUSIVE"}""");
+        ObjectNode reply;
+        try {
+            reply = send("""
+                    {"type":"add_constraint","table":"cat_c3","constraint":"cat_c3_fk","constraint_type":"foreign_key",
+                     "columns":["parent_id"],"references":{"table":"cat_p3","columns":["id"]},"max_lock_duration_ms":400}""");
+        } finally {
+            send("""
+                    {"type":"close_transaction","session":"parent_writer"}""");
+        }
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+        assertThat(reply.get("table").asText()).isEqualTo("cat_c3");
+        assertThat(reply.get("blocked_by").toString()).contains("parent_writer");
+        assertThat(reply.get("rolled_back").asBoolean()).isTrue();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname = 'cat_c3_fk'")).isZero();
+    }
+
     /**
      * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
      * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is
