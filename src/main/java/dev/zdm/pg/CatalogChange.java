@@ -76,4 +76,15 @@ public sealed interface CatalogChange {
     /** An index the request asked to drop (not a failed build's leftover: that is {@link DropIndex}). */
     record RemoveIndex(SqlName index) implements CatalogChange {
     }
+
+    /**
+     * ADD CONSTRAINT ... UNIQUE | PRIMARY KEY USING INDEX: the valid unique index becomes the key's
+     * (under the constraint's name); a primary key's columns must be NOT NULL already.
+     */
+    record AddKeyUsingIndex(SqlName constraint, SqlName index, List<SqlName> columns, boolean primary)
+            implements CatalogChange {
+        public AddKeyUsingIndex {
+            columns = List.copyOf(columns);
+        }
+    }
 }

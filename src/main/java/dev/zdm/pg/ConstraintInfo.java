@@ -41,6 +41,11 @@ public record ConstraintInfo(SqlName table, SqlName name, Kind kind, List<SqlNam
             };
         }
 
+        /** A unique or primary key: made from a unique index. */
+        public boolean isKeyKind() {
+            return this == UNIQUE || this == PRIMARY_KEY;
+        }
+
         @Override
         public String toString() {
             return name().toLowerCase().replace('_', ' ');

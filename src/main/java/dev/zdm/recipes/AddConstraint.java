@@ -8,6 +8,8 @@ import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.KeyTypes;
 import dev.zdm.pg.LockMode;
+import dev.zdm.pg.NotNullSteps;
+import dev.zdm.pg.ObjectNames;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
@@ -27,9 +29,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * add_constraint {table, constraint, constraint_type: check | foreign_key, check (an expression) |
- * columns, references {table, columns}, on_delete?, on_update?, validate = true} → constraint_added
- * {constraint, duration_seconds, table_locked, validated}.
+ * add_constraint {table, constraint, constraint_type: check | foreign_key | unique | primary_key, check
+ * (an expression) | columns, references {table, columns}, on_delete?, on_update?, validate = true} →
+ * constraint_added {constraint, duration_seconds, table_locked, validated}. A key is built as
+ * {@link #keySteps} says.
  *
  * <p>A CHECK added plainly scans the table under ACCESS EXCLUSIVE; a foreign key scans both tables
  * under SHARE ROW EXCLUSIVE, which stops writes to both. The safe way adds it NOT VALID (catalog only:
@@ -101,7 +104,12 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
                 return new Spec(table, name, ConstraintInfo.Kind.FOREIGN_KEY, null, columns, refTable,
                         List.copyOf(refColumns), action(request, "on_delete"), action(request, "on_update"), validate);
             }
-            default -> throw ZdmException.malformed("constraint_type must be check or foreign_key, not " + type);
+            case "unique", "primary_key" -> {
+                return new Spec(table, name, ConstraintInfo.Kind.ofName(type), null,
+                        names(request.strings("columns"), "columns"), null, List.of(), null, null, true);
+            }
+            default -> throw ZdmException.malformed("constraint_type must be check, foreign_key, unique or primary_key,"
+                    + " not " + type);
         }
     }
 
@@ -140,6 +148,9 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
         if (Alter.constraint(catalog, t, name).isPresent()) {
             throw ZdmException.exists("constraint " + name + " for relation " + t);
         }
+        if (spec.kind().isKeyKind()) {
+            return new Plan(t, keySteps(spec, version, catalog));
+        }
         List<Step> steps = new ArrayList<>();
         String alter = Alter.table(t);
         String drop = alter + "DROP CONSTRAINT IF EXISTS " + name.quoted();
@@ -168,6 +179,70 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
             steps.add(ValidateConstraint.step(t, added));
         }
         return new Plan(t, steps);
+    }
+
+    /**
+     * A unique or primary key: its index built CONCURRENTLY (SHARE UPDATE EXCLUSIVE; create_index's
+     * retries and its cleanup of an INVALID leftover), then attached with ADD CONSTRAINT ... USING INDEX,
+     * an instant of ACCESS EXCLUSIVE. The index takes the constraint's name, so USING INDEX renames
+     * nothing. A primary key's nullable columns are made NOT NULL the safe way first (from 12: before,
+     * SET NOT NULL would scan under ACCESS EXCLUSIVE, so there is no safe way). A valid unique index of
+     * the constraint's name on these columns that no constraint uses yet is what an earlier run built:
+     * it is attached, not built again.
+     */
+    private static List<Step> keySteps(Spec spec, ServerVersion version, CatalogView catalog) {
+        SqlName t = spec.table();
+        SqlName name = spec.constraint();
+        boolean primary = spec.kind() == ConstraintInfo.Kind.PRIMARY_KEY;
+        List<SqlName> nullable = new ArrayList<>();
+        for (SqlName column : spec.columns()) {
+            if (!Alter.requireColumn(catalog, t, column).notNull()) {
+                nullable.add(column);
+            }
+        }
+        if (primary && catalog.constraints(t).stream().anyMatch(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY)) {
+            throw ZdmException.precondition("table " + t + " has a primary key already: a table has one");
+        }
+        if (primary && !nullable.isEmpty() && !version.setNotNullTrustsValidatedCheck()) {
+            throw ZdmException.precondition("the primary key's columns (" + Alter.names(nullable) + ") are nullable: before"
+                    + " PostgreSQL 12 making them NOT NULL scans " + t + " under ACCESS EXCLUSIVE; no safe way (set_not_null"
+                    + " leaves a validated check there, then a unique constraint and the check do the key's work)");
+        }
+        var existing = catalog.index(name);
+        boolean adopt = existing.isPresent() && existing.get() == CatalogView.IndexState.VALID
+                && catalog.indexTable(name).filter(t::equals).isPresent()
+                && catalog.hasUniqueIndexOn(t, Set.copyOf(spec.columns()))
+                && catalog.constraints(t).stream().noneMatch(c -> name.equals(c.index()));
+        if (!adopt && existing.isPresent() && existing.get() == CatalogView.IndexState.VALID
+                || existing.isEmpty() && catalog.relationExists(name)) {
+            throw ZdmException.exists("relation " + name);
+        }
+        List<Step> steps = new ArrayList<>();
+        if (primary) {
+            Set<SqlName> chosen = new LinkedHashSet<>();
+            for (SqlName column : nullable) {
+                SqlName check = ObjectNames.choose(t.value(), column.value(), "check",
+                        n -> chosen.contains(n) || catalog.constraintExists(n));
+                chosen.add(check);
+                steps.addAll(NotNullSteps.viaCheck(version, t, column, check));
+            }
+        }
+        if (!adopt) {
+            if (existing.isPresent()) {
+                // An INVALID index of the name: a failed build's leftover, dropped first as create_index drops it.
+                steps.add(new Statement(t, "DROP INDEX CONCURRENTLY IF EXISTS " + name.quoted(),
+                        LockMode.SHARE_UPDATE_EXCLUSIVE, TableWork.CATALOG_ONLY, false, null, new CatalogChange.DropIndex(name)));
+            }
+            steps.add(new Statement(t, "CREATE UNIQUE INDEX CONCURRENTLY " + name.quoted() + " ON " + t.quoted() + " ("
+                    + Alter.columns(spec.columns()) + ")", LockMode.SHARE_UPDATE_EXCLUSIVE,
+                    TableWork.BUILD_INDEX_CONCURRENTLY, false, "DROP INDEX CONCURRENTLY IF EXISTS " + name.quoted(),
+                    new CatalogChange.CreateIndex(name, spec.columns(), true)));
+        }
+        steps.add(new Statement(t, Alter.table(t) + "ADD CONSTRAINT " + name.quoted() + (primary ? " PRIMARY KEY" : " UNIQUE")
+                + " USING INDEX " + name.quoted(), LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
+                Alter.table(t) + "DROP CONSTRAINT IF EXISTS " + name.quoted(),
+                new CatalogChange.AddKeyUsingIndex(name, name, spec.columns(), primary)));
+        return steps;
     }
 
     /**
@@ -216,6 +291,12 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
     @Override
     public List<String> notes(Spec spec, CatalogView catalog) {
         List<String> notes = new ArrayList<>();
+        if (spec.kind().isKeyKind()) {
+            notes.add("the index is built concurrently while reads and writes go on; a duplicate"
+                    + (spec.kind() == ConstraintInfo.Kind.PRIMARY_KEY ? " or a NULL" : "") + " fails it (22)"
+                    + " and the INVALID index it leaves is dropped");
+            return notes;
+        }
         notes.add("NOT VALID checks rows inserted or updated from now on; VALIDATE then reads the rows already there"
                 + " while reads and writes go on" + (spec.validate() ? "" : " (not run: validate is false;"
                 + " validate_constraint runs it later)"));

@@ -475,7 +475,8 @@ public final class SimCatalog implements CatalogView {
 
     @Override
     public List<ConstraintInfo> constraints(SqlName table) {
-        Table t = tables.get(table);
+        // In an open world a table not seen yet is assumed with its primary key, which is a constraint.
+        Table t = tables.containsKey(table) || !tableExists(table) ? tables.get(table) : table(table);
         if (t == null) {
             return List.of();
         }
@@ -599,6 +600,42 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.constraints, fk.constraint(), new ConstraintInfo(tableName, fk.constraint(),
                     ConstraintInfo.Kind.FOREIGN_KEY, fk.columns(), false, null, fk.refTable(), fk.refColumns()));
+        } else if (change instanceof CatalogChange.AddKeyUsingIndex key) {
+            requireFreeConstraintName(tableName, table, key.constraint());
+            Index index = indexes.get(key.index());
+            if (index == null || !index.valid() || !index.unique() || !index.table().equals(tableName)) {
+                throw ZdmException.precondition("index " + key.index() + " is not a valid unique index of " + tableName);
+            }
+            if (constraints(tableName).stream().anyMatch(c -> key.index().equals(c.index()))) {
+                throw ZdmException.precondition("index " + key.index() + " is already associated with a constraint");
+            }
+            if (key.primary()) {
+                if (table.constraints.values().stream().anyMatch(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY)) {
+                    throw ZdmException.precondition("multiple primary keys for table " + tableName + " are not allowed");
+                }
+                for (SqlName name : key.columns()) {
+                    Column column = columnOf(tableName, table, name);
+                    if (!column.notNull()) {
+                        // The plan makes them NOT NULL first: a column that is not would be scanned under ACCESS EXCLUSIVE.
+                        throw ZdmException.precondition("column " + name + " of " + tableName + " is not NOT NULL");
+                    }
+                }
+                if (key.columns().size() == 1) {
+                    SqlName before = table.primaryKey;
+                    table.primaryKey = key.columns().get(0);
+                    if (recording) {
+                        undo.push(() -> table.primaryKey = before);
+                    }
+                }
+            }
+            if (!key.index().equals(key.constraint())) {
+                // USING INDEX renames the index to the constraint's name.
+                remove(indexes, key.index());
+                put(indexes, key.constraint(), index);
+            }
+            put(table.constraints, key.constraint(), new ConstraintInfo(tableName, key.constraint(),
+                    key.primary() ? ConstraintInfo.Kind.PRIMARY_KEY : ConstraintInfo.Kind.UNIQUE, key.columns(), true,
+                    key.constraint(), null, List.of()));
         } else if (change instanceof CatalogChange.RemoveIndex drop) {
             if (!indexes.containsKey(drop.index())) {
                 throw ZdmException.missing("index " + drop.index());

@@ -250,6 +250,78 @@ class CatalogueTest extends OnEmbeddedPostgres {
         assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname = 'cat_c3_fk'")).isZero();
     }
 
+    @Test
+    void aUniqueConstraintIsItsIndexBuiltConcurrentlyThenAttached() {
+        SharedPostgres.table("cat_uq", 2_000);
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_uq","constraint":"cat_uq_email_key","constraint_type":"unique",
+                 "columns":["email"],"explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        assertThat(reply.get("steps").get(0).get("sql").asText()).startsWith("CREATE UNIQUE INDEX CONCURRENTLY");
+        assertThat(SharedPostgres.text("SELECT c.contype::text || ' ' || i.relname FROM pg_constraint c"
+                + " JOIN pg_class i ON i.oid = c.conindid WHERE c.conname = 'cat_uq_email_key'"))
+                .isEqualTo("u cat_uq_email_key");
+        // The key's index is the constraint's: dropping the index alone is refused.
+        assertThat(send("""
+                {"type":"drop_index","index":"cat_uq_email_key"}""").get("code").asInt()).isEqualTo(22);
+    }
+
+    @Test
+    void aDuplicateFailsTheKeyWith22AndLeavesNoIndex() {
+        SharedPostgres.table("cat_dup", 500);
+        SharedPostgres.exec("UPDATE cat_dup SET email = 'same' WHERE id IN (3, 4)");
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_dup","constraint":"cat_dup_email_key","constraint_type":"unique",
+                 "columns":["email"]}""");
+
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(22);
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_dup_email_key')::text")).isNull();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname = 'cat_dup_email_key'")).isZero();
+    }
+
+    @Test
+    void aPrimaryKeyOnNullableColumnsMakesThemNotNullTheSafeWayFirst() {
+        SharedPostgres.exec("DROP TABLE IF EXISTS cat_pk",
+                "CREATE TABLE cat_pk (code text, label text)",
+                "INSERT INTO cat_pk SELECT 'c' || g, 'l' FROM generate_series(1, 1000) g");
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_pk","constraint":"cat_pk_pkey","constraint_type":"primary_key",
+                 "columns":["code"],"explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
+        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("CHECK (\"code\" IS NOT NULL) NOT VALID");
+        assertThat(SharedPostgres.text("SELECT contype::text FROM pg_constraint WHERE conname = 'cat_pk_pkey'")).isEqualTo("p");
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_pk'::regclass"
+                + " AND attname = 'code'")).isEqualTo("true");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_pk'::regclass"
+                + " AND contype = 'c'")).isZero();
+        assertThat(send("""
+                {"type":"add_constraint","table":"cat_pk","constraint":"cat_pk_other","constraint_type":"primary_key",
+                 "columns":["label"]}""").get("code").asInt()).isEqualTo(22);
+    }
+
+    @Test
+    void aUniqueIndexAnEarlierRunBuiltIsAttachedNotBuiltAgain() {
+        SharedPostgres.table("cat_adopt", 100);
+        // What a run that died between the build and USING INDEX leaves: the valid index, no constraint.
+        SharedPostgres.exec("CREATE UNIQUE INDEX cat_adopt_email_key ON cat_adopt (email)");
+        long oid = SharedPostgres.number("SELECT 'cat_adopt_email_key'::regclass::oid");
+
+        ObjectNode reply = send("""
+                {"type":"add_constraint","table":"cat_adopt","constraint":"cat_adopt_email_key","constraint_type":"unique",
+                 "columns":["email"],"explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
+        assertThat(reply.get("steps")).hasSize(1);
+        assertThat(SharedPostgres.number("SELECT conindid FROM pg_constraint WHERE conname = 'cat_adopt_email_key'"))
+                .isEqualTo(oid);
+    }
+
     /**
      * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
      * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is

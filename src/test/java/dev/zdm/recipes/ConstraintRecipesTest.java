@@ -165,4 +165,53 @@ class ConstraintRecipesTest {
         assertThat(already.steps()).extracting(s -> s.sql()).containsExactly(
                 "ALTER TABLE \"orders\" ALTER COLUMN \"id\" SET NOT NULL");
     }
+
+    @Test
+    void aUniqueKeyIsAConcurrentBuildThenUsingIndex() {
+        Plan plan = plan(new AddConstraint(), """
+                {"table":"users","constraint":"users_email_key","constraint_type":"unique","columns":["email"]}""", 15, shop());
+        assertThat(plan.steps()).extracting(s -> s.sql()).containsExactly(
+                "CREATE UNIQUE INDEX CONCURRENTLY \"users_email_key\" ON \"users\" (\"email\")",
+                "ALTER TABLE \"users\" ADD CONSTRAINT \"users_email_key\" UNIQUE USING INDEX \"users_email_key\"");
+        Statement build = (Statement) plan.steps().get(0);
+        assertThat(build.transactional()).isFalse();
+        assertThat(build.lock()).isEqualTo(LockMode.SHARE_UPDATE_EXCLUSIVE);
+        assertThat(plan.steps().get(1).lock()).isEqualTo(LockMode.ACCESS_EXCLUSIVE);
+        assertThat(plan.predictsTableLocked()).isFalse();
+    }
+
+    @Test
+    void aPrimaryKeyOnNullableColumnsFrom12ButNoSafeWayBefore() {
+        SimCatalog catalog = SimCatalog.of(new Schema(15, Map.of(SqlName.of("codes"), new Schema.Table(100,
+                columns("code", "text", "label", "text"), List.of(), Map.of(), Map.of())), java.util.Set.of()),
+                ServerVersion.DEFAULT);
+        Plan plan = plan(new AddConstraint(), """
+                {"table":"codes","constraint":"codes_pkey","constraint_type":"primary_key","columns":["code","label"]}""",
+                15, catalog);
+        assertThat(plan.steps()).extracting(s -> s.sql()).contains(
+                "ALTER TABLE \"codes\" ADD CONSTRAINT \"codes_code_check\" CHECK (\"code\" IS NOT NULL) NOT VALID",
+                "ALTER TABLE \"codes\" ADD CONSTRAINT \"codes_label_check\" CHECK (\"label\" IS NOT NULL) NOT VALID",
+                "ALTER TABLE \"codes\" ADD CONSTRAINT \"codes_pkey\" PRIMARY KEY USING INDEX \"codes_pkey\"");
+        assertThat(plan.steps()).hasSize(10);
+        assertThatCode(11, catalog);
+    }
+
+    private static void assertThatCode(int version, SimCatalog catalog) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> plan(new AddConstraint(), """
+                {"table":"codes","constraint":"codes_pkey","constraint_type":"primary_key","columns":["code"]}""",
+                version, catalog)).isInstanceOfSatisfying(dev.zdm.protocol.ZdmException.class,
+                e -> assertThat(e.code().code()).isEqualTo(22));
+    }
+
+    @Test
+    void keyRefusals() {
+        refused(new AddConstraint(), """
+                {"table":"users","constraint":"users_pk2","constraint_type":"primary_key","columns":["email"]}""", shop(), 22);
+        refused(new AddConstraint(), """
+                {"table":"users","constraint":"orders","constraint_type":"unique","columns":["email"]}""", shop(), 21);
+        refused(new AddConstraint(), """
+                {"table":"users","constraint":"k","constraint_type":"unique","columns":[]}""", shop(), 12);
+        refused(new AddConstraint(), """
+                {"table":"users","constraint":"k","constraint_type":"unique","columns":["email","email"]}""", shop(), 12);
+    }
 }

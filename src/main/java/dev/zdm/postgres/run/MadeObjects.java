@@ -25,7 +25,8 @@ final class MadeObjects {
                     check.constraint()).map(oid -> MadeObject.constraint(step, check.constraint().value(), tableOid, oid));
         }
         SqlName constraint = change instanceof CatalogChange.AddCheck check ? check.constraint()
-                : change instanceof CatalogChange.AddForeignKey fk ? fk.constraint() : null;
+                : change instanceof CatalogChange.AddForeignKey fk ? fk.constraint()
+                : change instanceof CatalogChange.AddKeyUsingIndex key ? key.constraint() : null;
         if (constraint != null) {
             return number(c, "SELECT oid FROM pg_constraint WHERE conrelid = ? AND conname = ?", tableOid, constraint)
                     .map(oid -> MadeObject.constraint(step, constraint.value(), tableOid, oid));
