@@ -7,6 +7,8 @@ import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.recipes.AddConstraint;
+import dev.zdm.recipes.DropColumn;
+import dev.zdm.recipes.DropConstraint;
 import dev.zdm.recipes.DropDefault;
 import dev.zdm.recipes.DropIndex;
 import dev.zdm.recipes.DropNotNull;
@@ -43,6 +45,8 @@ public final class Handlers implements Dispatcher {
                 new RecipeHandler<>(engine, defaultLockBudget, new ValidateConstraint()),
                 new RecipeHandler<>(engine, defaultLockBudget, new AddConstraint()),
                 new RecipeHandler<>(engine, defaultLockBudget, new SetNotNull()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropConstraint()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()),
                 new TransactionHandlers.Open(engine),
                 new TransactionHandlers.Close(engine)));
     }

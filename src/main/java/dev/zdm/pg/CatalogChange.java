@@ -87,4 +87,18 @@ public sealed interface CatalogChange {
             columns = List.copyOf(columns);
         }
     }
+
+    /** DROP CONSTRAINT ... CASCADE: the key and the foreign keys of other tables that reference it. */
+    record DropConstraintCascade(SqlName constraint, List<ConstraintInfo> dependents) implements CatalogChange {
+        public DropConstraintCascade {
+            dependents = List.copyOf(dependents);
+        }
+    }
+
+    /**
+     * DROP COLUMN: the column, the indexes and constraints of the table that involve it, and with
+     * {@code cascade} the foreign keys of other tables that reference it.
+     */
+    record DropColumn(SqlName column, boolean cascade) implements CatalogChange {
+    }
 }

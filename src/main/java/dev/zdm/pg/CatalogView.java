@@ -67,6 +67,12 @@ public interface CatalogView {
      */
     boolean hasUniqueIndexOn(SqlName table, java.util.Set<SqlName> columns);
 
+    /**
+     * What depends on the column besides the column itself, as "index x", "constraint y", "view z",
+     * "constraint f on table t": what DROP COLUMN would drop with it or refuse for.
+     */
+    List<String> dependents(SqlName table, SqlName column);
+
     /** Whether a constraint of that name exists anywhere in the schema (ChooseConstraintName avoids it). */
     boolean constraintExists(SqlName name);
 }

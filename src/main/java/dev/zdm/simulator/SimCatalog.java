@@ -76,6 +76,8 @@ public final class SimCatalog implements CatalogView {
         final Map<SqlName, Constraint> checks = new LinkedHashMap<>();
         /** Every other constraint: keys, foreign keys, CHECKs other than a column's IS NOT NULL. */
         final Map<SqlName, ConstraintInfo> constraints = new LinkedHashMap<>();
+        /** Columns the run dropped: even an open world knows they are gone. */
+        final Set<SqlName> dropped = new LinkedHashSet<>();
         SqlName primaryKey;
         long rows;
         long relfilenode;
@@ -228,6 +230,7 @@ public final class SimCatalog implements CatalogView {
             t.columns.putAll(table.columns);
             t.checks.putAll(table.checks);
             t.constraints.putAll(table.constraints);
+            t.dropped.addAll(table.dropped);
             t.primaryKey = table.primaryKey;
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
@@ -403,7 +406,7 @@ public final class SimCatalog implements CatalogView {
         if (t != null && t.columns.containsKey(column)) {
             return Presence.PRESENT;
         }
-        return isOpenWorld() ? Presence.ASSUMED : Presence.ABSENT;
+        return isOpenWorld() && (t == null || !t.dropped.contains(column)) ? Presence.ASSUMED : Presence.ABSENT;
     }
 
     @Override
@@ -455,8 +458,8 @@ public final class SimCatalog implements CatalogView {
         if (c != null) {
             return Optional.of(new ColumnFacts(c.type(), c.defaultSql(), c.notNull()));
         }
-        return isOpenWorld() && (t != null || tableExists(table)) ? Optional.of(new ColumnFacts(null, null, false))
-                : Optional.empty();
+        return isOpenWorld() && (t != null ? !t.dropped.contains(column) : tableExists(table))
+                ? Optional.of(new ColumnFacts(null, null, false)) : Optional.empty();
     }
 
     @Override
@@ -496,6 +499,32 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
+    public List<String> dependents(SqlName table, SqlName column) {
+        List<String> all = new ArrayList<>();
+        List<ConstraintInfo> constraints = constraints(table);
+        Set<SqlName> keyIndexes = new java.util.HashSet<>();
+        for (ConstraintInfo c : constraints) {
+            if (c.index() != null) {
+                keyIndexes.add(c.index());
+            }
+            if (c.columns().contains(column)) {
+                all.add("constraint " + c.name());
+            }
+        }
+        indexes.forEach((name, index) -> {
+            if (index.table().equals(table) && index.columns().contains(column) && !keyIndexes.contains(name)) {
+                all.add("index " + name);
+            }
+        });
+        for (ConstraintInfo fk : referencing(table)) {
+            if (!fk.table().equals(table) && fk.refColumns().contains(column)) {
+                all.add("constraint " + fk.name() + " on table " + fk.table());
+            }
+        }
+        return all;
+    }
+
+    @Override
     public boolean constraintExists(SqlName name) {
         return tables.values().stream().anyMatch(t -> t.checks.containsKey(name) || t.constraints.containsKey(name));
     }
@@ -518,6 +547,9 @@ public final class SimCatalog implements CatalogView {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+            if (table.dropped.remove(add.column()) && recording) {
+                undo.push(() -> table.dropped.add(add.column()));
+            }
         } else if (change instanceof CatalogChange.DropDefault drop) {
             Column column = columnOf(tableName, table, drop.column());
             put(table.columns, drop.column(), new Column(column.type(), null, column.notNull(), column.hasNulls(),
@@ -558,6 +590,13 @@ public final class SimCatalog implements CatalogView {
             if (other != null && other.index() != null) {
                 // A key's index is the constraint's: it goes with it.
                 remove(indexes, other.index());
+            }
+            if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY && table.primaryKey != null) {
+                SqlName before = table.primaryKey;
+                table.primaryKey = null;
+                if (recording) {
+                    undo.push(() -> table.primaryKey = before);
+                }
             }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
@@ -636,6 +675,43 @@ public final class SimCatalog implements CatalogView {
             put(table.constraints, key.constraint(), new ConstraintInfo(tableName, key.constraint(),
                     key.primary() ? ConstraintInfo.Kind.PRIMARY_KEY : ConstraintInfo.Kind.UNIQUE, key.columns(), true,
                     key.constraint(), null, List.of()));
+        } else if (change instanceof CatalogChange.DropConstraintCascade drop) {
+            apply(tableName, new CatalogChange.DropConstraint(drop.constraint()));
+            for (ConstraintInfo fk : drop.dependents()) {
+                remove(table(fk.table()).constraints, fk.name());
+            }
+        } else if (change instanceof CatalogChange.DropColumn drop) {
+            columnOf(tableName, table, drop.column());
+            for (ConstraintInfo fk : referencing(tableName)) {
+                if (!fk.table().equals(tableName) && fk.refColumns().contains(drop.column())) {
+                    if (!drop.cascade()) {
+                        throw ZdmException.precondition("cannot drop column " + drop.column() + " of table " + tableName
+                                + " because constraint " + fk.name() + " on table " + fk.table() + " depends on it");
+                    }
+                    remove(table(fk.table()).constraints, fk.name());
+                }
+            }
+            for (ConstraintInfo c : constraints(tableName)) {
+                if (c.columns().contains(drop.column())) {
+                    remove(table.checks, c.name());
+                    remove(table.constraints, c.name());
+                }
+            }
+            for (Map.Entry<SqlName, Index> index : Map.copyOf(indexes).entrySet()) {
+                if (index.getValue().table().equals(tableName) && index.getValue().columns().contains(drop.column())) {
+                    remove(indexes, index.getKey());
+                }
+            }
+            if (drop.column().equals(table.primaryKey)) {
+                table.primaryKey = null;
+                if (recording) {
+                    undo.push(() -> table.primaryKey = drop.column());
+                }
+            }
+            remove(table.columns, drop.column());
+            if (table.dropped.add(drop.column()) && recording) {
+                undo.push(() -> table.dropped.remove(drop.column()));
+            }
         } else if (change instanceof CatalogChange.RemoveIndex drop) {
             if (!indexes.containsKey(drop.index())) {
                 throw ZdmException.missing("index " + drop.index());
@@ -682,7 +758,9 @@ public final class SimCatalog implements CatalogView {
         }
         Table table = table(tableName);
         for (SqlName column : columns) {
-            table.columns.putIfAbsent(column, Column.assumedToExist());
+            if (!table.dropped.contains(column)) {
+                table.columns.putIfAbsent(column, Column.assumedToExist());
+            }
         }
     }
 

@@ -367,6 +367,11 @@ class PlannerTest {
         }
 
         @Override
+        default List<String> dependents(SqlName table, SqlName column) {
+            return delegate().dependents(table, column);
+        }
+
+        @Override
         default boolean constraintExists(SqlName name) {
             return delegate().constraintExists(name);
         }

@@ -322,6 +322,61 @@ class CatalogueTest extends OnEmbeddedPostgres {
                 .isEqualTo(oid);
     }
 
+    @Test
+    void dropConstraintNamesTheForeignKeysThatNeedAKeyAndCascadesOnlyWhenAsked() {
+        SharedPostgres.table("cat_dcp", 10);
+        SharedPostgres.exec("DROP TABLE IF EXISTS cat_dcc",
+                "CREATE TABLE cat_dcc (id bigserial PRIMARY KEY, p bigint CONSTRAINT cat_dcc_p_fk REFERENCES cat_dcp (id))",
+                "ALTER TABLE cat_dcp ADD CONSTRAINT cat_dcp_name_set CHECK (name <> '')");
+
+        ObjectNode refused = send("""
+                {"type":"drop_constraint","table":"cat_dcp","constraint":"cat_dcp_pkey"}""");
+        assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(22);
+        assertThat(refused.get("text").asText()).contains("cat_dcc_p_fk").contains("cat_dcc");
+
+        ObjectNode check = send("""
+                {"type":"drop_constraint","table":"cat_dcp","constraint":"cat_dcp_name_set"}""");
+        assertThat(check.get("type").asText()).as(check.toString()).isEqualTo("constraint_dropped");
+        assertThat(check.get("constraint").asText()).isEqualTo("cat_dcp_name_set");
+
+        ObjectNode cascaded = send("""
+                {"type":"drop_constraint","table":"cat_dcp","constraint":"cat_dcp_pkey","cascade":true}""");
+        assertThat(cascaded.get("type").asText()).as(cascaded.toString()).isEqualTo("constraint_dropped");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname IN ('cat_dcp_pkey',"
+                + " 'cat_dcc_p_fk', 'cat_dcp_name_set')")).isZero();
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_dcp_pkey')::text")).isNull();
+        assertThat(send("""
+                {"type":"drop_constraint","table":"cat_dcp","constraint":"cat_dcp_pkey"}""").get("code").asInt())
+                .isEqualTo(20);
+    }
+
+    @Test
+    void dropColumnNamesWhatUsesItAndNeverRewrites() {
+        SharedPostgres.table("cat_dcol", 1_000);
+        SharedPostgres.exec("CREATE INDEX cat_dcol_email ON cat_dcol (email)",
+                "DROP VIEW IF EXISTS cat_dcol_v", "CREATE VIEW cat_dcol_v AS SELECT email FROM cat_dcol");
+        long file = SharedPostgres.number("SELECT relfilenode FROM pg_class WHERE relname = 'cat_dcol'");
+
+        ObjectNode refused = send("""
+                {"type":"drop_column","table":"cat_dcol","column":"email"}""");
+        assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(22);
+        assertThat(refused.get("text").asText()).contains("index cat_dcol_email").contains("view cat_dcol_v");
+
+        ObjectNode plain = send("""
+                {"type":"drop_column","table":"cat_dcol","column":"name"}""");
+        assertThat(plain.get("type").asText()).as(plain.toString()).isEqualTo("column_dropped");
+        assertThat(plain.get("table_rewritten").asBoolean()).isFalse();
+        assertThat(plain.get("table_locked").asBoolean()).isFalse();
+
+        ObjectNode cascaded = send("""
+                {"type":"drop_column","table":"cat_dcol","column":"email","cascade":true}""");
+        assertThat(cascaded.get("type").asText()).as(cascaded.toString()).isEqualTo("column_dropped");
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_dcol_v')::text")).isNull();
+        assertThat(SharedPostgres.number("SELECT relfilenode FROM pg_class WHERE relname = 'cat_dcol'")).isEqualTo(file);
+        assertThat(send("""
+                {"type":"drop_column","table":"cat_dcol","column":"email"}""").get("code").asInt()).isEqualTo(20);
+    }
+
     /**
      * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
      * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is

@@ -311,6 +311,51 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    /**
+     * pg_depend on the column (refobjsubid = its attnum): indexes, constraints and views (their rewrite
+     * rules); and the foreign keys of other tables whose referenced columns include it (they depend on
+     * the key's index, not on the column).
+     */
+    @Override
+    public List<String> dependents(SqlName table, SqlName column) {
+        List<String> all = query("reading what depends on " + table + "." + column, c -> {
+            List<String> found = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT DISTINCT CASE
+                        WHEN d.classid = 'pg_class'::regclass THEN 'index ' || quote_ident(x.relname)
+                        WHEN d.classid = 'pg_constraint'::regclass THEN 'constraint ' || quote_ident(k.conname)
+                        ELSE 'view ' || quote_ident(v.relname) END
+                    FROM pg_depend d
+                    JOIN pg_class t ON t.oid = d.refobjid
+                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+                    LEFT JOIN pg_class x ON d.classid = 'pg_class'::regclass AND x.oid = d.objid
+                    LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
+                    LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                    LEFT JOIN pg_class v ON v.oid = r.ev_class
+                    WHERE d.refclassid = 'pg_class'::regclass AND t.relnamespace = current_schema()::regnamespace
+                      AND t.relname = ? AND a.attname = ?
+                      AND (x.relkind = 'i' OR k.oid IS NOT NULL OR (v.oid IS NOT NULL AND v.oid <> t.oid))
+                      AND NOT (x.relkind = 'i' AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
+                               AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
+                    ORDER BY 1""")) {
+                ps.setString(1, table.value());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(rs.getString(1));
+                    }
+                }
+            }
+            return found;
+        });
+        for (ConstraintInfo fk : referencing(table)) {
+            if (!fk.table().equals(table) && fk.refColumns().contains(column)) {
+                all.add("constraint " + fk.name() + " on table " + fk.table());
+            }
+        }
+        return all;
+    }
+
     @Override
     public boolean constraintExists(SqlName name) {
         return query("looking up constraint " + name, c -> {
