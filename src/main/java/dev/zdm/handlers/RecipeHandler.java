@@ -45,7 +45,7 @@ public final class RecipeHandler<S> extends PlanHandler<S> {
     @Override
     Plan plan(S spec, Planner planner) {
         Plan plan = recipe.plan(spec, engine.version(), engine.catalog());
-        notes = recipe.notes(spec, engine.catalog());
+        notes = recipe.notes(spec, engine.version(), engine.catalog());
         return plan;
     }
 

@@ -289,7 +289,7 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
     }
 
     @Override
-    public List<String> notes(Spec spec, CatalogView catalog) {
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
         List<String> notes = new ArrayList<>();
         if (spec.kind().isKeyKind()) {
             notes.add("the index is built concurrently while reads and writes go on; a duplicate"

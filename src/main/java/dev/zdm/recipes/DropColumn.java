@@ -81,7 +81,7 @@ public final class DropColumn implements Recipe<DropColumn.Spec> {
     }
 
     @Override
-    public List<String> notes(Spec spec, CatalogView catalog) {
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
         return List.of("the column is marked dropped in the catalog; its space in the rows comes back as they are"
                 + " updated (or with VACUUM FULL, which rewrites under ACCESS EXCLUSIVE)");
     }

@@ -40,7 +40,7 @@ public interface Recipe<S> {
     Reply reply(Request request, S spec, Outcome outcome);
 
     /** What explain says beyond the steps: what the operation leaves as it was, what it advises. */
-    default List<String> notes(S spec, CatalogView catalog) {
+    default List<String> notes(S spec, ServerVersion version, CatalogView catalog) {
         return List.of();
     }
 

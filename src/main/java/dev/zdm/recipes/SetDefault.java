@@ -66,7 +66,7 @@ public final class SetDefault implements Recipe<SetDefault.Spec> {
     }
 
     @Override
-    public List<String> notes(Spec spec, CatalogView catalog) {
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
         return List.of("the rows already in " + spec.table() + " keep their " + spec.column()
                 + ": the default applies to rows inserted from now on (migrate_data fills old rows in batches)");
     }

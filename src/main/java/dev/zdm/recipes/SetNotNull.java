@@ -63,9 +63,15 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
     }
 
     @Override
-    public List<String> notes(Spec spec, CatalogView catalog) {
-        return List.of("VALIDATE reads every row of " + spec.table() + " while reads and writes go on; a NULL in "
-                + spec.column() + " fails it (22) and the check is dropped again");
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
+        String validate = "VALIDATE reads every row of " + spec.table() + " while reads and writes go on; a NULL in "
+                + spec.column() + " fails it (22) and the check is dropped again";
+        if (version.setNotNullTrustsValidatedCheck()) {
+            return List.of(validate);
+        }
+        return List.of(validate, "before PostgreSQL 12 SET NOT NULL would scan " + spec.table() + " under ACCESS EXCLUSIVE"
+                + " even with the check: the validated check stays and is the guarantee; " + spec.column()
+                + " is not marked NOT NULL in pg_attribute");
     }
 
     @Override

@@ -363,6 +363,11 @@ public final class SimulatorEngine implements Engine {
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
             return Map.of("attempts", attempts);
         }
+        if (plan.steps().stream().anyMatch(s -> s instanceof Statement st && !st.transactional()
+                && st.change() instanceof CatalogChange.RemoveIndex)) {
+            // The engine runs it as any statement outside a transaction block: in attempts.
+            return Map.of("attempts", attempts);
+        }
         if (plan.steps().stream().allMatch(s -> s instanceof Backfill)) {
             Map<String, Object> progress = new LinkedHashMap<>();
             progress.put("total_rows", 0L);
@@ -459,6 +464,7 @@ public final class SimulatorEngine implements Engine {
     private void dropRequestedConcurrently(Statement step, Duration lockBudget) {
         SqlName table = step.table();
         for (int attempt = 1; ; attempt++) {
+            attempts = attempt;
             read(table, lockBudget);
             try {
                 acquire(table, step.lock(), lockBudget);

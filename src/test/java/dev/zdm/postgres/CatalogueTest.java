@@ -37,6 +37,28 @@ class CatalogueTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void dropIndexConcurrentlyWaitsForAnOpenWriterAndAnswers14WithinItsBudget() {
+        SharedPostgres.table("cat_diw", 100);
+        SharedPostgres.exec("CREATE INDEX cat_diw_email ON cat_diw (email)");
+        send("""
+                {"type":"open_transaction","session":"diw_writer","table":"cat_diw","mode":"ROW EXCLUSIVE"}""");
+        ObjectNode reply;
+        try {
+            reply = send("""
+                    {"type":"drop_index","index":"cat_diw_email","max_lock_duration_ms":300}""");
+        } finally {
+            send("""
+                    {"type":"close_transaction","session":"diw_writer"}""");
+        }
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+        assertThat(reply.get("blocked_by").toString()).contains("diw_writer");
+        assertThat(reply.get("attempts").asInt()).isPositive();
+        assertThat(SharedPostgres.text("SELECT to_regclass('cat_diw_email')::text")).isEqualTo("cat_diw_email");
+        assertThat(send("""
+                {"type":"drop_index","index":"cat_diw_email"}""").get("type").asText()).isEqualTo("index_dropped");
+    }
+
+    @Test
     void anIndexThatBacksAKeyIsRefusedNamingIt() {
         SharedPostgres.table("cat_dk", 10);
 
