@@ -4,6 +4,8 @@ import dev.zdm.engine.Throttling;
 import dev.zdm.pg.ServerVersion;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Every setting of the node, from the command line, in one place. {@code database} null means the
@@ -12,7 +14,13 @@ import java.time.Duration;
  */
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
                      Duration lockBudget, int retries, Throttling throttling, boolean help, boolean version,
-                     Path schemaFile, String schemaFrom, boolean pgVersionGiven) {
+                     Path schemaFile, String schemaFrom, boolean pgVersionGiven, Command command,
+                     Path migrationsDir) {
+
+    /** What the process does: the node (no command), or one of the pipeline's commands. */
+    public enum Command {
+        NODE, APPLY, STATUS
+    }
 
     public static final String EMBEDDED = "embedded";
     /** The users table the simulator starts with: big enough that a concurrent build takes the seed's 120 s. */
@@ -23,6 +31,22 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
 
     public static final String USAGE = """
             Usage: java -jar target/zdm.jar [--database URL|embedded] [options]
+                   java -jar target/zdm.jar apply DIR --database URL [options]
+                   java -jar target/zdm.jar status --database URL
+
+            Commands (for a deploy pipeline; without one, the node below runs):
+              apply DIR                each DIR/*.json ({"operations": [request body, ...]}) is one
+                                       migration named by its file name without .json, sent in name order
+                                       as a migration message; stops at the first that fails. Prints each
+                                       reply on stdout (one JSON line per migration) and each operation's
+                                       outcome on stderr. Run again, it resumes where it stopped and skips
+                                       what is applied
+              status                   the ledger's operations and migrations: state, progress, what is
+                                       left, what blocks them now (reply on stdout, a summary on stderr)
+              Exit codes: 0 done; 1 could not start (server unreachable); 2 bad command line; 3 a
+              migration failed on a cause to fix (error 10, 12, 20, 21, 22); 4 a migration was
+              interrupted (error 13 or 14: a lock not granted in time, a lost connection): run again.
+              The node itself exits 0 at end of input.
 
             A node for zero-downtime PostgreSQL schema changes. It reads one JSON envelope per line
             on stdin ({"src","dest","body"}), answers each on stdout, and logs on stderr. End of input
@@ -76,8 +100,13 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                 -> data_migrated {total_rows, batches, table_locked}
               open_transaction  {session, table, mode?, duration_seconds?} -> transaction_opened
               close_transaction {session} -> transaction_closed
+              migration         {name, operations: [create_index|add_column|migrate_data body, ...]}
+                                -> migration_applied {name, applied, applied_before, operations}
+              status            {limit?=50} -> status_ok {engine, operation_counts, operations, migrations}
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
               backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              Any request naming a table takes schema? (else the search_path finds the table); names
+              are exact identifiers: any case and characters, always quoted.
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
@@ -108,6 +137,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Path schemaFile = null;
         String schemaFrom = null;
         boolean pgVersionGiven = false;
+        List<String> positional = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -149,7 +179,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                         value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
                 case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
-                default -> throw new IllegalArgumentException("unknown option " + arg);
+                default -> {
+                    if (arg.startsWith("-")) {
+                        throw new IllegalArgumentException("unknown option " + arg);
+                    }
+                    positional.add(arg);
+                }
             }
         }
         if (database != null && database.isBlank()) {
@@ -171,9 +206,31 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         if (schemaFrom != null && pgVersionGiven) {
             throw new IllegalArgumentException("--pg-version with --schema-from: the server's own version is used");
         }
+        Command command = command(positional);
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
                 new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
-                pgVersionGiven);
+                pgVersionGiven, command, command == Command.APPLY ? Path.of(positional.get(1)) : null);
+    }
+
+    private static Command command(List<String> positional) {
+        if (positional.isEmpty()) {
+            return Command.NODE;
+        }
+        String name = positional.get(0);
+        Command command = switch (name) {
+            case "apply" -> Command.APPLY;
+            case "status" -> Command.STATUS;
+            default -> throw new IllegalArgumentException("unknown command " + name + " (apply DIR, status)");
+        };
+        int arguments = command == Command.APPLY ? 1 : 0;
+        if (positional.size() - 1 < arguments) {
+            throw new IllegalArgumentException(name + " needs the directory of its migration files");
+        }
+        if (positional.size() - 1 > arguments) {
+            throw new IllegalArgumentException(name + " takes " + (arguments == 0 ? "no argument" : "one directory")
+                    + ", not " + String.join(" ", positional.subList(1, positional.size())));
+        }
+        return command;
     }
 
     private static String next(String[] args, int i, String option) {

@@ -41,6 +41,18 @@ public interface Engine extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /** Where this engine keeps the migrations sent to it (the {@code migration} message). */
+    Migrations migrations();
+
+    /**
+     * The operations this engine has run or runs now, for {@code status}: unfinished ones first, then
+     * the newest, at most {@code limit}.
+     */
+    java.util.List<OperationStatus> operations(int limit);
+
+    /** How many operations it knows in each state (running, done, failed, undo_pending). */
+    java.util.Map<String, Long> operationCounts();
+
     /** Opens an application transaction that holds {@code spec.mode()} on its table until closed. */
     void openTransaction(AppTransaction spec);
 

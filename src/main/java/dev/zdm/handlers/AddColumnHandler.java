@@ -10,6 +10,7 @@ import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
 import dev.zdm.pg.Planner.ColumnSpec;
 import dev.zdm.pg.SqlExpression;
+import dev.zdm.pg.SqlLiteral;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
@@ -36,7 +37,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
 
     @Override
     ColumnSpec parse(Request request) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = tableOf(request);
         SqlName column = SqlName.of(request.string("column"));
         DataType type = request.has("data_type") ? DataType.of(request.string("data_type")) : DataType.TEXT;
         return new ColumnSpec(table, column, type, defaultOf(request), request.bool("nullable", true),
@@ -84,7 +85,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
     /** A JSON value as an SQL constant: strings quoted, numbers and booleans as they are. */
     public static String literal(JsonNode value) {
         if (value.isTextual()) {
-            return "'" + value.asText().replace("'", "''") + "'";
+            return SqlLiteral.of(value.asText());
         }
         if (value.isNumber()) {
             return value.asText();
@@ -93,7 +94,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
             return value.asBoolean() ? "true" : "false";
         }
         if (value.isContainerNode()) {
-            return "'" + value.toString().replace("'", "''") + "'";
+            return SqlLiteral.of(value.toString());
         }
         throw ZdmException.malformed("default must be a string, number, boolean, object or array");
     }

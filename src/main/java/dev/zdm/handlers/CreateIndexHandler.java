@@ -29,7 +29,7 @@ public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
 
     @Override
     IndexSpec parse(Request request) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = tableOf(request);
         List<SqlName> columns = columns(request);
         SqlName name = request.has("index") ? SqlName.of(request.string("index")) : IndexSpec.defaultName(columns);
         return new IndexSpec(table, columns, name, request.bool("unique", false), request.bool("concurrently", true));

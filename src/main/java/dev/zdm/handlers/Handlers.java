@@ -16,6 +16,7 @@ import dev.zdm.recipes.SetDefault;
 import dev.zdm.recipes.SetNotNull;
 import dev.zdm.recipes.ValidateConstraint;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public final class Handlers implements Dispatcher {
     }
 
     public static Handlers forEngine(Engine engine, Duration defaultLockBudget) {
-        return new Handlers(List.of(
+        List<Handler> operations = List.of(
                 new CreateIndexHandler(engine, defaultLockBudget),
                 new AddColumnHandler(engine, defaultLockBudget),
                 new MigrateDataHandler(engine, defaultLockBudget),
@@ -46,9 +47,13 @@ public final class Handlers implements Dispatcher {
                 new RecipeHandler<>(engine, defaultLockBudget, new AddConstraint()),
                 new RecipeHandler<>(engine, defaultLockBudget, new SetNotNull()),
                 new RecipeHandler<>(engine, defaultLockBudget, new DropConstraint()),
-                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()),
-                new TransactionHandlers.Open(engine),
-                new TransactionHandlers.Close(engine)));
+                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()));
+        List<Handler> all = new ArrayList<>(operations);
+        all.add(new TransactionHandlers.Open(engine));
+        all.add(new TransactionHandlers.Close(engine));
+        all.add(new MigrationHandler(engine, operations));
+        all.add(new StatusHandler(engine));
+        return new Handlers(all);
     }
 
     @Override

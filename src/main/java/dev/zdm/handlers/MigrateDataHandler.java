@@ -35,7 +35,7 @@ public final class MigrateDataHandler extends PlanHandler<MigrationSpec> {
 
     @Override
     MigrationSpec parse(Request request) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = tableOf(request);
         int batchSize = (int) request.integer("batch_size", 1, MAX_BATCH_SIZE);
         Long rowLimit = request.integer("total_rows", 0, Long.MAX_VALUE, null);
         Map<SqlName, SqlExpression> assignments = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import dev.zdm.engine.Engine;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
 import dev.zdm.engine.Throttling;
+import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
 import dev.zdm.pg.SqlName;
@@ -54,6 +55,32 @@ abstract class PlanHandler<S> implements Handler {
             }
         }
         return reply.body();
+    }
+
+    @Override
+    public final void check(Request request) {
+        request.bool("explain", false);
+        request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS, defaultLockBudget.toMillis());
+        parse(request);
+        throttling(request);
+    }
+
+    @Override
+    public final java.util.Optional<String> operationIdentity(Request request) {
+        return java.util.Optional.of(identity(parse(request)));
+    }
+
+    /**
+     * The table a request names: {@code table}, in {@code schema} when it gives one, else the one the
+     * connection's search_path finds. Both are exact identifiers (any case, quoted in SQL).
+     */
+    static SqlName tableOf(Request request, CatalogView catalog) {
+        String schema = request.has("schema") ? request.string("schema") : null;
+        return catalog.resolve(SqlName.table(schema, request.string("table")));
+    }
+
+    SqlName tableOf(Request request) {
+        return tableOf(request, engine.catalog());
     }
 
     /** The request's own throttle settings; what it leaves out is the node's. */

@@ -46,7 +46,7 @@ public final class TransactionHandlers {
         @Override
         public ObjectNode handle(Request request) {
             String session = session(request);
-            SqlName table = SqlName.of(request.string("table"));
+            SqlName table = PlanHandler.tableOf(request, engine.catalog());
             LockMode mode = null;
             if (request.has("mode")) {
                 try {

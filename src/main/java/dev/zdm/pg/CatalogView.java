@@ -29,6 +29,23 @@ public interface CatalogView {
     /** The index of that name in the table's schema, whatever table it is on. */
     Optional<IndexState> index(SqlName name);
 
+    /**
+     * The table a request's name means. A server resolves a name itself, as each statement does; a
+     * model of one resolves it through the search_path it was read with.
+     */
+    default SqlName resolve(SqlName table) {
+        return table;
+    }
+
+    /**
+     * The schema to name next to the table's own relations (its indexes, a sequence): the one the
+     * request named, or where the table is when an unqualified name would look elsewhere; null when the
+     * unqualified name finds it (what a catalog without schemas always answers).
+     */
+    default String schemaOf(SqlName table) {
+        return table.schema();
+    }
+
     /** The table's primary key when it is a single column. */
     Optional<SqlName> singleColumnPrimaryKey(SqlName table);
 

@@ -39,7 +39,7 @@ public final class Planner {
          * PostgreSQL cuts a longer identifier (rather than refusing a legitimate long column name).
          */
         public static SqlName defaultName(List<SqlName> columns) {
-            return SqlName.of(truncate("idx_" + columns.stream().map(SqlName::value).collect(Collectors.joining("_"))));
+            return SqlName.of(SqlName.truncate("idx_" + columns.stream().map(SqlName::value).collect(Collectors.joining("_"))));
         }
     }
 
@@ -65,33 +65,35 @@ public final class Planner {
     public Plan createIndex(IndexSpec spec) {
         requireColumns(spec.table(), spec.columns());
         List<Step> steps = new ArrayList<>();
-        var existing = catalog.index(spec.name());
+        // CREATE INDEX puts the index in its table's schema; every other statement names it there.
+        SqlName index = inSchemaOf(spec.table(), spec.name());
+        var existing = catalog.index(index);
         if (existing.isPresent() && existing.get() == CatalogView.IndexState.VALID) {
             throw ZdmException.exists("index " + spec.name());
         }
-        if (existing.isEmpty() && catalog.relationExists(spec.name())) {
+        if (existing.isEmpty() && catalog.relationExists(index)) {
             // Tables, indexes, views and sequences share pg_class's name space: "relation already exists".
             throw ZdmException.exists("relation " + spec.name());
         }
         if (existing.isPresent()) {
             // An INVALID index of that name is the leftover of a failed concurrent build: it costs
             // writes and serves no reads, so it goes before the new build.
-            steps.add(new Statement(spec.table(), dropIndex(spec.name(), spec.concurrently()),
+            steps.add(new Statement(spec.table(), dropIndex(index, spec.concurrently()),
                     dropIndexLock(spec.concurrently()), TableWork.CATALOG_ONLY, !spec.concurrently(), null,
-                    new CatalogChange.DropIndex(spec.name())));
+                    new CatalogChange.DropIndex(index)));
         }
         String columns = spec.columns().stream().map(SqlName::quoted).collect(Collectors.joining(", "));
         String sql = "CREATE " + (spec.unique() ? "UNIQUE " : "") + "INDEX "
                 + (spec.concurrently() ? "CONCURRENTLY " : "") + spec.name().quoted()
                 + " ON " + spec.table().quoted() + " (" + columns + ")";
-        var change = new CatalogChange.CreateIndex(spec.name(), spec.columns(), spec.unique());
+        var change = new CatalogChange.CreateIndex(index, spec.columns(), spec.unique());
         if (spec.concurrently()) {
             // A failed CIC leaves its INVALID index behind; dropping it is the undo.
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE_UPDATE_EXCLUSIVE,
-                    TableWork.BUILD_INDEX_CONCURRENTLY, false, dropIndex(spec.name(), true), change));
+                    TableWork.BUILD_INDEX_CONCURRENTLY, false, dropIndex(index, true), change));
         } else {
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE, TableWork.BUILD_INDEX, true,
-                    dropIndex(spec.name(), false), change));
+                    dropIndex(index, false), change));
         }
         return new Plan(spec.table(), steps);
     }
@@ -148,8 +150,8 @@ public final class Planner {
         }
         SqlName t = spec.table();
         SqlName c = spec.column();
-        SqlName sequence = chooseRelationName(t.value(), c.value(), "seq");
-        SqlExpression nextval = new SqlExpression("nextval('" + sequence.quoted() + "'::regclass)");
+        SqlName sequence = chooseRelationName(t, t.value(), c.value(), "seq");
+        SqlExpression nextval = new SqlExpression("nextval(" + SqlLiteral.of(sequence.quoted()) + "::regclass)");
         ColumnSpec spelled = new ColumnSpec(t, c, integerType, new ColumnDefault.Expression(nextval, true),
                 false, spec.safe(), spec.sleepMs());
         if (!spec.safe()) {
@@ -270,7 +272,7 @@ public final class Planner {
         steps.add(new Backfill(t, primaryKey(t), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
                 BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c));
         if (!spec.nullable()) {
-            steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(truncate(t.value() + "_" + c.value() + "_not_null"))));
+            steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
         }
         if (last != null) {
             steps.add(last);
@@ -336,29 +338,34 @@ public final class Planner {
      * in 63 bytes, and if that relation exists, label1, label2, ... until one is free. A serial's
      * sequence is named so on the server; zdm names the one it creates the same way.
      */
-    SqlName chooseRelationName(String name1, String name2, String label) {
+    SqlName chooseRelationName(SqlName table, String name1, String name2, String label) {
         for (int pass = 0; ; pass++) {
             String modLabel = pass == 0 ? label : label + pass;
             // Checked on PostgreSQL 15: a 41- and a 31-character name give 29 + 29 characters and _seq.
-            int available = SqlName.MAX_LENGTH - 1 - (modLabel.length() + 1);
-            int chars1 = name1.length();
-            int chars2 = name2.length();
-            while (chars1 + chars2 > available) {
-                if (chars1 > chars2) {
-                    chars1--;
+            // Lengths are bytes, each name cut between characters (pg_mbcliplen).
+            int available = SqlName.MAX_LENGTH - 1 - (SqlName.bytes(modLabel) + 1);
+            String part1 = name1;
+            String part2 = name2;
+            while (SqlName.bytes(part1) + SqlName.bytes(part2) > available) {
+                if (SqlName.bytes(part1) > SqlName.bytes(part2)) {
+                    part1 = SqlName.clip(part1, SqlName.bytes(part1) - 1);
                 } else {
-                    chars2--;
+                    part2 = SqlName.clip(part2, SqlName.bytes(part2) - 1);
                 }
             }
-            SqlName name = SqlName.of(name1.substring(0, chars1) + "_" + name2.substring(0, chars2) + "_" + modLabel);
+            SqlName name = inSchemaOf(table, SqlName.of(part1 + "_" + part2 + "_" + modLabel));
             if (!catalog.relationExists(name)) {
                 return name;
             }
         }
     }
 
-    private static String truncate(String name) {
-        return name.length() <= SqlName.MAX_LENGTH ? name : name.substring(0, SqlName.MAX_LENGTH);
+    /**
+     * A relation zdm names next to the table (its index, its serial's sequence), named with the table's
+     * schema where an unqualified name would not find it there.
+     */
+    private SqlName inSchemaOf(SqlName table, SqlName name) {
+        return new SqlName(catalog.schemaOf(table), name.value());
     }
 
 }

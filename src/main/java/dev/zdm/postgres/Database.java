@@ -1,5 +1,6 @@
 package dev.zdm.postgres;
 
+import dev.zdm.postgres.connect.SessionSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -60,7 +61,10 @@ public record Database(String jdbcUrl, Properties properties, String description
         return new Database(jdbc, props, host + ":" + port + "/" + db);
     }
 
-    /** A new connection named {@code applicationName} in pg_stat_activity, so its backend can be told apart. */
+    /**
+     * A new connection named {@code applicationName} in pg_stat_activity, so its backend can be told
+     * apart, with zdm's own {@link SessionSettings}.
+     */
     public Connection connect(String applicationName) throws SQLException {
         return connect(applicationName, new Properties());
     }
@@ -72,7 +76,17 @@ public record Database(String jdbcUrl, Properties properties, String description
         props.setProperty("ApplicationName", applicationName);
         props.putIfAbsent("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         props.putIfAbsent("tcpKeepAlive", "true");
-        return DriverManager.getConnection(jdbcUrl, props);
+        // No named server-side prepared statements: behind a session pooler a backend outlives the
+        // client connection, and one left with S_1 would refuse the next client's S_1.
+        props.putIfAbsent("prepareThreshold", "0");
+        Connection c = DriverManager.getConnection(jdbcUrl, props);
+        try {
+            SessionSettings.apply(c, applicationName);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     private static String decode(String text) {

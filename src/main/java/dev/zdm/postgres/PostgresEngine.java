@@ -4,6 +4,8 @@ import dev.zdm.postgres.connect.AppSessions;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.DemoTable;
 import dev.zdm.postgres.connect.PgErrors;
+import dev.zdm.postgres.connect.Writable;
+import dev.zdm.postgres.connect.PoolerCheck;
 import dev.zdm.postgres.ledger.Checkpoints;
 import dev.zdm.postgres.ledger.Fingerprint;
 import dev.zdm.postgres.ledger.Ledger;
@@ -78,6 +80,7 @@ public final class PostgresEngine implements Engine {
     private final LockObserver observer;
     private final AppSessions sessions;
     private final UndoJanitor janitor;
+    private final PgMigrations migrations;
     private final PgCatalog catalog;
     private final ServerVersion version;
     private final int retries;
@@ -96,10 +99,21 @@ public final class PostgresEngine implements Engine {
         this.observer = new LockObserver(database);
         this.sessions = new AppSessions(database);
         this.janitor = new UndoJanitor(database, defaultBudget);
+        this.migrations = new PgMigrations(backend, sessions);
         this.catalog = new PgCatalog(backend, this::guardedRead);
-        this.version = serverVersion(backend.connection());
-        // Once per engine start, never per request: the ledger's DDL takes locks of its own.
-        LedgerSchema.upgrade(backend.connection());
+        try {
+            this.version = serverVersion(backend.connection());
+            Writable.require(backend.connection());
+            // Once per engine start, never per request: the ledger's DDL takes locks of its own.
+            LedgerSchema.upgrade(backend.connection());
+        } catch (SQLException e) {
+            // No engine comes of it: its connections would outlive the failed start.
+            janitor.close();
+            sessions.close();
+            observer.close();
+            backend.close();
+            throw e;
+        }
         janitor.poke();
     }
 
@@ -142,6 +156,7 @@ public final class PostgresEngine implements Engine {
     private static PostgresEngine connect(Database database, EmbeddedServer embedded, int retries, Duration budget)
             throws Engines.StartFailed {
         try {
+            PoolerCheck.refuse(database);
             PostgresEngine engine = new PostgresEngine(database, embedded, retries, budget);
             Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "zdm-postgres-shutdown"));
             return engine;
@@ -149,7 +164,7 @@ public final class PostgresEngine implements Engine {
             if (embedded != null) {
                 embedded.close();
             }
-            throw new Engines.StartFailed("cannot reach PostgreSQL at " + database + ": " + PgErrors.firstLine(e), e);
+            throw new Engines.StartFailed(PgErrors.atStart(e, database.toString()), e);
         }
     }
 
@@ -194,7 +209,7 @@ public final class PostgresEngine implements Engine {
         this.budget = lockBudget;
         this.current = operation;
         beforeRequest();
-        Fingerprint fingerprint = Fingerprint.of(operation.identity());
+        Fingerprint fingerprint = Fingerprint.of(operation.identity(), tableOid(operation));
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
             settle(operation, fingerprint, lockBudget, ownerWaitMs);
@@ -202,6 +217,15 @@ public final class PostgresEngine implements Engine {
             return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs);
         } finally {
             releaseOwnership(fingerprint);
+        }
+    }
+
+    /** The OID of the table the operation names, as this connection resolves it; 0 when there is none. */
+    private long tableOid(Operation operation) {
+        try {
+            return PgCatalog.tableOid(backend.connection(), operation.table()).orElse(0L);
+        } catch (SQLException e) {
+            throw failed(e, "looking up table " + operation.table());
         }
     }
 
@@ -519,6 +543,29 @@ public final class PostgresEngine implements Engine {
             backend.discard();
         }
         return PgErrors.toReply(e, doing);
+    }
+
+    @Override
+    public dev.zdm.engine.Migrations migrations() {
+        return migrations;
+    }
+
+    @Override
+    public List<dev.zdm.engine.OperationStatus> operations(int limit) {
+        try {
+            return LedgerReport.operations(backend.connection(), sessions, limit);
+        } catch (SQLException e) {
+            throw failed(e, "reading zdm.operations");
+        }
+    }
+
+    @Override
+    public Map<String, Long> operationCounts() {
+        try {
+            return LedgerReport.counts(backend.connection());
+        } catch (SQLException e) {
+            throw failed(e, "counting zdm.operations");
+        }
     }
 
     @Override

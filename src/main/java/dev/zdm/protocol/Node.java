@@ -110,7 +110,8 @@ public final class Node {
         return JsonNodeFactory.instance.nullNode();
     }
 
-    private ObjectNode answer(Request request) {
+    /** The reply body to one request, an error reply for any failure: what the loop sends, and the commands print. */
+    public ObjectNode answer(Request request) {
         try {
             if ("init".equals(request.type())) {
                 nodeId = request.string("node_id");

@@ -60,13 +60,13 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "constraint", "constraint_type", "check", "columns", "references", "on_delete",
+        return Set.of("table", "schema", "constraint", "constraint_type", "check", "columns", "references", "on_delete",
                 "on_update", "validate");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = Alter.tableOf(request, catalog);
         SqlName name = SqlName.of(request.string("constraint"));
         String type = request.string("constraint_type");
         boolean validate = request.bool("validate", true);
@@ -85,7 +85,10 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
                 if (references == null || !references.isObject() || !references.path("table").isTextual()) {
                     throw ZdmException.malformed("references must be {\"table\": ..., \"columns\": [...]}");
                 }
-                SqlName refTable = SqlName.of(references.get("table").asText());
+                // The referenced table is in the request's schema unless references names its own.
+                String refSchema = references.path("schema").isTextual() ? references.get("schema").asText()
+                        : request.has("schema") ? request.string("schema") : null;
+                SqlName refTable = catalog.resolve(SqlName.table(refSchema, references.get("table").asText()));
                 List<SqlName> refColumns = new ArrayList<>();
                 JsonNode given = references.get("columns");
                 if (given == null || !given.isArray()) {
@@ -222,7 +225,7 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
             Set<SqlName> chosen = new LinkedHashSet<>();
             for (SqlName column : nullable) {
                 SqlName check = ObjectNames.choose(t.value(), column.value(), "check",
-                        n -> chosen.contains(n) || catalog.constraintExists(n));
+                        n -> chosen.contains(n) || catalog.constraintExists(t.sibling(n)));
                 chosen.add(check);
                 steps.addAll(NotNullSteps.viaCheck(version, t, column, check));
             }

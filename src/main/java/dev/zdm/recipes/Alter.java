@@ -3,6 +3,7 @@ package dev.zdm.recipes;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import java.util.List;
 import java.util.Optional;
@@ -12,6 +13,15 @@ import java.util.stream.Collectors;
 final class Alter {
 
     private Alter() {
+    }
+
+    /**
+     * The table a request names: {@code table}, in {@code schema} when given, else where the
+     * search_path finds it (as PlanHandler.tableOf reads it for the other operations).
+     */
+    static SqlName tableOf(Request request, CatalogView catalog) {
+        String schema = request.has("schema") ? request.string("schema") : null;
+        return catalog.resolve(SqlName.table(schema, request.string("table")));
     }
 
     static String table(SqlName table) {

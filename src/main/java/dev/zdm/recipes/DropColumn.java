@@ -38,12 +38,12 @@ public final class DropColumn implements Recipe<DropColumn.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "column", "cascade");
+        return Set.of("table", "schema", "column", "cascade");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(SqlName.of(request.string("table")), SqlName.of(request.string("column")),
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")),
                 request.bool("cascade", false));
     }
 

@@ -39,12 +39,12 @@ public final class DropConstraint implements Recipe<DropConstraint.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "constraint", "cascade");
+        return Set.of("table", "schema", "constraint", "cascade");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(SqlName.of(request.string("table")), SqlName.of(request.string("constraint")),
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("constraint")),
                 request.bool("cascade", false));
     }
 

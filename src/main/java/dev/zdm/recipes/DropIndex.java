@@ -33,12 +33,13 @@ public final class DropIndex implements Recipe<DropIndex.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("index", "concurrently");
+        return Set.of("index", "schema", "concurrently");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        SqlName index = SqlName.of(request.string("index"));
+        // An index lives in its table's schema: the request's schema, else where the search_path finds it.
+        SqlName index = SqlName.table(request.has("schema") ? request.string("schema") : null, request.string("index"));
         boolean concurrently = request.bool("concurrently", true);
         SqlName table = catalog.indexTable(index).orElseThrow(() -> ZdmException.missing("index " + index));
         return new Spec(index, table, concurrently);

@@ -32,12 +32,12 @@ public final class DropNotNull implements Recipe<DropNotNull.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "column");
+        return Set.of("table", "schema", "column");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(SqlName.of(request.string("table")), SqlName.of(request.string("column")));
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
     }
 
     @Override

@@ -36,12 +36,12 @@ public final class SetDefault implements Recipe<SetDefault.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "column", "default", "default_sql");
+        return Set.of("table", "schema", "column", "default", "default_sql");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        SqlName table = SqlName.of(request.string("table"));
+        SqlName table = Alter.tableOf(request, catalog);
         SqlName column = SqlName.of(request.string("column"));
         if (request.has("default") == request.has("default_sql")) {
             throw ZdmException.malformed("give default or default_sql (one of them)");

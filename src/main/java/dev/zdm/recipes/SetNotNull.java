@@ -36,12 +36,12 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "column");
+        return Set.of("table", "schema", "column");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(SqlName.of(request.string("table")), SqlName.of(request.string("column")));
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
     }
 
     @Override
@@ -58,7 +58,7 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
             return new Plan(t, List.of(new Statement(t, Alter.table(t) + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",
                     LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetNotNull(c))));
         }
-        SqlName check = ObjectNames.choose(t.value(), c.value(), "check", catalog::constraintExists);
+        SqlName check = ObjectNames.choose(t.value(), c.value(), "check", n -> catalog.constraintExists(t.sibling(n)));
         return new Plan(t, List.copyOf(NotNullSteps.viaCheck(version, t, c, check)));
     }
 

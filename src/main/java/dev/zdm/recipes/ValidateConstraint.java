@@ -35,12 +35,12 @@ public final class ValidateConstraint implements Recipe<ValidateConstraint.Spec>
 
     @Override
     public Set<String> fields() {
-        return Set.of("table", "constraint");
+        return Set.of("table", "schema", "constraint");
     }
 
     @Override
     public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(SqlName.of(request.string("table")), SqlName.of(request.string("constraint")));
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("constraint")));
     }
 
     @Override

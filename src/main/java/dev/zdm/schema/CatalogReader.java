@@ -21,19 +21,20 @@ import java.util.function.Consumer;
  * Reads a live database's schema from its catalog, read-only: one READ ONLY transaction of SELECTs on
  * pg_class, pg_attribute, pg_attrdef, pg_index, pg_constraint and pg_stat_user_tables, rolled back at the
  * end. Nothing is written, no lock is taken beyond the ACCESS SHARE every catalog read takes, so it is
- * safe against production. The tables are those of the connection's current schema (the first of its
- * search_path); row counts are the planner's estimate (pg_class.reltuples, or the statistics' live tuples
+ * safe against production. The tables are those of every schema on the connection's search_path: the
+ * first one's by their bare names, the others' qualified (an unqualified name in a request then finds
+ * them in search_path order, as the server would); row counts are the planner's estimate (pg_class.reltuples, or the statistics' live tuples
  * when the table was never analyzed), which is what the server itself plans with.
  */
 public final class CatalogReader {
 
     private static final String RELATIONS = """
-            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0)
+            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0), n.nspname
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-            WHERE n.nspname = current_schema() AND c.relkind NOT IN ('t')
-            ORDER BY c.relname""";
+            WHERE n.nspname = ANY (current_schemas(false)) AND c.relkind NOT IN ('t')
+            ORDER BY array_position(current_schemas(false), n.nspname), c.relname""";
     private static final String COLUMNS = """
             SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid)
@@ -117,15 +118,22 @@ public final class CatalogReader {
         // 90600 is 9.6, 150004 is 15.4: the major version is what the model's facts are keyed on.
         int major = versionNum / 10_000;
 
+        List<String> searchPath = new ArrayList<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_schemas(false)")) {
+            rs.next();
+            searchPath.addAll(List.of((String[]) rs.getArray(1).getArray()));
+        }
         Map<Long, SqlName> tableNames = new LinkedHashMap<>();
         Map<Long, Long> rows = new HashMap<>();
         Set<SqlName> others = new LinkedHashSet<>();
         try (var s = c.createStatement(); ResultSet rs = s.executeQuery(RELATIONS)) {
             while (rs.next()) {
-                SqlName name = plain(rs.getString(2), "relation", log);
-                if (name == null) {
+                SqlName bare = plain(rs.getString(2), "relation", log);
+                if (bare == null) {
                     continue;
                 }
+                String schema = rs.getString(6);
+                SqlName name = schema.equals(searchPath.get(0)) ? bare : SqlName.table(schema, bare.value());
                 String kind = rs.getString(3);
                 if (kind.equals("r") || kind.equals("p")) {
                     tableNames.put(rs.getLong(1), name);
@@ -196,7 +204,7 @@ public final class CatalogReader {
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
                 indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()))));
-        return new Schema(major, tables, others, userObjects(c));
+        return new Schema(major, tables, others, userObjects(c), searchPath);
     }
 
     /** Functions and types outside pg_catalog and information_schema: an extension's, the user's. */
@@ -231,12 +239,12 @@ public final class CatalogReader {
         }
     }
 
-    /** A name a message can use; one that needs quoting (MixedCase, spaces) cannot be named, so is left out. */
+    /** A name a message can use: any the server holds (a name is exact); the check stays as a guard. */
     private static SqlName plain(String name, String what, Consumer<String> log) {
         try {
             return new SqlName(name);
         } catch (ZdmException e) {
-            log.accept("schema: the " + what + " \"" + name + "\" is not a plain lower-case name; left out");
+            log.accept("schema: the " + what + " \"" + name + "\" is not a name zdm can hold; left out");
             return null;
         }
     }

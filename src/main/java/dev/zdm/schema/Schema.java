@@ -15,11 +15,23 @@ import java.util.Set;
  * ({@link CatalogReader}); the simulator then knows exactly this and nothing more.
  */
 public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations,
-                     UserObjects userObjects) {
+                     UserObjects userObjects, List<String> searchPath) {
 
+    /**
+     * {@code searchPath}: the schemas an unqualified name is looked up in, in order (the server's
+     * current_schemas); empty where it is not known (a file). Tables of its first schema, and of a file's
+     * "tables", are keyed by their bare name; a table of any other schema by its qualified name, as are
+     * its indexes and the other relations there.
+     */
     public Schema {
         tables = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tables));
         otherRelations = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(otherRelations));
+        searchPath = searchPath == null ? List.of() : List.copyOf(searchPath);
+    }
+
+    public Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations,
+                  UserObjects userObjects) {
+        this(serverVersion, tables, otherRelations, userObjects, List.of());
     }
 
     /** A schema that says nothing of the database's own functions and types (a hand-written file). */

@@ -27,8 +27,11 @@ import java.util.Set;
  *                       "primary_key": ["id"],
  *                       "indexes": {"idx_email": {"columns": ["email"], "unique": true, "valid": true}},
  *                       "constraints": {"users_email_check": {"type": "check", "definition": "CHECK (email &lt;&gt; '')"}}}},
+ *  "schemas": {"tenant_a": {"accounts": {"rows": 10, "columns": {"id": {"type": "bigint"}}, "primary_key": ["id"]}}},
  *  "other_relations": ["users_id_seq"]}
  * </pre>
+ * "tables" are what an unqualified name means; "schemas" holds tables a request names with its
+ * {@code schema} field ({@code tenant_a.accounts} is another table than {@code accounts}).
  * A primary key without an index of its own gets {@code <table>_pkey}, as PostgreSQL names it.
  */
 public final class SchemaFile {
@@ -53,7 +56,7 @@ public final class SchemaFile {
     }
 
     public static Schema parse(JsonNode root) {
-        object(root, "the schema", Set.of("server_version", "tables", "other_relations"));
+        object(root, "the schema", Set.of("server_version", "tables", "schemas", "other_relations"));
         Integer version = root.has("server_version") ? (int) number(root.get("server_version"), "server_version") : null;
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         JsonNode tablesNode = root.path("tables");
@@ -61,6 +64,21 @@ public final class SchemaFile {
         for (Iterator<Map.Entry<String, JsonNode>> it = tablesNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             tables.put(name(entry.getKey(), "tables"), table(entry.getValue(), "tables." + entry.getKey()));
+        }
+        if (root.has("schemas")) {
+            object(root.get("schemas"), "schemas", null);
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.get("schemas").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> schema = it.next();
+                String where = "schemas." + schema.getKey();
+                name(schema.getKey(), "schemas");
+                object(schema.getValue(), where, null);
+                for (Iterator<Map.Entry<String, JsonNode>> t = schema.getValue().fields(); t.hasNext(); ) {
+                    Map.Entry<String, JsonNode> entry = t.next();
+                    SqlName table = name(entry.getKey(), where);
+                    tables.put(SqlName.table(schema.getKey(), table.value()),
+                            table(entry.getValue(), where + "." + entry.getKey()));
+                }
+            }
         }
         Set<SqlName> others = new LinkedHashSet<>();
         if (root.has("other_relations")) {
@@ -156,7 +174,7 @@ public final class SchemaFile {
         try {
             return new SqlName(text);
         } catch (ZdmException e) {
-            throw ZdmException.malformed(where + ": '" + text + "' is not a plain lower-case SQL name");
+            throw ZdmException.malformed(where + ": '" + text + "' is not an SQL name: " + e.getMessage());
         }
     }
 

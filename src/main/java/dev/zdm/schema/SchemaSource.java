@@ -1,5 +1,6 @@
 package dev.zdm.schema;
 
+import dev.zdm.postgres.connect.SessionSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -49,6 +50,13 @@ record SchemaSource(String jdbcUrl, Properties properties) {
         props.setProperty("ApplicationName", "zdm-schema-reader");
         props.setProperty("connectTimeout", "10");
         props.setProperty("readOnly", "true");
-        return DriverManager.getConnection(jdbcUrl, props);
+        Connection c = DriverManager.getConnection(jdbcUrl, props);
+        try {
+            SessionSettings.apply(c, "zdm-schema-reader");
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 }

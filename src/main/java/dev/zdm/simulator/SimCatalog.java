@@ -120,6 +120,8 @@ public final class SimCatalog implements CatalogView {
     private final Map<SqlName, Index> indexes = new HashMap<>();
     /** Names taken in the relation name space by what the model has no other use for (views, sequences). */
     private final Set<SqlName> otherRelations = new LinkedHashSet<>();
+    /** The schemas of a catalog read from a server, in search_path order; empty where none is known. */
+    private List<String> searchPath = List.of();
     /** Null in a closed world; else the size of a table it has not seen. */
     private final Long defaultRows;
     private final Deque<Runnable> undo = new ArrayDeque<>();
@@ -160,15 +162,19 @@ public final class SimCatalog implements CatalogView {
                     new Column(c.type(), c.defaultSql(), !c.nullable(), false)));
             table.primaryKey = spec.primaryKey().size() == 1 ? spec.primaryKey().get(0) : null;
             spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
-            spec.indexes().forEach((index, i) -> catalog.indexes.put(index, new Index(name, i.columns(), i.unique(), i.valid())));
+            // An index lives in its table's schema: keyed as the planner names it there.
+            spec.indexes().forEach((index, i) -> catalog.indexes.put(name.sibling(index),
+                    new Index(name, i.columns(), i.unique(), i.valid())));
             if (table.primaryKey != null && catalog.indexes.values().stream().noneMatch(i -> i.table().equals(name)
                     && i.unique() && i.columns().equals(spec.primaryKey()))) {
-                catalog.indexes.put(SqlName.of(truncate(name.value() + "_pkey")), new Index(name, spec.primaryKey(), true, true));
+                catalog.indexes.put(name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey"))),
+                        new Index(name, spec.primaryKey(), true, true));
             }
             // A unique, primary key or exclusion constraint is backed by an index of its own name.
             spec.constraints().forEach((constraint, c) -> {
-                if (!c.type().equals("check") && !c.type().equals("foreign_key") && !catalog.indexes.containsKey(constraint)) {
-                    catalog.otherRelations.add(constraint);
+                if (!c.type().equals("check") && !c.type().equals("foreign_key")
+                        && !catalog.indexes.containsKey(name.sibling(constraint))) {
+                    catalog.otherRelations.add(name.sibling(constraint));
                 }
                 if (!table.checks.containsKey(constraint)) {
                     ConstraintInfo.Kind kind = ConstraintInfo.Kind.ofName(c.type());
@@ -189,6 +195,7 @@ public final class SimCatalog implements CatalogView {
             }
         });
         catalog.otherRelations.addAll(schema.otherRelations());
+        catalog.searchPath = schema.searchPath();
         return catalog;
     }
 
@@ -204,7 +211,7 @@ public final class SimCatalog implements CatalogView {
 
     /** The primary key on id, and the index of the same name that backs it. */
     private void addPrimaryKey(SqlName name, Table table) {
-        SqlName pkey = SqlName.of(truncate(name.value() + "_pkey"));
+        SqlName pkey = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
         indexes.put(pkey, new Index(name, List.of(ID), true, true));
         table.constraints.put(pkey, new ConstraintInfo(name, pkey, ConstraintInfo.Kind.PRIMARY_KEY, List.of(ID), true,
                 pkey, null, List.of()));
@@ -239,6 +246,7 @@ public final class SimCatalog implements CatalogView {
         });
         copy.indexes.putAll(indexes);
         copy.otherRelations.addAll(otherRelations);
+        copy.searchPath = searchPath;
         copy.nextRelfilenode = nextRelfilenode;
         return copy;
     }
@@ -797,7 +805,28 @@ public final class SimCatalog implements CatalogView {
         }
     }
 
-    private static String truncate(String name) {
-        return name.length() <= SqlName.MAX_LENGTH ? name : name.substring(0, SqlName.MAX_LENGTH);
+    /**
+     * The table an unqualified name means, as the server's search_path resolves it: its bare name where
+     * the first schema has it (or nothing is known of the path: the open world, a file), else the
+     * first later schema's that has it. A name qualified with the first schema is its bare name.
+     */
+    @Override
+    public SqlName resolve(SqlName table) {
+        if (searchPath.isEmpty()) {
+            return table;
+        }
+        if (table.schema() != null) {
+            return table.schema().equals(searchPath.get(0)) ? table.unqualified() : table;
+        }
+        if (tables.containsKey(table)) {
+            return table;
+        }
+        for (String schema : searchPath.subList(1, searchPath.size())) {
+            SqlName qualified = SqlName.table(schema, table.value());
+            if (tables.containsKey(qualified)) {
+                return qualified;
+            }
+        }
+        return table;
     }
 }

@@ -6,6 +6,9 @@ import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Engines;
+import dev.zdm.engine.InMemoryMigrations;
+import dev.zdm.engine.Migrations;
+import dev.zdm.engine.OperationStatus;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
@@ -106,6 +109,8 @@ public final class SimulatorEngine implements Engine {
             return size() > REMEMBERED_JOBS;
         }
     };
+    private final InMemoryMigrations migrations = new InMemoryMigrations();
+    private final RunHistory history = new RunHistory();
     /** The request being run, while its plan runs. */
     private Operation current;
     private double waitedSeconds;
@@ -208,7 +213,12 @@ public final class SimulatorEngine implements Engine {
         }
         current = operation;
         try {
-            return execute(plan, lockBudget);
+            Outcome outcome = execute(plan, lockBudget);
+            history.done(operation.type(), plan, outcome);
+            return outcome;
+        } catch (RuntimeException e) {
+            history.failed(operation.type(), plan, e.getMessage());
+            throw e;
         } finally {
             current = null;
         }
@@ -584,6 +594,21 @@ public final class SimulatorEngine implements Engine {
         waitedSeconds += Math.max(0, until - clock.now());
         clock.advanceTo(until);
         endFinishedTransactions();
+    }
+
+    @Override
+    public Migrations migrations() {
+        return migrations;
+    }
+
+    @Override
+    public List<OperationStatus> operations(int limit) {
+        return history.list(limit);
+    }
+
+    @Override
+    public Map<String, Long> operationCounts() {
+        return new java.util.TreeMap<>(history.counts());
     }
 
     @Override

@@ -89,9 +89,32 @@ class ConfigTest {
     }
 
     @Test
+    void commandsAmongTheFlags() {
+        assertThat(Config.parse().command()).isEqualTo(Config.Command.NODE);
+        Config apply = Config.parse("apply", "db/migrations", "--database", "postgres://u@h/db");
+        assertThat(apply.command()).isEqualTo(Config.Command.APPLY);
+        assertThat(apply.migrationsDir()).isEqualTo(java.nio.file.Path.of("db/migrations"));
+        assertThat(Config.parse("--database=embedded", "status").command()).isEqualTo(Config.Command.STATUS);
+        assertThat(Config.parse("--database=embedded", "status").migrationsDir()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "migrate dir | unknown command migrate",
+            "apply | apply needs the directory",
+            "apply a b | apply takes one directory",
+            "status x | status takes no argument"})
+    void badCommandsSayWhat(String args, String message) {
+        assertThatThrownBy(() -> Config.parse(args.trim().split(" +")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
     void theUsageMentionsEveryFlag() {
         for (String flag : new String[] {"--database", "--pg-version", "--rows", "--demo-rows", "--lock-budget-ms",
-                "--retries", "--schema", "--schema-from", "--help", "--version"}) {
+                "--retries", "--schema", "--schema-from", "--help", "--version", "apply DIR", "status",
+                "Exit codes"}) {
             assertThat(Config.USAGE).contains(flag);
         }
     }

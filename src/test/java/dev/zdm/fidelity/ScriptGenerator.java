@@ -21,7 +21,7 @@ final class ScriptGenerator {
     static final int[] ROWS = {0, 1, 999, 2_500};
     static final int[] BUDGETS_MS = {250, 600};
     static final String[] INDEX_COLUMNS = {"email", "name", "id"};
-    /** Legal names a careless planner would mangle: keywords, upper case (folded), the 63-character limit. */
+    /** Legal names a careless planner would mangle: keywords, upper case (kept: a name is exact), the 63-byte limit. */
     static final String[] COLUMN_NAMES = {"status", "order", "User", "x" + "y".repeat(62), "email"};
     static final String[] INDEX_NAMES = {"select", "Idx_Mixed", "i" + "x".repeat(62), "users_pkey", "users"};
 

@@ -66,8 +66,12 @@ class CreateIndexHandlerTest {
         assertThat(node.fails("""
                 {"type":"create_index","table":"users"}""").code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
         assertThat(node.fails("""
-                {"type":"create_index","table":"users","columns":["email","EMAIL"]}""").code())
+                {"type":"create_index","table":"users","columns":["email","email"]}""").code())
                 .isEqualTo(ErrorCode.MALFORMED_REQUEST);
+        // Names are exact: EMAIL is another column than email, one users does not have.
+        assertThat(node.fails("""
+                {"type":"create_index","table":"users","columns":["email","EMAIL"]}""").code())
+                .isEqualTo(ErrorCode.KEY_DOES_NOT_EXIST);
     }
 
     @Test

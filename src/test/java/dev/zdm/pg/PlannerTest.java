@@ -233,7 +233,7 @@ class PlannerTest {
         var tableName = "t" + "a".repeat(40);
         var columnName = "c" + "b".repeat(30);
         // Checked on PostgreSQL 15: the longer name is shortened first until name_name_seq fits in 63.
-        assertThat(planner(15).chooseRelationName(tableName, columnName, "seq").value())
+        assertThat(planner(15).chooseRelationName(SqlName.of(tableName), tableName, columnName, "seq").value())
                 .isEqualTo(tableName.substring(0, 29) + "_" + columnName.substring(0, 29) + "_seq");
         var table = new dev.zdm.schema.Schema.Table(10, java.util.Map.of(SqlName.of("id"),
                 new dev.zdm.schema.Schema.Column(DataType.of("bigint"), null, false)), List.of(SqlName.of("id")),

@@ -25,11 +25,17 @@ class SqlExpressionTest {
             "'unterminated",
             "\"unterminated",
             "'a' || 'b",
-            "E'\\\\'",
             "E'\\'x'; drop table users; --'",
             // Checked on PostgreSQL 15: inside the parentheses zdm writes, this ends the UPDATE and drops the table.
             "E'\\'x'); drop table users; --'",
             "'\\' ; drop table users; --'",
+            // Quotes doubled and escaped in one E'...': the scan ends it where the server does and sees the ')' after.
+            "E'it''s \\'') or true or (''",
+            "\"a\\b\"",
+            "U&'\\0041'",
+            "U&'!0041' UESCAPE '!'",
+            "U&\"!0073et_config\" UESCAPE '!'('lock_timeout', '0', false)",
+            "1E'\\'' || 'x'",
             "   ",
             ""})
     void hostileOrBrokenExpressionsAreError12(String text) {
@@ -62,7 +68,12 @@ class SqlExpressionTest {
             "\"name\" || '-'",
             "10 / 2",
             "'$1'",
-            "gen_random_uuid()"})
+            "gen_random_uuid()",
+            "E'\\\\'",
+            "E'it\\'s' || e'a\\\\b'",
+            "E'it''s \\\\'",
+            "date'2020-01-01'",
+            "'a\nb'"})
     void legitimateExpressionsAreAccepted(String text) {
         SqlExpression expression = new SqlExpression(text);
         assertThat(expression.text()).isEqualTo(text);
@@ -92,10 +103,60 @@ class SqlExpressionTest {
         assertThat(new SqlExpression("nextval('Orders_ID_seq')").sequencesNamed()).containsExactly(SqlName.of("orders_id_seq"));
         assertThat(new SqlExpression("NEXTVAL ( '\"users_n_seq\"'::regclass) + currval('x')").sequencesNamed())
                 .containsExactly(SqlName.of("users_n_seq"), SqlName.of("x"));
-        // Only the server can say what a qualified or case-sensitive name means.
-        assertThat(new SqlExpression("nextval('public.s') + nextval('\"Mixed\"')").sequencesNamed()).isEmpty();
+        // Only the server can say what a qualified name means; a quoted one is exact, its "" one ".
+        assertThat(new SqlExpression("nextval('public.s') + nextval('\"a\".\"b\"')").sequencesNamed()).isEmpty();
+        assertThat(new SqlExpression("nextval('\"Mixed\"\"Q\"')").sequencesNamed()).containsExactly(SqlName.of("Mixed\"Q"));
         assertThat(new SqlExpression("'nextval' || lower('a')").sequencesNamed()).isEmpty();
         assertThat(new SqlExpression("nextval('s'::text)").sequencesNamed()).as("resolved when evaluated").isEmpty();
         assertThat(new SqlExpression("setval('s', 5)").sequencesNamed()).containsExactly(SqlName.of("s"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "set_config('lock_timeout', '0', false)",
+            "n + length(set_config('statement_timeout', '0', false))",
+            "SET_CONFIG ('lock_timeout', '0', false)",
+            "pg_catalog.set_config('lock_timeout', '0', false)",
+            "\"pg_catalog\".\"set_config\"('lock_timeout', '0', false)",
+            "E'\\'' || set_config('lock_timeout', '0', false) || ''",
+            "pg_advisory_lock(1) IS NULL",
+            "pg_try_advisory_xact_lock(1)",
+            "pg_terminate_backend(123)",
+            "pg_cancel_backend(pid)",
+            "pg_reload_conf()",
+            "pg_rotate_logfile()",
+            "pg_switch_wal()::text",
+            "pg_create_physical_replication_slot('s')",
+            "dblink('dbname=other', 'select 1')",
+            "pg_notify('c', 'x')",
+            "lo_import('/etc/passwd')",
+            "lo_export(1, '/tmp/x')",
+            "pg_read_file('postgresql.conf')",
+            "pg_read_binary_file('x')",
+            "pg_ls_dir('.')",
+            "pg_sleep(10) IS NULL",
+            "pg_sleep_for('1 s')",
+            "query_to_xml('select set_config(''lock_timeout'', ''0'', false)', true, true, '')"})
+    void functionsThatActBeyondTheValueAreError12(String text) {
+        assertThatThrownBy(() -> new SqlExpression(text))
+                .isInstanceOfSatisfying(ZdmException.class, e -> {
+                    assertThat(e.code().code()).isEqualTo(12);
+                    assertThat(e.getMessage()).contains("may not call");
+                });
+    }
+
+    @Test
+    void aRefusedNameInsideALiteralOrAsAColumnIsNoCall() {
+        assertThat(new SqlExpression("'set_config(1)' || pg_sleep_column").functionNames()).isEmpty();
+        assertThat(new SqlExpression("E'\\' pg_sleep(1)'").functionNames()).isEmpty();
+        assertThat(new SqlExpression("my_set_config(1)").functionNames()).containsExactly("my_set_config");
+    }
+
+    @Test
+    void everyLiteralSqlLiteralWritesIsOneStringToTheScan() {
+        for (String value : new String[] {"active", "it's", "\\'; DROP TABLE victim; --", "a\\", "\\", "''\\''"}) {
+            SqlExpression expression = new SqlExpression(SqlLiteral.of(value) + " || 'x'");
+            assertThat(expression.functionNames()).as(value).isEmpty();
+        }
     }
 }

@@ -22,7 +22,8 @@ class LedgerTest {
         upgrade();
 
         assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.schema_version")).isEqualTo(1);
-        assertThat(SharedPostgres.number("SELECT version FROM zdm.schema_version")).isEqualTo(1);
+        assertThat(SharedPostgres.number("SELECT version FROM zdm.schema_version"))
+                .isEqualTo(LedgerSchema.latestVersion());
     }
 
     @Test

@@ -89,7 +89,7 @@ class SeedExamplesTest extends OnEmbeddedPostgres {
 
     @Test
     @Order(5)
-    void hostileIdentifiersAreRejectedBeforeAnySql() {
+    void hostileIdentifiersAreOnlyNamesAndExpressionsAreCheckedBeforeAnySql() {
         ObjectNode reply = node.send("""
                 {"type":"create_index","table":"users; drop table users","column":"email"}""");
         ObjectNode column = node.send("""
@@ -97,8 +97,13 @@ class SeedExamplesTest extends OnEmbeddedPostgres {
         ObjectNode set = node.send("""
                 {"type":"migrate_data","table":"users","batch_size":10,"set":{"name":"'a'); drop table users; --"}}""");
 
-        assertThat(reply.get("code").asInt()).isEqualTo(12);
-        assertThat(column.get("code").asInt()).isEqualTo(12);
+        // A name is exact and always quoted: the hostile table is one nobody has, the hostile column a column
+        // of that very name; an expression is checked before anything runs.
+        assertThat(reply.get("code").asInt()).isEqualTo(20);
+        assertThat(column.get("type").asText()).as(column.toString()).isEqualTo("column_added");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass"
+                + " AND attname = 'x\" text; drop table users; --'")).isEqualTo(1);
+        SharedPostgres.exec("ALTER TABLE users DROP COLUMN \"x\"\" text; drop table users; --\"");
         assertThat(set.get("code").asInt()).isEqualTo(12);
         assertThat(SharedPostgres.number("SELECT count(*) FROM users")).isEqualTo(20_000);
     }

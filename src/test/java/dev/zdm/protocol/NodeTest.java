@@ -335,13 +335,17 @@ class NodeTest {
     }
 
     @Test
-    void aHostileNameIsError12AndNothingRuns() throws IOException {
+    void aHostileNameIsOnlyANameAndNothingRuns() throws IOException {
+        // A name is exact and always quoted: "users; drop table users" is a table nobody has (20); a NUL is no name (12).
         List<String> out = run(simulator(),
                 msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":1,\"table\":\"users; drop table users\","
                         + "\"column\":\"email\"}"),
-                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":2,\"table\":\"users\",\"column\":\"email\"}"));
-        assertThat(json(out.get(0)).get("body").get("code").asInt()).isEqualTo(12);
-        assertThat(json(out.get(1)).get("body").get("type").asText()).isEqualTo("index_created");
+                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":2,\"table\":\"users\\u0000\","
+                        + "\"column\":\"email\"}"),
+                msg("admin", "migrations", "{\"type\":\"create_index\",\"msg_id\":3,\"table\":\"users\",\"column\":\"email\"}"));
+        assertThat(json(out.get(0)).get("body").get("code").asInt()).isEqualTo(20);
+        assertThat(json(out.get(1)).get("body").get("code").asInt()).isEqualTo(12);
+        assertThat(json(out.get(2)).get("body").get("type").asText()).isEqualTo("index_created");
     }
 
     @Test

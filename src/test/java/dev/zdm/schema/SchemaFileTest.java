@@ -65,7 +65,10 @@ class SchemaFileTest {
         assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
                 {"tables": {"t": {"columns": {"id": {"type": "int"}}, "primary_key": ["key"]}}}"""))).hasMessageContaining("no column key");
         assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
-                {"tables": {"T": {"columns": {}}}}"""))).hasMessageContaining("'T' is not a plain lower-case SQL name");
+                {"tables": {"": {"columns": {}}}}"""))).hasMessageContaining("'' is not an SQL name");
+        // A name is exact: T is its own table, not t.
+        assertThat(SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"T": {"columns": {}}}}""")).tables()).containsOnlyKeys(dev.zdm.pg.SqlName.of("T"));
         assertThat(List.of()).isEmpty();
     }
 }

@@ -4,6 +4,7 @@ import dev.zdm.postgres.Database;
 import dev.zdm.Log;
 import dev.zdm.engine.AppTransaction;
 import dev.zdm.engine.Blocker;
+import dev.zdm.pg.SqlLiteral;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
@@ -70,10 +71,14 @@ public final class AppSessions implements AutoCloseable {
                 if (spec.mode() == null) {
                     // An idle open transaction: it holds no table lock (reading the table would take
                     // ACCESS SHARE), so the table is only looked up in the catalog.
-                    try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + spec.table().quoted() + "')")) {
-                        rs.next();
-                        if (rs.getString(1) == null) {
-                            throw ZdmException.missing("table " + spec.table());
+                    // A name may hold a ': the driver writes it as a literal right for the server's settings.
+                    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?)")) {
+                        ps.setString(1, spec.table().quoted());
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            if (rs.getString(1) == null) {
+                                throw ZdmException.missing("table " + spec.table());
+                            }
                         }
                     }
                 } else {
@@ -101,12 +106,25 @@ public final class AppSessions implements AutoCloseable {
         }
     }
 
+    /**
+     * Rolls the session's transaction back. A session the server ended before (a terminated backend,
+     * idle_in_transaction_session_timeout, a restart) is error 13 saying so: its transaction was rolled
+     * back when it ended, not now, and whatever the scenario meant it to hold was not held since.
+     */
     public void close(String session) {
         Session s = sessions.remove(session);
         if (s == null) {
             throw ZdmException.missing("session " + session);
         }
-        end(s);
+        SQLException failed = end(s);
+        if (failed != null && PgErrors.sessionEnded(failed)) {
+            throw new ZdmException(ErrorCode.CRASH, "session " + session + " had already been ended by the server"
+                    + " (backend " + s.pid() + " terminated, timed out or restarted), which rolled its transaction"
+                    + " back then: " + PgErrors.firstLine(failed));
+        }
+        if (failed != null) {
+            throw PgErrors.toReply(failed, "closing session " + session);
+        }
     }
 
     /**
@@ -146,16 +164,20 @@ public final class AppSessions implements AutoCloseable {
         }
     }
 
-    private static void end(Session s) {
+    /** Rolls back and closes; answers why the rollback failed, or null. */
+    private static SQLException end(Session s) {
         if (s.expiry() != null) {
             s.expiry().cancel(false);
         }
+        SQLException failed = null;
         try {
             s.connection().rollback();
         } catch (SQLException e) {
             Log.info("rolling back session " + s.name() + ": " + PgErrors.firstLine(e));
+            failed = e;
         }
         closeQuietly(s.connection());
+        return failed;
     }
 
     private static void closeQuietly(Connection c) {

@@ -56,9 +56,28 @@ public final class LedgerSchema {
                 batches_done int NOT NULL DEFAULT 0,
                 finished boolean NOT NULL DEFAULT false,
                 PRIMARY KEY (operation_id, step));
+            """,
+            // json, not jsonb: a stored reply is answered again as it was first written, keys in order.
+            """
+            CREATE TABLE IF NOT EXISTS zdm.migrations (
+                name text PRIMARY KEY,
+                operations json NOT NULL,
+                checksums json NOT NULL,
+                state text NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+                operations_done int NOT NULL DEFAULT 0,
+                outcomes json NOT NULL DEFAULT '[]',
+                failure json,
+                started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                progressed_at timestamptz NOT NULL DEFAULT clock_timestamp());
             """);
 
     private LedgerSchema() {
+    }
+
+    /** The version {@link #upgrade} brings the schema to. */
+    public static int latestVersion() {
+        return MIGRATIONS.size();
     }
 
     /** Brings the schema to the newest version; a no-op when it is there already. */

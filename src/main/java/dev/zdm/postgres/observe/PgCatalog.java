@@ -14,15 +14,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The catalog as the server has it, read from pg_catalog in the connection's current schema (the
- * one unqualified names in zdm's statements resolve to). Every answer is a fresh query: another
- * client may change the schema between two requests.
+ * The catalog as the server has it, read from pg_catalog. A table is the relation PostgreSQL finds for
+ * the name on this connection ({@code to_regclass} of the quoted name: through the search_path, or
+ * in the schema the request named), the same one zdm's statements then reach. Every answer is a fresh
+ * query: another client may change the schema between two requests.
  */
 public final class PgCatalog implements CatalogView {
 
@@ -53,10 +54,8 @@ public final class PgCatalog implements CatalogView {
             Set<SqlName> columns = new LinkedHashSet<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT a.attname FROM pg_attribute a
-                    JOIN pg_class t ON t.oid = a.attrelid
-                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
-                      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
-                ps.setString(1, table.value());
+                    WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
+                ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         plainName(rs.getString(1)).ifPresent(columns::add);
@@ -72,8 +71,8 @@ public final class PgCatalog implements CatalogView {
         return query("looking up index " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-                    WHERE x.relnamespace = current_schema()::regnamespace AND x.relname = ?""")) {
-                ps.setString(1, name.value());
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getBoolean(1) ? IndexState.VALID : IndexState.INVALID)
                             : Optional.empty();
@@ -82,14 +81,17 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
-    /** Any relation of the current schema: tables, indexes, sequences, views share pg_class's name space. */
+    /**
+     * Any relation of the name's schema (the current one, where an unqualified CREATE puts it): tables,
+     * indexes, sequences, views share pg_class's name space.
+     */
     @Override
     public boolean relationExists(SqlName name) {
         return query("looking up relation " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = current_schema()::regnamespace
-                    AND relname = ?)""")) {
-                ps.setString(1, name.value());
+                    SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = """ + NAMESPACE
+                    + " AND relname = ?)")) {
+                bindNamespace(ps, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getBoolean(1);
@@ -103,11 +105,9 @@ public final class PgCatalog implements CatalogView {
         return query("reading the primary key of " + table, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT a.attname FROM pg_index i
-                    JOIN pg_class t ON t.oid = i.indrelid
-                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
-                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
-                      AND i.indisprimary AND i.indnatts = 1""")) {
-                ps.setString(1, table.value());
+                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = to_regclass(?) AND i.indisprimary AND i.indnatts = 1""")) {
+                ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? plainName(rs.getString(1)) : Optional.empty();
                 }
@@ -186,6 +186,27 @@ public final class PgCatalog implements CatalogView {
         }
     }
 
+    /**
+     * The schema of the table's own relations, named only where an unqualified name would not reach it:
+     * the table is not in the current schema (a role's own schema comes first on its search_path).
+     */
+    @Override
+    public String schemaOf(SqlName table) {
+        if (table.schema() != null) {
+            return table.schema();
+        }
+        return query("looking up the schema of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+                    WHERE t.oid = to_regclass(?) AND n.nspname IS DISTINCT FROM current_schema()""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
     @Override
     public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
         return query("reading column " + table + "." + column, c -> {
@@ -194,9 +215,9 @@ public final class PgCatalog implements CatalogView {
                     FROM pg_attribute a
                     JOIN pg_class t ON t.oid = a.attrelid
                     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                    WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ? AND t.relkind IN ('r', 'p')
+                    WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p')
                       AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped""")) {
-                ps.setString(1, table.value());
+                ps.setString(1, table.quoted());
                 ps.setString(2, column.value());
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(new ColumnFacts(typeOrNull(rs.getString(3)), rs.getString(1),
@@ -212,10 +233,11 @@ public final class PgCatalog implements CatalogView {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT t.relname FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
                     JOIN pg_class t ON t.oid = i.indrelid
-                    WHERE x.relnamespace = current_schema()::regnamespace AND x.relname = ?""")) {
-                ps.setString(1, index.value());
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, index);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? plainName(rs.getString(1)) : Optional.<SqlName>empty();
+                    // The index lives in its table's schema: the table is named in the index's.
+                    return rs.next() ? plainName(rs.getString(1)).map(index::sibling) : Optional.<SqlName>empty();
                 }
             }
         });
@@ -235,26 +257,27 @@ public final class PgCatalog implements CatalogView {
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
             LEFT JOIN pg_class ix ON ix.oid = c.conindid
             LEFT JOIN pg_class rt ON rt.oid = c.confrelid
-            WHERE t.relnamespace = current_schema()::regnamespace AND %s = ? ORDER BY c.conname""";
+            WHERE %s = to_regclass(?) ORDER BY c.conname""";
 
     @Override
     public List<ConstraintInfo> constraints(SqlName table) {
-        return constraintsWhere("t.relname", table, "reading the constraints of " + table);
+        return constraintsWhere("t.oid", table, "reading the constraints of " + table);
     }
 
     @Override
     public List<ConstraintInfo> referencing(SqlName table) {
-        return constraintsWhere("c.contype = 'f' AND rt.relname", table, "reading the foreign keys to " + table);
+        return constraintsWhere("c.contype = 'f' AND rt.oid", table, "reading the foreign keys to " + table);
     }
 
     private List<ConstraintInfo> constraintsWhere(String column, SqlName value, String doing) {
         return query(doing, c -> {
             List<ConstraintInfo> all = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(String.format(CONSTRAINTS, column))) {
-                ps.setString(1, value.value());
+                ps.setString(1, value.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        Optional<SqlName> owner = plainName(rs.getString(1));
+                        // A table's own constraints are on the table as named (its schema kept).
+                        Optional<SqlName> owner = column.equals("t.oid") ? Optional.of(value) : plainName(rs.getString(1));
                         Optional<SqlName> name = plainName(rs.getString(2));
                         if (owner.isEmpty() || name.isEmpty()) {
                             continue;
@@ -293,13 +316,13 @@ public final class PgCatalog implements CatalogView {
         return query("looking for a unique index of " + table, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-                      WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ?
+                      WHERE t.oid = to_regclass(?)
                         AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
                         AND i.indnkeyatts = cardinality(?::text[])
                         AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
                              WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]))
                             = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))""")) {
-                ps.setString(1, table.value());
+                ps.setString(1, table.quoted());
                 java.sql.Array names = c.createArrayOf("text", columns.stream().map(SqlName::value).toArray());
                 ps.setArray(2, names);
                 ps.setArray(3, names);
@@ -332,13 +355,12 @@ public final class PgCatalog implements CatalogView {
                     LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
                     LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
                     LEFT JOIN pg_class v ON v.oid = r.ev_class
-                    WHERE d.refclassid = 'pg_class'::regclass AND t.relnamespace = current_schema()::regnamespace
-                      AND t.relname = ? AND a.attname = ?
+                    WHERE d.refclassid = 'pg_class'::regclass AND t.oid = to_regclass(?) AND a.attname = ?
                       AND (x.relkind = 'i' OR k.oid IS NOT NULL OR (v.oid IS NOT NULL AND v.oid <> t.oid))
                       AND NOT (x.relkind = 'i' AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
                                AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
                     ORDER BY 1""")) {
-                ps.setString(1, table.value());
+                ps.setString(1, table.quoted());
                 ps.setString(2, column.value());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -360,9 +382,9 @@ public final class PgCatalog implements CatalogView {
     public boolean constraintExists(SqlName name) {
         return query("looking up constraint " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
-                    AND conname = ?)""")) {
-                ps.setString(1, name.value());
+                    SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE connamespace = """ + NAMESPACE
+                    + " AND conname = ?)")) {
+                bindNamespace(ps, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getBoolean(1);
@@ -371,16 +393,27 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
-    /** The table's oid in the current schema; it survives a rewrite, unlike relfilenode. */
+    /**
+     * The table's oid: the relation PostgreSQL resolves the name to on this connection, as the
+     * statements will. It survives a rewrite, unlike relfilenode.
+     */
     public static Optional<Long> tableOid(Connection c, SqlName table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace
-                  AND relname = ? AND relkind IN ('r', 'p')""")) {
-            ps.setString(1, table.value());
+                SELECT oid FROM pg_class WHERE oid = to_regclass(?) AND relkind IN ('r', 'p')""")) {
+            ps.setString(1, table.quoted());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
             }
         }
+    }
+
+    /** The namespace of a name: its schema if it has one, else the current schema (where CREATE puts it). */
+    private static final String NAMESPACE =
+            "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(?::text, current_schema()::text))";
+
+    private static void bindNamespace(PreparedStatement ps, SqlName name) throws SQLException {
+        ps.setString(1, name.schema());
+        ps.setString(2, name.value());
     }
 
     /** Columns created outside zdm may have names zdm cannot express; they are skipped, not fatal. */

@@ -83,6 +83,10 @@ public final class StandbyServer implements AutoCloseable {
         return standby;
     }
 
+    public int port() {
+        return port;
+    }
+
     public Connection connect() throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres"
                 + "&ApplicationName=zdm-test-standby-reader");

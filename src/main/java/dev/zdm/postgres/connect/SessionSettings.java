@@ -1,0 +1,63 @@
+package dev.zdm.postgres.connect;
+
+import dev.zdm.pg.SqlLiteral;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What every connection zdm opens sets for itself, whatever the role's or the database's defaults say
+ * ({@code ALTER ROLE/DATABASE ... SET}): zdm relies on these, so it takes none of them for granted.
+ * <ul>
+ * <li>standard_conforming_strings on: a '...' literal reads a backslash as itself (SqlLiteral is right
+ *     either way; this keeps what the server logs and what explain shows the same text).</li>
+ * <li>statement_timeout 0: zdm bounds its own statements (lock_timeout per step, its own deadlines); a
+ *     database-wide 300 ms would make any index build or backfill on a real table impossible.</li>
+ * <li>lock_timeout 0 until a step sets its lock budget: the budget is the request's, never the role's.</li>
+ * <li>idle_in_transaction_session_timeout, idle_session_timeout (14+), transaction_timeout (17+) 0: an
+ *     open_transaction session lives as long as the scenario says, and the engine's connections wait
+ *     between requests without being ended under the operation's advisory lock.</li>
+ * <li>default_transaction_isolation read committed: a batch UPDATE re-reads a row an application
+ *     changed meanwhile instead of failing with a serialization error.</li>
+ * <li>application_name: how pg_stat_activity and the lock observer tell zdm's backends apart.</li>
+ * </ul>
+ * search_path is left as the connection's: it says which table a name means.
+ *
+ * <p>These are session settings of connections zdm holds alone for their whole life: they end with the
+ * backend, and a session pooler resets a backend it hands on (server_reset_query, DISCARD ALL). A
+ * per-step lock_timeout is a session setting too, because CREATE INDEX CONCURRENTLY and DROP INDEX
+ * CONCURRENTLY run outside any transaction, where SET LOCAL has no effect.
+ */
+public final class SessionSettings {
+
+    private SessionSettings() {
+    }
+
+    /** The statements, in order, for a server of major version {@code serverMajor}. */
+    public static List<String> statements(String applicationName, int serverMajor) {
+        List<String> sql = new ArrayList<>(List.of(
+                "SET standard_conforming_strings = on",
+                "SET statement_timeout = 0",
+                "SET lock_timeout = 0",
+                "SET idle_in_transaction_session_timeout = 0",
+                "SET default_transaction_isolation = 'read committed'",
+                "SET application_name = " + SqlLiteral.of(applicationName)));
+        if (serverMajor >= 14) {
+            sql.add("SET idle_session_timeout = 0");
+        }
+        if (serverMajor >= 17) {
+            sql.add("SET transaction_timeout = 0");
+        }
+        return sql;
+    }
+
+    /** Applies the settings to a connection just opened, in autocommit, in one round trip. */
+    public static void apply(Connection c, String applicationName) throws SQLException {
+        int major = c.getMetaData().getDatabaseMajorVersion();
+        try (Statement s = c.createStatement()) {
+            s.execute(String.join("; ", statements(applicationName, major)));
+        }
+    }
+}

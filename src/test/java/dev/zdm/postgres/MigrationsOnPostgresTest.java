@@ -1,0 +1,153 @@
+package dev.zdm.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The migration message and status on a real server: the record in zdm.migrations, resuming from it
+ * (also after a run that ended between an operation's end and its record), one runner at a time, and
+ * status naming the backend that runs an operation and the ones blocking it.
+ */
+class MigrationsOnPostgresTest extends OnEmbeddedPostgres {
+
+    private static String migration(String name, String table, String... columns) {
+        StringBuilder ops = new StringBuilder();
+        for (String column : columns) {
+            ops.append(ops.isEmpty() ? "" : ",").append("{\"type\":\"add_column\",\"table\":\"").append(table)
+                    .append("\",\"column\":\"").append(column).append("\",\"data_type\":\"int\"}");
+        }
+        return "{\"type\":\"migration\",\"name\":\"" + name + "\",\"operations\":[" + ops + "]}";
+    }
+
+    private static long columns(String table, String column) {
+        return SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + table
+                + "'::regclass AND attname = '" + column + "' AND NOT attisdropped");
+    }
+
+    @Test
+    void theRecordSaysHowFarItGotAndTheResendResumesThere() {
+        SharedPostgres.table("mp_accounts", 500);
+        SharedPostgres.exec("ALTER TABLE mp_accounts ADD COLUMN c int");
+        ObjectNode failed = node.send(migration("mp-1", "mp_accounts", "a", "b", "c", "d"));
+        assertThat(failed.get("code").asInt()).as(failed.toString()).isEqualTo(21);
+        assertThat(failed.get("failed_operation").asInt()).isEqualTo(3);
+        assertThat(SharedPostgres.text("SELECT state || ' ' || operations_done FROM zdm.migrations WHERE name = 'mp-1'"))
+                .isEqualTo("failed 2");
+        assertThat(columns("mp_accounts", "d")).isZero();
+
+        SharedPostgres.exec("ALTER TABLE mp_accounts DROP COLUMN c");
+        long operationsBefore = SharedPostgres.number("SELECT count(*) FROM zdm.operations");
+        ObjectNode resumed = node.send(migration("mp-1", "mp_accounts", "a", "b", "c", "d"));
+        assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("migration_applied");
+        assertThat(resumed.get("applied").asInt()).isEqualTo(2);
+        assertThat(resumed.get("applied_before").asInt()).isEqualTo(2);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.operations")).isEqualTo(operationsBefore + 2);
+        assertThat(SharedPostgres.text("SELECT state || ' ' || operations_done || ' ' || json_array_length(outcomes)"
+                + " FROM zdm.migrations WHERE name = 'mp-1'")).isEqualTo("done 4 4");
+        for (String column : new String[] {"a", "b", "c", "d"}) {
+            assertThat(columns("mp_accounts", column)).as(column).isEqualTo(1);
+        }
+
+        // A finished migration answers its record: the replies as they were first written, keys in order.
+        ObjectNode again = node.send(migration("mp-1", "mp_accounts", "a", "b", "c", "d"));
+        assertThat(again.get("applied").asInt()).isZero();
+        assertThat(again.get("operations").get(3).get("reply").toString())
+                .isEqualTo(resumed.get("operations").get(3).get("reply").toString());
+        assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.operations")).isEqualTo(operationsBefore + 2);
+    }
+
+    @Test
+    void anOperationFinishedByARunThatEndedBeforeRecordingItIsNotRunAgain() {
+        SharedPostgres.table("mp_gap", 100);
+        node.send(migration("mp-gap", "mp_gap", "x", "y"));
+        // As a node killed right after y was added leaves it: y done in zdm.operations, not yet in the record.
+        SharedPostgres.exec("UPDATE zdm.migrations SET state = 'running', operations_done = 1,"
+                + " outcomes = json_build_array(outcomes->0), progressed_at = progressed_at - interval '1 minute'"
+                + " WHERE name = 'mp-gap'");
+        ObjectNode resumed = node.send(migration("mp-gap", "mp_gap", "x", "y"));
+        assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("migration_applied");
+        JsonNode y = resumed.get("operations").get(1);
+        assertThat(y.get("status").asText()).isEqualTo("applied_before");
+        assertThat(y.get("reply").get("type").asText()).isEqualTo("finished_unrecorded");
+        assertThat(SharedPostgres.text("SELECT state FROM zdm.migrations WHERE name = 'mp-gap'")).isEqualTo("done");
+    }
+
+    @Test
+    void anOperationWhoseReplyWasLostWithTheConnectionIsNotRunAgain() {
+        SharedPostgres.table("mp_lost", 100);
+        node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        // As a 13 after y finished leaves it: the failure recorded, the migration's last move before y.
+        SharedPostgres.exec("UPDATE zdm.migrations SET state = 'failed', operations_done = 1,"
+                + " outcomes = json_build_array(outcomes->0), progressed_at = progressed_at - interval '1 minute',"
+                + " failure = '{\"type\":\"error\",\"code\":13,\"text\":\"connection lost\"}'"
+                + " WHERE name = 'mp-lost'");
+        ObjectNode resumed = node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("migration_applied");
+        assertThat(resumed.get("operations").get(1).get("reply").get("type").asText()).isEqualTo("finished_unrecorded");
+        // A failure that is the operation's own is run again: y dropped by hand is added again.
+        SharedPostgres.exec("ALTER TABLE mp_lost DROP COLUMN y");
+        SharedPostgres.exec("UPDATE zdm.migrations SET state = 'failed', operations_done = 1,"
+                + " outcomes = json_build_array(outcomes->0) WHERE name = 'mp-lost'");
+        ObjectNode rerun = node.send(migration("mp-lost", "mp_lost", "x", "y"));
+        assertThat(rerun.get("operations").get(1).get("status").asText()).as(rerun.toString()).isEqualTo("applied");
+        assertThat(columns("mp_lost", "y")).isEqualTo(1);
+    }
+
+    @Test
+    void aMigrationAnotherNodeRunsIsRefusedWithThatNodesBackend() throws Exception {
+        try (PostgresEngine other = SharedPostgres.engine()) {
+            other.migrations().claim("mp-busy");
+            ObjectNode reply = node.send(migration("mp-busy", "mp_accounts", "z"));
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            assertThat(reply.get("blocked_by").get(0).get("application_name").asText()).isEqualTo("zdm-migration");
+            assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.migrations WHERE name = 'mp-busy'")).isZero();
+            other.migrations().release("mp-busy");
+        }
+    }
+
+    @Test
+    void statusNamesTheOwnerOfARunningOperationAndWhatBlocksIt() throws Exception {
+        SharedPostgres.table("mp_blocked", 100);
+        try (PostgresEngine other = SharedPostgres.engine();
+             Connection reader = SharedPostgres.connect();
+             Statement s = reader.createStatement()) {
+            reader.setAutoCommit(false);
+            s.execute("LOCK TABLE mp_blocked IN ACCESS SHARE MODE");
+            int readerPid = pid(s);
+            Node otherNode = new Node(other, BUDGET);
+            CompletableFuture<ObjectNode> adding = CompletableFuture.supplyAsync(() -> otherNode.send("""
+                    {"type":"add_column","table":"mp_blocked","column":"late","max_lock_duration_ms":20000}"""));
+            JsonNode running = null;
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (running == null && System.currentTimeMillis() < deadline) {
+                for (JsonNode op : node.send("{\"type\":\"status\"}").get("operations")) {
+                    if (op.get("table").asText().equals("mp_blocked") && op.get("state").asText().equals("running")
+                            && !op.get("blocked_by").isEmpty()) {
+                        running = op;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            assertThat(running).as("a running operation blocked by the reader").isNotNull();
+            assertThat(running.get("owner").get("application_name").asText()).isEqualTo("zdm-migration");
+            assertThat(running.get("blocked_by").get(0).get("pid").asInt()).isEqualTo(readerPid);
+            assertThat(running.get("steps_done").asInt()).isLessThan(running.get("steps").asInt());
+            reader.rollback();
+            assertThat(adding.get(30, TimeUnit.SECONDS).get("type").asText()).isEqualTo("column_added");
+        }
+    }
+
+    private static int pid(Statement s) throws java.sql.SQLException {
+        try (var rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
