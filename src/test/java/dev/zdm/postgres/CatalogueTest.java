@@ -399,6 +399,37 @@ class CatalogueTest extends OnEmbeddedPostgres {
                 {"type":"drop_column","table":"cat_dcol","column":"email"}""").get("code").asInt()).isEqualTo(20);
     }
 
+    /** Tables outside public, names that need quoting, a constraint name PostgreSQL would choose taken. */
+    @Test
+    void oddNamesInAnotherSchema() {
+        SharedPostgres.exec("CREATE SCHEMA IF NOT EXISTS \"Cat Shop\"",
+                "DROP TABLE IF EXISTS \"Cat Shop\".\"Line Items\"", "DROP TABLE IF EXISTS \"Cat Shop\".\"Orders\"",
+                "CREATE TABLE \"Cat Shop\".\"Orders\" (\"Id\" bigint PRIMARY KEY)",
+                "INSERT INTO \"Cat Shop\".\"Orders\" SELECT g FROM generate_series(1, 10) g",
+                "CREATE TABLE \"Cat Shop\".\"Line Items\" (id bigserial PRIMARY KEY, \"Order\" bigint, \"Qty\" int)",
+                "INSERT INTO \"Cat Shop\".\"Line Items\" (\"Order\", \"Qty\") SELECT 1 + g % 10, g FROM generate_series(1, 100) g",
+                "ALTER TABLE \"Cat Shop\".\"Line Items\" ADD CONSTRAINT \"Line Items_Qty_check\" CHECK (\"Qty\" > 0)");
+
+        ObjectNode notNull = send("""
+                {"type":"set_not_null","schema":"Cat Shop","table":"Line Items","column":"Qty","explain":true}""");
+        assertThat(notNull.get("type").asText()).as(notNull.toString()).isEqualTo("not_null_set");
+        assertThat(notNull.get("steps").get(0).get("sql").asText()).contains("\"Line Items_Qty_check1\"");
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = '\"Cat Shop\".\"Line Items\"'::regclass"
+                + " AND attname = 'Qty'")).isEqualTo("true");
+
+        ObjectNode fk = send("""
+                {"type":"add_constraint","schema":"Cat Shop","table":"Line Items","constraint":"Line Items → Orders",
+                 "constraint_type":"foreign_key","columns":["Order"],"references":{"table":"Orders","columns":["Id"]}}""");
+        assertThat(fk.get("type").asText()).as(fk.toString()).isEqualTo("constraint_added");
+        assertThat(SharedPostgres.text("SELECT convalidated::text FROM pg_constraint WHERE conname = 'Line Items → Orders'"))
+                .isEqualTo("true");
+
+        ObjectNode refused = send("""
+                {"type":"drop_constraint","schema":"Cat Shop","table":"Orders","constraint":"Orders_pkey"}""");
+        assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(22);
+        assertThat(refused.get("text").asText()).contains("Line Items → Orders");
+    }
+
     /**
      * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
      * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is
