@@ -24,6 +24,7 @@ import java.util.List;
  */
 public final class Main {
 
+
     private Main() {
     }
 
@@ -41,12 +42,12 @@ public final class Main {
         }
         if (config.help()) {
             System.out.print(Config.USAGE);
-            return 0;
+            return ExitCode.OK.code();
         }
         if (config.version()) {
             String version = Main.class.getPackage().getImplementationVersion();
             System.out.println("zdm " + (version == null ? "(development build)" : version));
-            return 0;
+            return ExitCode.OK.code();
         }
         List<Path> migrationFiles = null;
         if (config.command() == Config.Command.APPLY) {
@@ -69,14 +70,15 @@ public final class Main {
             // System.out's 128-byte buffer would take a reply to the kernel in pieces; one write per reply.
             PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
                     false, StandardCharsets.UTF_8);
-            Node node = new Node(Handlers.forEngine(engine, config.lockBudget()), out, Log::info);
+            Node node = new Node(Handlers.forEngine(engine, config.lockBudget()), out, Log::info, config.exitOnError());
             return switch (config.command()) {
                 case APPLY -> Apply.run(node, migrationFiles, out, System.err).code();
                 case STATUS -> StatusCommand.run(node, out, System.err).code();
                 case NODE -> {
                     node.run(System.in);
                     // The course harness requires 0 at end of input; each reply carries its own outcome.
-                    yield ExitCode.OK.code();
+                    // --exit-on-error asks for a failure to show in the exit code instead.
+                    yield config.exitOnError() && node.failures() > 0 ? ExitCode.FAILED.code() : ExitCode.OK.code();
                 }
             };
         } catch (IOException e) {

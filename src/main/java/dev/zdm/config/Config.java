@@ -15,7 +15,7 @@ import java.util.List;
 public record Config(String database, ServerVersion pgVersion, long simulatedRows, Long demoRows,
                      Duration lockBudget, int retries, Throttling throttling, boolean help, boolean version,
                      Path schemaFile, String schemaFrom, boolean pgVersionGiven, Command command,
-                     Path migrationsDir) {
+                     Path migrationsDir, boolean exitOnError) {
 
     /** What the process does: the node (no command), or one of the pipeline's commands. */
     public enum Command {
@@ -61,7 +61,11 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               --database embedded      start an embedded PostgreSQL 17 (from Maven Central jars) in a
                                        temporary directory, removed at exit
               --database URL           use that server: jdbc:postgresql://host:port/db?user=u&password=p
-                                       or postgres://user:pass@host:port/db
+                                       or postgres://user:pass@host:port/db. Keep the password out of
+                                       the command line (ps shows it): PGPASSWORD, ~/.pgpass (PGPASSFILE)
+                                       or a service file (PGSERVICEFILE, ?service=name). In postgres://
+                                       what is left out comes from PGHOST, PGPORT, PGDATABASE, PGUSER,
+                                       PGSSLMODE and PGSERVICE: postgres:// alone is libpq's default
 
             Options:
               --pg-version N           server version the simulator models (default 15; 9 to 99).
@@ -82,11 +86,19 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
               --retries N              attempts of a concurrent index build that lost its lock race
                                        (default 3, on a real server)
               --max-replica-lag-ms N   pause a backfill between batches while a streaming replica
-                                       (pg_stat_replication) replays more than N ms behind (default: off)
+                                       (pg_stat_replication) replays more than N ms behind, or a
+                                       standby is not connected while its physical slot holds WAL
+                                       (default: off)
               --max-active-sessions N  pause a backfill between batches while more than N other sessions
                                        run a statement (pg_stat_activity; default: off)
               --max-throttle-ms N      a pause longer than this ends the request with error 14, its
                                        batches kept; the same request resumes (default 300000)
+              --batch-time-ms N        the time one backfill batch aims at, so about the longest an
+                                       application waits for a row zdm changed (default 40; at most a
+                                       quarter of the lock budget); a batch past its deadline is retried smaller
+              --exit-on-error          stop at the first request answered with an error (or input
+                                       skipped without a reply) and exit 3; without it the node reads
+                                       to end of input and exits 0, as the course harness expects
               -h, --help               this text
               -V, --version            the version
 
@@ -104,12 +116,20 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                 -> migration_applied {name, applied, applied_before, operations}
               status            {limit?=50} -> status_ok {engine, operation_counts, operations, migrations}
               Any migration takes max_lock_duration_ms and explain: true (adds the planned steps); a
-              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms (as the flags).
+              backfill also max_replica_lag_ms, max_active_sessions, max_throttle_ms, batch_time_ms (as the flags).
               Any request naming a table takes schema? (else the search_path finds the table); names
               are exact identifiers: any case and characters, always quoted.
+              plan: true runs nothing and answers planned {operation, table, steps[{sql, lock, blocks,
+              scans, rewrites, batched, seconds, lock_wait_seconds, lock_held_seconds}], duration_seconds,
+              table_locked, table_rewritten, strongest_lock, would_reply, assumptions, predicted_by}; on a
+              real server from its catalog, read in a READ ONLY transaction (no ledger row).
+              A field a message does not know, or a key twice, is error 12.
               Errors: {type: error, code, text}: 10 unknown type, 12 bad request, 13 crashed,
               14 aborted and rolled back (lock budget), 20 no such table/column, 21 already exists,
               22 precondition failed.
+
+            Exit codes: 0 ok; 1 the engine did not start (server unreachable, bad --schema);
+              2 bad command line; 3 a request failed (only with --exit-on-error).
 
             Example:
               echo '{"src":"admin","dest":"migrations","body":{"type":"create_index","msg_id":1,"table":"users","column":"email"}}' \\
@@ -131,6 +151,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         Duration maxReplicaLag = null;
         Integer maxActiveSessions = null;
         Duration maxThrottle = Throttling.DEFAULT_MAX_THROTTLE;
+        Duration batchTime = Throttling.DEFAULT_BATCH_TIME;
         boolean help = false;
         boolean version = false;
         String simulatorOnly = null;
@@ -138,6 +159,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         String schemaFrom = null;
         boolean pgVersionGiven = false;
         List<String> positional = new ArrayList<>();
+        boolean exitOnError = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -149,6 +171,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             switch (arg) {
                 case "-h", "--help" -> help = true;
                 case "-V", "--version" -> version = true;
+                case "--exit-on-error" -> exitOnError = true;
                 case "--database" -> database = value != null ? value : next(args, ++i, arg);
                 case "--pg-version" -> {
                     int major = (int) number(value != null ? value : next(args, ++i, arg), arg, 9, 99);
@@ -179,6 +202,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                         value != null ? value : next(args, ++i, arg), arg, 0, 100_000);
                 case "--max-throttle-ms" -> maxThrottle = Duration.ofMillis(
                         number(value != null ? value : next(args, ++i, arg), arg, 1, 86_400_000));
+                case "--batch-time-ms" -> batchTime = Duration.ofMillis(
+                        number(value != null ? value : next(args, ++i, arg), arg, 1, 3_600_000));
                 default -> {
                     if (arg.startsWith("-")) {
                         throw new IllegalArgumentException("unknown option " + arg);
@@ -208,8 +233,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
         }
         Command command = command(positional);
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
-                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle), help, version, schemaFile, schemaFrom,
-                pgVersionGiven, command, command == Command.APPLY ? Path.of(positional.get(1)) : null);
+                new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle, batchTime), help, version, schemaFile, schemaFrom,
+                pgVersionGiven, command, command == Command.APPLY ? Path.of(positional.get(1)) : null, exitOnError);
     }
 
     private static Command command(List<String> positional) {

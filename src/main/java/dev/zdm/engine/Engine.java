@@ -2,8 +2,10 @@ package dev.zdm.engine;
 
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.ServerVersion;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +34,12 @@ public interface Engine extends AutoCloseable {
     default Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         return execute(planner.get(), lockBudget);
     }
+
+    /**
+     * plan: true — what the operation would do, predicted and changing nothing: no catalog, data, ledger
+     * or model state of this engine. {@code planner} plans it from the catalog the prediction runs on.
+     */
+    Prediction predict(Operation operation, Function<Planner, Plan> planner, Duration lockBudget);
 
     /**
      * What a prediction of the plan rests on that the engine cannot see (data, a schema it was not

@@ -40,7 +40,7 @@ public final class InMemoryMigrations implements Migrations {
     }
 
     @Override
-    public boolean finishedSinceRecorded(String operationIdentity, String migrationName) {
+    public boolean finishedSinceRecorded(Operation operation, String migrationName) {
         return false;
     }
 

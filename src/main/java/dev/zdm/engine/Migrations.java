@@ -30,7 +30,7 @@ public interface Migrations {
      * recorded an operation's reply): a run that ended, or lost its connection, between an operation's
      * end and the record of its reply. The simulator's runs end with the process and leave no such gap.
      */
-    boolean finishedSinceRecorded(String operationIdentity, String migrationName);
+    boolean finishedSinceRecorded(Operation operation, String migrationName);
 
     /** The backend running the migration now, if one does. */
     Optional<Blocker> runner(String name);

@@ -16,6 +16,8 @@ import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * add_column {table, column, data_type = text, default? (a JSON literal) | default_sql? (an SQL
@@ -36,11 +38,19 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
     }
 
     @Override
+    List<String> ownFields() {
+        List<String> fields = new ArrayList<>(List.of("table", "column", "data_type", "default", "default_sql",
+                "nullable", "safe"));
+        fields.addAll(BACKFILL_FIELDS);
+        return fields;
+    }
+
+    @Override
     ColumnSpec parse(Request request) {
         SqlName table = tableOf(request);
         SqlName column = SqlName.of(request.string("column"));
         DataType type = request.has("data_type") ? DataType.of(request.string("data_type")) : DataType.TEXT;
-        return new ColumnSpec(table, column, type, defaultOf(request), request.bool("nullable", true),
+        return new ColumnSpec(table, column, type, defaultOf(request, type), request.bool("nullable", true),
                 request.bool("safe", true), request.integer("sleep_ms", 0, MigrateDataHandler.MAX_SLEEP_MS, 0L));
     }
 
@@ -68,7 +78,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
                 .put("table_rewritten", outcome.tableRewritten());
     }
 
-    private ColumnDefault defaultOf(Request request) {
+    private ColumnDefault defaultOf(Request request, DataType type) {
         if (request.has("default") && request.has("default_sql")) {
             throw ZdmException.malformed("give default or default_sql, not both");
         }
@@ -77,6 +87,9 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
             return new ColumnDefault.Expression(expression, catalog.isVolatile(expression));
         }
         if (request.has("default")) {
+            if (request.raw("default").isTextual()) {
+                SqlLookingDefault.refuse(request.raw("default").textValue(), type);
+            }
             return new ColumnDefault.Constant(literal(request.raw("default")));
         }
         return new ColumnDefault.None();

@@ -28,6 +28,11 @@ public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
     }
 
     @Override
+    List<String> ownFields() {
+        return List.of("table", "column", "columns", "index", "unique", "concurrently");
+    }
+
+    @Override
     IndexSpec parse(Request request) {
         SqlName table = tableOf(request);
         List<SqlName> columns = columns(request);

@@ -2,11 +2,18 @@ package dev.zdm.handlers;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.protocol.Request;
+import java.util.Set;
 
 /** Answers the requests of one body.type. */
 public interface Handler {
 
     String type();
+
+    /**
+     * Every body field it reads besides type and msg_id, declared here once: any other field is error 12
+     * before anything runs.
+     */
+    Set<String> fields();
 
     ObjectNode handle(Request request);
 
@@ -18,10 +25,10 @@ public interface Handler {
     }
 
     /**
-     * The request's operation identity as the engine records it (see {@code Operation#identity}), for
-     * an operation that has one: how a migration recognizes the operation an interrupted run finished.
+     * The request's operation as the engine records it (its identity and table), for an operation that
+     * has one: how a migration recognizes the operation an interrupted run finished.
      */
-    default java.util.Optional<String> operationIdentity(Request request) {
+    default java.util.Optional<dev.zdm.engine.Operation> operation(Request request) {
         return java.util.Optional.empty();
     }
 }

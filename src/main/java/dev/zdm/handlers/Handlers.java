@@ -63,6 +63,7 @@ public final class Handlers implements Dispatcher {
             throw new ZdmException(ErrorCode.NOT_SUPPORTED, "unknown message type '" + request.type()
                     + "'; known: init, " + String.join(", ", byType.keySet()));
         }
+        request.onlyFields(handler.fields());
         return handler.handle(request);
     }
 }

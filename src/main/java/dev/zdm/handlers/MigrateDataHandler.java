@@ -9,7 +9,11 @@ import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
+import dev.zdm.protocol.Text;
+import dev.zdm.protocol.ZdmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -34,14 +38,26 @@ public final class MigrateDataHandler extends PlanHandler<MigrationSpec> {
     }
 
     @Override
+    List<String> ownFields() {
+        List<String> fields = new ArrayList<>(List.of("table", "batch_size", "total_rows", "set", "where"));
+        fields.addAll(BACKFILL_FIELDS);
+        return fields;
+    }
+
+    @Override
     MigrationSpec parse(Request request) {
         SqlName table = tableOf(request);
         int batchSize = (int) request.integer("batch_size", 1, MAX_BATCH_SIZE);
         Long rowLimit = request.integer("total_rows", 0, Long.MAX_VALUE, null);
         Map<SqlName, SqlExpression> assignments = new LinkedHashMap<>();
         if (request.has("set")) {
-            request.stringMap("set").forEach((column, sql) ->
-                    assignments.put(SqlName.of(column), new SqlExpression(sql)));
+            request.stringMap("set").forEach((column, sql) -> {
+                // Two keys for one column (the same name as PostgreSQL reads it): which one wins is a guess.
+                if (assignments.put(SqlName.of(column), new SqlExpression(sql)) != null) {
+                    throw ZdmException.malformed("set names column " + SqlName.of(column) + " twice (as '"
+                            + Text.capped(column) + "' and as another key PostgreSQL reads as the same name)");
+                }
+            });
         }
         SqlExpression condition = request.has("where") ? new SqlExpression(request.string("where")) : null;
         long sleepMs = request.integer("sleep_ms", 0, MAX_SLEEP_MS, 0L);

@@ -50,6 +50,11 @@ public final class MigrationHandler implements Handler {
         return "migration";
     }
 
+    @Override
+    public java.util.Set<String> fields() {
+        return java.util.Set.of("name", "operations");
+    }
+
     /** One operation as sent: its body without msg_id (the migration's own is its reply's), and its checksum. */
     private record Sent(ObjectNode body, String json, String checksum) {
 
@@ -117,8 +122,8 @@ public final class MigrationHandler implements Handler {
     private boolean finishedUnrecorded(Request migration, String name, Sent next) {
         ObjectNode body = next.body().deepCopy();
         body.put("msg_id", migration.msgId());
-        return operations.get(next.type()).operationIdentity(new Request(migration.src(), migration.dest(), body))
-                .map(identity -> migrations.finishedSinceRecorded(identity, name))
+        return operations.get(next.type()).operation(new Request(migration.src(), migration.dest(), body))
+                .map(operation -> migrations.finishedSinceRecorded(operation, name))
                 .orElse(false);
     }
 
@@ -239,7 +244,10 @@ public final class MigrationHandler implements Handler {
         ObjectNode body = sent.get(i).body().deepCopy();
         body.put("msg_id", migration.msgId());
         try {
-            operations.get(sent.get(i).type()).check(new Request(migration.src(), migration.dest(), body));
+            Handler handler = operations.get(sent.get(i).type());
+            Request operation = new Request(migration.src(), migration.dest(), body);
+            operation.onlyFields(handler.fields());
+            handler.check(operation);
         } catch (ZdmException e) {
             throw new ZdmException(e.code(), "operation " + (i + 1) + " of " + sent.size() + " (" + sent.get(i).type()
                     + "): " + e.getMessage() + "; nothing run", e.details(), e);

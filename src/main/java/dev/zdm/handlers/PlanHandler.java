@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Prediction;
 import dev.zdm.engine.Throttling;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.Plan;
@@ -12,6 +13,9 @@ import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The shape every migration shares: read and check the whole request, plan it from the engine's
@@ -31,14 +35,39 @@ abstract class PlanHandler<S> implements Handler {
         this.defaultLockBudget = defaultLockBudget;
     }
 
+    /**
+     * What every migration reads: schema (the table's; read by the planner where it names tables), the
+     * lock budget, explain and plan, and the throttle of a backfill.
+     */
+    static final List<String> COMMON_FIELDS = List.of("schema", "explain", "plan", "max_lock_duration_ms",
+            "max_replica_lag_ms", "max_active_sessions", "max_throttle_ms");
+
+    /** A backfill's own: its pacing and the time one batch may take. */
+    static final List<String> BACKFILL_FIELDS = List.of("sleep_ms", "batch_time_ms");
+
+    /** The operation's own fields, besides {@link #COMMON_FIELDS}. */
+    abstract List<String> ownFields();
+
+    @Override
+    public final Set<String> fields() {
+        Set<String> fields = new LinkedHashSet<>(ownFields());
+        fields.addAll(COMMON_FIELDS);
+        return fields;
+    }
+
     @Override
     public final ObjectNode handle(Request request) {
         boolean explain = request.bool("explain", false);
         Duration budget = Duration.ofMillis(request.integer("max_lock_duration_ms", 1, MAX_LOCK_BUDGET_MS,
                 defaultLockBudget.toMillis()));
+        boolean planOnly = request.bool("plan", false);
         S spec = parse(request);
         Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString(),
                 throttling(request));
+        if (planOnly) {
+            Prediction prediction = engine.predict(operation, planner -> plan(spec, planner), budget);
+            return PlanReply.of(request, prediction, reply(request, spec, prediction.outcome()).body());
+        }
         Plan[] planned = new Plan[1];
         Outcome outcome = engine.run(operation,
                 () -> planned[0] = plan(spec, new Planner(engine.version(), engine.catalog())), budget);
@@ -66,8 +95,10 @@ abstract class PlanHandler<S> implements Handler {
     }
 
     @Override
-    public final java.util.Optional<String> operationIdentity(Request request) {
-        return java.util.Optional.of(identity(parse(request)));
+    public final java.util.Optional<Operation> operation(Request request) {
+        S spec = parse(request);
+        return java.util.Optional.of(new Operation(type(), table(spec), identity(spec), request.body().toString(),
+                throttling(request)));
     }
 
     /**
@@ -88,8 +119,9 @@ abstract class PlanHandler<S> implements Handler {
         Long lag = request.integer("max_replica_lag_ms", 1, 86_400_000, null);
         Long sessions = request.integer("max_active_sessions", 0, 100_000, null);
         Long max = request.integer("max_throttle_ms", 1, 86_400_000, null);
+        Long batchTime = request.integer("batch_time_ms", 1, MAX_LOCK_BUDGET_MS, null);
         return new Throttling(lag == null ? null : Duration.ofMillis(lag), sessions == null ? null : sessions.intValue(),
-                max == null ? null : Duration.ofMillis(max));
+                max == null ? null : Duration.ofMillis(max), batchTime == null ? null : Duration.ofMillis(batchTime));
     }
 
     /** Reads and checks the request's fields (error 12). */

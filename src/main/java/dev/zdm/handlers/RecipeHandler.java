@@ -10,7 +10,6 @@ import dev.zdm.protocol.Request;
 import dev.zdm.recipes.Recipe;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /** Any recipe's message: its request read by the recipe, run as every plan runs. */
 public final class RecipeHandler<S> extends PlanHandler<S> {
@@ -32,8 +31,9 @@ public final class RecipeHandler<S> extends PlanHandler<S> {
     }
 
     /** The request fields the recipe reads, beyond those every operation takes. */
-    public Set<String> fields() {
-        return recipe.fields();
+    @Override
+    List<String> ownFields() {
+        return List.copyOf(recipe.fields());
     }
 
     @Override

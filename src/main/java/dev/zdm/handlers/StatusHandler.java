@@ -39,6 +39,11 @@ public final class StatusHandler implements Handler {
     }
 
     @Override
+    public java.util.Set<String> fields() {
+        return java.util.Set.of("limit");
+    }
+
+    @Override
     public void check(Request request) {
         request.integer("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
     }

@@ -8,6 +8,9 @@ import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -44,6 +47,11 @@ public final class TransactionHandlers {
         }
 
         @Override
+        public Set<String> fields() {
+            return new LinkedHashSet<>(List.of("session", "schema", "table", "mode", "duration_seconds"));
+        }
+
+        @Override
         public ObjectNode handle(Request request) {
             String session = session(request);
             SqlName table = PlanHandler.tableOf(request, engine.catalog());
@@ -71,6 +79,11 @@ public final class TransactionHandlers {
         @Override
         public String type() {
             return "close_transaction";
+        }
+
+        @Override
+        public Set<String> fields() {
+            return Set.of("session");
         }
 
         @Override

@@ -1,15 +1,18 @@
 package dev.zdm.pg;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * UPDATE table SET assignments WHERE condition, in batches of {@code batchSize} rows along the
- * single-column primary key, each batch its own short transaction, at most {@code rowLimit} rows
- * (null: all that match), {@code sleepMs} between batches. {@code jobKey} names the job for its
- * checkpoint, so the same request resumes rather than repeats.
+ * UPDATE table SET assignments WHERE condition, in batches of {@code batchSize} rows along the table's
+ * {@link KeyWalk}, each batch its own short transaction, at most {@code rowLimit} rows (null: all that
+ * match), {@code sleepMs} between batches. {@code jobKey} names the job for its checkpoint, so the same
+ * request resumes rather than repeats. {@code fillsNulls}: the job only sets NULLs of the column it fills
+ * (add_column's safe way), so running a batch twice is harmless.
  */
-public record Backfill(SqlName table, SqlName key, Map<SqlName, SqlExpression> assignments,
-                       SqlExpression condition, int batchSize, Long rowLimit, long sleepMs, String jobKey)
+public record Backfill(SqlName table, KeyWalk walk, Map<SqlName, SqlExpression> assignments,
+                       SqlExpression condition, int batchSize, Long rowLimit, long sleepMs, String jobKey,
+                       boolean fillsNulls)
         implements Step {
 
     public Backfill {
@@ -40,30 +43,16 @@ public record Backfill(SqlName table, SqlName key, Map<SqlName, SqlExpression> a
         return condition == null ? "true" : condition.sql();
     }
 
-    /** One batch's statement as it runs after the first (see {@link #batchSql(boolean)}); explain shows it. */
+    /** One batch's statement as it runs after the first; explain shows it. */
     @Override
     public String sql() {
-        return batchSql(false);
+        return walk.sql(this);
     }
 
-    /**
-     * One batch, its parameters the key after which it starts ({@code first}: at which, inclusive), the
-     * job's end key, the batch's size and the start key again: the first CTE finds where the next
-     * {@code LIMIT} matching keys end, the UPDATE works on that key range only, the outer SELECT answers
-     * how many rows it updated and where the range ended (null: nothing left). The UPDATE names its rows
-     * by a range of the key, not by a join, so the planner walks the primary key index and never
-     * chooses a scan of the whole table, generic plan or not. It runs, and locks the table, even when
-     * the range holds no row.
-     */
-    public String batchSql(boolean first) {
-        String after = first ? " >= ?" : " > ?";
-        String t = table.quoted();
-        String k = key.quoted();
-        String c = conditionSql();
-        return "WITH zdm_range AS (SELECT max(zdm_key) AS zdm_end FROM (SELECT " + k + " AS zdm_key FROM " + t
-                + " WHERE " + k + after + " AND " + k + " <= ? AND " + c + " ORDER BY " + k + " LIMIT ?) zdm_keys), "
-                + "zdm_done AS (UPDATE " + t + " SET " + setClause() + " WHERE " + k + after + " AND " + k
-                + " <= (SELECT zdm_end FROM zdm_range) AND " + c + " RETURNING 1) "
-                + "SELECT count(*), (SELECT zdm_end FROM zdm_range) FROM zdm_done";
+    /** The key when it is a single integer column: what a where's key range (id <= 5000) can be read against. */
+    public Optional<SqlName> integerKey() {
+        return walk instanceof KeyWalk.Keyset k && k.integerKey()
+                ? Optional.of(k.columns().get(0).name()) : Optional.empty();
     }
+
 }

@@ -1,6 +1,7 @@
 package dev.zdm.pg;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -46,8 +47,16 @@ public interface CatalogView {
         return table.schema();
     }
 
-    /** The table's primary key when it is a single column. */
-    Optional<SqlName> singleColumnPrimaryKey(SqlName table);
+    /**
+     * The table's unique keys a batched job can walk along (see {@link UniqueKey}: valid, whole-table,
+     * plain ascending columns, each NOT NULL), the primary key among them if it has one.
+     */
+    List<UniqueKey> uniqueKeys(SqlName table);
+
+    /** The table's columns an UPDATE cannot simply set (identity, generated), each with its kind; the rest are ordinary. */
+    default Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+        return Map.of();
+    }
 
     boolean hasRows(SqlName table);
 

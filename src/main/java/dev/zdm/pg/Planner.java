@@ -2,8 +2,10 @@ package dev.zdm.pg;
 
 import dev.zdm.protocol.ZdmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -220,18 +222,70 @@ public final class Planner {
     }
 
     public Plan migrateData(MigrationSpec spec) {
-        requireColumns(spec.table(), List.copyOf(spec.assignments().keySet()));
-        SqlName key = primaryKey(spec.table());
-        Map<SqlName, SqlExpression> assignments = spec.assignments().isEmpty()
-                // Without SET the job rewrites each row as it is (a new row version per row), which is
-                // what a "touch" migration such as firing an UPDATE trigger wants.
-                ? Map.of(key, new SqlExpression(key.quoted()))
-                : spec.assignments();
-        String jobKey = "migrate:" + spec.table() + ":" + new Backfill(spec.table(), key, assignments,
-                spec.condition(), spec.batchSize(), spec.rowLimit(), spec.sleepMs(), "").sql()
-                + ":limit=" + spec.rowLimit();
-        return new Plan(spec.table(), List.of(new Backfill(spec.table(), key, assignments, spec.condition(),
-                spec.batchSize(), spec.rowLimit(), spec.sleepMs(), jobKey)));
+        SqlName t = spec.table();
+        requireColumns(t, List.copyOf(spec.assignments().keySet()));
+        Map<SqlName, ColumnGeneration> generated = catalog.generatedColumns(t);
+        for (SqlName column : spec.assignments().keySet()) {
+            ColumnGeneration kind = generated.getOrDefault(column, ColumnGeneration.NONE);
+            if (!kind.assignable()) {
+                // The server refuses the UPDATE as it is analysed (SQLSTATE 428C9), before any row.
+                throw ZdmException.malformed("column " + t + "." + column + " is " + kind.describe()
+                        + ": PostgreSQL updates it only to DEFAULT, so set cannot name it");
+            }
+        }
+        KeyWalk walk = walk(t, false);
+        Map<SqlName, SqlExpression> assignments = spec.assignments();
+        if (assignments.isEmpty()) {
+            // Without SET the job rewrites each row as it is (a new row version per row), which is
+            // what a "touch" migration such as firing an UPDATE trigger wants.
+            SqlName touched = touchedColumn(t, walk, generated);
+            assignments = Map.of(touched, new SqlExpression(touched.quoted()));
+        }
+        String jobKey = "migrate:" + t + ":" + new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
+                spec.rowLimit(), spec.sleepMs(), "", false).sql() + ":limit=" + spec.rowLimit();
+        return new Plan(t, List.of(new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
+                spec.rowLimit(), spec.sleepMs(), jobKey, false)));
+    }
+
+    /**
+     * The column a touch sets to itself: the key's first column, as always, unless an UPDATE cannot set
+     * it (an identity key GENERATED ALWAYS); then the first column that can be set.
+     */
+    private SqlName touchedColumn(SqlName table, KeyWalk walk, Map<SqlName, ColumnGeneration> generated) {
+        List<SqlName> candidates = new ArrayList<>();
+        if (walk instanceof KeyWalk.Keyset k) {
+            candidates.add(k.columns().get(0).name());
+        }
+        candidates.addAll(catalog.columns(table));
+        return candidates.stream()
+                .filter(c -> generated.getOrDefault(c, ColumnGeneration.NONE).assignable())
+                .findFirst()
+                .orElseThrow(() -> ZdmException.precondition("migrate_data without set rewrites each row by setting a"
+                        + " column to itself, and no column of " + table + " can be set (" + generated.entrySet().stream()
+                        .map(e -> e.getKey() + " is " + e.getValue().describe()).sorted().collect(Collectors.joining(", "))
+                        + "): name the change in set"));
+    }
+
+    /**
+     * How a batched job walks the table: along the primary key, else along the unique index on NOT NULL
+     * columns with the fewest columns (then by name); with neither, a job that only fills NULLs walks
+     * block ranges, and any other is refused: without a key a batch cannot be named, so a job resumed
+     * after a crash could not tell the rows it did from those it did not.
+     */
+    private KeyWalk walk(SqlName table, boolean fillsNulls) {
+        List<UniqueKey> keys = catalog.uniqueKeys(table);
+        Optional<UniqueKey> key = keys.stream().filter(UniqueKey::primary).findFirst()
+                .or(() -> keys.stream().min(Comparator.<UniqueKey>comparingInt(k -> k.columns().size())
+                        .thenComparing(k -> k.index().value())));
+        if (key.isPresent()) {
+            return new KeyWalk.Keyset(key.get());
+        }
+        if (fillsNulls) {
+            return new KeyWalk.Blocks();
+        }
+        throw ZdmException.precondition("table " + table + " has no primary key and no unique index on NOT NULL"
+                + " columns: migrate_data runs in batches along a key, so that a job resumed after a crash updates"
+                + " each row exactly once; add a primary key (or a unique index on NOT NULL columns) to " + table);
     }
 
     /**
@@ -269,8 +323,8 @@ public final class Planner {
                 new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false, sequence)));
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
-        steps.add(new Backfill(t, primaryKey(t), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
-                BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c));
+        steps.add(new Backfill(t, walk(t, true), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
+                BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c, true));
         if (!spec.nullable()) {
             steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
         }
@@ -310,11 +364,6 @@ public final class Planner {
     /** DROP INDEX takes ACCESS EXCLUSIVE on the table; CONCURRENTLY only SHARE UPDATE EXCLUSIVE. */
     private static LockMode dropIndexLock(boolean concurrently) {
         return concurrently ? LockMode.SHARE_UPDATE_EXCLUSIVE : LockMode.ACCESS_EXCLUSIVE;
-    }
-
-    private SqlName primaryKey(SqlName table) {
-        return catalog.singleColumnPrimaryKey(table).orElseThrow(() -> ZdmException.precondition(
-                "table " + table + " needs a single-column primary key to be processed in batches"));
     }
 
     private void requireTable(SqlName table) {

@@ -49,7 +49,21 @@ public final class EmbeddedServer implements AutoCloseable {
         if (port > 0) {
             builder.setPort(port);
         }
-        EmbeddedPostgres postgres = builder.start();
+        EmbeddedPostgres postgres;
+        Log.dropHeld();
+        try {
+            postgres = builder.start();
+        } catch (IOException | RuntimeException e) {
+            // zonky says only "Process [initdb ...] failed"; what initdb or pg_ctl said is in its output,
+            // which a thread of zonky's may still be logging.
+            try {
+                Log.awaitLibraryQuiet(200, 2_000);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            Log.replayHeld("starting the embedded PostgreSQL");
+            throw e;
+        }
         long postmaster = postmasterPid(dataDirectory);
         Process watchdog = watchdog(postmaster, dataDirectory, temporary);
         Log.info("embedded PostgreSQL up on port " + postgres.getPort() + " in "

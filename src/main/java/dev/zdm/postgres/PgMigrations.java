@@ -1,5 +1,7 @@
 package dev.zdm.postgres;
 
+import dev.zdm.engine.Operation;
+
 import dev.zdm.engine.Blocker;
 import dev.zdm.engine.MigrationRecord;
 import dev.zdm.engine.Migrations;
@@ -86,10 +88,10 @@ final class PgMigrations implements Migrations {
     }
 
     @Override
-    public boolean finishedSinceRecorded(String operationIdentity, String migrationName) {
+    public boolean finishedSinceRecorded(Operation operation, String migrationName) {
         try {
-            return MigrationsTable.finishedSinceRecorded(backend.connection(), Fingerprint.of(operationIdentity).hex(),
-                    migrationName);
+            return MigrationsTable.finishedSinceRecorded(backend.connection(),
+                    PostgresEngine.fingerprint(backend.connection(), operation).hex(), migrationName);
         } catch (SQLException e) {
             throw failed(e, "reading zdm.operations for migration " + migrationName);
         }

@@ -34,11 +34,13 @@ import dev.zdm.engine.Engines;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Prediction;
 import dev.zdm.engine.Throttling;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.RetryPolicy;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.ServerVersion;
@@ -59,6 +61,7 @@ import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -209,7 +212,7 @@ public final class PostgresEngine implements Engine {
         this.budget = lockBudget;
         this.current = operation;
         beforeRequest();
-        Fingerprint fingerprint = Fingerprint.of(operation.identity(), tableOid(operation));
+        Fingerprint fingerprint = fingerprint(operation);
         long ownerWaitMs = takeOwnership(operation, fingerprint, lockBudget);
         try {
             settle(operation, fingerprint, lockBudget, ownerWaitMs);
@@ -220,13 +223,24 @@ public final class PostgresEngine implements Engine {
         }
     }
 
-    /** The OID of the table the operation names, as this connection resolves it; 0 when there is none. */
-    private long tableOid(Operation operation) {
+    /** The operation's fingerprint, keyed by the OID of the table it names as this connection resolves it. */
+    private Fingerprint fingerprint(Operation operation) {
         try {
-            return PgCatalog.tableOid(backend.connection(), operation.table()).orElse(0L);
+            return fingerprint(backend.connection(), operation);
         } catch (SQLException e) {
             throw failed(e, "looking up table " + operation.table());
         }
+    }
+
+    /** The operation's fingerprint on {@code c}: its identity and its table's OID (0 when there is none). */
+    static Fingerprint fingerprint(Connection c, Operation operation) throws SQLException {
+        return Fingerprint.of(operation.identity(), PgCatalog.tableOid(c, operation.table()).orElse(0L));
+    }
+
+    /** plan: true: see {@link LivePlan}; nothing of this engine's runs or is written. */
+    @Override
+    public synchronized Prediction predict(Operation operation, Function<Planner, Plan> planner, Duration lockBudget) {
+        return LivePlan.predict(database, version, retries, operation, planner, lockBudget);
     }
 
     /**

@@ -30,6 +30,10 @@ import java.util.List;
  * cap is given up: what could be read of its src and msg_id is reported, and the rest of its line is
  * skipped without being kept. A malformed value is given up too, and reading resumes at the line after
  * the one it began on, so a good envelope that follows a broken one on the next line is still read.
+ *
+ * <p>A key twice in one object, at any depth, is not JSON a sender can mean one way: the value is read
+ * whole (the first of the two kept) and reported as {@link Listener#duplicateKey}, never as an envelope,
+ * so the node can answer error 12 to its sender.
  */
 public final class EnvelopeReader {
 
@@ -48,6 +52,11 @@ public final class EnvelopeReader {
 
         /** Input that is not JSON; {@code excerpt} is its beginning, for the log. */
         void malformed(String problem, String excerpt);
+
+        /** A value read whole with a key twice in one object; {@code path} names the first such key (body.set.n). */
+        default void duplicateKey(JsonNode value, String path) {
+            malformed("duplicate key " + path, value.toString());
+        }
     }
 
     /** A line, or a piece of one; {@code endsLine} when it ends with its newline. */
@@ -68,6 +77,10 @@ public final class EnvelopeReader {
 
     private JsonParser parser;
     private final Deque<ContainerNode<?>> open = new ArrayDeque<>();
+    /** Each open container's key in its parent ("" for the root, [i] in an array), for a duplicate's path. */
+    private final Deque<String> openNames = new ArrayDeque<>();
+    /** The first key found twice in the value being read, or null. */
+    private String duplicate;
     private JsonNode root;
     private String fieldName;
     private boolean inValue;
@@ -154,9 +167,13 @@ public final class EnvelopeReader {
                 inValue = false;
                 root = null;
                 long size = parser.currentLocation().getByteOffset() - valueStart;
+                String twice = duplicate;
+                duplicate = null;
                 if (size > MAX_ENVELOPE_BYTES) {
                     // It ended within the piece that took it over the cap: as large, read whole or not.
                     tooLarge(completed, size);
+                } else if (twice != null) {
+                    listener.duplicateKey(completed, twice);
                 } else {
                     listener.envelope(completed);
                 }
@@ -179,6 +196,7 @@ public final class EnvelopeReader {
                 break;
             case END_OBJECT:
             case END_ARRAY: {
+                openNames.pop();
                 ContainerNode<?> done = open.pop();
                 return open.isEmpty() ? done : null;
             }
@@ -207,18 +225,41 @@ public final class EnvelopeReader {
             default:
                 throw new IllegalStateException("unexpected token " + token);
         }
+        String name;
         if (open.isEmpty()) {
             root = node;
+            name = "";
         } else if (open.peek() instanceof ObjectNode object) {
-            object.set(fieldName, node);
+            name = fieldName;
+            if (!object.has(fieldName)) {
+                object.set(fieldName, node);
+            } else if (duplicate == null) {
+                duplicate = path(fieldName);
+            }
         } else {
-            ((ArrayNode) open.peek()).add(node);
+            ArrayNode array = (ArrayNode) open.peek();
+            name = "[" + array.size() + "]";
+            array.add(node);
         }
         if (node.isContainerNode()) {
             open.push((ContainerNode<?>) node);
+            openNames.push(name);
             return null;
         }
         return open.isEmpty() ? node : null;
+    }
+
+    /** The key as a path from the root: body.set.n. */
+    private String path(String key) {
+        StringBuilder path = new StringBuilder();
+        var names = openNames.descendingIterator();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!name.isEmpty()) {
+                path.append(path.length() == 0 || name.startsWith("[") ? "" : ".").append(name);
+            }
+        }
+        return path.append(path.length() == 0 ? "" : ".").append(key).toString();
     }
 
     /**
@@ -276,6 +317,8 @@ public final class EnvelopeReader {
         current.clear();
         currentBytes = 0;
         open.clear();
+        openNames.clear();
+        duplicate = null;
         root = null;
         fieldName = null;
         inValue = false;

@@ -12,23 +12,61 @@ import java.util.function.Consumer;
 /**
  * The single-threaded message loop: JSON envelopes in (see {@link EnvelopeReader}), one reply envelope per
  * line out, flushed at once. Only replies go to {@code out}; everything else is logged. No input ends the loop
- * but end of input.
+ * but end of input, unless {@code stopAtFirstFailure}: then the first failure (an error reply, or input
+ * skipped without one) ends it.
+ *
+ * <p>A failure is counted, for the exit code: an error reply, and input that got no reply because none
+ * could be addressed or none was asked for (not JSON, not an envelope, over the size cap, no msg_id).
  */
 public final class Node {
 
     private final Dispatcher dispatcher;
     private final PrintStream out;
     private final Consumer<String> log;
+    private final boolean stopAtFirstFailure;
     private String nodeId;
+    private int failures;
+
+    /** Ends the reading at the first failure. */
+    private static final class Stop extends RuntimeException {
+        Stop() {
+            super(null, null, false, false);
+        }
+    }
 
     public Node(Dispatcher dispatcher, PrintStream out, Consumer<String> log) {
+        this(dispatcher, out, log, false);
+    }
+
+    public Node(Dispatcher dispatcher, PrintStream out, Consumer<String> log, boolean stopAtFirstFailure) {
         this.dispatcher = dispatcher;
         this.out = out;
         this.log = log;
+        this.stopAtFirstFailure = stopAtFirstFailure;
+    }
+
+    /** Requests answered with an error, and input skipped without a reply, so far. */
+    public int failures() {
+        return failures;
+    }
+
+    private void failed() {
+        failures++;
+        if (stopAtFirstFailure) {
+            throw new Stop();
+        }
     }
 
     /** Reads envelopes until end of input; nothing the input holds ends the loop earlier. */
     public void run(InputStream in) throws IOException {
+        try {
+            read(in);
+        } catch (Stop stop) {
+            log.accept("stopped at the first failure: the rest of the input was not read");
+        }
+    }
+
+    private void read(InputStream in) throws IOException {
         new EnvelopeReader(in, new EnvelopeReader.Listener() {
             @Override
             public void envelope(JsonNode value) {
@@ -46,11 +84,18 @@ public final class Node {
                 log.accept("skipped an envelope over " + bytesRead + " bytes"
                         + (src == null || msgId == null ? " (no src and msg_id read before the cap, no reply)"
                         : " from " + Text.capped(src) + ", msg_id " + Text.capped(msgId.toString())));
+                failed();
             }
 
             @Override
             public void malformed(String problem, String excerpt) {
                 log.accept("skipped input that is not JSON (" + Text.capped(problem) + "): " + Text.capped(excerpt));
+                failed();
+            }
+
+            @Override
+            public void duplicateKey(JsonNode value, String path) {
+                refuseDuplicate(value, path);
             }
         }).run();
     }
@@ -58,27 +103,53 @@ public final class Node {
     void handle(JsonNode envelope) {
         JsonNode body = envelope.get("body");
         if (!(body instanceof ObjectNode requestBody) || !envelope.path("src").isTextual()) {
-            log.accept("skipped a value that is not an envelope {src, dest, body}: " + Text.capped(envelope.toString()));
+            log.accept("NOT RUN: a value that is not an envelope {src, dest, body} was skipped, no reply sent: "
+                    + Text.capped(envelope.toString()));
+            failed();
             return;
         }
         String src = envelope.get("src").textValue();
         addressedAs(envelope.path("dest").asText(null));
         JsonNode msgId = requestBody.get("msg_id");
         if (msgId == null || msgId.isNull()) {
-            // Maelstrom: a message without msg_id expects no reply.
-            log.accept("skipped a request without msg_id: " + Text.capped(envelope.toString()));
+            // Maelstrom: a message without msg_id expects no reply. Running it unanswered could change
+            // production with no one told, so it is not run at all, and said so loudly.
+            log.accept("NOT RUN: a request without msg_id was skipped, no reply sent (give it a msg_id): "
+                    + Text.capped(envelope.toString()));
+            failed();
             return;
         }
         if (!isWholeNumber(msgId)) {
             send(src, Reply.error(inReplyTo(msgId), ZdmException.malformed("msg_id must be a whole number, not "
                     + Text.capped(msgId.toString()))));
             log.accept("answered error 12 to a msg_id that is not a whole number: " + Text.capped(msgId.toString()));
+            failed();
             return;
         }
         // 1.0 is the id 1: the harness's JSON library may write whole numbers as floats.
         requestBody.put("msg_id", msgId.asLong());
         Request request = new Request(src, envelope.path("dest").asText(null), requestBody);
-        send(request.src(), answer(request));
+        ObjectNode reply = answer(request);
+        send(request.src(), reply);
+        if ("error".equals(reply.path("type").asText())) {
+            failed();
+        }
+    }
+
+    /** A key twice: error 12 to the sender where the envelope says who and which request, else a log line. */
+    private void refuseDuplicate(JsonNode value, String path) {
+        JsonNode body = value.get("body");
+        JsonNode msgId = body instanceof ObjectNode b ? b.get("msg_id") : null;
+        String problem = "duplicate key " + Text.capped(path) + ": a key may appear once in an object";
+        if (value.path("src").isTextual() && msgId != null && !msgId.isNull()) {
+            addressedAs(value.path("dest").asText(null));
+            send(value.get("src").textValue(), Reply.error(inReplyTo(msgId), ZdmException.malformed(problem)));
+            log.accept("answered error 12 to msg_id " + Text.capped(msgId.toString()) + ": " + problem);
+        } else {
+            log.accept("NOT RUN: " + problem + "; no src and msg_id to answer, no reply sent: "
+                    + Text.capped(value.toString()));
+        }
+        failed();
     }
 
     private void addressedAs(String dest) {

@@ -3,6 +3,7 @@ package dev.zdm.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,26 @@ public record Request(String src, String dest, ObjectNode body) {
 
     public long msgId() {
         return body.path("msg_id").asLong();
+    }
+
+    /**
+     * Error 12 for a field not in {@code known}: a field zdm does not read (a misspelling, a guess such as
+     * dry_run) must not be ignored, or a request that looks safe changes production. type and msg_id are
+     * always known.
+     */
+    public void onlyFields(Collection<String> known) {
+        for (String field : (Iterable<String>) () -> body.fieldNames()) {
+            if (!field.equals("type") && !field.equals("msg_id") && !known.contains(field)) {
+                throw ZdmException.malformed("unknown field '" + Text.capped(field) + "' in " + Text.capped(type())
+                        + hint(field) + "; known: " + String.join(", ", known));
+            }
+        }
+    }
+
+    private static String hint(String field) {
+        String plain = field.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z]", "");
+        return plain.equals("dryrun") || plain.equals("noop") || plain.equals("preview") || plain.equals("whatif")
+                ? " (plan: true answers the plan and changes nothing)" : "";
     }
 
     public boolean has(String field) {

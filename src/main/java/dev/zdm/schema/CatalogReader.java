@@ -1,7 +1,9 @@
 package dev.zdm.schema;
 
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.SqlName;
+import dev.zdm.pg.UniqueKey;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Array;
 import java.sql.Connection;
@@ -37,7 +39,7 @@ public final class CatalogReader {
             ORDER BY array_position(current_schemas(false), n.nspname), c.relname""";
     private static final String COLUMNS = """
             SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                   pg_get_expr(d.adbin, d.adrelid)
+                   pg_get_expr(d.adbin, d.adrelid), %s, %s
             FROM pg_attribute a
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped
@@ -46,8 +48,9 @@ public final class CatalogReader {
             SELECT i.indrelid, c.relname, i.indisunique, i.indisvalid, i.indisprimary,
                    ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                         ORDER BY k.ord)
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                         WHERE k.ord <= array_length(i.indclass::oid[], 1) ORDER BY k.ord),
+                   (""" + UniqueKey.PLAIN_ORDER_SQL + """
+            ) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             WHERE i.indrelid = ANY (?)
             ORDER BY c.relname""";
     private static final String CONSTRAINTS = """
@@ -85,26 +88,34 @@ public final class CatalogReader {
     /** The schema of the database at {@code url}; {@code log} hears what was left out and why. */
     public static Schema read(String url, Consumer<String> log) throws SQLException {
         try (Connection c = SchemaSource.parse(url).connect()) {
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            try {
-                try (var s = c.createStatement()) {
-                    s.execute("SET TRANSACTION READ ONLY");
-                    s.execute("SET LOCAL statement_timeout = '60s'");
-                    s.execute("SET LOCAL lock_timeout = '5s'");
-                }
-                Schema schema = read(c, log);
-                try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
-                    rs.next();
-                    if (rs.getObject(1) != null) {
-                        // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
-                        throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
-                    }
-                }
-                return schema;
-            } finally {
-                c.rollback();
+            return readOnly(c, log);
+        }
+    }
+
+    /**
+     * The schema, read on {@code c} (a connection of its own, idle) in one READ ONLY transaction rolled
+     * back at the end: nothing is written, which the transaction's id (none assigned) proves.
+     */
+    public static Schema readOnly(Connection c, Consumer<String> log) throws SQLException {
+        c.setReadOnly(true);
+        c.setAutoCommit(false);
+        try {
+            try (var s = c.createStatement()) {
+                s.execute("SET TRANSACTION READ ONLY");
+                s.execute("SET LOCAL statement_timeout = '60s'");
+                s.execute("SET LOCAL lock_timeout = '5s'");
             }
+            Schema schema = read(c, log);
+            try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned()")) {
+                rs.next();
+                if (rs.getObject(1) != null) {
+                    // Only a write assigns a transaction id: this must never happen, so say it loudly if it does.
+                    throw new IllegalStateException("the schema reader's transaction was assigned an id: it wrote");
+                }
+            }
+            return schema;
+        } finally {
+            c.rollback();
         }
     }
 
@@ -149,14 +160,18 @@ public final class CatalogReader {
         Array oidArray = c.createArrayOf("oid", oids);
 
         Map<Long, Map<SqlName, Schema.Column>> columns = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(COLUMNS)) {
+        // attidentity since 10, attgenerated since 12: an older server has no such columns.
+        String columnsSql = COLUMNS.formatted(major >= 10 ? "a.attidentity::text" : "''",
+                major >= 12 ? "a.attgenerated::text" : "''");
+        try (PreparedStatement ps = c.prepareStatement(columnsSql)) {
             ps.setArray(1, oidArray);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     SqlName name = plain(rs.getString(2), "column", log);
                     if (name != null) {
                         columns.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
-                                new Schema.Column(type(rs.getString(3)), rs.getString(5), !rs.getBoolean(4)));
+                                new Schema.Column(type(rs.getString(3)), rs.getString(5), !rs.getBoolean(4),
+                                        ColumnGeneration.of(rs.getString(6), rs.getString(7))));
                     }
                 }
             }
@@ -182,7 +197,7 @@ public final class CatalogReader {
                         primaryKeys.put(rs.getLong(1), on);
                     }
                     indexes.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
-                            new Schema.Index(on, rs.getBoolean(3), rs.getBoolean(4)));
+                            new Schema.Index(on, rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(7)));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.zdm.schema;
 
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.SqlName;
 import java.util.LinkedHashMap;
@@ -79,13 +80,32 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
     }
 
-    /** {@code type} null where it is not a type zdm can name (a type of another schema, say). */
-    public record Column(DataType type, String defaultSql, boolean nullable) {
+    /**
+     * {@code type} null where it is not a type zdm can name (a type of another schema, say);
+     * {@code generation}: identity or generated, which an UPDATE cannot set.
+     */
+    public record Column(DataType type, String defaultSql, boolean nullable, ColumnGeneration generation) {
+        public Column {
+            generation = generation == null ? ColumnGeneration.NONE : generation;
+        }
+
+        public Column(DataType type, String defaultSql, boolean nullable) {
+            this(type, defaultSql, nullable, ColumnGeneration.NONE);
+        }
     }
 
-    public record Index(List<SqlName> columns, boolean unique, boolean valid) {
+    /**
+     * {@code plainOrder}: the index orders rows as a plain ORDER BY of its columns does (no predicate, no
+     * expression, ascending, the columns' own collations and default operator classes; see
+     * {@link dev.zdm.pg.UniqueKey}), so a unique one on NOT NULL columns is a key a batched job walks.
+     */
+    public record Index(List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder) {
         public Index {
             columns = List.copyOf(columns);
+        }
+
+        public Index(List<SqlName> columns, boolean unique, boolean valid) {
+            this(columns, unique, valid, true);
         }
     }
 

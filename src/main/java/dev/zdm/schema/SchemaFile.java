@@ -1,6 +1,7 @@
 package dev.zdm.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Json;
@@ -23,7 +24,8 @@ import java.util.Set;
  * <pre>
  * {"server_version": 15,
  *  "tables": {"users": {"rows": 6000000,
- *                       "columns": {"id": {"type": "bigint", "nullable": false}, "email": {"type": "text"}},
+ *                       "columns": {"id": {"type": "bigint", "nullable": false, "identity": "always"},
+ *                                   "email": {"type": "text"}, "domain": {"type": "text", "generated": true}},
  *                       "primary_key": ["id"],
  *                       "indexes": {"idx_email": {"columns": ["email"], "unique": true, "valid": true}},
  *                       "constraints": {"users_email_check": {"type": "check", "definition": "CHECK (email &lt;&gt; '')"}}}},
@@ -98,14 +100,14 @@ public final class SchemaFile {
         for (Iterator<Map.Entry<String, JsonNode>> it = columnsNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> c = it.next();
             String at = where + ".columns." + c.getKey();
-            object(c.getValue(), at, Set.of("type", "default", "nullable"));
+            object(c.getValue(), at, Set.of("type", "default", "nullable", "identity", "generated"));
             if (!c.getValue().path("type").isTextual()) {
                 throw ZdmException.malformed(at + ".type: a type name is required");
             }
             DataType type = DataType.of(c.getValue().get("type").asText());
             String defaultSql = c.getValue().hasNonNull("default") ? c.getValue().get("default").asText() : null;
             columns.put(name(c.getKey(), at), new Schema.Column(type, defaultSql,
-                    bool(c.getValue(), "nullable", true, at)));
+                    bool(c.getValue(), "nullable", true, at), generation(c.getValue(), at)));
         }
         List<SqlName> primaryKey = node.has("primary_key") ? names(node.get("primary_key"), where + ".primary_key") : List.of();
         for (SqlName key : primaryKey) {
@@ -138,6 +140,18 @@ public final class SchemaFile {
             }
         }
         return new Schema.Table(rows, columns, primaryKey, indexes, constraints);
+    }
+
+    /** "identity": "always" or "by_default"; "generated": true (GENERATED ALWAYS AS (...)); at most one of them. */
+    private static ColumnGeneration generation(JsonNode column, String where) {
+        boolean generated = bool(column, "generated", false, where);
+        if (!column.has("identity")) {
+            return generated ? ColumnGeneration.GENERATED : ColumnGeneration.NONE;
+        }
+        String identity = column.get("identity").asText("");
+        require(identity.equals("always") || identity.equals("by_default"), where + ".identity: always or by_default");
+        require(!generated, where + ": a column is an identity column or a generated one, not both");
+        return identity.equals("always") ? ColumnGeneration.IDENTITY_ALWAYS : ColumnGeneration.IDENTITY_BY_DEFAULT;
     }
 
     private static void object(JsonNode node, String where, Set<String> allowed) {

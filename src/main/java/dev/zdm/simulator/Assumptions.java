@@ -103,12 +103,13 @@ final class Assumptions {
         if (backfill.condition() == null) {
             return;
         }
-        KeyRange range = KeyRange.of(backfill.condition(), backfill.key());
+        SqlName key = backfill.integerKey().orElse(null);
+        KeyRange range = key == null ? null : KeyRange.of(backfill.condition(), key);
         if (range == null) {
             out.add("assumes every row matches the where");
             return;
         }
-        out.add("assumes the keys " + backfill.key() + " are dense from 1 to " + rows + ", so the where's key range holds "
+        out.add("assumes the keys " + key + " are dense from 1 to " + rows + ", so the where's key range holds "
                 + range.count(rows) + " rows");
         if (range.rest()) {
             out.add("assumes every row in that key range matches the rest of the where");

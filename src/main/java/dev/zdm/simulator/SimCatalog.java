@@ -3,17 +3,21 @@ package dev.zdm.simulator;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
+import dev.zdm.pg.KeyColumn;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
+import dev.zdm.pg.UniqueKey;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.schema.Schema;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -68,7 +72,11 @@ public final class SimCatalog implements CatalogView {
     public record Constraint(SqlName column, boolean validated) {
     }
 
-    public record Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid) {
+    /** {@code plainOrder}: as {@link Schema.Index#plainOrder()}; every index zdm builds is one. */
+    public record Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder) {
+        Index(SqlName table, List<SqlName> columns, boolean unique, boolean valid) {
+            this(table, columns, unique, valid, true);
+        }
     }
 
     public static final class Table {
@@ -78,7 +86,11 @@ public final class SimCatalog implements CatalogView {
         final Map<SqlName, ConstraintInfo> constraints = new LinkedHashMap<>();
         /** Columns the run dropped: even an open world knows they are gone. */
         final Set<SqlName> dropped = new LinkedHashSet<>();
-        SqlName primaryKey;
+        /** Identity and generated columns: an UPDATE cannot set them. */
+        final Map<SqlName, ColumnGeneration> generated = new LinkedHashMap<>();
+        List<SqlName> primaryKey = List.of();
+        /** The index behind the primary key, null without one. */
+        SqlName primaryIndex;
         long rows;
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
@@ -108,8 +120,8 @@ public final class SimCatalog implements CatalogView {
             return assumed;
         }
 
-        public Optional<SqlName> primaryKey() {
-            return Optional.ofNullable(primaryKey);
+        public List<SqlName> primaryKey() {
+            return primaryKey;
         }
     }
 
@@ -158,18 +170,28 @@ public final class SimCatalog implements CatalogView {
         SimCatalog catalog = new SimCatalog(null, version, schema.userObjects());
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
-            spec.columns().forEach((column, c) -> table.columns.put(column,
-                    new Column(c.type(), c.defaultSql(), !c.nullable(), false)));
-            table.primaryKey = spec.primaryKey().size() == 1 ? spec.primaryKey().get(0) : null;
-            spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
+            spec.columns().forEach((column, c) -> {
+                // A primary key's columns are NOT NULL whatever a hand-written schema says.
+                boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
+                table.columns.put(column, new Column(c.type(), c.defaultSql(), notNull, false));
+                if (c.generation() != ColumnGeneration.NONE) {
+                    table.generated.put(column, c.generation());
+                }
+            });
+            table.primaryKey = spec.primaryKey();
             // An index lives in its table's schema: keyed as the planner names it there.
             spec.indexes().forEach((index, i) -> catalog.indexes.put(name.sibling(index),
-                    new Index(name, i.columns(), i.unique(), i.valid())));
-            if (table.primaryKey != null && catalog.indexes.values().stream().noneMatch(i -> i.table().equals(name)
-                    && i.unique() && i.columns().equals(spec.primaryKey()))) {
-                catalog.indexes.put(name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey"))),
-                        new Index(name, spec.primaryKey(), true, true));
+                    new Index(name, i.columns(), i.unique(), i.valid(), i.plainOrder())));
+            if (!table.primaryKey.isEmpty()) {
+                table.primaryIndex = spec.indexes().entrySet().stream()
+                        .filter(i -> i.getValue().unique() && i.getValue().columns().equals(spec.primaryKey()))
+                        .map(i -> name.sibling(i.getKey())).findFirst().orElse(null);
+                if (table.primaryIndex == null) {
+                    table.primaryIndex = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
+                    catalog.indexes.put(table.primaryIndex, new Index(name, spec.primaryKey(), true, true));
+                }
             }
+            spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
             // A unique, primary key or exclusion constraint is backed by an index of its own name.
             spec.constraints().forEach((constraint, c) -> {
                 if (!c.type().equals("check") && !c.type().equals("foreign_key")
@@ -205,13 +227,14 @@ public final class SimCatalog implements CatalogView {
         table.columns.put(ID, new Column(BIGINT, null, true, false));
         table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, false));
         table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, false));
-        table.primaryKey = ID;
         addPrimaryKey(users, table);
     }
 
     /** The primary key on id, and the index of the same name that backs it. */
     private void addPrimaryKey(SqlName name, Table table) {
         SqlName pkey = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
+        table.primaryKey = List.of(ID);
+        table.primaryIndex = pkey;
         indexes.put(pkey, new Index(name, List.of(ID), true, true));
         table.constraints.put(pkey, new ConstraintInfo(name, pkey, ConstraintInfo.Kind.PRIMARY_KEY, List.of(ID), true,
                 pkey, null, List.of()));
@@ -238,7 +261,9 @@ public final class SimCatalog implements CatalogView {
             t.checks.putAll(table.checks);
             t.constraints.putAll(table.constraints);
             t.dropped.addAll(table.dropped);
+            t.generated.putAll(table.generated);
             t.primaryKey = table.primaryKey;
+            t.primaryIndex = table.primaryIndex;
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
@@ -305,7 +330,8 @@ public final class SimCatalog implements CatalogView {
         }
         table = newTable(name, defaultRows);
         table.columns.put(ID, new Column(BIGINT, null, true, false));
-        table.primaryKey = ID;
+        table.primaryKey = List.of(ID);
+        table.primaryIndex = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
         table.assumed = true;
         addPrimaryKey(name, table);
         return table;
@@ -427,9 +453,32 @@ public final class SimCatalog implements CatalogView {
         return Optional.ofNullable(indexes.get(name)).map(i -> i.valid() ? IndexState.VALID : IndexState.INVALID);
     }
 
+    /** The table's unique, valid, plain-order indexes on columns that are all NOT NULL, as the server's catalog says. */
     @Override
-    public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
-        return Optional.ofNullable(table(table).primaryKey);
+    public List<UniqueKey> uniqueKeys(SqlName tableName) {
+        Table table = table(tableName);
+        List<UniqueKey> keys = new ArrayList<>();
+        indexes.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(SqlName::value))).forEach(e -> {
+            Index index = e.getValue();
+            if (!index.table().equals(tableName) || !index.unique() || !index.valid() || !index.plainOrder()) {
+                return;
+            }
+            List<KeyColumn> columns = new ArrayList<>();
+            for (SqlName name : index.columns()) {
+                Column column = table.columns.get(name);
+                if (column == null || !column.notNull()) {
+                    return;
+                }
+                columns.add(new KeyColumn(name, column.type()));
+            }
+            keys.add(new UniqueKey(e.getKey(), columns, e.getKey().equals(table.primaryIndex)));
+        });
+        return keys;
+    }
+
+    @Override
+    public Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+        return Map.copyOf(table(table).generated);
     }
 
     /** Called before the planner reads a table's rows, so the engine can take the read's lock. */
@@ -599,12 +648,8 @@ public final class SimCatalog implements CatalogView {
                 // A key's index is the constraint's: it goes with it.
                 remove(indexes, other.index());
             }
-            if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY && table.primaryKey != null) {
-                SqlName before = table.primaryKey;
-                table.primaryKey = null;
-                if (recording) {
-                    undo.push(() -> table.primaryKey = before);
-                }
+            if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY) {
+                setPrimaryKey(table, List.of(), null);
             }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
@@ -667,13 +712,7 @@ public final class SimCatalog implements CatalogView {
                         throw ZdmException.precondition("column " + name + " of " + tableName + " is not NOT NULL");
                     }
                 }
-                if (key.columns().size() == 1) {
-                    SqlName before = table.primaryKey;
-                    table.primaryKey = key.columns().get(0);
-                    if (recording) {
-                        undo.push(() -> table.primaryKey = before);
-                    }
-                }
+                setPrimaryKey(table, key.columns(), key.constraint());
             }
             if (!key.index().equals(key.constraint())) {
                 // USING INDEX renames the index to the constraint's name.
@@ -710,11 +749,8 @@ public final class SimCatalog implements CatalogView {
                     remove(indexes, index.getKey());
                 }
             }
-            if (drop.column().equals(table.primaryKey)) {
-                table.primaryKey = null;
-                if (recording) {
-                    undo.push(() -> table.primaryKey = drop.column());
-                }
+            if (table.primaryKey.contains(drop.column())) {
+                setPrimaryKey(table, List.of(), null);
             }
             remove(table.columns, drop.column());
             if (table.dropped.add(drop.column()) && recording) {
@@ -739,6 +775,20 @@ public final class SimCatalog implements CatalogView {
             }
         } else {
             throw new IllegalArgumentException("no model for " + change);
+        }
+    }
+
+    /** The table's primary key and its index, undone with the plan. */
+    private void setPrimaryKey(Table table, List<SqlName> key, SqlName index) {
+        List<SqlName> beforeKey = table.primaryKey;
+        SqlName beforeIndex = table.primaryIndex;
+        table.primaryKey = key;
+        table.primaryIndex = index;
+        if (recording) {
+            undo.push(() -> {
+                table.primaryKey = beforeKey;
+                table.primaryIndex = beforeIndex;
+            });
         }
     }
 

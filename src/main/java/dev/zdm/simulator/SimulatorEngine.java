@@ -12,11 +12,13 @@ import dev.zdm.engine.OperationStatus;
 import dev.zdm.engine.LockBudgetExceeded;
 import dev.zdm.engine.Operation;
 import dev.zdm.engine.Outcome;
+import dev.zdm.engine.Prediction;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.RetryPolicy;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
@@ -34,6 +36,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -118,6 +121,12 @@ public final class SimulatorEngine implements Engine {
     /** The running request's budget while it is being planned; null otherwise. */
     private Duration planningBudget;
     private int nextPid = FIRST_PID;
+    /** The last plan's steps as the model timed them, for plan: true. */
+    private final List<Prediction.StepTiming> stepTimings = new ArrayList<>();
+    /** When the migration's latest lock was granted, in the step being run. */
+    private double lastGrant;
+    /** A batched step's lock is held one batch at a time: that batch's time, set by the step. */
+    private Double heldPerBatch;
 
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
         this.version = version;
@@ -286,59 +295,71 @@ public final class SimulatorEngine implements Engine {
         int batches = 0;
         catalog.begin();
         jobsOfThisPlan.clear();
+        stepTimings.clear();
         try {
             for (Step step : plan.steps()) {
-                if (step instanceof Backfill backfill) {
-                    Job job = job(backfill);
-                    if (job.finishedBefore()) {
-                        // Its checkpoint says it finished: the real engine reads the ledger, not the table.
-                        rows += job.totals().rows();
-                        batches += job.totals().batches();
-                        continue;
-                    }
-                    // Where the keys end: one read of the table before the first batch.
-                    read(step.table(), lockBudget);
-                    if (!job.updates()) {
-                        // No key at all, or no row wanted: no batch statement runs, so no ROW EXCLUSIVE.
-                        // The checkpoint still says finished, so the same request again reads nothing.
-                        finishedJobs.put(backfill.jobKey(), job.totals());
-                        jobsOfThisPlan.add(backfill.jobKey());
-                        continue;
-                    }
-                    // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
-                    acquire(step.table(), step.lock(), lockBudget);
-                    JobTotals totals = run(backfill, job);
-                    rows += totals.rows();
-                    batches += totals.batches();
-                } else if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
-                    buildConcurrently((Statement) step, lockBudget);
-                } else if (!((Statement) step).transactional()
-                        && ((Statement) step).change() instanceof CatalogChange.DropIndex drop) {
-                    dropLeftoverConcurrently(step.table(), drop, lockBudget);
-                } else if (!((Statement) step).transactional()
-                        && ((Statement) step).change() instanceof CatalogChange.RemoveIndex) {
-                    dropRequestedConcurrently((Statement) step, lockBudget);
-                } else {
-                    if (isIndexBuild(step)) {
-                        attempts++;
-                    }
-                    acquire(step.table(), step.lock(), lockBudget);
-                    for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
-                        try {
-                            acquire(other.table(), other.mode(), lockBudget);
-                        } catch (Timeout t) {
-                            // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
-                            throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+                double stepStart = clock.now();
+                double waitedBefore = waitedSeconds;
+                lastGrant = Double.NaN;
+                heldPerBatch = null;
+                try {
+                    if (step instanceof Backfill backfill) {
+                        Job job = job(backfill);
+                        if (job.finishedBefore()) {
+                            // Its checkpoint says it finished: the real engine reads the ledger, not the table.
+                            rows += job.totals().rows();
+                            batches += job.totals().batches();
+                            continue;
                         }
+                        // Where the keys end: one read of the table before the first batch.
+                        read(step.table(), lockBudget);
+                        if (!job.updates()) {
+                            // No key at all, or no row wanted: no batch statement runs, so no ROW EXCLUSIVE.
+                            // The checkpoint still says finished, so the same request again reads nothing.
+                            finishedJobs.put(backfill.jobKey(), job.totals());
+                            jobsOfThisPlan.add(backfill.jobKey());
+                            continue;
+                        }
+                        // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
+                        acquire(step.table(), step.lock(), lockBudget);
+                        JobTotals totals = run(backfill, job);
+                        rows += totals.rows();
+                        batches += totals.batches();
+                    } else if (step.work() == TableWork.BUILD_INDEX_CONCURRENTLY) {
+                        buildConcurrently((Statement) step, lockBudget);
+                    } else if (!((Statement) step).transactional()
+                            && ((Statement) step).change() instanceof CatalogChange.DropIndex drop) {
+                        dropLeftoverConcurrently(step.table(), drop, lockBudget);
+                    } else if (!((Statement) step).transactional()
+                            && ((Statement) step).change() instanceof CatalogChange.RemoveIndex) {
+                        dropRequestedConcurrently((Statement) step, lockBudget);
+                    } else {
+                        if (isIndexBuild(step)) {
+                            attempts++;
+                        }
+                        acquire(step.table(), step.lock(), lockBudget);
+                        for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
+                            try {
+                                acquire(other.table(), other.mode(), lockBudget);
+                            } catch (Timeout t) {
+                                // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
+                                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+                            }
+                        }
+                        run((Statement) step);
                     }
-                    run((Statement) step);
+                    strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
+                    // Every step commits on its own; its lock goes with the commit.
+                    locks.releaseAll(MIGRATION);
+                    // The PostgreSQL engine's rule: a blocking lock held while rows were read or written, or
+                    // a rewrite. A build on an empty table blocks writers only for an instant.
+                    tableLocked |= step.locksTable() && (rowsOf(step.table()) > 0 || step.work().rewrites());
+                } finally {
+                    double held = heldPerBatch != null ? heldPerBatch
+                            : Double.isNaN(lastGrant) ? 0 : clock.now() - lastGrant;
+                    stepTimings.add(new Prediction.StepTiming(CostModel.reported(clock.now() - stepStart),
+                            CostModel.reported(waitedSeconds - waitedBefore), CostModel.reported(held)));
                 }
-                strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
-                // Every step commits on its own; its lock goes with the commit.
-                locks.releaseAll(MIGRATION);
-                // The PostgreSQL engine's rule: a blocking lock held while rows were read or written, or
-                // a rewrite. A build on an empty table blocks writers only for an instant.
-                tableLocked |= step.locksTable() && (rowsOf(step.table()) > 0 || step.work().rewrites());
             }
         } catch (Timeout t) {
             rollback();
@@ -541,7 +562,7 @@ public final class SimulatorEngine implements Engine {
             catalog.assumeAtLeast(backfill.table(), backfill.rowLimit());
         }
         long tableRows = catalog.table(backfill.table()).rows();
-        KeyRange range = KeyRange.of(backfill.condition(), backfill.key());
+        KeyRange range = backfill.integerKey().map(key -> KeyRange.of(backfill.condition(), key)).orElse(null);
         long matching = range == null ? tableRows : range.count(tableRows);
         long rows = backfill.rowLimit() == null ? matching : Math.min(backfill.rowLimit(), matching);
         int batches = (int) ((rows + backfill.batchSize() - 1) / backfill.batchSize());
@@ -551,6 +572,7 @@ public final class SimulatorEngine implements Engine {
 
     private JobTotals run(Backfill backfill, Job job) {
         JobTotals totals = job.totals();
+        heldPerBatch = totals.batches() == 0 ? 0 : cost.batches(Math.min(backfill.batchSize(), totals.rows()), 1, 0);
         catalog.assumeColumns(backfill.table(), backfill.assignments().keySet());
         clock.advance(cost.batches(totals.rows(), totals.batches(), backfill.sleepMs()));
         if (totals.rows() == catalog.table(backfill.table()).rows()) {
@@ -563,12 +585,48 @@ public final class SimulatorEngine implements Engine {
 
     private void acquire(SqlName table, LockMode mode, Duration lockBudget) {
         if (locks.request(MIGRATION, table, mode) == LockManager.Result.GRANTED) {
+            lastGrant = clock.now();
             return;
         }
         waitFor(table, locks.blockers(MIGRATION, table), lockBudget, () -> locks.cancelWaiting(MIGRATION, table));
         if (locks.isWaiting(MIGRATION, table)) {
             throw new IllegalStateException("the migration's lock on " + table + " was not granted after its blockers ended");
         }
+        lastGrant = clock.now();
+    }
+
+    /**
+     * plan: true on a copy of this engine (catalog, clock, application sessions and their locks, finished
+     * jobs, leftovers): the copy runs the operation as a request would, and this engine is left as it was.
+     */
+    @Override
+    public Prediction predict(Operation operation, Function<Planner, Plan> planner, Duration lockBudget) {
+        return copy().predictHere(operation, planner, lockBudget, "simulator");
+    }
+
+    /** Runs the operation here and answers it as a prediction: for an engine that is thrown away after. */
+    public Prediction predictHere(Operation operation, Function<Planner, Plan> planner, Duration lockBudget,
+                                  String predictedBy) {
+        Plan[] plan = new Plan[1];
+        Outcome outcome = run(operation, () -> plan[0] = planner.apply(new Planner(version, catalog)), lockBudget);
+        return new Prediction(plan[0], outcome, stepTimings, assumptions(plan[0]), predictedBy);
+    }
+
+    private SimulatorEngine copy() {
+        SimulatorEngine copy = new SimulatorEngine(version, catalog.copy(), cost, retries);
+        copy.clock.advanceTo(clock.now());
+        // Every session holds its lock (one that would wait is refused): in their order, they are granted again.
+        sessions.forEach((name, session) -> {
+            copy.sessions.put(name, session);
+            if (session.spec().mode() != null) {
+                copy.locks.request(name, session.spec().table(), session.spec().mode());
+            }
+        });
+        copy.nextPid = nextPid;
+        copy.finishedJobs.putAll(finishedJobs);
+        copy.leftovers.putAll(leftovers);
+        copy.pendingUndo.putAll(pendingUndo);
+        return copy;
     }
 
     /**

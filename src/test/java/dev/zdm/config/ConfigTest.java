@@ -39,6 +39,15 @@ class ConfigTest {
     }
 
     @Test
+    void batchTimeFlag() {
+        assertThat(Config.parse().throttling().batchTime()).isEqualTo(dev.zdm.engine.Throttling.DEFAULT_BATCH_TIME);
+        assertThat(Config.parse("--database", "embedded", "--batch-time-ms=100").throttling().batchTime())
+                .isEqualTo(Duration.ofMillis(100));
+        assertThatThrownBy(() -> Config.parse("--batch-time-ms", "0")).hasMessageContaining("between");
+        assertThat(Config.USAGE).contains("--batch-time-ms");
+    }
+
+    @Test
     void eachFlagWithItsValueAsTheNextArgument() {
         Config config = Config.parse("--database", "embedded",
                 "--demo-rows", "50", "--lock-budget-ms", "750", "--retries", "5");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
+import dev.zdm.engine.Throttling;
 import dev.zdm.postgres.PostgresEngine;
 import dev.zdm.config.Config;
 import dev.zdm.pg.RetryPolicy;
@@ -15,6 +16,7 @@ import dev.zdm.simulator.SimulatorEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,6 +56,10 @@ class FuzzIT {
                  PostgresEngine postgres = PostgresEngine.connect(server.database(), 3);
                  Connection admin = server.database().connect("zdm-fuzz")) {
                 assertThat(postgres.version().major()).isEqualTo(version);
+                // Batches of exactly batch_size (up to the first batch's size, see ScriptRunner) whatever this
+                // machine's speed: a batch time they fit in, as the node's --batch-time-ms would set it.
+                postgres.throttleDefaults(new Throttling(null, null, Throttling.DEFAULT_MAX_THROTTLE,
+                        Duration.ofMillis(500)));
                 Comparison comparison = new Comparison(version, postgres, admin);
                 for (Script script : scripts) {
                     Result result = comparison.run(script);
@@ -88,7 +94,7 @@ class FuzzIT {
          * {@code --schema-from} reads it: tables, relations, row counts), then both run the script.
          */
         Result run(Script script) {
-            resetUsers(admin, script.rows());
+            resetUsers(admin, script.rows(), script.key());
             ServerVersion v = new ServerVersion(version);
             SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
@@ -115,7 +121,7 @@ class FuzzIT {
     }
 
     /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
-    static void resetUsers(Connection admin, int rows) {
+    static void resetUsers(Connection admin, int rows, Script.Key key) {
         try (var st = admin.createStatement()) {
             st.execute("DROP TABLE IF EXISTS users CASCADE");
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
@@ -123,8 +129,8 @@ class FuzzIT {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
             }
             // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application.
-            st.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, name text) WITH (autovacuum_enabled = false)");
-            st.execute("INSERT INTO users SELECT g, 'user' || g || '@example.com', 'name ' || g "
+            st.execute("CREATE TABLE users (" + key.columns + ") WITH (autovacuum_enabled = false)");
+            st.execute("INSERT INTO users SELECT " + key.idOfRow + ", 'user' || g || '@example.com', 'name ' || g "
                     + "FROM generate_series(1, " + rows + ") g");
             // reltuples exact (the sample takes every row of so small a table), for the schema reader.
             st.execute("ANALYZE users");

@@ -20,6 +20,23 @@ class FuzzerPartsTest {
         return all;
     }
 
+    /** Every key a users table can have comes up, and a key range only where the key is one integer. */
+    @Test
+    void scriptsCoverEveryKeyAndAskForKeyRangesOnlyOfIntegerKeys() {
+        ScriptGenerator generator = new ScriptGenerator(99);
+        Set<Script.Key> keys = new HashSet<>();
+        for (int i = 0; i < 400; i++) {
+            Script script = generator.next();
+            keys.add(script.key());
+            for (var m : script.messages()) {
+                if (!script.key().integer()) {
+                    assertThat(m.path("where").asText()).as(script.jsonl()).doesNotStartWith("id ");
+                }
+            }
+        }
+        assertThat(keys).containsExactlyInAnyOrder(Script.Key.values());
+    }
+
     @Test
     void theSameSeedGivesTheSameScriptsAndAnotherSeedOthers() {
         assertThat(scripts(7, 50)).isEqualTo(scripts(7, 50));

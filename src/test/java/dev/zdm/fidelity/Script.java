@@ -6,22 +6,49 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One fuzzed scenario: a users table (id bigint primary key, email text, name text) of {@code rows}
- * rows, then the messages a client sends in order (application transactions and migrations). It is
- * what a disagreement shrinks to and what the report prints, one request body per line.
+ * One fuzzed scenario: a users table (id, email text, name text) keyed as {@code key} says, of
+ * {@code rows} rows, then the messages a client sends in order (application transactions and
+ * migrations). It is what a disagreement shrinks to and what the report prints, one request body per line.
  */
-record Script(String id, int rows, List<ObjectNode> messages) {
+record Script(String id, int rows, Key key, List<ObjectNode> messages) {
+
+    /** How users is keyed: the table's DDL and its rows' ids. */
+    enum Key {
+        BIGINT("id bigint PRIMARY KEY, email text, name text", "g"),
+        UUID("id uuid PRIMARY KEY, email text, name text", "md5(g::text)::uuid"),
+        TEXT("id text PRIMARY KEY, email text, name text", "'k' || g"),
+        COMPOSITE("id bigint, email text, name text, PRIMARY KEY (id, email)", "g"),
+        UNIQUE_NOT_NULL("id bigint NOT NULL UNIQUE, email text, name text", "g"),
+        NONE("id bigint, email text, name text", "g");
+
+        final String columns;
+        final String idOfRow;
+
+        Key(String columns, String idOfRow) {
+            this.columns = columns;
+            this.idOfRow = idOfRow;
+        }
+
+        /** Whether a where on the key's range ("id <= 500") is about a single integer key. */
+        boolean integer() {
+            return this == BIGINT || this == UNIQUE_NOT_NULL;
+        }
+    }
 
     Script {
         messages = List.copyOf(messages);
     }
 
+    Script(String id, int rows, List<ObjectNode> messages) {
+        this(id, rows, Key.BIGINT, messages);
+    }
+
     Script withRows(int fewer) {
-        return new Script(id, fewer, messages);
+        return new Script(id, fewer, key, messages);
     }
 
     Script withMessages(List<ObjectNode> other) {
-        return new Script(id, rows, other);
+        return new Script(id, rows, key, other);
     }
 
     Script without(int index) {
@@ -53,7 +80,7 @@ record Script(String id, int rows, List<ObjectNode> messages) {
 
     /** As a jsonl case: a comment with the table, then each message as an envelope. */
     String jsonl() {
-        StringBuilder s = new StringBuilder("# ").append(id).append(": users (id bigint primary key, email text, name text) with ")
+        StringBuilder s = new StringBuilder("# ").append(id).append(": users (").append(key.columns).append(") with ")
                 .append(rows).append(" rows\n");
         int msgId = 1;
         for (ObjectNode m : messages) {

@@ -14,7 +14,8 @@ class ThrottleFieldsTest {
     @Test
     void outOfRangeThrottleFieldsAreMalformed() {
         for (String field : new String[] {"\"max_replica_lag_ms\":0", "\"max_active_sessions\":-1",
-                "\"max_throttle_ms\":0", "\"max_replica_lag_ms\":\"soon\""}) {
+                "\"max_throttle_ms\":0", "\"max_replica_lag_ms\":\"soon\"", "\"batch_time_ms\":0",
+                "\"batch_time_ms\":\"fast\""}) {
             assertThat(node.fails("""
                     {"type":"migrate_data","table":"users","batch_size":1000,%s}""".formatted(field)).code())
                     .as(field).isEqualTo(ErrorCode.MALFORMED_REQUEST);
@@ -25,7 +26,7 @@ class ThrottleFieldsTest {
     void theSimulatorTakesThemAndHasNothingToWatch() {
         var reply = node.send("""
                 {"type":"migrate_data","table":"users","batch_size":1000,"total_rows":10000,
-                 "max_replica_lag_ms":500,"max_active_sessions":8,"max_throttle_ms":60000}""");
+                 "max_replica_lag_ms":500,"max_active_sessions":8,"max_throttle_ms":60000,"batch_time_ms":100}""");
         assertThat(reply.get("type").asText()).isEqualTo("data_migrated");
         assertThat(reply.get("batches").asInt()).isEqualTo(10);
     }

@@ -327,8 +327,13 @@ class PlannerTest {
         }
 
         @Override
-        default Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
-            return delegate().singleColumnPrimaryKey(table);
+        default List<UniqueKey> uniqueKeys(SqlName table) {
+            return delegate().uniqueKeys(table);
+        }
+
+        @Override
+        default Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+            return delegate().generatedColumns(table);
         }
 
         @Override
@@ -398,7 +403,8 @@ class PlannerTest {
 
         Backfill fill = (Backfill) steps.get(1);
         assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
-        assertThat(fill.key()).isEqualTo(SqlName.of("id"));
+        assertThat(fill.walk()).isEqualTo(new KeyWalk.Keyset(new UniqueKey(SqlName.of("users_pkey"),
+                List.of(new KeyColumn(SqlName.of("id"), DataType.of("bigint"))), true)));
         assertThat(fill.batchSize()).isEqualTo(Planner.BACKFILL_BATCH_SIZE);
         assertThat(fill.conditionSql()).isEqualTo("(\"status\" IS NULL)");
         assertThat(fill.setClause()).isEqualTo("\"status\" = (gen_random_uuid()::text)");
@@ -488,13 +494,90 @@ class PlannerTest {
         Backfill fill = (Backfill) plan.steps().get(0);
         assertThat(fill.assignments()).containsExactly(Map.entry(SqlName.of("id"), new SqlExpression("\"id\"")));
         // Explain shows the statement each batch runs: a key range found first, then the UPDATE of that range.
-        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" > ? AND \"id\" <= "
-                + "(SELECT zdm_end FROM zdm_range) AND true").contains("ORDER BY \"id\" LIMIT ?");
-        assertThat(fill.batchSql(true)).contains("WHERE \"id\" >= ? AND").doesNotContain("\"id\" > ?");
+        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" > ?::bigint AND \"id\" <= "
+                + "(SELECT zdm_k1 FROM zdm_range) AND true").contains("ORDER BY \"id\" LIMIT ?");
+        assertThat(((KeyWalk.Keyset) fill.walk()).batchSql(fill, true)).contains("WHERE \"id\" <= ?::bigint AND")
+                .doesNotContain("\"id\" > ?");
         assertThat(fill.batchSize()).isEqualTo(1000);
         assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
         assertThat(fill.rowLimit()).isEqualTo(10_000L);
         assertThat(plan.predictsTableLocked()).isFalse();
+    }
+
+    /** A closed world of tables keyed every way real tables are, from a schema as --schema gives it. */
+    private static SimCatalog keyedTables() throws Exception {
+        return SimCatalog.of(dev.zdm.schema.SchemaFile.parse(dev.zdm.protocol.Json.MAPPER.readTree("""
+                {"tables": {
+                  "comp": {"rows": 10, "columns": {"tenant": {"type": "integer"}, "code": {"type": "text"},
+                           "n": {"type": "integer"}}, "primary_key": ["tenant", "code"]},
+                  "uniq": {"rows": 10, "columns": {"nick": {"type": "text"}, "email": {"type": "text", "nullable": false},
+                           "n": {"type": "integer"}},
+                           "indexes": {"uniq_nick": {"columns": ["nick"], "unique": true},
+                                       "uniq_email": {"columns": ["email"], "unique": true}}},
+                  "none": {"rows": 10, "columns": {"v": {"type": "integer"}, "n": {"type": "integer"}}},
+                  "ident": {"rows": 10, "columns": {"id": {"type": "bigint", "identity": "always"},
+                            "v": {"type": "integer"}, "w": {"type": "integer", "generated": true}},
+                            "primary_key": ["id"]}}}""")), ServerVersion.DEFAULT);
+    }
+
+    @Test
+    void aCompositeKeyIsWalkedAsARowComparisonInItsIndexOrder() throws Exception {
+        var spec = new MigrationSpec(SqlName.of("comp"), Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 100, null, 0);
+        Backfill fill = (Backfill) planner(15, keyedTables()).migrateData(spec).steps().get(0);
+        assertThat(fill.sql()).isEqualTo("WITH zdm_keys AS (SELECT \"tenant\" AS zdm_k1, \"code\" AS zdm_k2 FROM \"comp\""
+                + " WHERE (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (?::integer, ?::text)"
+                + " AND true ORDER BY \"tenant\", \"code\" LIMIT ?), zdm_range AS (SELECT zdm_k1, zdm_k2 FROM zdm_keys"
+                + " ORDER BY zdm_k1 DESC, zdm_k2 DESC LIMIT 1), zdm_done AS (UPDATE \"comp\" SET \"n\" = (n + 1) WHERE"
+                + " (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (SELECT zdm_k1, zdm_k2"
+                + " FROM zdm_range) AND true RETURNING 1) SELECT count(*), (SELECT zdm_k1::text FROM zdm_range),"
+                + " (SELECT zdm_k2::text FROM zdm_range) FROM zdm_done");
+        var batch = fill.walk().batch(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100);
+        assertThat(batch.params()).containsExactly("3", "abc", "6", "zz", 100L, "3", "abc");
+    }
+
+    @Test
+    void withoutAPrimaryKeyAUniqueIndexOnNotNullColumnsIsTheKey() throws Exception {
+        var spec = new MigrationSpec(SqlName.of("uniq"), Map.of(), null, 100, null, 0);
+        Backfill fill = (Backfill) planner(15, keyedTables()).migrateData(spec).steps().get(0);
+        assertThat(fill.walk().describe()).isEqualTo("uniq_email email");
+        assertThat(fill.assignments()).containsOnlyKeys(SqlName.of("email"));
+    }
+
+    @Test
+    void withoutAnyKeyOnlyAFillOfNullsRunsAndItWalksBlocks() throws Exception {
+        SimCatalog tables = keyedTables();
+        SqlName none = SqlName.of("none");
+        assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(none,
+                Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 100, null, 0)))
+                .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22))
+                .hasMessageContaining("add a primary key");
+        assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(none, Map.of(), null, 100, null, 0)))
+                .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22));
+        Plan plan = planner(15, tables).addColumn(new ColumnSpec(none, STATUS, DataType.TEXT,
+                new ColumnDefault.Expression(new SqlExpression("gen_random_uuid()::text"), true), false, true));
+        Backfill fill = (Backfill) plan.steps().get(1);
+        assertThat(fill.walk()).isInstanceOf(KeyWalk.Blocks.class);
+        assertThat(fill.sql()).isEqualTo("WITH zdm_done AS (UPDATE \"none\" SET \"status\" = (gen_random_uuid()::text)"
+                + " WHERE ctid >= ?::tid AND ctid < ?::tid AND (\"status\" IS NULL) RETURNING 1) SELECT count(*), ?::text FROM zdm_done");
+        var batch = fill.walk().batch(fill, KeyPosition.of("10"), KeyPosition.of("12"), 1000);
+        assertThat(batch.params()).as("ten blocks asked, two left").containsExactly("(10,0)", "(12,0)", "12");
+        assertThat(fill.walk().batch(fill, KeyPosition.of("12"), KeyPosition.of("12"), 1000)).isNull();
+    }
+
+    @Test
+    void identityAlwaysAndGeneratedColumnsAreNotSet() throws Exception {
+        SimCatalog tables = keyedTables();
+        SqlName ident = SqlName.of("ident");
+        Backfill touch = (Backfill) planner(15, tables).migrateData(new MigrationSpec(ident, Map.of(), null, 100, null, 0))
+                .steps().get(0);
+        assertThat(touch.assignments()).as("the key is identity ALWAYS: the next column that can be set")
+                .containsExactly(Map.entry(SqlName.of("v"), new SqlExpression("\"v\"")));
+        for (String column : List.of("id", "w")) {
+            assertThatThrownBy(() -> planner(15, tables).migrateData(new MigrationSpec(ident,
+                    Map.of(SqlName.of(column), new SqlExpression("1")), null, 100, null, 0)))
+                    .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(12))
+                    .hasMessageContaining("only to DEFAULT");
+        }
     }
 
     @Test
@@ -502,8 +585,8 @@ class PlannerTest {
         var spec = new MigrationSpec(USERS, Map.of(SqlName.of("name"), new SqlExpression("lower(name)")),
                 new SqlExpression("email IS NOT NULL"), 500, null, 10);
         Backfill fill = (Backfill) planner(15).migrateData(spec).steps().get(0);
-        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" > ? AND \"id\" <= "
-                + "(SELECT zdm_end FROM zdm_range) AND (email IS NOT NULL)");
+        assertThat(fill.sql()).contains("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" > ?::bigint AND \"id\" <= "
+                + "(SELECT zdm_k1 FROM zdm_range) AND (email IS NOT NULL)");
         assertThat(fill.batchSize()).isEqualTo(500);
         assertThat(fill.sleepMs()).isEqualTo(10);
     }

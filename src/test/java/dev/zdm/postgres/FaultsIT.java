@@ -141,6 +141,58 @@ class FaultsIT {
         assertThat(killedMidJob).as("trials killed mid-job (seed " + seed + ")").isGreaterThanOrEqualTo(2);
     }
 
+    /**
+     * The same kills on a job along a composite key (tenant int, code text): its checkpoint is a row of
+     * text values, which the resent job reads back as the key's types; every row ends up updated once.
+     */
+    @Test
+    void nodesKilledBetweenBatchesOfACompositeKeyJobLeaveEveryRowExactlyOnceAfterResending() throws Exception {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        int trials = 8;
+        int rows = 20_000;
+        int killedMidJob = 0;
+        for (int trial = 1; trial <= trials; trial++) {
+            String table = "killed_comp_" + trial;
+            server.exec("DROP TABLE IF EXISTS " + table,
+                    "CREATE TABLE " + table + " (tenant int, code text, n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, code))",
+                    "INSERT INTO " + table + " (tenant, code) SELECT g % 13, md5(g::text) FROM generate_series(1, " + rows + ") g",
+                    "ANALYZE " + table);
+            String job = """
+                    {"type":"migrate_data","table":"%s","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":15}"""
+                    .formatted(table);
+            // After the first batch has committed, at a random instant of the batches that follow.
+            long killAfterMs = random.nextInt(800);
+            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
+                victim.awaitLog("ready", 30_000);
+                victim.send(job);
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (server.number("SELECT coalesce(max(c.rows_done), 0) FROM zdm.checkpoints c JOIN zdm.operations o"
+                        + " ON o.id = c.operation_id WHERE o.table_name = '" + table + "'") == 0
+                        && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(2);
+                }
+                Thread.sleep(killAfterMs);
+                victim.kill9();
+            }
+            long doneByVictim = server.number("SELECT count(*) FROM " + table + " WHERE n = 1");
+            if (doneByVictim > 0 && doneByVictim < rows) {
+                killedMidJob++;
+            }
+            ObjectNode reply;
+            try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
+                survivor.send(job);
+                reply = survivor.reply();
+            }
+            String context = "trial " + trial + " (seed " + seed + ", killed after " + killAfterMs + " ms): " + reply;
+            assertThat(reply.get("type").asText()).as(context).isEqualTo("data_migrated");
+            assertThat(reply.get("total_rows").asLong()).as(context).isEqualTo(rows);
+            assertThat(server.number("SELECT count(*) FROM " + table + " WHERE n <> 1")).as(context).isZero();
+        }
+        System.err.println("FaultsIT: " + killedMidJob + " of " + trials + " composite-key nodes killed mid-job (seed " + seed + ")");
+        assertThat(killedMidJob).as("trials killed mid-job (seed " + seed + ")").isGreaterThanOrEqualTo(2);
+    }
+
     @Test
     void anEmbeddedServerDoesNotOutliveItsKilledNode() throws Exception {
         long postmaster;

@@ -2,6 +2,7 @@ package dev.zdm.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zdm.pg.KeyPosition;
 import dev.zdm.postgres.ledger.Checkpoints;
 import dev.zdm.postgres.ledger.Fingerprint;
 import dev.zdm.postgres.ledger.Ledger;
@@ -41,12 +42,34 @@ class LedgerTest {
         try (Connection c = SharedPostgres.connect()) {
             long id = Ledger.begin(c, Fingerprint.of("ledger-test-binding"), "add_column", "t", 4242L, "{}", "[]", true);
             Checkpoints.Binding first = new Checkpoints.Binding(id, 1, 4242L, 5);
-            Checkpoints.create(c, first, 1_000L);
-            Checkpoints.advance(c, first, 500L, 500L);
+            Checkpoints.create(c, first, "t_pkey id", KeyPosition.of("1000"), true);
+            Checkpoints.advance(c, first, KeyPosition.of("500"), 500L, true);
 
-            assertThat(Checkpoints.read(c, first)).hasValueSatisfying(s -> assertThat(s.lastKey()).isEqualTo(500L));
+            assertThat(Checkpoints.read(c, first)).hasValueSatisfying(s -> assertThat(s.lastKey()).isEqualTo(KeyPosition.of("500")));
             assertThat(Checkpoints.read(c, new Checkpoints.Binding(id, 1, 4242L, 6))).isEmpty();
             assertThat(Checkpoints.read(c, first)).as("forgotten, not kept aside").isEmpty();
+        }
+    }
+
+    /** A checkpoint an older zdm wrote (bigint positions, no walk) is read as a position of one value. */
+    @Test
+    void anIntegerCheckpointOfAnOlderZdmIsReadAsAPosition() throws Exception {
+        upgrade();
+        try (Connection c = SharedPostgres.connect(); java.sql.Statement s = c.createStatement()) {
+            long id = Ledger.begin(c, Fingerprint.of("ledger-test-old-checkpoint"), "migrate_data", "t", 4343L, "{}", "[]", true);
+            s.execute("INSERT INTO zdm.checkpoints (operation_id, step, table_oid, last_key, end_key, rows_done, batches_done)"
+                    + " VALUES (" + id + ", 0, 4343, 1200, 9000, 1200, 3)");
+            Checkpoints.Binding binding = new Checkpoints.Binding(id, 0, 4343L, null);
+            assertThat(Checkpoints.read(c, binding)).hasValueSatisfying(state -> {
+                assertThat(state.lastKey()).isEqualTo(KeyPosition.of("1200"));
+                assertThat(state.endKey()).isEqualTo(KeyPosition.of("9000"));
+                assertThat(state.walk()).isNull();
+                assertThat(state.rowsDone()).isEqualTo(1200);
+            });
+            // Written back along a walk by a key of text: no bigint to keep beside it.
+            Checkpoints.advance(c, binding, KeyPosition.of("b'x", "2"), 10, false);
+            assertThat(Checkpoints.read(c, binding)).hasValueSatisfying(state ->
+                    assertThat(state.lastKey()).isEqualTo(KeyPosition.of("b'x", "2")));
         }
     }
 

@@ -14,8 +14,13 @@ import org.junit.jupiter.api.Test;
  */
 class ResumeAfterCrashTest extends OnEmbeddedPostgres {
 
+    /**
+     * batch_time_ms far above what 500 rows take even on a busy machine, so every batch is batch_size
+     * and the count is exact (at the default 40 ms a slow moment may split the job more finely).
+     */
     private static final String REQUEST = """
-            {"type":"migrate_data","table":"resume_me","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20}""";
+            {"type":"migrate_data","table":"resume_me","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20,
+             "batch_time_ms":500}""";
 
     @BeforeAll
     static void start() {

@@ -3,7 +3,9 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.engine.Throttling;
 import dev.zdm.postgres.connect.DemoTable;
+import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -16,6 +18,10 @@ class SeedExamplesTest extends OnEmbeddedPostgres {
 
     @BeforeAll
     static void start() throws Exception {
+        // The seed's replies count batches of exactly batch_size: a batch time (the node's
+        // --batch-time-ms) that 1000 rows fit in even on a busy machine; at the default 40 ms a slow
+        // moment may split the job more finely, which the seed does not foresee.
+        engine.throttleDefaults(new Throttling(null, null, Throttling.DEFAULT_MAX_THROTTLE, Duration.ofMillis(500)));
         SharedPostgres.exec("DROP TABLE IF EXISTS users");
         try (var c = SharedPostgres.connect()) {
             DemoTable.ensure(c, 20_000);

@@ -36,6 +36,11 @@ class EnvelopeReaderTest {
                     public void malformed(String problem, String excerpt) {
                         skipped.add(excerpt);
                     }
+
+                    @Override
+                    public void duplicateKey(JsonNode value, String path) {
+                        skipped.add("duplicate " + path + " in " + value);
+                    }
                 });
         try {
             reader.run();
@@ -118,5 +123,18 @@ class EnvelopeReaderTest {
                     .extracting(v -> v.get("body").get("msg_id").asLong())
                     .containsExactlyElementsOf(sent);
         }
+    }
+
+    @Test
+    void aKeyTwiceAtAnyDepthIsReportedWithItsPathAndTheFirstValueKept() {
+        read("{\"src\":\"a\",\"body\":{\"set\":{\"n\":\"1\",\"n\":\"2\"}}}\n"
+                + "{\"src\":\"a\",\"src\":\"b\"}\n"
+                + "{\"list\":[{},{\"k\":[1],\"k\":{\"deep\":1}}]}\n"
+                + "{\"fine\":{\"n\":1},\"other\":{\"n\":2}}\n");
+        assertThat(skipped).containsExactly(
+                "duplicate body.set.n in {\"src\":\"a\",\"body\":{\"set\":{\"n\":\"1\"}}}",
+                "duplicate src in {\"src\":\"a\"}",
+                "duplicate list[1].k in {\"list\":[{},{\"k\":[1]}]}");
+        assertThat(values).extracting(JsonNode::toString).containsExactly("{\"fine\":{\"n\":1},\"other\":{\"n\":2}}");
     }
 }

@@ -204,6 +204,51 @@ class NodeTest {
     }
 
     @Test
+    void aKeyTwiceIsError12ToTheSenderAndNotDispatched() throws IOException {
+        List<String> out = run(echo,
+                "{\"src\":\"admin\",\"dest\":\"migrations\",\"body\":{\"type\":\"ping\",\"msg_id\":4,"
+                        + "\"set\":{\"n\":\"n+1\",\"n\":\"n+100\"}}}",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":5}"));
+        assertThat(out).hasSize(2);
+        JsonNode error = json(out.get(0));
+        assertThat(error.get("dest").asText()).isEqualTo("admin");
+        assertThat(error.get("body").get("code").asInt()).isEqualTo(12);
+        assertThat(error.get("body").get("in_reply_to").asLong()).isEqualTo(4);
+        assertThat(error.get("body").get("text").asText()).contains("body.set.n");
+        assertThat(seen).extracting(Request::msgId).containsExactly(5L);
+    }
+
+    @Test
+    void everyFailureIsCountedAndInputWithoutAReplyIsLoggedAsNotRun() throws IOException {
+        Dispatcher failing = request -> {
+            throw ZdmException.malformed("no");
+        };
+        Node node = new Node(failing, new PrintStream(stdout, true, StandardCharsets.UTF_8), log::add);
+        node.run(new ByteArrayInputStream(String.join("\n",
+                msg("admin", "migrations", "{\"type\":\"ping\"}"),
+                "{\"body\":{\"type\":\"ping\",\"msg_id\":1}}",
+                "not json",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":2}"),
+                "").getBytes(StandardCharsets.UTF_8)));
+        assertThat(node.failures()).isEqualTo(4);
+        assertThat(log.subList(0, 2)).allSatisfy(l -> assertThat(l).startsWith("NOT RUN"));
+    }
+
+    @Test
+    void stoppingAtTheFirstFailureReadsNothingAfterIt() throws IOException {
+        Node node = new Node(echo, new PrintStream(stdout, true, StandardCharsets.UTF_8), log::add, true);
+        node.run(new ByteArrayInputStream(String.join("\n",
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":1}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":\"x\"}"),
+                msg("admin", "migrations", "{\"type\":\"ping\",\"msg_id\":3}"),
+                "").getBytes(StandardCharsets.UTF_8)));
+        assertThat(node.failures()).isEqualTo(1);
+        assertThat(seen).extracting(Request::msgId).containsExactly(1L);
+        assertThat(stdout.toString(StandardCharsets.UTF_8).lines()).hasSize(2);
+        assertThat(log).last().asString().contains("stopped at the first failure");
+    }
+
+    @Test
     void anErrorTextEchoesAtMostAThousandCharactersOfInput() throws IOException {
         Dispatcher failing = request -> {
             throw ZdmException.malformed("not a plain SQL name: " + request.body().get("table").asText());

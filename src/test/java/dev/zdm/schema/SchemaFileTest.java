@@ -43,7 +43,7 @@ class SchemaFileTest {
         assertThat(catalog.index(n("idx_user_id"))).contains(CatalogView.IndexState.INVALID);
         assertThat(catalog.index(n("orders_pkey"))).as("a primary key has its index").contains(CatalogView.IndexState.VALID);
         assertThat(catalog.relationExists(n("users_id_seq"))).isTrue();
-        assertThat(catalog.singleColumnPrimaryKey(n("events"))).isEmpty();
+        assertThat(catalog.uniqueKeys(n("events"))).isEmpty();
         assertThat(catalog.hasRows(n("events"))).isFalse();
     }
 

@@ -11,6 +11,7 @@ import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.ColumnDefault;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.KeyWalk;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
@@ -306,8 +307,9 @@ class SimulatorEngineTest {
                 new Statement(USERS, "ALTER TABLE \"users\" ADD COLUMN \"status\" text", LockMode.ACCESS_EXCLUSIVE,
                         TableWork.CATALOG_ONLY, true, null,
                         new CatalogChange.AddColumn(STATUS, DataType.TEXT, "'x'", false, false)),
-                new Backfill(USERS, SqlName.of("id"), Map.of(STATUS, new SqlExpression("'x'")),
-                        new SqlExpression("status IS NULL"), 1000, null, 0, "add_column:users.status"),
+                new Backfill(USERS, new KeyWalk.Keyset(engine.catalog().uniqueKeys(USERS).get(0)),
+                        Map.of(STATUS, new SqlExpression("'x'")),
+                        new SqlExpression("status IS NULL"), 1000, null, 0, "add_column:users.status", true),
                 // A NOT NULL column without a default on a table with rows: refused, as on the server.
                 new Statement(USERS, "ALTER TABLE \"users\" ADD COLUMN \"other\" text NOT NULL",
                         LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,

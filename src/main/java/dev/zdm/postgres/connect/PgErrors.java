@@ -10,6 +10,8 @@ public final class PgErrors {
     public static final String LOCK_NOT_AVAILABLE = "55P03";
     public static final String DEADLOCK_DETECTED = "40P01";
     public static final String UNIQUE_VIOLATION = "23505";
+    public static final String SERIALIZATION_FAILURE = "40001";
+    public static final String QUERY_CANCELED = "57014";
 
     private PgErrors() {
     }
@@ -17,6 +19,19 @@ public final class PgErrors {
     /** lock_timeout fired, or the deadlock detector chose us: the lock race was lost, nothing applied. */
     public static boolean lostLockRace(SQLException e) {
         return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || DEADLOCK_DETECTED.equals(e.getSQLState());
+    }
+
+    /**
+     * The deadlock detector chose this transaction, or serializable isolation refused it: it lost to
+     * another transaction, and run again after that one it succeeds (the manual's advice for both).
+     */
+    public static boolean transactionConflict(SQLException e) {
+        return DEADLOCK_DETECTED.equals(e.getSQLState()) || SERIALIZATION_FAILURE.equals(e.getSQLState());
+    }
+
+    /** The statement was cancelled: by statement_timeout, or by someone's pg_cancel_backend. */
+    public static boolean cancelled(SQLException e) {
+        return QUERY_CANCELED.equals(e.getSQLState());
     }
 
     /**
@@ -73,7 +88,6 @@ public final class PgErrors {
 
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
     public static final String READ_ONLY = "25006";
-    public static final String QUERY_CANCELED = "57014";
 
     /**
      * Which privilege the statement needed, from what it is (the server names the object, not the

@@ -1,10 +1,13 @@
 package dev.zdm.postgres.ledger;
 
+import dev.zdm.pg.KeyPosition;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -14,6 +17,10 @@ import java.util.Optional;
  * in the same transaction as the batch it records. A batch and its checkpoint commit or vanish
  * together, so a job killed at any instant resumes after exactly the rows already done; a position
  * bound to another table or column (dropped and made again) is forgotten, so that job starts afresh.
+ *
+ * <p>A position is the key's values as text ({@code last_position}, {@code end_position}) along the walk
+ * named in {@code walk}; a position of a single integer key is also kept in {@code last_key} and
+ * {@code end_key}, where a checkpoint written before positions of any key has it (its walk is null).
  */
 public final class Checkpoints {
 
@@ -22,11 +29,13 @@ public final class Checkpoints {
     }
 
     /**
-     * {@code lastKey} null: no batch has committed yet. {@code endKey}: the largest key when the job
-     * started (null: the table was empty); rows inserted later are not the job's, or it would chase the
-     * application's inserts for ever.
+     * {@code lastKey} null: no batch has committed yet. {@code endKey}: where the job ends, the largest
+     * key when the job started (null: the table was empty); rows inserted later are not the job's, or it
+     * would chase the application's inserts for ever. {@code walk}: the walk the positions are along
+     * (null: a checkpoint of an older zdm, along the single integer primary key).
      */
-    public record State(Long lastKey, Long endKey, long rowsDone, int batchesDone, boolean finished) {
+    public record State(KeyPosition lastKey, KeyPosition endKey, long rowsDone, int batchesDone, boolean finished,
+                        String walk) {
     }
 
     private Checkpoints() {
@@ -35,7 +44,8 @@ public final class Checkpoints {
     /** The job's position, if it has one bound to this very object. */
     public static Optional<State> read(Connection c, Binding b) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT last_key, end_key, rows_done, batches_done, finished, table_oid, attnum
+                SELECT coalesce(last_position, ARRAY[last_key::text]), coalesce(end_position, ARRAY[end_key::text]),
+                       rows_done, batches_done, finished, table_oid, attnum, walk
                 FROM zdm.checkpoints WHERE operation_id = ? AND step = ?""")) {
             ps.setLong(1, b.operationId());
             ps.setInt(2, b.step());
@@ -48,53 +58,64 @@ public final class Checkpoints {
                     forget(c, b);
                     return Optional.empty();
                 }
-                return Optional.of(new State(rs.getObject(1) == null ? null : rs.getLong(1),
-                        rs.getObject(2) == null ? null : rs.getLong(2), rs.getLong(3), rs.getInt(4), rs.getBoolean(5)));
+                return Optional.of(new State(position(rs.getArray(1)), position(rs.getArray(2)), rs.getLong(3),
+                        rs.getInt(4), rs.getBoolean(5), rs.getString(8)));
             }
         }
     }
 
-    /** A new job ending at {@code endKey} (the largest key now). */
-    public static State create(Connection c, Binding b, Long endKey) throws SQLException {
+    /** A new job along {@code walk} ending at {@code endKey}; {@code integerKey}: the position is also a bigint. */
+    public static State create(Connection c, Binding b, String walk, KeyPosition endKey, boolean integerKey)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO zdm.checkpoints (operation_id, step, table_oid, attnum, end_key) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO zdm.checkpoints (operation_id, step, table_oid, attnum, end_key, walk, end_position)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (operation_id, step) DO UPDATE SET table_oid = excluded.table_oid,
                     attnum = excluded.attnum, end_key = excluded.end_key, last_key = NULL, rows_done = 0,
-                    batches_done = 0, finished = false""")) {
+                    batches_done = 0, finished = false, walk = excluded.walk, end_position = excluded.end_position,
+                    last_position = NULL""")) {
             ps.setLong(1, b.operationId());
             ps.setInt(2, b.step());
             ps.setLong(3, b.tableOid());
             ps.setObject(4, b.attnum(), Types.SMALLINT);
-            ps.setObject(5, endKey, Types.BIGINT);
+            ps.setObject(5, integerKey ? bigint(endKey) : null, Types.BIGINT);
+            ps.setString(6, walk);
+            ps.setArray(7, array(c, endKey));
             ps.executeUpdate();
         }
-        return new State(null, endKey, 0, 0, false);
+        return new State(null, endKey, 0, 0, false, walk);
     }
 
-    /** A resumed job's end moved to {@code endKey} when that is further; answers the job's state. */
-    public static State extend(Connection c, Binding b, State state, Long endKey) throws SQLException {
-        if (endKey == null || (state.endKey() != null && endKey <= state.endKey())) {
-            return state;
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE zdm.checkpoints SET end_key = ? WHERE operation_id = ? AND step = ?")) {
-            ps.setLong(1, endKey);
-            ps.setLong(2, b.operationId());
-            ps.setInt(3, b.step());
+    /**
+     * The job's end moved to {@code endKey} (a resumed job, or a new pass of a walk by blocks, which
+     * starts again from the beginning when {@code fromStart}); answers the job's state.
+     */
+    public static State extend(Connection c, Binding b, State state, KeyPosition endKey, boolean integerKey,
+                               boolean fromStart) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE zdm.checkpoints SET end_key = ?, end_position = ?"
+                + (fromStart ? ", last_key = NULL, last_position = NULL" : "") + " WHERE operation_id = ? AND step = ?")) {
+            ps.setObject(1, integerKey ? bigint(endKey) : null, Types.BIGINT);
+            ps.setArray(2, array(c, endKey));
+            ps.setLong(3, b.operationId());
+            ps.setInt(4, b.step());
             ps.executeUpdate();
         }
-        return new State(state.lastKey(), endKey, state.rowsDone(), state.batchesDone(), false);
+        return new State(fromStart ? null : state.lastKey(), endKey, state.rowsDone(), state.batchesDone(), false,
+                state.walk());
     }
 
     /** Records one batch; call inside the batch's transaction. */
-    public static void advance(Connection c, Binding b, long lastKey, long rows) throws SQLException {
+    public static void advance(Connection c, Binding b, KeyPosition lastKey, long rows, boolean integerKey)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                UPDATE zdm.checkpoints SET last_key = ?, rows_done = rows_done + ?, batches_done = batches_done + 1
+                UPDATE zdm.checkpoints SET last_key = ?, last_position = ?, rows_done = rows_done + ?,
+                    batches_done = batches_done + 1
                 WHERE operation_id = ? AND step = ?""")) {
-            ps.setLong(1, lastKey);
-            ps.setLong(2, rows);
-            ps.setLong(3, b.operationId());
-            ps.setInt(4, b.step());
+            ps.setObject(1, integerKey ? bigint(lastKey) : null, Types.BIGINT);
+            ps.setArray(2, array(c, lastKey));
+            ps.setLong(3, rows);
+            ps.setLong(4, b.operationId());
+            ps.setInt(5, b.step());
             ps.executeUpdate();
         }
     }
@@ -111,12 +132,12 @@ public final class Checkpoints {
     /** The progress a refused or stopped request reports: rows and batches committed so far. */
     public static Optional<State> latest(Connection c, long operationId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT last_key, end_key, rows_done, batches_done, finished FROM zdm.checkpoints
+                SELECT rows_done, batches_done, finished, walk FROM zdm.checkpoints
                 WHERE operation_id = ? ORDER BY step DESC LIMIT 1""")) {
             ps.setLong(1, operationId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new State(null, null, rs.getLong(3), rs.getInt(4), rs.getBoolean(5)))
-                        : Optional.empty();
+                return rs.next() ? Optional.of(new State(null, null, rs.getLong(1), rs.getInt(2), rs.getBoolean(3),
+                        rs.getString(4))) : Optional.empty();
             }
         }
     }
@@ -127,5 +148,21 @@ public final class Checkpoints {
             ps.setInt(2, b.step());
             ps.executeUpdate();
         }
+    }
+
+    private static KeyPosition position(Array array) throws SQLException {
+        if (array == null) {
+            return null;
+        }
+        String[] values = (String[]) array.getArray();
+        return values.length == 0 || Arrays.stream(values).anyMatch(Objects::isNull) ? null : new KeyPosition(Arrays.asList(values));
+    }
+
+    private static Array array(Connection c, KeyPosition position) throws SQLException {
+        return position == null ? null : c.createArrayOf("text", position.values().toArray());
+    }
+
+    private static Long bigint(KeyPosition position) {
+        return position == null ? null : Long.valueOf(position.values().get(0));
     }
 }

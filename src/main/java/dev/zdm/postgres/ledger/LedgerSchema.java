@@ -70,6 +70,13 @@ public final class LedgerSchema {
                 started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 progressed_at timestamptz NOT NULL DEFAULT clock_timestamp());
+            """,
+            // Positions along any key (uuid, text, composite: each value as text) or block range; walk names
+            // the key a position is along. last_key and end_key stay for positions of a single integer key.
+            """
+            ALTER TABLE zdm.checkpoints ADD COLUMN IF NOT EXISTS walk text,
+                ADD COLUMN IF NOT EXISTS last_position text[],
+                ADD COLUMN IF NOT EXISTS end_position text[];
             """);
 
     private LedgerSchema() {

@@ -3,19 +3,24 @@ package dev.zdm.postgres.observe;
 import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
+import dev.zdm.pg.KeyColumn;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
+import dev.zdm.pg.UniqueKey;
 import dev.zdm.protocol.ZdmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -101,17 +106,89 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
-    public Optional<SqlName> singleColumnPrimaryKey(SqlName table) {
-        return query("reading the primary key of " + table, c -> {
+    public List<UniqueKey> uniqueKeys(SqlName table) {
+        return query("reading the unique keys of " + table, c -> {
+            List<UniqueKey> keys = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT a.attname FROM pg_index i
-                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                    WHERE i.indrelid = to_regclass(?) AND i.indisprimary AND i.indnatts = 1""")) {
+                    SELECT x.relname, i.indisprimary,
+                           ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                                 WHERE k.ord <= array_length(i.indclass::oid[], 1) ORDER BY k.ord),
+                           ARRAY(SELECT format_type(a.atttypid, a.atttypmod)
+                                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                                 WHERE k.ord <= array_length(i.indclass::oid[], 1) ORDER BY k.ord)
+                    FROM pg_index i
+                    JOIN pg_class t ON t.oid = i.indrelid
+                    JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE i.indrelid = to_regclass(?) AND i.indisvalid
+                      AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) AS n(attnum)
+                                      JOIN pg_attribute na ON na.attrelid = i.indrelid AND na.attnum = n.attnum
+                                      WHERE NOT na.attnotnull)
+                    """ + " AND (" + UniqueKey.PLAIN_ORDER_SQL + ") ORDER BY x.relname")) {
                 ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? plainName(rs.getString(1)) : Optional.empty();
+                    while (rs.next()) {
+                        keyOf(rs.getString(1), rs.getBoolean(2), (String[]) rs.getArray(3).getArray(),
+                                (String[]) rs.getArray(4).getArray()).ifPresent(keys::add);
+                    }
                 }
             }
+            return keys;
+        });
+    }
+
+    /** A key zdm can name (every column a plain name); a type it cannot write is cast by the server's inference. */
+    private static Optional<UniqueKey> keyOf(String index, boolean primary, String[] names, String[] types) {
+        List<KeyColumn> columns = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            Optional<SqlName> name = plainName(names[i]);
+            if (name.isEmpty()) {
+                return Optional.empty();
+            }
+            columns.add(new KeyColumn(name.get(), dataType(types[i])));
+        }
+        Optional<SqlName> indexName = plainName(index);
+        return columns.isEmpty() || indexName.isEmpty() ? Optional.empty()
+                : Optional.of(new UniqueKey(indexName.get(), columns, primary));
+    }
+
+    /** The type as zdm can write it, or null (the server infers the parameter's type from the column). */
+    public static DataType dataType(String formatted) {
+        try {
+            return DataType.of(formatted);
+        } catch (ZdmException e) {
+            return null;
+        }
+    }
+
+    /**
+     * attidentity (10+) and attgenerated (12+); an older server has neither column, and no such
+     * columns either.
+     */
+    @Override
+    public Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+        return query("reading the identity and generated columns of " + table, c -> {
+            Map<SqlName, ColumnGeneration> columns = new LinkedHashMap<>();
+            int version = c.getMetaData().getDatabaseMajorVersion();
+            if (version < 10) {
+                return columns;
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, a.attidentity::text, "
+                    + (version >= 12 ? "a.attgenerated::text" : "''") + """
+                     FROM pg_attribute a
+                    WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ColumnGeneration kind = ColumnGeneration.of(rs.getString(2), rs.getString(3));
+                        if (kind != ColumnGeneration.NONE) {
+                            plainName(rs.getString(1)).ifPresent(n -> columns.put(n, kind));
+                        }
+                    }
+                }
+            }
+            return columns;
         });
     }
 

@@ -10,6 +10,8 @@ import dev.zdm.postgres.observe.TableProbe;
 import dev.zdm.postgres.throttle.Throttle;
 import dev.zdm.Log;
 import dev.zdm.pg.Backfill;
+import dev.zdm.pg.KeyPosition;
+import dev.zdm.pg.KeyWalk;
 import dev.zdm.pg.LockMode;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
@@ -17,46 +19,82 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.sql.Types;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Runs a {@link Backfill} as keyset batches along the integer primary key, over the keys that existed
- * when the job started: each batch finds the key range that holds the next {@code batchSize} matching
- * rows after the last key done, updates the matching rows of that range (an index range scan; UPDATE
+ * Runs a {@link Backfill} as batches along its {@link KeyWalk}, over the keys that existed when the job
+ * started: each batch finds the key range that holds the next {@code batchSize} matching rows after the
+ * last key done (or, walking blocks, the next block range), updates the matching rows of that range (an index range scan; UPDATE
  * re-checks the condition of a row changed meanwhile) and advances the job's checkpoint, all in one
  * short transaction under lock_timeout. The job ends when no key range is left or at its row limit.
+ *
+ * <p>An application transaction that wants a row a batch has updated waits for the batch's commit, so a
+ * batch's statements run under a deadline (a transaction-local statement_timeout, see
+ * {@link BatchSizer#deadline}), taken after the table lock so that a wait for the table keeps the lock
+ * budget's meaning. A batch cancelled at its deadline is rolled back and retried at half the size; one
+ * row that alone cannot be done within the budget is an error naming its key. A batch that loses a
+ * deadlock or a serialization conflict to the application is run again after a pause ({@link ConflictRetry}).
  */
 public final class BackfillRunner {
 
     /** A progress line on stderr at most this often, so a long job shows it is alive without flooding. */
     public static final long PROGRESS_EVERY_MS = 5_000;
-    private static final Set<String> INTEGER_TYPES = Set.of("int2", "int4", "int8");
+    /**
+     * Passes of a walk by blocks at most: a second pass finds what the application moved behind the
+     * first; a default that can be NULL would otherwise go round for ever (then NOT NULL fails, as it
+     * would for the plain ALTER).
+     */
+    static final int MAX_PASSES = 5;
 
     private BackfillRunner() {
     }
 
     public static StepReport run(Backfill job, StepContext ctx) throws LockWaitTimedOut, SQLException {
         Connection c = ctx.backend().connection();
-        requireIntegerKey(c, job, ctx.tableOid());
+        KeyWalk walk = job.walk();
+        boolean integerKey = walk instanceof KeyWalk.Keyset k && k.integerKey();
         Checkpoints.Binding binding = new Checkpoints.Binding(ctx.operationId(), ctx.step(), ctx.tableOid(),
                 filledColumn(c, job, ctx).orElse(null));
         Optional<Checkpoints.State> earlier = Checkpoints.read(c, binding);
+        // A finished job answers its totals whatever its table's key has become since.
+        if (earlier.isPresent() && !earlier.get().finished() && !sameWalk(earlier.get(), walk, integerKey)) {
+            if (!job.fillsNulls()) {
+                throw ZdmException.precondition("this job's checkpoint is along " + describe(earlier.get().walk())
+                        + ", and " + job.table() + " is now walked along " + walk.describe() + ": its "
+                        + earlier.get().rowsDone() + " rows done cannot be found again, so resuming could update"
+                        + " a row twice; restore that key, or check the rows and send a changed request");
+            }
+            // Filling NULLs twice is harmless: the job starts again along the new walk.
+            earlier = Optional.empty();
+        }
         Checkpoints.State state;
         if (earlier.isPresent() && earlier.get().finished()) {
             state = earlier.get();
         } else {
-            Long largest = GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(), ctx.lockBudget(),
-                    "reading the largest key of " + job.table(),
+            KeyPosition previousEnd = earlier.map(Checkpoints.State::endKey).orElse(null);
+            End largest = GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(), ctx.lockBudget(),
+                    "reading where the keys of " + job.table() + " end",
                     progress(earlier.map(Checkpoints.State::rowsDone).orElse(0L),
                             earlier.map(Checkpoints.State::batchesDone).orElse(0)),
-                    g -> largestKey(g, job));
+                    g -> end(g, job, previousEnd));
             // A resumed job covers the keys that exist when it resumes: rows inserted while it was
             // stopped would otherwise be skipped for good.
-            state = earlier.isPresent() ? Checkpoints.extend(c, binding, earlier.get(), largest)
-                    : Checkpoints.create(c, binding, largest);
+            if (earlier.isEmpty()) {
+                state = Checkpoints.create(c, binding, walk.describe(), largest.position(), integerKey);
+            } else if (largest.position() != null && (previousEnd == null || largest.further())) {
+                state = Checkpoints.extend(c, binding, earlier.get(), largest.position(), integerKey, false);
+            } else {
+                state = earlier.get();
+            }
         }
         if (state.finished()) {
             Log.info("job " + job.table() + " step " + (ctx.step() + 1) + " of operation " + ctx.operationId()
@@ -65,14 +103,17 @@ public final class BackfillRunner {
         }
         if (state.lastKey() != null) {
             Log.info("resuming " + job.table() + " step " + (ctx.step() + 1) + " of operation " + ctx.operationId()
-                    + " after key " + state.lastKey() + " (" + state.rowsDone() + " rows in " + state.batchesDone()
-                    + " batches done)");
+                    + " after " + walk.describe() + " " + state.lastKey() + " (" + state.rowsDone() + " rows in "
+                    + state.batchesDone() + " batches done)");
         }
-        // No batch yet: the first starts at the smallest bigint inclusive, so no key is out of reach.
-        Long lastKey = state.lastKey();
-        Long endKey = state.endKey();
+        // No batch yet: the first has no lower bound, so no key is out of reach.
+        KeyPosition lastKey = state.lastKey();
+        KeyPosition endKey = state.endKey();
         long rowsDone = state.rowsDone();
         int batchesDone = state.batchesDone();
+        // A walk by blocks repeats while a pass filled rows (the application may have moved a NULL behind it).
+        long rowsThisPass = lastKey == null ? 0 : 1;
+        int passes = 1;
         long rowsThisRun = 0;
         long waitedMs = 0;
         LockMode strongest = null;
@@ -80,8 +121,11 @@ public final class BackfillRunner {
         long lastProgress = started;
         LockObserver.Watch watch = ctx.observer().watch(ctx.backend().pid(), ctx.tableOid());
         LockObserver.Observation seen = null;
-        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget());
+        BatchSizer sizer = new BatchSizer(job.batchSize(), ctx.lockBudget(), ctx.throttling().batchTimeOrDefault());
         BatchTimes times = new BatchTimes();
+        ConflictRetry conflicts = new ConflictRetry(() -> ThreadLocalRandom.current().nextDouble());
+        boolean lockFirst = mayLockTable(c, ctx.tableOid());
+        int deadlineRetries = 0;
         Throttle throttle = Throttle.of(ctx.throttling());
         boolean durable = false;
         try {
@@ -98,38 +142,72 @@ public final class BackfillRunner {
                 long batchStarted = System.nanoTime();
                 long waitedBefore = watch.waitedNanosSoFar();
                 long count = 0;
-                Long rangeEnd = null;
+                long work = 0;
+                KeyPosition rangeEnd = null;
+                Duration deadline = sizer.deadline(limit);
+                long deadlineFrom = 0;
+                long waitedAtDeadline = 0;
                 try {
-                    if (limit > 0 && endKey != null && (lastKey == null || lastKey < endKey)) {
-                        long from = lastKey == null ? Long.MIN_VALUE : lastKey;
-                        try (PreparedStatement ps = c.prepareStatement(job.batchSql(lastKey == null))) {
-                            ps.setLong(1, from);
-                            ps.setLong(2, endKey);
-                            ps.setLong(3, limit);
-                            ps.setLong(4, from);
+                    KeyWalk.Bound batch = limit > 0 && endKey != null ? walk.batch(job, lastKey, endKey, limit) : null;
+                    if (batch != null) {
+                        startDeadline(c, job, deadline, lockFirst);
+                        deadlineFrom = System.nanoTime();
+                        waitedAtDeadline = watch.waitedNanosSoFar();
+                        try (PreparedStatement ps = c.prepareStatement(batch.sql())) {
+                            bind(ps, batch);
                             try (ResultSet rs = ps.executeQuery()) {
                                 rs.next();
                                 count = rs.getLong(1);
-                                rangeEnd = rs.getObject(2) == null ? null : rs.getLong(2);
+                                rangeEnd = position(rs, 2, rs.getMetaData().getColumnCount() - 1);
                             }
                         }
+                        work = walk.work(batch, count);
                         if (strongest == null) {
                             // Every batch takes the same lock; reading it once spares a round trip per batch.
                             strongest = TableProbe.heldLock(c, ctx.tableOid());
                         }
                     }
                     if (rangeEnd != null) {
-                        Checkpoints.advance(c, binding, rangeEnd, count);
-                    } else {
+                        Checkpoints.advance(c, binding, rangeEnd, count, integerKey);
+                    } else if (!anotherPass(walk, rowsThisPass, passes)) {
                         Checkpoints.finish(c, binding);
                     }
                     c.commit();
                     // The sizer bounds how long a batch holds its row locks: a wait for the table lock
                     // before it held any is not that, and must not shrink the next batch.
                     long waited = watch.waitedNanosSoFar() - waitedBefore;
-                    sizer.measured(count, Math.max(1, times.add(batchStarted) - waited));
+                    sizer.measured(work, Math.max(1, times.add(batchStarted) - waited));
+                    conflicts.committed();
                 } catch (SQLException e) {
+                    long sinceDeadline = deadlineFrom == 0 ? 0 : System.nanoTime() - deadlineFrom;
                     StepContext.rollbackQuietly(c);
+                    if (PgErrors.transactionConflict(e)) {
+                        Optional<Duration> pause = conflicts.lost();
+                        if (pause.isEmpty()) {
+                            throw conflictsGaveUp(job, e, conflicts.inARow(), batchesDone, rowsDone);
+                        }
+                        Log.info(job.table() + ": batch " + (batchesDone + 1) + " lost to another transaction ("
+                                + PgErrors.firstLine(e) + "); run again in " + pause.get().toMillis() + " ms");
+                        Thread.sleep(Math.max(1, pause.get().toMillis()));
+                        continue;
+                    }
+                    // Someone's pg_cancel_backend is not the deadline: it ends the job as any error does.
+                    if (PgErrors.cancelled(e) && sinceDeadline >= deadline.toNanos()) {
+                        if (limit > 1) {
+                            sizer.cancelled(limit);
+                            deadlineRetries++;
+                            Log.info(job.table() + ": batch " + (batchesDone + 1) + " of " + limit + " rows cut at its "
+                                    + deadline.toMillis() + " ms deadline, rolled back; run again with " + sizer.next());
+                            continue;
+                        }
+                        if ((watch.waitedNanosSoFar() - waitedAtDeadline) * 2 >= sinceDeadline) {
+                            // The one row waited for a lock nearly all that time: a lock held past the budget.
+                            throw new LockWaitTimedOut("a row lock not granted within " + deadline.toMillis()
+                                    + " ms in batch " + (batchesDone + 1), StepContext.millisSince(batchStarted),
+                                    watch.blockersSoFar(), progress(rowsDone, batchesDone));
+                        }
+                        throw rowTooSlow(c, job, walk, lastKey, endKey, deadline, e, rowsDone, batchesDone);
+                    }
                     if (PgErrors.lostLockRace(e)) {
                         throw new LockWaitTimedOut(PgErrors.firstLine(e) + " in batch " + (batchesDone + 1),
                                 StepContext.millisSince(batchStarted), watch.blockersSoFar(),
@@ -140,16 +218,28 @@ public final class BackfillRunner {
                     StepContext.autocommitQuietly(c);
                 }
                 if (rangeEnd == null) {
-                    break;
+                    if (!anotherPass(walk, rowsThisPass, passes)) {
+                        break;
+                    }
+                    // The table's blocks now, from the first again.
+                    End now = GuardedRead.run(ctx.backend(), ctx.observer(), ctx.tableOid(), ctx.lockBudget(),
+                            "reading the size of " + job.table(), progress(rowsDone, batchesDone), g -> end(g, job, null));
+                    state = Checkpoints.extend(c, binding, state, now.position(), integerKey, true);
+                    lastKey = null;
+                    endKey = now.position();
+                    rowsThisPass = 0;
+                    passes++;
+                    continue;
                 }
                 lastKey = rangeEnd;
                 rowsDone += count;
                 rowsThisRun += count;
+                rowsThisPass += count;
                 batchesDone++;
                 if (StepContext.millisSince(lastProgress) >= PROGRESS_EVERY_MS) {
                     lastProgress = System.nanoTime();
                     Log.info(job.table() + ": " + rowsDone + " rows in " + batchesDone + " batches, last "
-                            + job.key() + " " + lastKey + ", next batch " + sizer.next() + " rows, throttled_ms "
+                            + walk.describe() + " " + lastKey + ", next batch " + sizer.next() + " rows, throttled_ms "
                             + throttle.throttledMs());
                 }
                 if (job.sleepMs() > 0) {
@@ -180,7 +270,104 @@ public final class BackfillRunner {
         Log.info(job.table() + ": job done, " + rowsDone + " rows in " + batchesDone + " batches ("
                 + rowsThisRun + " rows in " + ms + " ms this run, throttled_ms " + throttle.throttledMs() + ")");
         return new StepReport(job.sql(), lock, ms, seen.blockingHeldMs(), waitedMs, rowsThisRun, false, rowsDone,
-                batchesDone, figures(times, throttle));
+                batchesDone, figures(times, throttle, sizer, deadlineRetries, conflicts.retries()));
+    }
+
+    /**
+     * Opens the batch's transaction: the table lock first, under lock_timeout alone (a wait for it holds
+     * no row), then the deadline for the rest, transaction-local so that nothing outlives the batch on
+     * the backend. One round trip for both.
+     */
+    private static void startDeadline(Connection c, Backfill job, Duration deadline, boolean lockFirst)
+            throws SQLException {
+        String timeout = "SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis());
+        try (Statement s = c.createStatement()) {
+            s.execute(lockFirst ? "LOCK TABLE " + job.table().quoted() + " IN ROW EXCLUSIVE MODE; " + timeout : timeout);
+        }
+    }
+
+    /**
+     * LOCK TABLE in ROW EXCLUSIVE mode needs a table-level INSERT, UPDATE, DELETE or TRUNCATE privilege; a
+     * role granted UPDATE on some columns only can run the batch but not the LOCK: its batches wait for
+     * the table under the deadline instead (cut and retried smaller, the last row under the whole budget).
+     */
+    private static boolean mayLockTable(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT has_table_privilege(?::oid, 'INSERT, UPDATE, DELETE, TRUNCATE')")) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Error 22 for one row that alone did not finish within its deadline (the whole lock budget): an
+     * application touching it would wait longer than the budget. Names the row's key; what committed stays.
+     */
+    private static ZdmException rowTooSlow(Connection c, Backfill job, KeyWalk walk, KeyPosition lastKey,
+                                           KeyPosition endKey, Duration deadline, SQLException cause, long rows, int batches) {
+        String key = nextKey(c, job, walk, lastKey, endKey, deadline)
+                .orElse(walk.describe() + (lastKey == null ? " first in order" : " after " + lastKey));
+        return new ZdmException(ErrorCode.PRECONDITION_FAILED, "the row of " + job.table() + " with " + key
+                + " alone takes longer than max_lock_duration_ms (" + deadline.toMillis() + " ms) to update, so an"
+                + " application touching it would wait longer than that; nothing of it applied; " + rows + " rows in "
+                + batches + " batches committed and kept (a cheaper set or where, or a larger budget, lets the same"
+                + " request resume after them)", stopped(job, rows, batches), cause);
+    }
+
+    /**
+     * The key of the row a one-row batch takes ("id = 777", "("a", "b") = (1, x)"), read under the same
+     * deadline; empty for a walk by blocks, or if that read too is cut short.
+     */
+    private static Optional<String> nextKey(Connection c, Backfill job, KeyWalk walk, KeyPosition lastKey,
+                                            KeyPosition endKey, Duration deadline) {
+        KeyWalk.Bound first = walk.firstRow(job, lastKey, endKey);
+        if (first == null || !(walk instanceof KeyWalk.Keyset keyset)) {
+            return Optional.empty();
+        }
+        try {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis()));
+            }
+            try (PreparedStatement ps = c.prepareStatement(first.sql())) {
+                bind(ps, first);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    KeyPosition key = position(rs, 1, rs.getMetaData().getColumnCount());
+                    String values = key.values().size() == 1 ? key.values().get(0)
+                            : "(" + String.join(", ", key.values()) + ")";
+                    return Optional.of(keyset.columnsText().replace("\"", "") + " = " + values);
+                }
+            }
+        } catch (SQLException e) {
+            Log.info("reading the key of the row too slow alone: " + PgErrors.firstLine(e));
+            return Optional.empty();
+        } finally {
+            StepContext.rollbackQuietly(c);
+            StepContext.autocommitQuietly(c);
+        }
+    }
+
+    /** Error 14 for a batch that lost a deadlock (or serialization conflict) too often in a row: resumable. */
+    private static ZdmException conflictsGaveUp(Backfill job, SQLException e, int losses, int batches, long rows) {
+        String what = PgErrors.DEADLOCK_DETECTED.equals(e.getSQLState())
+                ? "deadlocked with another transaction" : "lost a serialization conflict to another transaction";
+        return new ZdmException(ErrorCode.ABORT, "batch " + (batches + 1) + " " + what + " " + losses
+                + " times in a row (" + PgErrors.firstLine(e) + "), run again after a pause each time: something"
+                + " takes the same rows in another order; rolled back; " + rows + " rows in " + batches
+                + " batches committed and kept: the same request resumes after them", stopped(job, rows, batches), e);
+    }
+
+    /** What a stopped job's error carries, in the order every such error has its keys: table first, progress last. */
+    private static Map<String, Object> stopped(Backfill job, long rows, int batches) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("table", job.table().value());
+        details.putAll(progress(rows, batches));
+        return details;
     }
 
     /** The 14 of a throttle that never cleared, in the order every 14 has its keys: table first, progress last. */
@@ -192,9 +379,13 @@ public final class BackfillRunner {
         return details;
     }
 
-    private static Map<String, Object> figures(BatchTimes times, Throttle throttle) {
+    private static Map<String, Object> figures(BatchTimes times, Throttle throttle, BatchSizer sizer,
+                                               int deadlineRetries, int conflictRetries) {
         Map<String, Object> figures = new LinkedHashMap<>(times.asMap());
         figures.put("throttled_ms", throttle.throttledMs());
+        figures.put("batch_target_ms", sizer.target().toMillis());
+        figures.put("deadline_retries", (long) deadlineRetries);
+        figures.put("conflict_retries", (long) conflictRetries);
         return figures;
     }
 
@@ -220,27 +411,62 @@ public final class BackfillRunner {
         return Optional.empty();
     }
 
-    /** The largest key now: the end of a job that starts now. */
-    private static Long largestKey(Connection c, Backfill job) throws SQLException {
-        try (var s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT max(" + job.key().quoted() + ") FROM " + job.table().quoted())) {
-            rs.next();
-            return rs.getObject(1) == null ? null : rs.getLong(1);
+    /** Where the walk ends now (null: nothing to walk), and whether that lies beyond the end asked about. */
+    private record End(KeyPosition position, boolean further) {
+    }
+
+    private static End end(Connection c, Backfill job, KeyPosition previousEnd) throws SQLException {
+        KeyWalk.Bound read = job.walk().end(job.table(), previousEnd);
+        try (PreparedStatement ps = c.prepareStatement(read.sql())) {
+            bind(ps, read);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new End(null, false);
+                }
+                int values = rs.getMetaData().getColumnCount() - (previousEnd == null ? 0 : 1);
+                return new End(position(rs, 1, values), previousEnd != null && rs.getBoolean(values + 1));
+            }
         }
     }
 
-    private static void requireIntegerKey(Connection c, Backfill job, long tableOid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT t.typname FROM pg_attribute a"
-                + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ? AND a.attname = ?")) {
-            ps.setLong(1, tableOid);
-            ps.setString(2, job.key().value());
-            try (ResultSet rs = ps.executeQuery()) {
-                String type = rs.next() ? rs.getString(1) : "missing";
-                if (!INTEGER_TYPES.contains(type)) {
-                    throw ZdmException.precondition("batches run along an integer primary key; " + job.table()
-                            + "." + job.key() + " is " + type);
-                }
+    /**
+     * Every value as text, read by the cast in the statement as the key column's type (Types.OTHER
+     * sends it untyped: a parameter without a cast takes the column's type); a Long is a row count.
+     */
+    private static void bind(PreparedStatement ps, KeyWalk.Bound bound) throws SQLException {
+        for (int i = 0; i < bound.params().size(); i++) {
+            Object value = bound.params().get(i);
+            if (value instanceof Long n) {
+                ps.setLong(i + 1, n);
+            } else {
+                ps.setObject(i + 1, value, Types.OTHER);
             }
         }
+    }
+
+    /** {@code count} text columns from {@code first} on; null when the first is NULL (nothing was left). */
+    private static KeyPosition position(ResultSet rs, int first, int count) throws SQLException {
+        if (rs.getString(first) == null) {
+            return null;
+        }
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            values.add(rs.getString(first + i));
+        }
+        return new KeyPosition(values);
+    }
+
+    /** A walk by blocks goes round again after a pass that filled rows, a bounded number of times. */
+    private static boolean anotherPass(KeyWalk walk, long rowsThisPass, int passes) {
+        return walk instanceof KeyWalk.Blocks && rowsThisPass > 0 && passes < MAX_PASSES;
+    }
+
+    /** A checkpoint of an older zdm (no walk named) is along the single integer primary key. */
+    private static boolean sameWalk(Checkpoints.State state, KeyWalk walk, boolean integerKey) {
+        return state.walk() == null ? integerKey : state.walk().equals(walk.describe());
+    }
+
+    private static String describe(String walk) {
+        return walk == null ? "the integer primary key" : walk;
     }
 }

@@ -60,6 +60,7 @@ public final class Throttle {
         List<StrainSignal> signals = new ArrayList<>();
         if (settings.maxReplicaLag() != null) {
             signals.add(new ReplicaLag(settings.maxReplicaLag().toMillis()));
+            signals.add(new DisconnectedStandbys(settings.maxReplicaLag().toMillis()));
         }
         if (settings.maxActiveSessions() != null) {
             signals.add(new ActiveSessions(settings.maxActiveSessions()));

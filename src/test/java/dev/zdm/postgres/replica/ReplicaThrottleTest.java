@@ -103,6 +103,53 @@ class ReplicaThrottleTest {
         }
     }
 
+    /**
+     * Issue 12, item 10: a standby that went away keeps its physical slot, and the slot keeps WAL for
+     * it; pg_stat_replication no longer lists it. The backfill pauses for it as for a lagging standby,
+     * and max_throttle_ms ends the request with a resumable 14; once the slot is gone (the standby given
+     * up for good) the same request finishes. The connected standby's own slot is active: not counted.
+     */
+    @Test
+    void aStandbyThatIsNotConnectedButHoldsWalThrottlesTheBackfill() throws Exception {
+        String slot = "zdm_test_gone_standby";
+        String request = """
+                {"type":"migrate_data","table":"left_behind","batch_size":1000,"set":{"n":"n + 1"},
+                 "max_replica_lag_ms":%d,"max_throttle_ms":500}""".formatted(MAX_LAG_MS);
+        try (Statement s = admin.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS left_behind");
+            s.execute("CREATE TABLE left_behind (id bigserial PRIMARY KEY, n int NOT NULL DEFAULT 0)");
+            // A temporary slot is a session's (pg_basebackup), not a standby: never waited for.
+            s.execute("SELECT pg_create_physical_replication_slot('zdm_test_temporary', true, true)");
+            s.execute("SELECT pg_create_physical_replication_slot('" + slot + "', true)");
+            s.execute("INSERT INTO left_behind (n) SELECT 0 FROM generate_series(1, 5000)");
+        }
+        try {
+            ObjectNode stopped = send(request);
+            assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(14);
+            assertThat(stopped.get("text").asText()).contains(slot).contains("not connected");
+            assertThat(stopped.get("throttled_ms").asLong()).isGreaterThanOrEqualTo(500);
+            assertThat(stopped.get("total_rows").asLong()).isZero();
+
+            try (Statement s = admin.createStatement()) {
+                s.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+            }
+            // The connected standby may lag a moment behind the batches: it is waited for, not given up on.
+            ObjectNode done = send(request.replace("\"max_throttle_ms\":500", "\"max_throttle_ms\":60000"));
+            assertThat(done.get("type").asText()).as(done.toString()).isEqualTo("data_migrated");
+            assertThat(done.get("total_rows").asLong()).isEqualTo(5000);
+        } finally {
+            try (Statement s = admin.createStatement()) {
+                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
+                        + slot + "'");
+            }
+        }
+        try (Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM left_behind WHERE n = 1")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("every row exactly once").isEqualTo(5000);
+        }
+    }
+
     /** Waits until the count of migrated rows stops moving for half a second; answers it. */
     private static long awaitStall(Duration within) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
