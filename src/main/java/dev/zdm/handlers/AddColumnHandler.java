@@ -96,7 +96,7 @@ public final class AddColumnHandler extends PlanHandler<ColumnSpec> {
     }
 
     /** A JSON value as an SQL constant: strings quoted, numbers and booleans as they are. */
-    static String literal(JsonNode value) {
+    public static String literal(JsonNode value) {
         if (value.isTextual()) {
             return SqlLiteral.of(value.asText());
         }

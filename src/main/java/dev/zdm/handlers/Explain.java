@@ -28,6 +28,11 @@ final class Explain {
                 blocks.add("writes");
             }
             entry.put("blocks", blocks);
+            if (step instanceof dev.zdm.pg.Statement s && !s.otherLocks().isEmpty()) {
+                // A foreign key locks the table it references too: that lock is waited for under the same budget.
+                entry.put("also_locks", s.otherLocks().stream()
+                        .map(o -> Map.of("table", o.table().value(), "lock", o.mode().sqlName())).toList());
+            }
             entry.put("scans", step.work().touchesRows());
             entry.put("rewrites", step.work().rewrites());
             entry.put("batched", step.work() == TableWork.UPDATE_ROWS);

@@ -6,6 +6,15 @@ import dev.zdm.protocol.Dispatcher;
 import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
+import dev.zdm.recipes.AddConstraint;
+import dev.zdm.recipes.DropColumn;
+import dev.zdm.recipes.DropConstraint;
+import dev.zdm.recipes.DropDefault;
+import dev.zdm.recipes.DropIndex;
+import dev.zdm.recipes.DropNotNull;
+import dev.zdm.recipes.SetDefault;
+import dev.zdm.recipes.SetNotNull;
+import dev.zdm.recipes.ValidateConstraint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +38,16 @@ public final class Handlers implements Dispatcher {
         List<Handler> operations = List.of(
                 new CreateIndexHandler(engine, defaultLockBudget),
                 new AddColumnHandler(engine, defaultLockBudget),
-                new MigrateDataHandler(engine, defaultLockBudget));
+                new MigrateDataHandler(engine, defaultLockBudget),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropIndex()),
+                new RecipeHandler<>(engine, defaultLockBudget, new SetDefault()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropDefault()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropNotNull()),
+                new RecipeHandler<>(engine, defaultLockBudget, new ValidateConstraint()),
+                new RecipeHandler<>(engine, defaultLockBudget, new AddConstraint()),
+                new RecipeHandler<>(engine, defaultLockBudget, new SetNotNull()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropConstraint()),
+                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()));
         List<Handler> all = new ArrayList<>(operations);
         all.add(new TransactionHandlers.Open(engine));
         all.add(new TransactionHandlers.Close(engine));

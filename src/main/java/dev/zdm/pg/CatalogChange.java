@@ -46,4 +46,59 @@ public sealed interface CatalogChange {
 
     record DropIndex(SqlName index) implements CatalogChange {
     }
+
+    /** SET DEFAULT: for rows inserted from now on; the rows there keep what they hold. */
+    record SetDefault(SqlName column, String defaultSql) implements CatalogChange {
+    }
+
+    record DropNotNull(SqlName column) implements CatalogChange {
+    }
+
+    /**
+     * ADD CONSTRAINT ... CHECK (expression) NOT VALID; {@code columns}: the table's columns the
+     * expression names, as far as they can be told.
+     */
+    record AddCheck(SqlName constraint, String expression, List<SqlName> columns) implements CatalogChange {
+        public AddCheck {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** ADD CONSTRAINT ... FOREIGN KEY (columns) REFERENCES refTable (refColumns) NOT VALID. */
+    record AddForeignKey(SqlName constraint, List<SqlName> columns, SqlName refTable, List<SqlName> refColumns)
+            implements CatalogChange {
+        public AddForeignKey {
+            columns = List.copyOf(columns);
+            refColumns = List.copyOf(refColumns);
+        }
+    }
+
+    /** An index the request asked to drop (not a failed build's leftover: that is {@link DropIndex}). */
+    record RemoveIndex(SqlName index) implements CatalogChange {
+    }
+
+    /**
+     * ADD CONSTRAINT ... UNIQUE | PRIMARY KEY USING INDEX: the valid unique index becomes the key's
+     * (under the constraint's name); a primary key's columns must be NOT NULL already.
+     */
+    record AddKeyUsingIndex(SqlName constraint, SqlName index, List<SqlName> columns, boolean primary)
+            implements CatalogChange {
+        public AddKeyUsingIndex {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** DROP CONSTRAINT ... CASCADE: the key and the foreign keys of other tables that reference it. */
+    record DropConstraintCascade(SqlName constraint, List<ConstraintInfo> dependents) implements CatalogChange {
+        public DropConstraintCascade {
+            dependents = List.copyOf(dependents);
+        }
+    }
+
+    /**
+     * DROP COLUMN: the column, the indexes and constraints of the table that involve it, and with
+     * {@code cascade} the foreign keys of other tables that reference it.
+     */
+    record DropColumn(SqlName column, boolean cascade) implements CatalogChange {
+    }
 }

@@ -70,4 +70,35 @@ public interface CatalogView {
     default Optional<DomainType> domain(DataType type) {
         return Optional.empty();
     }
+
+    /** A column's type (null where zdm cannot name it or does not know it), its default (as the server prints it, or null) and whether it is NOT NULL. */
+    record ColumnFacts(DataType type, String defaultSql, boolean notNull) {
+    }
+
+    /** The column as it is now; empty where it does not exist. An open world assumes it nullable, without a default. */
+    Optional<ColumnFacts> columnFacts(SqlName table, SqlName column);
+
+    /** The table an index of that name is on. */
+    Optional<SqlName> indexTable(SqlName index);
+
+    /** The table's constraints (checks, keys, foreign keys), in the order PostgreSQL lists them. */
+    List<ConstraintInfo> constraints(SqlName table);
+
+    /** The foreign keys, of any table, that reference this one. */
+    List<ConstraintInfo> referencing(SqlName table);
+
+    /**
+     * Whether a valid unique index (a key's or one of its own, without a predicate or expression) is on
+     * exactly these columns: what a foreign key can reference.
+     */
+    boolean hasUniqueIndexOn(SqlName table, java.util.Set<SqlName> columns);
+
+    /**
+     * What depends on the column besides the column itself, as "index x", "constraint y", "view z",
+     * "constraint f on table t": what DROP COLUMN would drop with it or refuse for.
+     */
+    List<String> dependents(SqlName table, SqlName column);
+
+    /** Whether a constraint of that name exists anywhere in the schema (ChooseConstraintName avoids it). */
+    boolean constraintExists(SqlName name);
 }

@@ -326,20 +326,7 @@ public final class Planner {
         steps.add(new Backfill(t, walk(t, true), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
                 BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c, true));
         if (!spec.nullable()) {
-            SqlName check = SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"));
-            steps.add(new Statement(t, alter + "ADD CONSTRAINT " + check.quoted() + " CHECK (" + c.quoted()
-                    + " IS NOT NULL) NOT VALID", LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
-                    alter + "DROP CONSTRAINT IF EXISTS " + check.quoted(), new CatalogChange.AddNotNullCheck(check, c)));
-            steps.add(new Statement(t, alter + "VALIDATE CONSTRAINT " + check.quoted(),
-                    LockMode.SHARE_UPDATE_EXCLUSIVE, TableWork.SCAN, true, null,
-                    new CatalogChange.ValidateConstraint(check)));
-            if (version.setNotNullTrustsValidatedCheck()) {
-                steps.add(new Statement(t, alter + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",
-                        LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetNotNull(c)));
-                steps.add(new Statement(t, alter + "DROP CONSTRAINT " + check.quoted(),
-                        LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
-                        new CatalogChange.DropConstraint(check)));
-            }
+            steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
         }
         if (last != null) {
             steps.add(last);

@@ -36,7 +36,19 @@ final class Assumptions {
             out.add("assumes table " + tableName + " exists, with " + table.rows() + " rows and primary key id"
                     + " (no schema given: --schema or --schema-from make this exact)");
         }
+        // A backfill the plan runs is what makes its column's rows non-NULL: that is modelled, not assumed.
+        boolean filled = plan.steps().stream().anyMatch(s -> s instanceof Backfill);
         for (Step step : plan.steps()) {
+            if (!filled && step instanceof Statement s && s.change() instanceof CatalogChange.ValidateConstraint v) {
+                out.add("assumes every row of " + tableName + " satisfies " + v.constraint() + " (VALIDATE reads them;"
+                        + " a row that does not fails it: 22)");
+            }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.AddForeignKey fk) {
+                columnsAssumed(tableName, fk.columns(), table, out);
+                if (!fk.refTable().equals(tableName)) {
+                    columnsAssumed(fk.refTable(), fk.refColumns(), catalog.table(fk.refTable()), out);
+                }
+            }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.AddColumn add) {
                 userObjectsAssumed(add, catalog, out);
             }

@@ -4,6 +4,7 @@ import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
 import dev.zdm.pg.ColumnGeneration;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.KeyColumn;
@@ -47,7 +48,9 @@ import java.util.function.Consumer;
 public final class SimCatalog implements CatalogView {
 
     /**
-     * {@code hasNulls}: some row holds NULL in this column, which NOT NULL and its CHECK must refuse.
+     * {@code hasNulls}: some row is known to hold NULL in this column (a column added without a default
+     * to a table with rows), which NOT NULL and its CHECK must refuse. For a column the model did not
+     * make it is false: whether its rows hold NULL is data, an assumption explain lists.
      * {@code type} null: a type zdm cannot name. {@code assumed}: the open world made it up.
      */
     public record Column(DataType type, String defaultSql, boolean notNull, boolean hasNulls, boolean assumed) {
@@ -58,7 +61,7 @@ public final class SimCatalog implements CatalogView {
 
         /** A column the open world assumes: it exists, and nothing else about it is known. */
         static Column assumedToExist() {
-            return new Column(null, null, false, true, true);
+            return new Column(null, null, false, false, true);
         }
 
         public boolean typeKnown() {
@@ -79,6 +82,10 @@ public final class SimCatalog implements CatalogView {
     public static final class Table {
         final Map<SqlName, Column> columns = new LinkedHashMap<>();
         final Map<SqlName, Constraint> checks = new LinkedHashMap<>();
+        /** Every other constraint: keys, foreign keys, CHECKs other than a column's IS NOT NULL. */
+        final Map<SqlName, ConstraintInfo> constraints = new LinkedHashMap<>();
+        /** Columns the run dropped: even an open world knows they are gone. */
+        final Set<SqlName> dropped = new LinkedHashSet<>();
         /** Identity and generated columns: an UPDATE cannot set them. */
         final Map<SqlName, ColumnGeneration> generated = new LinkedHashMap<>();
         List<SqlName> primaryKey = List.of();
@@ -95,6 +102,10 @@ public final class SimCatalog implements CatalogView {
 
         public Map<SqlName, Constraint> checks() {
             return Map.copyOf(checks);
+        }
+
+        public Map<SqlName, ConstraintInfo> constraints() {
+            return Map.copyOf(constraints);
         }
 
         public long rows() {
@@ -162,7 +173,7 @@ public final class SimCatalog implements CatalogView {
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
-                table.columns.put(column, new Column(c.type(), c.defaultSql(), notNull, !notNull && spec.rows() > 0));
+                table.columns.put(column, new Column(c.type(), c.defaultSql(), notNull, false));
                 if (c.generation() != ColumnGeneration.NONE) {
                     table.generated.put(column, c.generation());
                 }
@@ -187,7 +198,23 @@ public final class SimCatalog implements CatalogView {
                         && !catalog.indexes.containsKey(name.sibling(constraint))) {
                     catalog.otherRelations.add(name.sibling(constraint));
                 }
+                if (!table.checks.containsKey(constraint)) {
+                    ConstraintInfo.Kind kind = ConstraintInfo.Kind.ofName(c.type());
+                    Index index = catalog.indexes.get(constraint);
+                    List<SqlName> columns = index != null ? index.columns()
+                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey() : List.of();
+                    table.constraints.put(constraint, new ConstraintInfo(name, constraint, kind, columns, c.validated(),
+                            index != null ? constraint : null, null, List.of()));
+                }
             });
+            if (!spec.primaryKey().isEmpty() && table.constraints.values().stream()
+                    .noneMatch(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY)) {
+                catalog.indexes.entrySet().stream()
+                        .filter(e -> e.getValue().table().equals(name) && e.getValue().unique()
+                                && e.getValue().columns().equals(spec.primaryKey()))
+                        .findFirst().ifPresent(e -> table.constraints.put(e.getKey(), new ConstraintInfo(name, e.getKey(),
+                                ConstraintInfo.Kind.PRIMARY_KEY, spec.primaryKey(), true, e.getKey(), null, List.of())));
+            }
         });
         catalog.otherRelations.addAll(schema.otherRelations());
         catalog.searchPath = schema.searchPath();
@@ -198,11 +225,19 @@ public final class SimCatalog implements CatalogView {
         SqlName users = SqlName.of("users");
         Table table = newTable(users, rows);
         table.columns.put(ID, new Column(BIGINT, null, true, false));
-        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, rows > 0));
-        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, rows > 0));
+        table.columns.put(SqlName.of("email"), new Column(DataType.TEXT, null, false, false));
+        table.columns.put(SqlName.of("name"), new Column(DataType.TEXT, null, false, false));
+        addPrimaryKey(users, table);
+    }
+
+    /** The primary key on id, and the index of the same name that backs it. */
+    private void addPrimaryKey(SqlName name, Table table) {
+        SqlName pkey = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
         table.primaryKey = List.of(ID);
-        table.primaryIndex = SqlName.of("users_pkey");
-        indexes.put(table.primaryIndex, new Index(users, List.of(ID), true, true));
+        table.primaryIndex = pkey;
+        indexes.put(pkey, new Index(name, List.of(ID), true, true));
+        table.constraints.put(pkey, new ConstraintInfo(name, pkey, ConstraintInfo.Kind.PRIMARY_KEY, List.of(ID), true,
+                pkey, null, List.of()));
     }
 
     private Table newTable(SqlName name, long rows) {
@@ -224,6 +259,8 @@ public final class SimCatalog implements CatalogView {
             Table t = new Table();
             t.columns.putAll(table.columns);
             t.checks.putAll(table.checks);
+            t.constraints.putAll(table.constraints);
+            t.dropped.addAll(table.dropped);
             t.generated.putAll(table.generated);
             t.primaryKey = table.primaryKey;
             t.primaryIndex = table.primaryIndex;
@@ -296,7 +333,7 @@ public final class SimCatalog implements CatalogView {
         table.primaryKey = List.of(ID);
         table.primaryIndex = name.sibling(SqlName.of(SqlName.truncate(name.value() + "_pkey")));
         table.assumed = true;
-        indexes.put(table.primaryIndex, new Index(name, List.of(ID), true, true));
+        addPrimaryKey(name, table);
         return table;
     }
 
@@ -403,7 +440,7 @@ public final class SimCatalog implements CatalogView {
         if (t != null && t.columns.containsKey(column)) {
             return Presence.PRESENT;
         }
-        return isOpenWorld() ? Presence.ASSUMED : Presence.ABSENT;
+        return isOpenWorld() && (t == null || !t.dropped.contains(column)) ? Presence.ASSUMED : Presence.ABSENT;
     }
 
     @Override
@@ -471,6 +508,84 @@ public final class SimCatalog implements CatalogView {
         return false;
     }
 
+    @Override
+    public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+        Table t = tables.get(table);
+        Column c = t == null ? null : t.columns.get(column);
+        if (c != null) {
+            return Optional.of(new ColumnFacts(c.type(), c.defaultSql(), c.notNull()));
+        }
+        return isOpenWorld() && (t != null ? !t.dropped.contains(column) : tableExists(table))
+                ? Optional.of(new ColumnFacts(null, null, false)) : Optional.empty();
+    }
+
+    @Override
+    public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
+        if (isOpenWorld() && !tables.containsKey(table)) {
+            table(table);
+        }
+        return indexes.values().stream().anyMatch(i -> i.table().equals(table) && i.unique() && i.valid()
+                && i.columns().size() == columns.size() && Set.copyOf(i.columns()).equals(columns));
+    }
+
+    @Override
+    public Optional<SqlName> indexTable(SqlName index) {
+        return Optional.ofNullable(indexes.get(index)).map(Index::table);
+    }
+
+    @Override
+    public List<ConstraintInfo> constraints(SqlName table) {
+        // In an open world a table not seen yet is assumed with its primary key, which is a constraint.
+        Table t = tables.containsKey(table) || !tableExists(table) ? tables.get(table) : table(table);
+        if (t == null) {
+            return List.of();
+        }
+        List<ConstraintInfo> all = new ArrayList<>(t.constraints.values());
+        t.checks.forEach((name, check) -> all.add(new ConstraintInfo(table, name, ConstraintInfo.Kind.CHECK,
+                List.of(check.column()), check.validated(), null, null, List.of())));
+        return all;
+    }
+
+    @Override
+    public List<ConstraintInfo> referencing(SqlName table) {
+        List<ConstraintInfo> all = new ArrayList<>();
+        for (Table t : tables.values()) {
+            t.constraints.values().stream().filter(c -> table.equals(c.refTable())).forEach(all::add);
+        }
+        return all;
+    }
+
+    @Override
+    public List<String> dependents(SqlName table, SqlName column) {
+        List<String> all = new ArrayList<>();
+        List<ConstraintInfo> constraints = constraints(table);
+        Set<SqlName> keyIndexes = new java.util.HashSet<>();
+        for (ConstraintInfo c : constraints) {
+            if (c.index() != null) {
+                keyIndexes.add(c.index());
+            }
+            if (c.columns().contains(column)) {
+                all.add("constraint " + c.name());
+            }
+        }
+        indexes.forEach((name, index) -> {
+            if (index.table().equals(table) && index.columns().contains(column) && !keyIndexes.contains(name)) {
+                all.add("index " + name);
+            }
+        });
+        for (ConstraintInfo fk : referencing(table)) {
+            if (!fk.table().equals(table) && fk.refColumns().contains(column)) {
+                all.add("constraint " + fk.name() + " on table " + fk.table());
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public boolean constraintExists(SqlName name) {
+        return tables.values().stream().anyMatch(t -> t.checks.containsKey(name) || t.constraints.containsKey(name));
+    }
+
     // ---- changing
 
     void apply(SqlName tableName, CatalogChange change) {
@@ -489,14 +604,28 @@ public final class SimCatalog implements CatalogView {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+            if (table.dropped.remove(add.column()) && recording) {
+                undo.push(() -> table.dropped.add(add.column()));
+            }
         } else if (change instanceof CatalogChange.DropDefault drop) {
-            Column column = table.columns.get(drop.column());
+            Column column = columnOf(tableName, table, drop.column());
             put(table.columns, drop.column(), new Column(column.type(), null, column.notNull(), column.hasNulls(),
                     column.assumed()));
         } else if (change instanceof CatalogChange.AddNotNullCheck check) {
+            columnOf(tableName, table, check.column());
+            requireFreeConstraintName(tableName, table, check.constraint());
             put(table.checks, check.constraint(), new Constraint(check.column(), false));
+        } else if (change instanceof CatalogChange.ValidateConstraint validate
+                && table.constraints.containsKey(validate.constraint())) {
+            // Whether the rows satisfy it is data the model does not hold: explain lists it as an assumption.
+            ConstraintInfo other = table.constraints.get(validate.constraint());
+            put(table.constraints, validate.constraint(), new ConstraintInfo(other.table(), other.name(), other.kind(),
+                    other.columns(), true, other.index(), other.refTable(), other.refColumns()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate) {
             Constraint check = table.checks.get(validate.constraint());
+            if (check == null) {
+                throw ZdmException.missing("constraint " + validate.constraint() + " of relation " + tableName);
+            }
             if (table.columns.get(check.column()).hasNulls()) {
                 throw ZdmException.precondition("check constraint " + validate.constraint() + " of " + tableName
                         + " is violated by some row");
@@ -509,10 +638,133 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.columns, set.column(), new Column(column.type(), column.defaultSql(), true, false, column.assumed()));
         } else if (change instanceof CatalogChange.DropConstraint drop) {
+            ConstraintInfo other = table.constraints.get(drop.constraint());
+            if (!table.checks.containsKey(drop.constraint()) && other == null) {
+                throw ZdmException.missing("constraint " + drop.constraint() + " of relation " + tableName);
+            }
             remove(table.checks, drop.constraint());
+            remove(table.constraints, drop.constraint());
+            if (other != null && other.index() != null) {
+                // A key's index is the constraint's: it goes with it.
+                remove(indexes, other.index());
+            }
+            if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY) {
+                setPrimaryKey(table, List.of(), null);
+            }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
+        } else if (change instanceof CatalogChange.SetDefault set) {
+            Column column = columnOf(tableName, table, set.column());
+            put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
+                    column.assumed()));
+        } else if (change instanceof CatalogChange.DropNotNull drop) {
+            Column column = columnOf(tableName, table, drop.column());
+            if (drop.column().equals(table.primaryKey) || constraints(tableName).stream().anyMatch(c ->
+                    c.kind() == ConstraintInfo.Kind.PRIMARY_KEY && c.columns().contains(drop.column()))) {
+                throw ZdmException.precondition("column " + drop.column() + " is in a primary key");
+            }
+            put(table.columns, drop.column(), new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
+                    column.assumed()));
+        } else if (change instanceof CatalogChange.AddCheck check) {
+            requireFreeConstraintName(tableName, table, check.constraint());
+            assumeColumns(tableName, check.columns());
+            put(table.constraints, check.constraint(), new ConstraintInfo(tableName, check.constraint(),
+                    ConstraintInfo.Kind.CHECK, check.columns(), false, null, null, List.of()));
+        } else if (change instanceof CatalogChange.AddForeignKey fk) {
+            requireFreeConstraintName(tableName, table, fk.constraint());
+            assumeColumns(tableName, fk.columns());
+            Table referenced = table(fk.refTable());
+            assumeColumns(fk.refTable(), fk.refColumns());
+            if (!hasUniqueIndexOn(fk.refTable(), Set.copyOf(fk.refColumns()))) {
+                throw ZdmException.precondition("there is no unique constraint matching given keys for referenced table "
+                        + fk.refTable() + " (" + fk.refColumns().stream().map(SqlName::value)
+                        .collect(java.util.stream.Collectors.joining(", ")) + ")");
+            }
+            for (int i = 0; i < fk.columns().size(); i++) {
+                Column mine = table.columns.get(fk.columns().get(i));
+                Column theirs = referenced.columns.get(fk.refColumns().get(i));
+                if (mine.typeKnown() && theirs.typeKnown() && !dev.zdm.pg.KeyTypes.comparable(mine.type(), theirs.type())) {
+                    throw ZdmException.precondition("foreign key constraint " + fk.constraint() + " cannot be implemented:"
+                            + " key columns " + fk.columns().get(i) + " and " + fk.refColumns().get(i)
+                            + " are of incompatible types: " + mine.type() + " and " + theirs.type());
+                }
+            }
+            put(table.constraints, fk.constraint(), new ConstraintInfo(tableName, fk.constraint(),
+                    ConstraintInfo.Kind.FOREIGN_KEY, fk.columns(), false, null, fk.refTable(), fk.refColumns()));
+        } else if (change instanceof CatalogChange.AddKeyUsingIndex key) {
+            requireFreeConstraintName(tableName, table, key.constraint());
+            Index index = indexes.get(key.index());
+            if (index == null || !index.valid() || !index.unique() || !index.table().equals(tableName)) {
+                throw ZdmException.precondition("index " + key.index() + " is not a valid unique index of " + tableName);
+            }
+            if (constraints(tableName).stream().anyMatch(c -> key.index().equals(c.index()))) {
+                throw ZdmException.precondition("index " + key.index() + " is already associated with a constraint");
+            }
+            if (key.primary()) {
+                if (table.constraints.values().stream().anyMatch(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY)) {
+                    throw ZdmException.precondition("multiple primary keys for table " + tableName + " are not allowed");
+                }
+                for (SqlName name : key.columns()) {
+                    Column column = columnOf(tableName, table, name);
+                    if (!column.notNull()) {
+                        // The plan makes them NOT NULL first: a column that is not would be scanned under ACCESS EXCLUSIVE.
+                        throw ZdmException.precondition("column " + name + " of " + tableName + " is not NOT NULL");
+                    }
+                }
+                setPrimaryKey(table, key.columns(), key.constraint());
+            }
+            if (!key.index().equals(key.constraint())) {
+                // USING INDEX renames the index to the constraint's name.
+                remove(indexes, key.index());
+                put(indexes, key.constraint(), index);
+            }
+            put(table.constraints, key.constraint(), new ConstraintInfo(tableName, key.constraint(),
+                    key.primary() ? ConstraintInfo.Kind.PRIMARY_KEY : ConstraintInfo.Kind.UNIQUE, key.columns(), true,
+                    key.constraint(), null, List.of()));
+        } else if (change instanceof CatalogChange.DropConstraintCascade drop) {
+            apply(tableName, new CatalogChange.DropConstraint(drop.constraint()));
+            for (ConstraintInfo fk : drop.dependents()) {
+                remove(table(fk.table()).constraints, fk.name());
+            }
+        } else if (change instanceof CatalogChange.DropColumn drop) {
+            columnOf(tableName, table, drop.column());
+            for (ConstraintInfo fk : referencing(tableName)) {
+                if (!fk.table().equals(tableName) && fk.refColumns().contains(drop.column())) {
+                    if (!drop.cascade()) {
+                        throw ZdmException.precondition("cannot drop column " + drop.column() + " of table " + tableName
+                                + " because constraint " + fk.name() + " on table " + fk.table() + " depends on it");
+                    }
+                    remove(table(fk.table()).constraints, fk.name());
+                }
+            }
+            for (ConstraintInfo c : constraints(tableName)) {
+                if (c.columns().contains(drop.column())) {
+                    remove(table.checks, c.name());
+                    remove(table.constraints, c.name());
+                }
+            }
+            for (Map.Entry<SqlName, Index> index : Map.copyOf(indexes).entrySet()) {
+                if (index.getValue().table().equals(tableName) && index.getValue().columns().contains(drop.column())) {
+                    remove(indexes, index.getKey());
+                }
+            }
+            if (table.primaryKey.contains(drop.column())) {
+                setPrimaryKey(table, List.of(), null);
+            }
+            remove(table.columns, drop.column());
+            if (table.dropped.add(drop.column()) && recording) {
+                undo.push(() -> table.dropped.remove(drop.column()));
+            }
+        } else if (change instanceof CatalogChange.RemoveIndex drop) {
+            if (!indexes.containsKey(drop.index())) {
+                throw ZdmException.missing("index " + drop.index());
+            }
+            constraints(tableName).stream().filter(c -> drop.index().equals(c.index())).findFirst().ifPresent(c -> {
+                throw ZdmException.precondition("cannot drop index " + drop.index() + " because " + c.kind()
+                        + " constraint " + c.name() + " on table " + tableName + " requires it");
+            });
+            remove(indexes, drop.index());
         } else if (change instanceof CatalogChange.DropIndex drop) {
             Index index = indexes.get(drop.index());
             if (index != null && !index.valid()) {
@@ -526,6 +778,37 @@ public final class SimCatalog implements CatalogView {
         }
     }
 
+    /** The table's primary key and its index, undone with the plan. */
+    private void setPrimaryKey(Table table, List<SqlName> key, SqlName index) {
+        List<SqlName> beforeKey = table.primaryKey;
+        SqlName beforeIndex = table.primaryIndex;
+        table.primaryKey = key;
+        table.primaryIndex = index;
+        if (recording) {
+            undo.push(() -> {
+                table.primaryKey = beforeKey;
+                table.primaryIndex = beforeIndex;
+            });
+        }
+    }
+
+    /** The column a change names: known, or assumed in an open world; else error 20. */
+    private Column columnOf(SqlName tableName, Table table, SqlName name) {
+        assumeColumns(tableName, List.of(name));
+        Column column = table.columns.get(name);
+        if (column == null) {
+            throw ZdmException.missing("column " + tableName + "." + name);
+        }
+        return column;
+    }
+
+    /** A constraint's name is unique per table (42710, "constraint ... for relation ... already exists"). */
+    private void requireFreeConstraintName(SqlName tableName, Table table, SqlName name) {
+        if (table.checks.containsKey(name) || table.constraints.containsKey(name)) {
+            throw ZdmException.exists("constraint " + name + " for relation " + tableName);
+        }
+    }
+
     /** In an open world, columns a request names exist: remember them, so adding one later is error 21. */
     void assumeColumns(SqlName tableName, Iterable<SqlName> columns) {
         if (!isOpenWorld()) {
@@ -533,7 +816,9 @@ public final class SimCatalog implements CatalogView {
         }
         Table table = table(tableName);
         for (SqlName column : columns) {
-            table.columns.putIfAbsent(column, Column.assumedToExist());
+            if (!table.dropped.contains(column)) {
+                table.columns.putIfAbsent(column, Column.assumedToExist());
+            }
         }
     }
 

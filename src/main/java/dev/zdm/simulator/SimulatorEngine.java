@@ -330,11 +330,22 @@ public final class SimulatorEngine implements Engine {
                     } else if (!((Statement) step).transactional()
                             && ((Statement) step).change() instanceof CatalogChange.DropIndex drop) {
                         dropLeftoverConcurrently(step.table(), drop, lockBudget);
+                    } else if (!((Statement) step).transactional()
+                            && ((Statement) step).change() instanceof CatalogChange.RemoveIndex) {
+                        dropRequestedConcurrently((Statement) step, lockBudget);
                     } else {
                         if (isIndexBuild(step)) {
                             attempts++;
                         }
                         acquire(step.table(), step.lock(), lockBudget);
+                        for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
+                            try {
+                                acquire(other.table(), other.mode(), lockBudget);
+                            } catch (Timeout t) {
+                                // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
+                                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+                            }
+                        }
                         run((Statement) step);
                     }
                     strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
@@ -381,6 +392,11 @@ public final class SimulatorEngine implements Engine {
      */
     private Map<String, Object> progress(Plan plan) {
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
+            return Map.of("attempts", attempts);
+        }
+        if (plan.steps().stream().anyMatch(s -> s instanceof Statement st && !st.transactional()
+                && st.change() instanceof CatalogChange.RemoveIndex)) {
+            // The engine runs it as any statement outside a transaction block: in attempts.
             return Map.of("attempts", attempts);
         }
         if (plan.steps().stream().allMatch(s -> s instanceof Backfill)) {
@@ -460,6 +476,31 @@ public final class SimulatorEngine implements Engine {
             read(table, lockBudget);
             try {
                 dropConcurrently(table, drop, lockBudget);
+                return;
+            } catch (Timeout lost) {
+                locks.releaseAll(MIGRATION);
+                if (attempt >= retries.attempts()) {
+                    throw lost;
+                }
+                clock.advance(retries.backoffMs(attempt) / 1000.0);
+            }
+        }
+    }
+
+    /**
+     * DROP INDEX CONCURRENTLY of an index the request names, run as the PostgreSQL engine runs any
+     * statement outside a transaction block: a read of the table first, then SHARE UPDATE EXCLUSIVE and
+     * the wait for every transaction holding a lock on the table, a lost race retried after a backoff.
+     */
+    private void dropRequestedConcurrently(Statement step, Duration lockBudget) {
+        SqlName table = step.table();
+        for (int attempt = 1; ; attempt++) {
+            attempts = attempt;
+            read(table, lockBudget);
+            try {
+                acquire(table, step.lock(), lockBudget);
+                waitFor(table, locks.holdersConflictingWith(table, LockMode.ACCESS_EXCLUSIVE, MIGRATION), lockBudget, () -> { });
+                run(step);
                 return;
             } catch (Timeout lost) {
                 locks.releaseAll(MIGRATION);

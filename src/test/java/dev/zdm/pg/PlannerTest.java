@@ -345,6 +345,41 @@ class PlannerTest {
         default boolean isVolatile(SqlExpression expression) {
             return delegate().isVolatile(expression);
         }
+
+        @Override
+        default Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+            return delegate().columnFacts(table, column);
+        }
+
+        @Override
+        default Optional<SqlName> indexTable(SqlName index) {
+            return delegate().indexTable(index);
+        }
+
+        @Override
+        default List<ConstraintInfo> constraints(SqlName table) {
+            return delegate().constraints(table);
+        }
+
+        @Override
+        default List<ConstraintInfo> referencing(SqlName table) {
+            return delegate().referencing(table);
+        }
+
+        @Override
+        default boolean hasUniqueIndexOn(SqlName table, java.util.Set<SqlName> columns) {
+            return delegate().hasUniqueIndexOn(table, columns);
+        }
+
+        @Override
+        default List<String> dependents(SqlName table, SqlName column) {
+            return delegate().dependents(table, column);
+        }
+
+        @Override
+        default boolean constraintExists(SqlName name) {
+            return delegate().constraintExists(name);
+        }
     }
 
     /** The simulator catalog, where every type name is that domain. */

@@ -310,8 +310,10 @@ class SimulatorEngineTest {
                 new Backfill(USERS, new KeyWalk.Keyset(engine.catalog().uniqueKeys(USERS).get(0)),
                         Map.of(STATUS, new SqlExpression("'x'")),
                         new SqlExpression("status IS NULL"), 1000, null, 0, "add_column:users.status", true),
-                new Statement(USERS, "ALTER TABLE \"users\" ALTER COLUMN \"email\" SET NOT NULL",
-                        LockMode.ACCESS_EXCLUSIVE, TableWork.SCAN, true, null, new CatalogChange.SetNotNull(EMAIL))));
+                // A NOT NULL column without a default on a table with rows: refused, as on the server.
+                new Statement(USERS, "ALTER TABLE \"users\" ADD COLUMN \"other\" text NOT NULL",
+                        LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
+                        new CatalogChange.AddColumn(SqlName.of("other"), DataType.TEXT, null, true, true))));
         assertThatThrownBy(() -> engine.execute(failing, BUDGET))
                 .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22));
         assertThat(engine.catalog().columns(USERS)).doesNotContain(STATUS);

@@ -4,6 +4,7 @@ import dev.zdm.postgres.connect.Backend;
 import dev.zdm.postgres.connect.PgErrors;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnGeneration;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.KeyColumn;
@@ -278,6 +279,192 @@ public final class PgCatalog implements CatalogView {
                 ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+        return query("reading column " + table + "." + column, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pg_get_expr(d.adbin, d.adrelid), a.attnotnull, format_type(a.atttypid, a.atttypmod)
+                    FROM pg_attribute a
+                    JOIN pg_class t ON t.oid = a.attrelid
+                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                    WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p')
+                      AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped""")) {
+                ps.setString(1, table.quoted());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new ColumnFacts(typeOrNull(rs.getString(3)), rs.getString(1),
+                            rs.getBoolean(2))) : Optional.<ColumnFacts>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<SqlName> indexTable(SqlName index) {
+        return query("looking up the table of index " + index, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT t.relname FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    JOIN pg_class t ON t.oid = i.indrelid
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    // The index lives in its table's schema: the table is named in the index's.
+                    return rs.next() ? plainName(rs.getString(1)).map(index::sibling) : Optional.<SqlName>empty();
+                }
+            }
+        });
+    }
+
+    /**
+     * A key's index is conindid; a foreign key's conindid is the referenced key's index, which is not
+     * the foreign key's own, so it is left out. Constraints whose names zdm cannot express are skipped.
+     */
+    private static final String CONSTRAINTS = """
+            SELECT t.relname, c.conname, c.contype, c.convalidated,
+              ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
+                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),
+              CASE WHEN c.contype IN ('u', 'p', 'x') THEN ix.relname END, rt.relname,
+              ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
+                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            LEFT JOIN pg_class ix ON ix.oid = c.conindid
+            LEFT JOIN pg_class rt ON rt.oid = c.confrelid
+            WHERE %s = to_regclass(?) ORDER BY c.conname""";
+
+    @Override
+    public List<ConstraintInfo> constraints(SqlName table) {
+        return constraintsWhere("t.oid", table, "reading the constraints of " + table);
+    }
+
+    @Override
+    public List<ConstraintInfo> referencing(SqlName table) {
+        return constraintsWhere("c.contype = 'f' AND rt.oid", table, "reading the foreign keys to " + table);
+    }
+
+    private List<ConstraintInfo> constraintsWhere(String column, SqlName value, String doing) {
+        return query(doing, c -> {
+            List<ConstraintInfo> all = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(String.format(CONSTRAINTS, column))) {
+                ps.setString(1, value.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        // A table's own constraints are on the table as named (its schema kept).
+                        Optional<SqlName> owner = column.equals("t.oid") ? Optional.of(value) : plainName(rs.getString(1));
+                        Optional<SqlName> name = plainName(rs.getString(2));
+                        if (owner.isEmpty() || name.isEmpty()) {
+                            continue;
+                        }
+                        all.add(new ConstraintInfo(owner.get(), name.get(), ConstraintInfo.Kind.ofContype(rs.getString(3)),
+                                names(rs.getArray(5)), rs.getBoolean(4), plainName(rs.getString(6)).orElse(null),
+                                plainName(rs.getString(7)).orElse(null), names(rs.getArray(8))));
+                    }
+                }
+            }
+            return all;
+        });
+    }
+
+    private static List<SqlName> names(java.sql.Array array) throws SQLException {
+        List<SqlName> names = new ArrayList<>();
+        if (array != null) {
+            for (Object name : (Object[]) array.getArray()) {
+                plainName(String.valueOf(name)).ifPresent(names::add);
+            }
+        }
+        return names;
+    }
+
+    /** A type zdm can name, or null (another schema's, a quoted name). */
+    private static DataType typeOrNull(String formatted) {
+        try {
+            return DataType.of(formatted);
+        } catch (ZdmException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
+        return query("looking for a unique index of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+                      WHERE t.oid = to_regclass(?)
+                        AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+                        AND i.indnkeyatts = cardinality(?::text[])
+                        AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                             WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]))
+                            = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))""")) {
+                ps.setString(1, table.quoted());
+                java.sql.Array names = c.createArrayOf("text", columns.stream().map(SqlName::value).toArray());
+                ps.setArray(2, names);
+                ps.setArray(3, names);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    /**
+     * pg_depend on the column (refobjsubid = its attnum): indexes, constraints and views (their rewrite
+     * rules); and the foreign keys of other tables whose referenced columns include it (they depend on
+     * the key's index, not on the column).
+     */
+    @Override
+    public List<String> dependents(SqlName table, SqlName column) {
+        List<String> all = query("reading what depends on " + table + "." + column, c -> {
+            List<String> found = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT DISTINCT CASE
+                        WHEN d.classid = 'pg_class'::regclass THEN 'index ' || quote_ident(x.relname)
+                        WHEN d.classid = 'pg_constraint'::regclass THEN 'constraint ' || quote_ident(k.conname)
+                        ELSE 'view ' || quote_ident(v.relname) END
+                    FROM pg_depend d
+                    JOIN pg_class t ON t.oid = d.refobjid
+                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+                    LEFT JOIN pg_class x ON d.classid = 'pg_class'::regclass AND x.oid = d.objid
+                    LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
+                    LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                    LEFT JOIN pg_class v ON v.oid = r.ev_class
+                    WHERE d.refclassid = 'pg_class'::regclass AND t.oid = to_regclass(?) AND a.attname = ?
+                      AND (x.relkind = 'i' OR k.oid IS NOT NULL OR (v.oid IS NOT NULL AND v.oid <> t.oid))
+                      AND NOT (x.relkind = 'i' AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
+                               AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
+                    ORDER BY 1""")) {
+                ps.setString(1, table.quoted());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(rs.getString(1));
+                    }
+                }
+            }
+            return found;
+        });
+        for (ConstraintInfo fk : referencing(table)) {
+            if (!fk.table().equals(table) && fk.refColumns().contains(column)) {
+                all.add("constraint " + fk.name() + " on table " + fk.table());
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public boolean constraintExists(SqlName name) {
+        return query("looking up constraint " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE connamespace = """ + NAMESPACE
+                    + " AND conname = ?)")) {
+                bindNamespace(ps, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
                 }
             }
         });

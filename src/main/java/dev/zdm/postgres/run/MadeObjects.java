@@ -24,6 +24,13 @@ final class MadeObjects {
             return number(c, "SELECT oid FROM pg_constraint WHERE conrelid = ? AND conname = ?", tableOid,
                     check.constraint()).map(oid -> MadeObject.constraint(step, check.constraint().value(), tableOid, oid));
         }
+        SqlName constraint = change instanceof CatalogChange.AddCheck check ? check.constraint()
+                : change instanceof CatalogChange.AddForeignKey fk ? fk.constraint()
+                : change instanceof CatalogChange.AddKeyUsingIndex key ? key.constraint() : null;
+        if (constraint != null) {
+            return number(c, "SELECT oid FROM pg_constraint WHERE conrelid = ? AND conname = ?", tableOid, constraint)
+                    .map(oid -> MadeObject.constraint(step, constraint.value(), tableOid, oid));
+        }
         if (change instanceof CatalogChange.CreateIndex create) {
             return indexOid(c, tableOid, create.index()).map(oid -> MadeObject.index(step, create.index().value(), tableOid, oid));
         }

@@ -1,0 +1,66 @@
+package dev.zdm.recipes;
+
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ConstraintInfo;
+import dev.zdm.pg.SqlName;
+import dev.zdm.protocol.Request;
+import dev.zdm.protocol.ZdmException;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** What the recipes share: the ALTER TABLE prefix, and the checks of what a request names. */
+final class Alter {
+
+    private Alter() {
+    }
+
+    /**
+     * The table a request names: {@code table}, in {@code schema} when given, else where the
+     * search_path finds it (as PlanHandler.tableOf reads it for the other operations).
+     */
+    static SqlName tableOf(Request request, CatalogView catalog) {
+        String schema = request.has("schema") ? request.string("schema") : null;
+        return catalog.resolve(SqlName.table(schema, request.string("table")));
+    }
+
+    static String table(SqlName table) {
+        return "ALTER TABLE " + table.quoted() + " ";
+    }
+
+    static String columns(List<SqlName> columns) {
+        return columns.stream().map(SqlName::quoted).collect(Collectors.joining(", "));
+    }
+
+    static String names(List<SqlName> columns) {
+        return columns.stream().map(SqlName::value).collect(Collectors.joining(", "));
+    }
+
+    static void requireTable(CatalogView catalog, SqlName table) {
+        if (!catalog.tableExists(table)) {
+            throw ZdmException.missing("table " + table);
+        }
+    }
+
+    static CatalogView.ColumnFacts requireColumn(CatalogView catalog, SqlName table, SqlName column) {
+        requireTable(catalog, table);
+        return catalog.columnFacts(table, column)
+                .orElseThrow(() -> ZdmException.missing("column " + table + "." + column));
+    }
+
+    static Optional<ConstraintInfo> constraint(CatalogView catalog, SqlName table, SqlName name) {
+        return catalog.constraints(table).stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    static ConstraintInfo requireConstraint(CatalogView catalog, SqlName table, SqlName name) {
+        requireTable(catalog, table);
+        return constraint(catalog, table, name)
+                .orElseThrow(() -> ZdmException.missing("constraint " + name + " of table " + table));
+    }
+
+    /** The key of the table whose columns include this one: a primary key's column cannot lose NOT NULL. */
+    static Optional<ConstraintInfo> primaryKeyWith(CatalogView catalog, SqlName table, SqlName column) {
+        return catalog.constraints(table).stream()
+                .filter(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY && c.columns().contains(column)).findFirst();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.zdm.recipes;
+
+import dev.zdm.engine.Outcome;
+import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ConstraintInfo;
+import dev.zdm.pg.LockMode;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.TableWork;
+import dev.zdm.protocol.Reply;
+import dev.zdm.protocol.Request;
+import dev.zdm.protocol.ZdmException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * drop_constraint {table, constraint, cascade = false} → constraint_dropped {constraint,
+ * duration_seconds, table_locked}. DROP CONSTRAINT changes the catalog only, under an instant of
+ * ACCESS EXCLUSIVE; a foreign key's drop takes ACCESS EXCLUSIVE on the table it references too (its
+ * triggers live there: seen in pg_locks on 15), and a key's drop takes its index with it. A key that
+ * foreign keys of other tables reference is refused (22, naming them) unless {@code cascade}, which
+ * drops them too, under ACCESS EXCLUSIVE on their tables.
+ */
+public final class DropConstraint implements Recipe<DropConstraint.Spec> {
+
+    public record Spec(SqlName table, SqlName constraint, boolean cascade) {
+    }
+
+    @Override
+    public String type() {
+        return "drop_constraint";
+    }
+
+    @Override
+    public Set<String> fields() {
+        return Set.of("table", "schema", "constraint", "cascade");
+    }
+
+    @Override
+    public Spec parse(Request request, CatalogView catalog) {
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("constraint")),
+                request.bool("cascade", false));
+    }
+
+    @Override
+    public SqlName table(Spec spec) {
+        return spec.table();
+    }
+
+    @Override
+    public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
+        SqlName t = spec.table();
+        ConstraintInfo constraint = Alter.requireConstraint(catalog, t, spec.constraint());
+        List<ConstraintInfo> dependents = constraint.isKey() ? catalog.referencing(t).stream()
+                .filter(fk -> Set.copyOf(fk.refColumns()).equals(Set.copyOf(constraint.columns())))
+                .filter(fk -> !fk.name().equals(constraint.name()) || !fk.table().equals(t)).toList() : List.of();
+        if (!dependents.isEmpty() && !spec.cascade()) {
+            throw ZdmException.precondition("constraint " + spec.constraint() + " of " + t + " is referenced by "
+                    + dependents.stream().map(fk -> "constraint " + fk.name() + " on table " + fk.table())
+                    .collect(Collectors.joining(", ")) + ": drop those first, or send cascade: true");
+        }
+        Set<SqlName> others = new LinkedHashSet<>();
+        if (constraint.refTable() != null) {
+            others.add(constraint.refTable());
+        }
+        dependents.forEach(fk -> others.add(fk.table()));
+        others.remove(t);
+        List<Statement.OtherLock> locks = new ArrayList<>();
+        others.forEach(o -> locks.add(new Statement.OtherLock(o, LockMode.ACCESS_EXCLUSIVE)));
+        CatalogChange change = dependents.isEmpty() ? new CatalogChange.DropConstraint(spec.constraint())
+                : new CatalogChange.DropConstraintCascade(spec.constraint(), dependents);
+        return new Plan(t, List.of(new Statement(t, Alter.table(t) + "DROP CONSTRAINT " + spec.constraint().quoted()
+                + (dependents.isEmpty() ? "" : " CASCADE"), LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
+                null, change, locks)));
+    }
+
+    @Override
+    public Reply reply(Request request, Spec spec, Outcome outcome) {
+        return Reply.to(request, "constraint_dropped")
+                .put("constraint", spec.constraint().value())
+                .seconds("duration_seconds", outcome.durationSeconds())
+                .put("table_locked", outcome.tableLocked());
+    }
+}

@@ -1,0 +1,84 @@
+package dev.zdm.recipes;
+
+import dev.zdm.engine.Outcome;
+import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.LockMode;
+import dev.zdm.pg.NotNullSteps;
+import dev.zdm.pg.ObjectNames;
+import dev.zdm.pg.Plan;
+import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.TableWork;
+import dev.zdm.protocol.Reply;
+import dev.zdm.protocol.Request;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * set_not_null {table, column} → not_null_set {duration_seconds, table_locked, table_rewritten}. A
+ * plain SET NOT NULL scans the whole table under ACCESS EXCLUSIVE; the safe way is
+ * {@link NotNullSteps}: CHECK (c IS NOT NULL) NOT VALID, VALIDATE under SHARE UPDATE EXCLUSIVE, then
+ * from 12 SET NOT NULL, which trusts the check, and the check dropped; before 12 the validated check
+ * stays and is the guarantee. The check's name is chosen as PostgreSQL chooses one
+ * (ChooseConstraintName: table_column_check, then a number), so it never meets a name in use.
+ */
+public final class SetNotNull implements Recipe<SetNotNull.Spec> {
+
+    public record Spec(SqlName table, SqlName column) {
+    }
+
+    @Override
+    public String type() {
+        return "set_not_null";
+    }
+
+    @Override
+    public Set<String> fields() {
+        return Set.of("table", "schema", "column");
+    }
+
+    @Override
+    public Spec parse(Request request, CatalogView catalog) {
+        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
+    }
+
+    @Override
+    public SqlName table(Spec spec) {
+        return spec.table();
+    }
+
+    @Override
+    public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
+        SqlName t = spec.table();
+        SqlName c = spec.column();
+        if (Alter.requireColumn(catalog, t, c).notNull()) {
+            // Already NOT NULL: SET NOT NULL is then a no-op PostgreSQL answers without a scan.
+            return new Plan(t, List.of(new Statement(t, Alter.table(t) + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",
+                    LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetNotNull(c))));
+        }
+        SqlName check = ObjectNames.choose(t.value(), c.value(), "check", n -> catalog.constraintExists(t.sibling(n)));
+        return new Plan(t, List.copyOf(NotNullSteps.viaCheck(version, t, c, check)));
+    }
+
+    @Override
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
+        String validate = "VALIDATE reads every row of " + spec.table() + " while reads and writes go on; a NULL in "
+                + spec.column() + " fails it (22) and the check is dropped again";
+        if (version.setNotNullTrustsValidatedCheck()) {
+            return List.of(validate);
+        }
+        return List.of(validate, "before PostgreSQL 12 SET NOT NULL would scan " + spec.table() + " under ACCESS EXCLUSIVE"
+                + " even with the check: the validated check stays and is the guarantee; " + spec.column()
+                + " is not marked NOT NULL in pg_attribute");
+    }
+
+    @Override
+    public Reply reply(Request request, Spec spec, Outcome outcome) {
+        return Reply.to(request, "not_null_set")
+                .seconds("duration_seconds", outcome.durationSeconds())
+                .put("table_locked", outcome.tableLocked())
+                .put("table_rewritten", outcome.tableRewritten());
+    }
+}
