@@ -103,4 +103,39 @@ final class ResumedColumnView implements CatalogView {
     public Optional<DomainType> domain(DataType type) {
         return catalog.domain(type);
     }
+
+    @Override
+    public Optional<ColumnFacts> columnFacts(SqlName t, SqlName c) {
+        return hidden(t, c) ? Optional.empty() : catalog.columnFacts(t, c);
+    }
+
+    @Override
+    public Optional<SqlName> indexTable(SqlName index) {
+        return catalog.indexTable(index);
+    }
+
+    @Override
+    public java.util.List<dev.zdm.pg.ConstraintInfo> constraints(SqlName t) {
+        return catalog.constraints(t);
+    }
+
+    @Override
+    public java.util.List<dev.zdm.pg.ConstraintInfo> referencing(SqlName t) {
+        return catalog.referencing(t);
+    }
+
+    @Override
+    public boolean hasUniqueIndexOn(SqlName t, Set<SqlName> columns) {
+        return catalog.hasUniqueIndexOn(t, columns);
+    }
+
+    @Override
+    public java.util.List<String> dependents(SqlName t, SqlName c) {
+        return hidden(t, c) ? java.util.List.of() : catalog.dependents(t, c);
+    }
+
+    @Override
+    public boolean constraintExists(SqlName name) {
+        return catalog.constraintExists(name);
+    }
 }
