@@ -171,10 +171,20 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
                 ends.add("(SELECT zdm_k" + (i + 1) + "::text FROM zdm_range)");
             }
             String c = job.conditionSql();
+            // A job that fills NULLs finds its next keys by the key alone: the planner has no statistics
+            // for a column just added, guesses few NULLs, and past a few thousand keys turns the search
+            // into a scan of the whole table and a sort (measured on 15: 3,604 keys took 226 ms by a seq
+            // scan, 2,000 took 24 ms by the index). The UPDATE still fills only the NULLs of that range.
+            String keysCondition = job.fillsNulls() ? "" : " AND " + c;
+            // The first batch's UPDATE is bounded below by its first key too: with only "<= (subquery)"
+            // the planner guesses a third of the table and scans all of it (measured on 15: every first
+            // batch of a 1,000,000-row backfill cut at its deadline, down to one row).
+            String updateFrom = first ? k + " >= (SELECT " + keys + " FROM zdm_keys ORDER BY "
+                    + orderBy("zdm_k", "") + " LIMIT 1) AND " : after;
             return "WITH zdm_keys AS (SELECT " + String.join(", ", aliased) + " FROM " + t + " WHERE " + after + k
-                    + " <= " + parameters() + " AND " + c + " ORDER BY " + orderBy(null, "") + " LIMIT ?), "
+                    + " <= " + parameters() + keysCondition + " ORDER BY " + orderBy(null, "") + " LIMIT ?), "
                     + "zdm_range AS (SELECT " + keys + " FROM zdm_keys ORDER BY " + orderBy("zdm_k", " DESC") + " LIMIT 1), "
-                    + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + after + k
+                    + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + updateFrom + k
                     + " <= (SELECT " + keys + " FROM zdm_range) AND " + c + " RETURNING 1) "
                     + "SELECT count(*), " + String.join(", ", ends) + " FROM zdm_done";
         }

