@@ -324,7 +324,9 @@ public final class PostgresEngine implements Engine {
 
     /**
      * An earlier run of the same add_column that left its column: the step to go on from, the column,
-     * the plan it started with (null: the ledger lost it, and this node remembers only the column).
+     * the plan it started with (null: the ledger lost it, and this node remembers only the column). Or
+     * an earlier run of the same create_index whose index the server finished building: nothing is left
+     * to run, and {@code column} is that index.
      */
     private record Resumable(long id, int stepsDone, MadeObject column, String plan) {
     }
@@ -371,6 +373,9 @@ public final class PostgresEngine implements Engine {
             }
         }
         Resumable r = resumable.get();
+        if (r.column().kind() == MadeObject.Kind.INDEX) {
+            return planned.withoutIndex(operation.table(), SqlName.of(r.column().name()), planner);
+        }
         Plan plan = planned.without(operation.table(), SqlName.of(r.column().name()), planner);
         if (r.plan() == null) {
             return plan;
@@ -519,6 +524,16 @@ public final class PostgresEngine implements Engine {
                 return Optional.empty();
             }
             long id = earlier.get().id();
+            if ("create_index".equals(operation.type())) {
+                // A node killed mid-build: its backend finishes the concurrent build all the same. The
+                // VALID index this operation recorded is its own work done, not another's name (21).
+                Optional<MadeObject> built = Ledger.builtIndex(backend.connection(), id, earlier.get().tableOid());
+                if (built.isPresent()) {
+                    Log.info("operation " + id + " (" + operation.type() + " on " + operation.table() + "): "
+                            + built.get().describe() + " is VALID, built by its earlier run; nothing left to run");
+                    return Optional.of(new Resumable(id, earlier.get().stepsDone(), built.get(), null));
+                }
+            }
             if (earlier.get().state() != Ledger.State.UNDO_PENDING) {
                 // A crashed or interrupted run's column is live: the application may have written it, read
                 // its values, handed them out. Resumed, never dropped and made again.
@@ -572,7 +587,8 @@ public final class PostgresEngine implements Engine {
             throw failed(e, "preparing to run on " + plan.table());
         }
         List<StepReport> reports = new ArrayList<>();
-        int first = resumable.map(Resumable::stepsDone).orElse(0);
+        int first = resumable.map(r -> r.column().kind() == MadeObject.Kind.INDEX ? plan.steps().size()
+                : r.stepsDone()).orElse(0);
         for (int i = first; i < plan.steps().size(); i++) {
             Step step = plan.steps().get(i);
             try {

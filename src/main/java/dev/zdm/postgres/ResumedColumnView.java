@@ -19,6 +19,7 @@ final class ResumedColumnView implements CatalogView {
     private final CatalogView catalog;
     private SqlName table;
     private SqlName column;
+    private SqlName index;
 
     ResumedColumnView(CatalogView catalog) {
         this.catalog = catalog;
@@ -36,8 +37,28 @@ final class ResumedColumnView implements CatalogView {
         }
     }
 
+    /**
+     * Plans run by {@code planning} see no index {@code index} next to {@code table}: the one an earlier
+     * run of the same create_index built, which is its own, not another's name taken (21).
+     */
+    <T> T withoutIndex(SqlName table, SqlName index, java.util.function.Supplier<T> planning) {
+        this.table = table;
+        this.index = index;
+        try {
+            return planning.get();
+        } finally {
+            this.table = null;
+            this.index = null;
+        }
+    }
+
+    /** By its bare name: the plan asks only of its own index, named in its table's schema. */
+    private boolean hiddenIndex(SqlName name) {
+        return index != null && name.value().equals(index.value());
+    }
+
     private boolean hidden(SqlName t, SqlName c) {
-        return table != null && table.equals(t) && column.equals(c);
+        return table != null && column != null && table.equals(t) && column.equals(c);
     }
 
     @Override
@@ -48,7 +69,7 @@ final class ResumedColumnView implements CatalogView {
     @Override
     public Set<SqlName> columns(SqlName t) {
         Set<SqlName> columns = new LinkedHashSet<>(catalog.columns(t));
-        if (table != null && table.equals(t)) {
+        if (table != null && column != null && table.equals(t)) {
             columns.remove(column);
         }
         return columns;
@@ -61,12 +82,13 @@ final class ResumedColumnView implements CatalogView {
 
     @Override
     public boolean relationExists(SqlName name) {
-        return catalog.relationExists(name);
+        // One name space: the hidden index's name is no other relation's.
+        return !hiddenIndex(name) && catalog.relationExists(name);
     }
 
     @Override
     public Optional<IndexState> index(SqlName name) {
-        return catalog.index(name);
+        return hiddenIndex(name) ? Optional.empty() : catalog.index(name);
     }
 
     @Override
@@ -111,7 +133,7 @@ final class ResumedColumnView implements CatalogView {
 
     @Override
     public Optional<SqlName> indexTable(SqlName index) {
-        return catalog.indexTable(index);
+        return hiddenIndex(index) ? Optional.empty() : catalog.indexTable(index);
     }
 
     @Override

@@ -23,9 +23,10 @@ import java.util.function.Consumer;
  * Reads a live database's schema from its catalog, read-only: one READ ONLY transaction of SELECTs on
  * pg_class, pg_attribute, pg_attrdef, pg_index, pg_constraint and pg_stat_user_tables, rolled back at the
  * end. Nothing is written, no lock is taken beyond the ACCESS SHARE every catalog read takes, so it is
- * safe against production. The tables are those of every schema on the connection's search_path: the
- * first one's by their bare names, the others' qualified (an unqualified name in a request then finds
- * them in search_path order, as the server would); row counts are the planner's estimate (pg_class.reltuples, or the statistics' live tuples
+ * safe against production. The tables are those of every schema on the connection's search_path (the
+ * first one's by their bare names, the others' qualified: an unqualified name in a request then finds
+ * them in search_path order, as the server would) and of every other schema the role may use, qualified,
+ * since a request's {@code schema} may name one the search_path does not hold (a run would find it); row counts are the planner's estimate (pg_class.reltuples, or the statistics' live tuples
  * when the table was never analyzed), which is what the server itself plans with.
  */
 public final class CatalogReader {
@@ -35,8 +36,12 @@ public final class CatalogReader {
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-            WHERE n.nspname = ANY (current_schemas(false)) AND c.relkind NOT IN ('t')
-            ORDER BY array_position(current_schemas(false), n.nspname), c.relname""";
+            WHERE c.relkind NOT IN ('t')
+              AND (n.nspname = ANY (current_schemas(false))
+                   OR (has_schema_privilege(n.oid, 'USAGE')
+                       -- pg_catalog, pg_toast, pg_temp_N, pg_toast_temp_N: no user may name a schema pg_*.
+                       AND left(n.nspname, 3) <> 'pg_' AND n.nspname NOT IN ('information_schema', 'zdm')))
+            ORDER BY array_position(current_schemas(false), n.nspname) NULLS LAST, n.nspname, c.relname""";
     private static final String COLUMNS = """
             SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid), %s, %s

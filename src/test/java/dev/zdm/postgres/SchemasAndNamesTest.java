@@ -160,6 +160,46 @@ class SchemasAndNamesTest {
         }
     }
 
+    /**
+     * An explicit schema off the role's search_path: the run finds the table there, so plan: true, which
+     * reads the live catalog, must find it too and answer what the run then does.
+     */
+    @Test
+    void aPlanFindsATableInASchemaOffTheSearchPath() throws Exception {
+        exec("DROP DATABASE IF EXISTS offpath_db", "DROP ROLE IF EXISTS offpath_app",
+                "CREATE ROLE offpath_app LOGIN PASSWORD 'offpath_app' NOSUPERUSER NOCREATEDB NOCREATEROLE",
+                "CREATE DATABASE offpath_db OWNER offpath_app");
+        Database admin = on(SharedPostgres.database(), "offpath_db", null);
+        try (Connection c = admin.connect("zdm-test"); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA \"Tën ant\" AUTHORIZATION offpath_app");
+            s.execute("SET ROLE offpath_app");
+            s.execute("CREATE TABLE \"Tën ant\".big (id bigserial PRIMARY KEY, s text)");
+            s.execute("INSERT INTO \"Tën ant\".big (s) SELECT 'v' || g FROM generate_series(1, 500) g");
+        }
+        Database app = on(SharedPostgres.database(), "offpath_db", "offpath_app");
+        String request = "{\"type\":\"create_index\",\"schema\":\"Tën ant\",\"table\":\"big\",\"column\":\"s\","
+                + "\"index\":\"idx_s\"%s}";
+        try (PostgresEngine engine = engine(app)) {
+            Node node = new Node(engine, BUDGET);
+            ObjectNode plan = node.send(request.formatted(",\"plan\":true"));
+            assertThat(plan.get("type").asText()).as(plan.toString()).isEqualTo("planned");
+            assertThat(plan.get("would_reply").get("type").asText()).isEqualTo("index_created");
+            assertThat(plan.get("steps").toString()).contains("\\\"Tën ant\\\".\\\"big\\\"");
+            ObjectNode run = node.send(request.formatted(""));
+            assertThat(run.get("type").asText()).as(run.toString()).isEqualTo("index_created");
+            ObjectNode again = node.send(request.formatted(",\"plan\":true"));
+            assertThat(again.get("code").asInt()).as("the plan sees the index the run made: " + again).isEqualTo(21);
+        }
+        try (Connection c = app.connect("zdm-test"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('is_superuser'), 'Tën ant' = ANY (current_schemas(false)),"
+                     + " (SELECT count(*) FROM pg_index WHERE indrelid = '\"Tën ant\".big'::regclass AND indisvalid)")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("off");
+            assertThat(rs.getBoolean(2)).as("off the search_path").isFalse();
+            assertThat(rs.getLong(3)).isEqualTo(2);
+        }
+    }
+
     /** Every request with a table and a column whose names need quoting of every kind. */
     @Test
     void aNameOfAnyCharactersIsTakenExactlyByEveryRequest() throws Exception {

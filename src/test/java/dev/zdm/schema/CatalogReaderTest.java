@@ -84,6 +84,51 @@ class CatalogReaderTest {
         }
     }
 
+    /**
+     * A request's {@code schema} may name a schema the role's search_path does not hold: a run finds the
+     * table there, so the reader must too; a schema the role may not use, and zdm's own, stay unread.
+     */
+    @Test
+    void aSchemaOffTheSearchPathThatTheRoleMayUseIsReadQualified() throws Exception {
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE off_path_app LOGIN PASSWORD 'a'");
+            s.execute("CREATE SCHEMA \"Tën ant\"");
+            s.execute("CREATE TABLE \"Tën ant\".big (id bigint PRIMARY KEY, s text)");
+            s.execute("CREATE INDEX big_s ON \"Tën ant\".big (s)");
+            s.execute("GRANT USAGE ON SCHEMA \"Tën ant\" TO off_path_app");
+            s.execute("CREATE SCHEMA hidden_from_app");
+            s.execute("CREATE TABLE hidden_from_app.secret (id int)");
+            s.execute("CREATE SCHEMA IF NOT EXISTS zdm");
+            s.execute("CREATE TABLE zdm.reader_probe (id int)");
+        }
+        String appUrl = "postgres://off_path_app:a@localhost:" + postgres.getPort() + "/postgres";
+        Schema schema = CatalogReader.read(appUrl, l -> { });
+        assertThat(schema.searchPath()).doesNotContain("Tën ant");
+        SqlName big = SqlName.table("Tën ant", "big");
+        assertThat(schema.tables()).containsKey(big);
+        assertThat(schema.tables().get(big).indexes()).containsKey(SqlName.of("big_s"));
+        assertThat(schema.tables().get(big).primaryKey()).containsExactly(SqlName.of("id"));
+        assertThat(schema.tables()).as("not found unqualified").doesNotContainKey(SqlName.of("big"));
+        assertThat(schema.tables().keySet()).extracting(SqlName::schema).doesNotContain("hidden_from_app", "zdm",
+                "pg_catalog", "information_schema", "pg_toast");
+        assertThat(schema.tables()).as("the search_path's tables keep their bare names").containsKey(SqlName.of("accounts"));
+
+        SimulatorEngine engine = SimulatorEngine.open(Config.parse("--schema-from", appUrl));
+        Handlers handlers = Handlers.forEngine(engine, Config.DEFAULT_LOCK_BUDGET);
+        assertThat(send(handlers, """
+                {"type":"create_index","msg_id":1,"schema":"Tën ant","table":"big","column":"s","index":"idx_s"}""")
+                .get("type").asText()).isEqualTo("index_created");
+        assertThat(code(handlers, """
+                {"type":"create_index","msg_id":2,"schema":"Tën ant","table":"big","column":"s","index":"big_s"}"""))
+                .as("its index is known").isEqualTo(21);
+        assertThat(code(handlers, """
+                {"type":"create_index","msg_id":3,"table":"big","column":"s","index":"idx_s2"}"""))
+                .as("off the search_path: not found by its bare name").isEqualTo(20);
+        assertThat(code(handlers, """
+                {"type":"create_index","msg_id":4,"schema":"hidden_from_app","table":"secret","column":"id"}"""))
+                .isEqualTo(20);
+    }
+
     @Test
     void theDatabasesOwnTypesAndFunctionsAreReadAndOnlyTheyExistBesideTheBuiltIns() throws Exception {
         Schema.UserObjects own = CatalogReader.read(url, l -> { }).userObjects();
@@ -136,8 +181,9 @@ class CatalogReaderTest {
         List<String> log = new ArrayList<>();
         Schema schema = CatalogReader.read(url, log::add);
         assertThat(schema.serverVersion()).isGreaterThanOrEqualTo(10);
-        assertThat(schema.tables().keySet()).containsExactlyInAnyOrder(SqlName.of("accounts"), SqlName.of("notes"),
-                SqlName.of("MixedCase"));
+        // Other tests add schemas off the search_path, whose tables are read qualified.
+        assertThat(schema.tables().keySet()).filteredOn(n -> n.schema() == null)
+                .containsExactlyInAnyOrder(SqlName.of("accounts"), SqlName.of("notes"), SqlName.of("MixedCase"));
         Schema.Table accounts = schema.tables().get(SqlName.of("accounts"));
         assertThat(accounts.rows()).isEqualTo(100_000);
         assertThat(accounts.primaryKey()).containsExactly(SqlName.of("id"));

@@ -143,6 +143,29 @@ public final class Ledger {
     }
 
     /**
+     * The index the operation's build made, if it is still that OID, VALID, on the operation's table
+     * {@code tableOid} and of the name it was made with: a concurrent build whose client was gone (a
+     * node killed mid-build) that the server finished anyway. Its undo mark does not matter: an undo
+     * keeps a valid index, so a marked one that is still there was never dropped.
+     */
+    public static Optional<MadeObject> builtIndex(Connection c, long id, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT m.step, m.name, m.object_oid FROM zdm.objects m
+                JOIN pg_index i ON i.indexrelid = m.object_oid AND i.indrelid = m.table_oid
+                JOIN pg_class x ON x.oid = i.indexrelid
+                WHERE m.operation_id = ? AND m.kind = 'index' AND m.table_oid = ? AND i.indisvalid
+                  AND x.relname = m.name
+                ORDER BY m.step DESC LIMIT 1""")) {
+            ps.setLong(1, id);
+            ps.setLong(2, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(MadeObject.index(rs.getInt(1), rs.getString(2), tableOid, rs.getLong(3)))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    /**
      * The operation's row, running, with this plan: a new row, or the existing one. {@code fresh}
      * forgets what an earlier run made and where its batches were (a run that starts from step 1).
      */

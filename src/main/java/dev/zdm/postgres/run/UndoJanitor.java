@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +89,12 @@ public final class UndoJanitor implements AutoCloseable {
      */
     private boolean undo(Connection c, Ledger.Pending p) throws SQLException {
         long id = p.id();
+        // Read before its lock was taken: the owner may have finished it meanwhile (a resent create_index
+        // whose index the killed run's backend built), and a done operation is never marked failed.
+        Optional<Ledger.Entry> now = Ledger.get(c, id);
+        if (now.isEmpty() || now.get().state() == Ledger.State.DONE) {
+            return true;
+        }
         long budgetMs = p.budgetMs() != null ? p.budgetMs() : lockBudget.toMillis();
         List<MadeObject> leftovers = Ledger.leftovers(c, id);
         for (MadeObject o : leftovers) {
