@@ -405,9 +405,14 @@ public final class PostgresEngine implements Engine {
             Ledger.Unfinished u = owner.get();
             ObjectNode request = (ObjectNode) Json.MAPPER.readTree(u.requestJson());
             request.remove("msg_id");
+            // An operation of a migration carries its place there ("position:name"), which a request cannot send.
+            com.fasterxml.jackson.databind.JsonNode place = request.remove("zdm_migration_place");
+            String resend = place == null ? "send that same request again"
+                    : "send migration " + place.asText().substring(place.asText().indexOf(':') + 1) + " again";
             return new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, exists.getMessage() + ": it is zdm's unfinished "
                     + u.kind() + " (zdm.operations id " + u.id() + ", state " + u.state() + "), started by " + request
-                    + "; send that same request again to finish it (its backfill resumes where it stopped), or drop"
+                    + (place == null ? "" : " (operation " + place.asText().substring(0, place.asText().indexOf(':'))
+                    + " of a migration)") + "; " + resend + " to finish it (its backfill resumes where it stopped), or drop"
                     + " the column (ALTER TABLE " + operation.table().quoted() + " DROP COLUMN "
                     + SqlName.of(column).quoted() + ") to undo it", exists.details(), exists);
         } catch (SQLException e) {
