@@ -46,7 +46,8 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        left, what blocks them now (reply on stdout, a summary on stderr)
               Exit codes: 0 done; 1 could not start (server unreachable); 2 bad command line; 3 a
               migration failed on a cause to fix (error 10, 12, 20, 21, 22); 4 a migration was
-              interrupted (error 13 or 14: a lock not granted in time, a lost connection): run again.
+              interrupted (error 13 or 14: a lock not granted in time, a lost connection), or status met a
+              locked ledger: run again.
               The node itself exits 0 at end of input.
 
             A node for zero-downtime PostgreSQL schema changes. It reads one JSON envelope per line
