@@ -22,8 +22,11 @@ public final class StatusCommand {
         JsonLines.writeLine(reply, out);
         out.flush();
         if ("error".equals(reply.path("type").asText())) {
-            err.println("zdm status: error " + reply.path("code").asInt() + ": " + reply.path("text").asText());
-            return ExitCode.COULD_NOT_START;
+            int code = reply.path("code").asInt();
+            err.println("zdm status: error " + code + ": " + reply.path("text").asText());
+            // A ledger locked past the budget (14) or a lost connection (13) passes: run again. Else the
+            // server is there but its ledger cannot be read, as unusable as one that cannot be reached.
+            return code == 13 || code == 14 ? ExitCode.INTERRUPTED : ExitCode.COULD_NOT_START;
         }
         summarize(reply, err);
         return ExitCode.OK;

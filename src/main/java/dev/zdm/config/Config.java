@@ -40,12 +40,14 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        as a migration message; stops at the first that fails. Prints each
                                        reply on stdout (one JSON line per migration) and each operation's
                                        outcome on stderr. Run again, it resumes where it stopped and skips
-                                       what is applied
+                                       what is applied. Needs --database (or --schema-from URL /
+                                       --schema FILE to predict only): without, exit 2
               status                   the ledger's operations and migrations: state, progress, what is
                                        left, what blocks them now (reply on stdout, a summary on stderr)
               Exit codes: 0 done; 1 could not start (server unreachable); 2 bad command line; 3 a
               migration failed on a cause to fix (error 10, 12, 20, 21, 22); 4 a migration was
-              interrupted (error 13 or 14: a lock not granted in time, a lost connection): run again.
+              interrupted (error 13 or 14: a lock not granted in time, a lost connection), or status met a
+              locked ledger: run again.
               The node itself exits 0 at end of input.
 
             A node for zero-downtime PostgreSQL schema changes. It reads one JSON envelope per line
@@ -232,6 +234,12 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
             throw new IllegalArgumentException("--pg-version with --schema-from: the server's own version is used");
         }
         Command command = command(positional);
+        if (command == Command.APPLY && database == null && schemaFile == null && schemaFrom == null) {
+            // On the simulator apply would exit 0 having changed nothing: a pipeline that lost the flag
+            // would believe production migrated.
+            throw new IllegalArgumentException("apply needs --database URL (the server to migrate), or --schema-from URL"
+                    + " (or --schema FILE) to predict without changing anything");
+        }
         return new Config(database, pgVersion, rows, demoRows, lockBudget, retries,
                 new Throttling(maxReplicaLag, maxActiveSessions, maxThrottle, batchTime), help, version, schemaFile, schemaFrom,
                 pgVersionGiven, command, command == Command.APPLY ? Path.of(positional.get(1)) : null, exitOnError);

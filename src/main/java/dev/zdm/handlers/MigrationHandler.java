@@ -86,7 +86,7 @@ public final class MigrationHandler implements Handler {
 
     private ObjectNode run(Request request, String name, List<Sent> sent, MigrationRecord earlier) {
         List<String> before = new ArrayList<>(earlier == null ? List.of() : earlier.outcomes());
-        if (earlier != null && finishedUnrecorded(request, name, sent.get(before.size()))) {
+        if (earlier != null && finishedUnrecorded(request, name, sent, before.size())) {
             before.add(FINISHED_UNRECORDED);
         }
         List<String> outcomes = new ArrayList<>(before);
@@ -97,7 +97,7 @@ public final class MigrationHandler implements Handler {
                 startedAt, null));
         List<String> now = new ArrayList<>();
         for (int i = before.size(); i < sent.size(); i++) {
-            ObjectNode reply = dispatch(request, sent.get(i));
+            ObjectNode reply = dispatch(request, name, sent, i);
             if ("error".equals(reply.path("type").asText())) {
                 migrations.save(new MigrationRecord(name, bodies, checksums, MigrationRecord.State.FAILED, outcomes,
                         JsonLines.write(reply), startedAt, null));
@@ -119,21 +119,19 @@ public final class MigrationHandler implements Handler {
      * before its reply was recorded: the ledger has the operation done since the migration last moved on.
      * Run again, an add_column or create_index would meet its own column or index (21).
      */
-    private boolean finishedUnrecorded(Request migration, String name, Sent next) {
-        ObjectNode body = next.body().deepCopy();
-        body.put("msg_id", migration.msgId());
-        return operations.get(next.type()).operation(new Request(migration.src(), migration.dest(), body))
+    private boolean finishedUnrecorded(Request migration, String name, List<Sent> sent, int i) {
+        Sent next = sent.get(i);
+        return operations.get(next.type()).operation(placed(migration, name, next, i))
                 .map(operation -> migrations.finishedSinceRecorded(operation, name))
                 .orElse(false);
     }
 
     /** The operation through its own handler, answered as the node answers it: a reply, or an error reply. */
-    private ObjectNode dispatch(Request migration, Sent operation) {
-        ObjectNode body = operation.body().deepCopy();
-        body.put("msg_id", migration.msgId());
+    private ObjectNode dispatch(Request migration, String name, List<Sent> sent, int i) {
+        Sent operation = sent.get(i);
         ObjectNode reply;
         try {
-            reply = operations.get(operation.type()).handle(new Request(migration.src(), migration.dest(), body));
+            reply = operations.get(operation.type()).handle(placed(migration, name, operation, i));
         } catch (ZdmException e) {
             reply = Reply.error(migration.msgId(), e);
         } catch (RuntimeException e) {
@@ -143,6 +141,18 @@ public final class MigrationHandler implements Handler {
         }
         reply.remove("in_reply_to");
         return reply;
+    }
+
+    /**
+     * The operation as it runs: with the migration's msg_id and its place in the migration, which makes
+     * it the migration's own operation (see {@link PlanHandler#MIGRATION_PLACE}), added after its fields
+     * were checked, so that a sender cannot give it.
+     */
+    private static Request placed(Request migration, String name, Sent operation, int i) {
+        ObjectNode body = operation.body().deepCopy();
+        body.put("msg_id", migration.msgId());
+        body.put(PlanHandler.MIGRATION_PLACE, (i + 1) + ":" + name);
+        return new Request(migration.src(), migration.dest(), body);
     }
 
     private Reply applied(Request request, String name, List<Sent> sent, List<String> before, List<String> now) {

@@ -45,6 +45,13 @@ abstract class PlanHandler<S> implements Handler {
     /** A backfill's own: its pacing and the time one batch may take. */
     static final List<String> BACKFILL_FIELDS = List.of("sleep_ms", "batch_time_ms");
 
+    /**
+     * The place of an operation a migration runs, "position:name", which only {@link MigrationHandler}
+     * adds to the body, after checking the operation's fields: a request that sends it is refused as any
+     * unknown field is. The operation is then the migration's own: the same body elsewhere is another.
+     */
+    static final String MIGRATION_PLACE = "zdm_migration_place";
+
     /** The operation's own fields, besides {@link #COMMON_FIELDS}. */
     abstract List<String> ownFields();
 
@@ -62,7 +69,7 @@ abstract class PlanHandler<S> implements Handler {
                 defaultLockBudget.toMillis()));
         boolean planOnly = request.bool("plan", false);
         S spec = parse(request);
-        Operation operation = new Operation(type(), table(spec), identity(spec), request.body().toString(),
+        Operation operation = new Operation(type(), table(spec), placed(request, identity(spec)), request.body().toString(),
                 throttling(request));
         if (planOnly) {
             Prediction prediction = engine.predict(operation, planner -> plan(spec, planner), budget);
@@ -97,7 +104,7 @@ abstract class PlanHandler<S> implements Handler {
     @Override
     public final java.util.Optional<Operation> operation(Request request) {
         S spec = parse(request);
-        return java.util.Optional.of(new Operation(type(), table(spec), identity(spec), request.body().toString(),
+        return java.util.Optional.of(new Operation(type(), table(spec), placed(request, identity(spec)), request.body().toString(),
                 throttling(request)));
     }
 
@@ -138,6 +145,10 @@ abstract class PlanHandler<S> implements Handler {
      */
     String identity(S spec) {
         return type() + ":" + spec;
+    }
+
+    private static String placed(Request request, String identity) {
+        return request.has(MIGRATION_PLACE) ? "migration " + request.string(MIGRATION_PLACE) + ":" + identity : identity;
     }
 
     abstract Reply reply(Request request, S spec, Outcome outcome);

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -233,7 +234,7 @@ public final class Planner {
                         + ": PostgreSQL updates it only to DEFAULT, so set cannot name it");
             }
         }
-        KeyWalk walk = walk(t, false);
+        KeyWalk walk = walk(t, false, spec.assignments().keySet());
         Map<SqlName, SqlExpression> assignments = spec.assignments();
         if (assignments.isEmpty()) {
             // Without SET the job rewrites each row as it is (a new row version per row), which is
@@ -272,13 +273,27 @@ public final class Planner {
      * block ranges, and any other is refused: without a key a batch cannot be named, so a job resumed
      * after a crash could not tell the rows it did from those it did not.
      */
-    private KeyWalk walk(SqlName table, boolean fillsNulls) {
-        List<UniqueKey> keys = catalog.uniqueKeys(table);
+    private KeyWalk walk(SqlName table, boolean fillsNulls, Set<SqlName> assigned) {
+        List<UniqueKey> all = catalog.uniqueKeys(table);
+        // A batch that moves its rows along the key it walks meets them again in a later batch and
+        // updates them again (id+1 walked by id moves a row up to the end), so only a key set leaves alone is walked.
+        List<UniqueKey> keys = all.stream()
+                .filter(k -> k.columns().stream().noneMatch(c -> assigned.contains(c.name())))
+                .toList();
         Optional<UniqueKey> key = keys.stream().filter(UniqueKey::primary).findFirst()
                 .or(() -> keys.stream().min(Comparator.<UniqueKey>comparingInt(k -> k.columns().size())
                         .thenComparing(k -> k.index().value())));
         if (key.isPresent()) {
             return new KeyWalk.Keyset(key.get());
+        }
+        if (!all.isEmpty()) {
+            UniqueKey walked = all.stream().filter(UniqueKey::primary).findFirst().orElse(all.get(0));
+            throw ZdmException.precondition("set assigns " + walked.columns().stream().map(KeyColumn::name)
+                    .filter(assigned::contains).map(SqlName::toString).sorted().collect(Collectors.joining(", "))
+                    + ", a column of the key " + walked.index() + " that migrate_data walks " + table + " along, in"
+                    + " batches: a row moved along the key would be met again by a later batch and updated again."
+                    + " Walk another key: add a unique index on NOT NULL columns that set leaves alone (or a"
+                    + " primary key over them), or migrate into a new column and swap it in afterwards");
         }
         if (fillsNulls) {
             return new KeyWalk.Blocks();
@@ -323,7 +338,7 @@ public final class Planner {
                 new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false, sequence)));
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
-        steps.add(new Backfill(t, walk(t, true), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
+        steps.add(new Backfill(t, walk(t, true, Set.of()), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
                 BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c, true));
         if (!spec.nullable()) {
             steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));

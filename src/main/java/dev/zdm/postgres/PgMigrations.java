@@ -29,9 +29,17 @@ final class PgMigrations implements Migrations {
     private final Backend backend;
     private final AppSessions sessions;
 
-    PgMigrations(Backend backend, AppSessions sessions) {
+    /** How status reads the ledger: see {@link PostgresEngine#report}. */
+    interface Reporter {
+        <T> T report(String table, String doing, PostgresEngine.LedgerRead<T> read);
+    }
+
+    private final Reporter reporter;
+
+    PgMigrations(Backend backend, AppSessions sessions, Reporter reporter) {
         this.backend = backend;
         this.sessions = sessions;
+        this.reporter = reporter;
     }
 
     @Override
@@ -54,11 +62,7 @@ final class PgMigrations implements Migrations {
 
     @Override
     public List<MigrationRecord> list() {
-        try {
-            return MigrationsTable.list(backend.connection());
-        } catch (SQLException e) {
-            throw failed(e, "listing the migrations");
-        }
+        return reporter.report("zdm.migrations", "listing the migrations", MigrationsTable::list);
     }
 
     @Override

@@ -115,7 +115,7 @@ public final class PostgresEngine implements Engine {
         this.observer = new LockObserver(database);
         this.sessions = new AppSessions(database);
         this.janitor = new UndoJanitor(database, defaultBudget);
-        this.migrations = new PgMigrations(backend, sessions);
+        this.migrations = new PgMigrations(backend, sessions, this::report);
         this.catalog = new PgCatalog(backend, this::guardedRead);
         this.planned = new ResumedColumnView(catalog);
         this.defaultBudget = defaultBudget;
@@ -303,8 +303,53 @@ public final class PostgresEngine implements Engine {
         }
     }
 
+    /** A read of the ledger for status, whose reply is the ledger itself. */
+    interface LedgerRead<T> {
+        T read(Connection c) throws SQLException;
+    }
+
+    /**
+     * A read of the ledger for status, as a request's ledger statements run: under the node's lock
+     * budget (a session holding LOCK zdm.operations costs it a 14 naming that session, and no other
+     * request's progress), on a ledger made again first when it is not all there (dropped), and read
+     * again once when it went while being read (DROP SCHEMA zdm CASCADE committed under the read).
+     */
+    <T> T report(String table, String doing, LedgerRead<T> read) {
+        long started = System.nanoTime();
+        try {
+            Connection c = backend.connection();
+            StepContext.setLockTimeout(c, defaultBudget);
+            for (int attempt = 1; ; attempt++) {
+                if (!ledgerReady || !LedgerSchema.complete(c)) {
+                    LedgerSchema.upgrade(c);
+                    ledgerReady = true;
+                }
+                try {
+                    return read.read(c);
+                } catch (SQLException e) {
+                    if (attempt > 1 || PgErrors.lostLockRace(e) || PgErrors.connectionLost(e) || LedgerSchema.complete(c)) {
+                        throw e;
+                    }
+                    Log.info("ledger: schema zdm went while " + doing + " (" + PgErrors.firstLine(e) + "); making it again");
+                }
+            }
+        } catch (SQLException e) {
+            if (PgErrors.lostLockRace(e)) {
+                throw ledgerLocked(table, Map.of(), StepContext.millisSince(started), e);
+            }
+            if (PgErrors.connectionLost(e)) {
+                backend.discard();
+            }
+            throw PgErrors.toReply(e, doing);
+        }
+    }
+
     /** A ledger statement's lock not granted within the budget: 14, naming who holds zdm's tables. */
     private ZdmException ledgerLocked(Operation operation, long waitedMs, SQLException e) {
+        return ledgerLocked(operation.table().value(), replyShape(operation, Map.of()), waitedMs, e);
+    }
+
+    private ZdmException ledgerLocked(String table, Map<String, Object> shape, long waitedMs, SQLException e) {
         Set<Integer> holders = new LinkedHashSet<>();
         try (java.sql.Statement s = backend.connection().createStatement(); ResultSet rs = s.executeQuery("""
                 SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
@@ -318,8 +363,8 @@ public final class PostgresEngine implements Engine {
         List<Blocker> blockers = describe(holders);
         return new LockBudgetExceeded("zdm's ledger (schema zdm) is locked: a lock on it was not granted within "
                 + waitedMs + " ms" + (blockers.isEmpty() ? "" : ", held by " + blockers.stream().map(Blocker::label)
-                .collect(Collectors.joining(", "))) + " (" + PgErrors.firstLine(e) + "); nothing done", operation.table().value(), waitedMs, blockers,
-                true, replyShape(operation, Map.of()));
+                .collect(Collectors.joining(", "))) + " (" + PgErrors.firstLine(e) + "); nothing done", table, waitedMs, blockers,
+                true, shape);
     }
 
     /**
@@ -410,9 +455,14 @@ public final class PostgresEngine implements Engine {
             Ledger.Unfinished u = owner.get();
             ObjectNode request = (ObjectNode) Json.MAPPER.readTree(u.requestJson());
             request.remove("msg_id");
+            // An operation of a migration carries its place there ("position:name"), which a request cannot send.
+            com.fasterxml.jackson.databind.JsonNode place = request.remove("zdm_migration_place");
+            String resend = place == null ? "send that same request again"
+                    : "send migration " + place.asText().substring(place.asText().indexOf(':') + 1) + " again";
             return new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, exists.getMessage() + ": it is zdm's unfinished "
                     + u.kind() + " (zdm.operations id " + u.id() + ", state " + u.state() + "), started by " + request
-                    + "; send that same request again to finish it (its backfill resumes where it stopped), or drop"
+                    + (place == null ? "" : " (operation " + place.asText().substring(0, place.asText().indexOf(':'))
+                    + " of a migration)") + "; " + resend + " to finish it (its backfill resumes where it stopped), or drop"
                     + " the column (ALTER TABLE " + operation.table().quoted() + " DROP COLUMN "
                     + SqlName.of(column).quoted() + ") to undo it", exists.details(), exists);
         } catch (SQLException e) {
@@ -878,20 +928,12 @@ public final class PostgresEngine implements Engine {
 
     @Override
     public List<dev.zdm.engine.OperationStatus> operations(int limit) {
-        try {
-            return LedgerReport.operations(backend.connection(), sessions, limit);
-        } catch (SQLException e) {
-            throw failed(e, "reading zdm.operations");
-        }
+        return report("zdm.operations", "reading zdm.operations", c -> LedgerReport.operations(c, sessions, limit));
     }
 
     @Override
     public Map<String, Long> operationCounts() {
-        try {
-            return LedgerReport.counts(backend.connection());
-        } catch (SQLException e) {
-            throw failed(e, "counting zdm.operations");
-        }
+        return report("zdm.operations", "counting zdm.operations", LedgerReport::counts);
     }
 
     @Override

@@ -316,8 +316,8 @@ public final class SimulatorEngine implements Engine {
                         if (!job.updates()) {
                             // No key at all, or no row wanted: no batch statement runs, so no ROW EXCLUSIVE.
                             // The checkpoint still says finished, so the same request again reads nothing.
-                            finishedJobs.put(backfill.jobKey(), job.totals());
-                            jobsOfThisPlan.add(backfill.jobKey());
+                            finishedJobs.put(jobId(backfill), job.totals());
+                            jobsOfThisPlan.add(jobId(backfill));
                             continue;
                         }
                         // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
@@ -552,8 +552,16 @@ public final class SimulatorEngine implements Engine {
         return catalog.table(table).rows();
     }
 
+    /**
+     * A job is its operation's, as the real engine's checkpoint belongs to its ledger row: the same
+     * backfill in another migration (or at another place in one) is another job, which runs.
+     */
+    private String jobId(Backfill backfill) {
+        return (current == null ? "" : current.identity()) + "\n" + backfill.jobKey();
+    }
+
     private Job job(Backfill backfill) {
-        JobTotals done = finishedJobs.get(backfill.jobKey());
+        JobTotals done = finishedJobs.get(jobId(backfill));
         if (done != null) {
             // The job's checkpoint says it finished: a repeated request answers its totals, redoes nothing.
             return new Job(done, true, false);
@@ -578,8 +586,8 @@ public final class SimulatorEngine implements Engine {
         if (totals.rows() == catalog.table(backfill.table()).rows()) {
             catalog.filled(backfill.table(), backfill.assignments().keySet());
         }
-        finishedJobs.put(backfill.jobKey(), totals);
-        jobsOfThisPlan.add(backfill.jobKey());
+        finishedJobs.put(jobId(backfill), totals);
+        jobsOfThisPlan.add(jobId(backfill));
         return totals;
     }
 

@@ -105,6 +105,8 @@ class ConfigTest {
         assertThat(apply.migrationsDir()).isEqualTo(java.nio.file.Path.of("db/migrations"));
         assertThat(Config.parse("--database=embedded", "status").command()).isEqualTo(Config.Command.STATUS);
         assertThat(Config.parse("--database=embedded", "status").migrationsDir()).isNull();
+        assertThat(Config.parse("apply", "d", "--schema-from", "postgres://u@h/db").simulator()).isTrue();
+        assertThat(Config.parse("apply", "d", "--schema", "schema.json").command()).isEqualTo(Config.Command.APPLY);
     }
 
     @ParameterizedTest
@@ -112,6 +114,8 @@ class ConfigTest {
             "migrate dir | unknown command migrate",
             "apply | apply needs the directory",
             "apply a b | apply takes one directory",
+            "apply db/migrations | apply needs --database URL",
+            "apply db/migrations --rows 5 | or --schema-from URL",
             "status x | status takes no argument"})
     void badCommandsSayWhat(String args, String message) {
         assertThatThrownBy(() -> Config.parse(args.trim().split(" +")))

@@ -122,4 +122,32 @@ class MigrationHandlerTest {
         assertThat(m.get("left").get(1).get("type").asText()).isEqualTo("create_index");
         assertThat(node.fails("{\"type\":\"status\",\"limit\":0}").code()).isEqualTo(ErrorCode.MALFORMED_REQUEST);
     }
+
+    private static final String DOUBLE = "{\"type\":\"migrate_data\",\"table\":\"users\",\"batch_size\":100000,"
+            + "\"set\":{\"name\":\"name || name\"}}";
+
+    /** The simulated seconds a message takes: a backfill that runs its batches takes them, one recognized as done none. */
+    private static double seconds(SimulatedNode on, String json) {
+        double before = on.engine.now();
+        on.send(json);
+        return on.engine.now() - before;
+    }
+
+    @Test
+    void an_operation_is_its_migrations_own_at_its_place_there() {
+        double once = seconds(new SimulatedNode(), migration("once", DOUBLE));
+        assertThat(once).isPositive();
+        double twice = seconds(node, migration("twice", DOUBLE, DOUBLE));
+        assertThat(twice).as("the second of [M, M] runs too").isGreaterThan(once * 1.5);
+        assertThat(seconds(node, migration("again", DOUBLE))).as("M in another migration runs").isGreaterThan(once / 2);
+        var resent = node.send(migration("twice", DOUBLE, DOUBLE));
+        assertThat(resent.get("applied").asInt()).isZero();
+        assertThat(resent.get("applied_before").asInt()).isEqualTo(2);
+        assertThat(seconds(node, DOUBLE)).as("alone, M is no migration's").isGreaterThan(once / 2);
+        // The place is the migration's to give: a request (alone or in a migration) that sends it is refused.
+        assertThat(node.fails(DOUBLE.replace("}}", "},\"zdm_migration_place\":\"1:twice\"}")).code())
+                .isEqualTo(ErrorCode.MALFORMED_REQUEST);
+        assertThat(node.fails(migration("forged", DOUBLE.replace("}}", "},\"zdm_migration_place\":\"1:twice\"}"))).code())
+                .isEqualTo(ErrorCode.MALFORMED_REQUEST);
+    }
 }

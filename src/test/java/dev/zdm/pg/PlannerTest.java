@@ -515,6 +515,9 @@ class PlannerTest {
                            "indexes": {"uniq_nick": {"columns": ["nick"], "unique": true},
                                        "uniq_email": {"columns": ["email"], "unique": true}}},
                   "none": {"rows": 10, "columns": {"v": {"type": "integer"}, "n": {"type": "integer"}}},
+                  "twokeys": {"rows": 10, "columns": {"id": {"type": "integer"}, "code": {"type": "text", "nullable": false},
+                              "n": {"type": "integer"}}, "primary_key": ["id"],
+                              "indexes": {"twokeys_code": {"columns": ["code"], "unique": true}}},
                   "ident": {"rows": 10, "columns": {"id": {"type": "bigint", "identity": "always"},
                             "v": {"type": "integer"}, "w": {"type": "integer", "generated": true}},
                             "primary_key": ["id"]}}}""")), ServerVersion.DEFAULT);
@@ -578,6 +581,32 @@ class PlannerTest {
                     .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(12))
                     .hasMessageContaining("only to DEFAULT");
         }
+    }
+
+    @Test
+    void setNeverMovesTheKeyTheBatchesWalk() throws Exception {
+        SimCatalog tables = keyedTables();
+        // id+1 walked by id: each batch moves its row ahead of the walk, which meets it again.
+        for (var refused : List.of(
+                new MigrationSpec(SqlName.of("comp"), Map.of(SqlName.of("code"), new SqlExpression("code || 'x'"),
+                        SqlName.of("n"), new SqlExpression("n + 1")), null, 1, null, 0),
+                new MigrationSpec(SqlName.of("uniq"), Map.of(SqlName.of("email"), new SqlExpression("upper(email)")),
+                        null, 1, null, 0),
+                new MigrationSpec(SqlName.of("twokeys"), Map.of(SqlName.of("id"), new SqlExpression("id + 1"),
+                        SqlName.of("code"), new SqlExpression("code || 'x'")), null, 1, null, 0))) {
+            assertThatThrownBy(() -> planner(15, tables).migrateData(refused))
+                    .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(22))
+                    .hasMessageContaining("met again")
+                    .hasMessageContaining("add a unique index on NOT NULL columns that set leaves alone")
+                    .hasMessageContaining("new column");
+        }
+        var movesId = new MigrationSpec(SqlName.of("twokeys"), Map.of(SqlName.of("id"), new SqlExpression("id + 1")),
+                null, 1, null, 0);
+        Backfill fill = (Backfill) planner(15, tables).migrateData(movesId).steps().get(0);
+        assertThat(fill.walk().describe()).as("the other key, which set leaves alone").isEqualTo("twokeys_code code");
+        Backfill plain = (Backfill) planner(15, tables).migrateData(new MigrationSpec(SqlName.of("twokeys"),
+                Map.of(SqlName.of("n"), new SqlExpression("n + 1")), null, 1, null, 0)).steps().get(0);
+        assertThat(plain.walk().describe()).as("the primary key, as always").startsWith("twokeys_pkey");
     }
 
     @Test

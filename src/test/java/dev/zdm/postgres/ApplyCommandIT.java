@@ -152,6 +152,9 @@ class ApplyCommandIT {
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.stderr()).contains("is not a directory");
         assertThat(run("apply").exit()).isEqualTo(2);
+        Run noDatabase = run("apply", Files.createTempDirectory("zdm-migrations-").toString());
+        assertThat(noDatabase.exit()).as(noDatabase.stderr()).isEqualTo(2);
+        assertThat(noDatabase.stderr()).contains("--database URL").contains("--schema-from URL");
         Run unreachable = run("status", "--database", "jdbc:postgresql://127.0.0.1:1/nothing?user=x");
         assertThat(unreachable.exit()).as(unreachable.stderr()).isEqualTo(1);
     }

@@ -71,6 +71,28 @@ class KeysTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void aSetThatMovesTheWalkedKeyIsRefusedAndLeavesEveryRow() {
+        SharedPostgres.exec("DROP TABLE IF EXISTS k_moves",
+                "CREATE TABLE k_moves (id int PRIMARY KEY, n int NOT NULL)",
+                "INSERT INTO k_moves SELECT g, g FROM generate_series(1000, 2000) g",
+                "DROP TABLE IF EXISTS k_moves_part",
+                "CREATE TABLE k_moves_part (id int, d date, n int NOT NULL DEFAULT 0, PRIMARY KEY (id, d))"
+                        + " PARTITION BY RANGE (d)",
+                "CREATE TABLE k_moves_part_a PARTITION OF k_moves_part FOR VALUES FROM ('2000-01-01') TO ('2100-01-01')",
+                "INSERT INTO k_moves_part SELECT g, date '2020-01-01' + g % 50, 0 FROM generate_series(1, 600) g");
+        ObjectNode refused = node.send("""
+                {"type":"migrate_data","table":"k_moves","batch_size":1,"set":{"id":"id+1","n":"n+1"}}""");
+        assertThat(refused.get("code").asInt()).as(refused.toString()).isEqualTo(22);
+        assertThat(refused.get("text").asText()).contains("met again").contains("new column");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_moves WHERE id <> n")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_moves")).isEqualTo(1001);
+        ObjectNode partitioned = node.send("""
+                {"type":"migrate_data","table":"k_moves_part","batch_size":7,"set":{"d":"d + 366","n":"n+1"}}""");
+        assertThat(partitioned.get("code").asInt()).as(partitioned.toString()).isEqualTo(22);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM k_moves_part WHERE n <> 0 OR d > date '2020-03-01'")).isZero();
+    }
+
+    @Test
     void aUniqueNotNullColumnWithoutAPrimaryKey() {
         SharedPostgres.exec("DROP TABLE IF EXISTS k_unique",
                 "CREATE TABLE k_unique (nick text UNIQUE, email text NOT NULL, n int NOT NULL DEFAULT 0)",

@@ -76,6 +76,47 @@ class LedgerFaultsIT {
     }
 
     @Test
+    void statusBehindALockedLedgerAnswers14NamingTheHolderAndBehindADroppedOneAnEmptyLedger() throws Exception {
+        server.table("ledger_status", 100);
+        try (PostgresEngine engine = engine()) {
+            Node node = new Node(engine, Duration.ofMillis(500));
+            assertThat(node.send("""
+                    {"type":"migrate_data","table":"ledger_status","batch_size":50,"set":{"n":"n + 1"}}""")
+                    .get("type").asText()).isEqualTo("data_migrated");
+            ObjectNode locked;
+            try (Connection holder = server.database().connect("zdm-test-holder"); Statement s = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                s.execute("LOCK zdm.operations");
+                locked = CompletableFuture.supplyAsync(() -> node.send("{\"type\":\"status\"}")).get(20, TimeUnit.SECONDS);
+                var out = new java.io.ByteArrayOutputStream();
+                var command = new dev.zdm.protocol.Node(dev.zdm.handlers.Handlers.forEngine(engine, Duration.ofMillis(500)),
+                        new java.io.PrintStream(out), m -> { });
+                assertThat(dev.zdm.cli.StatusCommand.run(command, new java.io.PrintStream(out), new java.io.PrintStream(out)))
+                        .as("the status command: run again").isEqualTo(dev.zdm.cli.ExitCode.INTERRUPTED);
+                holder.rollback();
+            }
+            assertThat(locked.path("code").asInt()).as(locked.toString()).isEqualTo(14);
+            assertThat(locked.get("text").asText()).contains("zdm's ledger (schema zdm) is locked").contains("zdm-test-holder");
+            assertThat(locked.has("total_rows") || locked.has("batches")).as("no other request's progress: " + locked).isFalse();
+            assertThat(node.send("{\"type\":\"status\"}").get("operations").toString()).contains("ledger_status");
+
+            // Dropped while status waits for it: the read meets tables gone, and the ledger is made again.
+            ObjectNode dropped;
+            try (Connection dropper = server.database().connect("zdm-test-dropper"); Statement s = dropper.createStatement()) {
+                dropper.setAutoCommit(false);
+                s.execute("DROP SCHEMA zdm CASCADE");
+                CompletableFuture<ObjectNode> status = CompletableFuture.supplyAsync(() -> node.send("{\"type\":\"status\"}"));
+                Thread.sleep(200);
+                dropper.commit();
+                dropped = status.get(20, TimeUnit.SECONDS);
+            }
+            assertThat(dropped.path("type").asText()).as(dropped.toString()).isEqualTo("status_ok");
+            assertThat(dropped.get("operations")).isEmpty();
+            assertThat(dropped.get("migrations")).isEmpty();
+        }
+    }
+
+    @Test
     void aLedgerDroppedMidJobStopsItSaysWhyAndTheResendToTheSameNodeAppliesEveryRowOnce() throws Exception {
         server.table("ledger_dropped", 20_000);
         String job = """

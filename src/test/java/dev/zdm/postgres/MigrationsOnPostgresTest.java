@@ -64,6 +64,25 @@ class MigrationsOnPostgresTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void anOperationIsItsMigrationsOwnAtItsPlaceThere() {
+        SharedPostgres.exec("DROP TABLE IF EXISTS mp_twice",
+                "CREATE TABLE mp_twice (id int PRIMARY KEY, n int NOT NULL)",
+                "INSERT INTO mp_twice SELECT g, 1 FROM generate_series(1, 300) g");
+        String m = "{\"type\":\"migrate_data\",\"table\":\"mp_twice\",\"batch_size\":70,\"set\":{\"n\":\"n * 2\"}}";
+        ObjectNode twice = node.send("{\"type\":\"migration\",\"name\":\"mp-twice\",\"operations\":[" + m + "," + m + "]}");
+        assertThat(twice.get("applied").asInt()).as(twice.toString()).isEqualTo(2);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM mp_twice WHERE n = 4")).as("[M, M] doubles twice").isEqualTo(300);
+        ObjectNode other = node.send("{\"type\":\"migration\",\"name\":\"mp-twice-2\",\"operations\":[" + m + "]}");
+        assertThat(other.get("applied").asInt()).as(other.toString()).isEqualTo(1);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM mp_twice WHERE n = 8")).as("M in another migration runs")
+                .isEqualTo(300);
+        ObjectNode resent = node.send("{\"type\":\"migration\",\"name\":\"mp-twice\",\"operations\":[" + m + "," + m + "]}");
+        assertThat(resent.get("applied").asInt()).as(resent.toString()).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM mp_twice WHERE n = 8")).as("the resend runs nothing")
+                .isEqualTo(300);
+    }
+
+    @Test
     void anOperationFinishedByARunThatEndedBeforeRecordingItIsNotRunAgain() {
         SharedPostgres.table("mp_gap", 100);
         node.send(migration("mp-gap", "mp_gap", "x", "y"));
