@@ -26,8 +26,9 @@ import java.util.List;
  *     sent back as the key's text, and only these output styles give text that reads back as the same
  *     value (extra_float_digits -10 rounds 1.0000000000001 to 1, so a walk skips rows; an interval key
  *     written under sql_standard reads back as another value under iso_8601 after a resend). pgjdbc
- *     asks for DateStyle ISO and extra_float_digits at startup, but a database's or role's setting, or
- *     a pooler's, may still change them; setting them again costs nothing.</li>
+ *     sends DateStyle ISO at startup (and refuses a server that reports another), but leaves a
+ *     database's extra_float_digits in force (KeyTextSettingsTest) and IntervalStyle alone; DateStyle
+ *     is set here too so the list says every style a key's text depends on.</li>
  * <li>session_replication_role origin: under replica (a DBA's database or role default) triggers and
  *     foreign-key checks do not fire, so a batch would write rows the schema forbids. It is a superuser
  *     setting: when it is not origin and the role may not set it, the connection is refused by name.</li>

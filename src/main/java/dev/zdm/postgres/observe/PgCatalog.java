@@ -263,11 +263,27 @@ public final class PgCatalog implements CatalogView {
         }
     }
 
+    /**
+     * The first read of a request (the handler checks the schema before the engine runs anything): a
+     * connection that died while the node was idle is replaced and the read made again, as the
+     * engine's own first statement would be, rather than costing the request an error.
+     */
     @Override
     public String tableSchema(SqlName table) {
         if (table.schema() != null) {
             return table.schema();
         }
+        try {
+            return tableSchemaOnce(table);
+        } catch (ZdmException e) {
+            if (e.code() != dev.zdm.protocol.ErrorCode.CRASH) {
+                throw e;
+            }
+            return tableSchemaOnce(table);
+        }
+    }
+
+    private String tableSchemaOnce(SqlName table) {
         return query("looking up the schema of " + table, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
