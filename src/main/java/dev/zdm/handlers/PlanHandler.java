@@ -114,7 +114,8 @@ abstract class PlanHandler<S> implements Handler {
      */
     static SqlName tableOf(Request request, CatalogView catalog) {
         String schema = request.has("schema") ? request.string("schema") : null;
-        return catalog.resolve(SqlName.table(schema, request.string("table")));
+        return dev.zdm.pg.SystemSchemas.requireUserTable(
+                catalog.resolve(SqlName.table(schema, request.string("table"))), catalog);
     }
 
     SqlName tableOf(Request request) {

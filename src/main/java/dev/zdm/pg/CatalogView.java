@@ -39,6 +39,14 @@ public interface CatalogView {
     }
 
     /**
+     * The schema the table is in, as the name resolves (null when no table has that name, or the
+     * catalog has no schemas): what {@link SystemSchemas} checks.
+     */
+    default String tableSchema(SqlName table) {
+        return table.schema();
+    }
+
+    /**
      * The schema to name next to the table's own relations (its indexes, a sequence): the one the
      * request named, or where the table is when an unqualified name would look elsewhere; null when the
      * unqualified name finds it (what a catalog without schemas always answers).

@@ -107,6 +107,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public String tableSchema(SqlName table) {
+        return catalog.tableSchema(table);
+    }
+
+    @Override
     public String schemaOf(SqlName table) {
         return catalog.schemaOf(table);
     }

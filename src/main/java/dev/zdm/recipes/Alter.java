@@ -21,7 +21,8 @@ final class Alter {
      */
     static SqlName tableOf(Request request, CatalogView catalog) {
         String schema = request.has("schema") ? request.string("schema") : null;
-        return catalog.resolve(SqlName.table(schema, request.string("table")));
+        return dev.zdm.pg.SystemSchemas.requireUserTable(
+                catalog.resolve(SqlName.table(schema, request.string("table"))), catalog);
     }
 
     static String table(SqlName table) {

@@ -35,6 +35,23 @@ class PoolerTest {
         }
     }
 
+    /**
+     * With one backend in the pool, the probe's first client queues behind its second client's open
+     * transaction: that wait, bounded, is transaction pooling too, refused in seconds (not after the
+     * pooler's query_wait_timeout, as a connection closed under the engine).
+     */
+    @Test
+    void transactionPoolingWithAPoolOfOneIsRefusedByTheProbesOwnBound() throws Exception {
+        try (PgBouncer bouncer = PgBouncer.start("transaction", "default_pool_size = 1\nquery_wait_timeout = 20")) {
+            assertThatThrownBy(() -> PostgresEngine.connect(bouncer.database(), 3))
+                    .as(bouncer.log())
+                    .isInstanceOf(Engines.StartFailed.class)
+                    .hasMessageContaining("transaction pooling mode")
+                    .hasMessageContaining("got no server backend")
+                    .hasMessageContaining("direct URL");
+        }
+    }
+
     @Test
     void statementPoolingIsRefusedAtStart() throws Exception {
         try (PgBouncer bouncer = PgBouncer.start("statement")) {

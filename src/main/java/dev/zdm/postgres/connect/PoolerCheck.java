@@ -22,6 +22,13 @@ import java.util.Optional;
  */
 public final class PoolerCheck {
 
+    /**
+     * How long any probe step may take, in seconds (pgjdbc's socketTimeout): each is one trivial
+     * statement, and a pool of one backend would otherwise queue the first client behind the second's
+     * open transaction for as long as the pooler lets a client wait (pgbouncer: query_wait_timeout, 2 min).
+     */
+    static final int STEP_SECONDS = 5;
+
     /** A session-level setting no one else uses: it survives to the next transaction on the same backend. */
     private static final String PROBE = "zdm.pooler_probe";
 
@@ -38,8 +45,11 @@ public final class PoolerCheck {
 
     /** What is wrong with the URL for zdm, empty when each client connection has a backend of its own. */
     public static Optional<String> problem(Database database) throws SQLException {
-        try (Connection first = database.connect("zdm-pooler-check");
-             Connection second = database.connect("zdm-pooler-check")) {
+        java.util.Properties bounded = new java.util.Properties();
+        bounded.setProperty("socketTimeout", Integer.toString(STEP_SECONDS));
+        bounded.setProperty("connectTimeout", Integer.toString(STEP_SECONDS));
+        try (Connection first = database.connect("zdm-pooler-check", bounded);
+             Connection second = database.connect("zdm-pooler-check", bounded)) {
             first.setAutoCommit(true);
             String token = Long.toString(System.nanoTime());
             int before;
@@ -69,6 +79,15 @@ public final class PoolerCheck {
                     rs.next();
                     after = rs.getInt(1);
                     setting = rs.getString(2);
+                } catch (SQLException e) {
+                    if (PgErrors.connectionLost(e)) {
+                        // A backend of its own would have answered at once: the first client waited for the
+                        // one backend the second client's transaction holds, which only a pooler does.
+                        return Optional.of(refusal("transaction", "one client connection got no server backend"
+                                + " within " + STEP_SECONDS + " s while another client connection held a"
+                                + " transaction open (" + PgErrors.firstLine(e) + ")"));
+                    }
+                    throw e;
                 }
                 if (after != before || other == before) {
                     return Optional.of(refusal("transaction", "one client connection was served by backend " + before
@@ -89,9 +108,13 @@ public final class PoolerCheck {
                 }
                 return Optional.empty();
             } finally {
-                // The second connection's transaction ends with it; the probe leaves nothing on a backend.
-                try (Statement s = first.createStatement()) {
-                    s.execute("RESET " + PROBE);
+                // The second transaction ends first, so that a pool of one backend can serve the reset;
+                // the probe leaves nothing on a backend. A first connection the probe lost has no setting left.
+                second.rollback();
+                if (!first.isClosed()) {
+                    try (Statement s = first.createStatement()) {
+                        s.execute("RESET " + PROBE);
+                    }
                 }
             }
         }

@@ -22,8 +22,19 @@ import java.util.List;
  * <li>default_transaction_isolation read committed: a batch UPDATE re-reads a row an application
  *     changed meanwhile instead of failing with a serialization error.</li>
  * <li>application_name: how pg_stat_activity and the lock observer tell zdm's backends apart.</li>
+ * <li>extra_float_digits 3, IntervalStyle postgres, DateStyle ISO: a batch's key position is stored and
+ *     sent back as the key's text, and only these output styles give text that reads back as the same
+ *     value (extra_float_digits -10 rounds 1.0000000000001 to 1, so a walk skips rows; an interval key
+ *     written under sql_standard reads back as another value under iso_8601 after a resend). pgjdbc
+ *     sends DateStyle ISO at startup (and refuses a server that reports another), but leaves a
+ *     database's extra_float_digits in force (KeyTextSettingsTest) and IntervalStyle alone; DateStyle
+ *     is set here too so the list says every style a key's text depends on.</li>
+ * <li>session_replication_role origin: under replica (a DBA's database or role default) triggers and
+ *     foreign-key checks do not fire, so a batch would write rows the schema forbids. It is a superuser
+ *     setting: when it is not origin and the role may not set it, the connection is refused by name.</li>
  * </ul>
- * search_path is left as the connection's: it says which table a name means.
+ * search_path is left as the connection's: it says which table a name means. TimeZone too: it is what
+ * the users' own expressions (now()::date, a timestamptz default) compute with.
  *
  * <p>These are session settings of connections zdm holds alone for their whole life: they end with the
  * backend, and a session pooler resets a backend it hands on (server_reset_query, DISCARD ALL). A
@@ -43,6 +54,9 @@ public final class SessionSettings {
                 "SET lock_timeout = 0",
                 "SET idle_in_transaction_session_timeout = 0",
                 "SET default_transaction_isolation = 'read committed'",
+                "SET extra_float_digits = 3",
+                "SET IntervalStyle = 'postgres'",
+                "SET DateStyle = 'ISO, MDY'",
                 "SET application_name = " + SqlLiteral.of(applicationName)));
         if (serverMajor >= 14) {
             sql.add("SET idle_session_timeout = 0");
@@ -58,6 +72,36 @@ public final class SessionSettings {
         int major = c.getMetaData().getDatabaseMajorVersion();
         try (Statement s = c.createStatement()) {
             s.execute(String.join("; ", statements(applicationName, major)));
+        }
+        requireOriginReplicationRole(c);
+    }
+
+    /**
+     * session_replication_role back to origin when a default made it anything else; SET only then,
+     * because it needs superuser (or GRANT SET ON PARAMETER, 15+), which zdm's role rarely has.
+     */
+    static void requireOriginReplicationRole(Connection c) throws SQLException {
+        if (ORIGIN.equals(replicationRole(c))) {
+            return;
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("SET session_replication_role = origin");
+        } catch (SQLException e) {
+            throw new SQLException("session_replication_role is '" + replicationRole(c) + "' for this connection"
+                    + " (a database or role default), which turns off triggers and foreign-key checks, and the"
+                    + " role zdm connects as may not set it back to origin (" + e.getMessage().lines().findFirst()
+                    .orElse("") + "); reset the default (ALTER DATABASE/ROLE ... RESET session_replication_role)"
+                    + " or GRANT SET ON PARAMETER session_replication_role to the role", e.getSQLState(), e);
+        }
+    }
+
+    private static final String ORIGIN = "origin";
+
+    private static String replicationRole(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT current_setting('session_replication_role')")) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class LedgerSchema {
 
-    public static final String SCHEMA = "zdm";
+    public static final String SCHEMA = dev.zdm.pg.SystemSchemas.LEDGER;
 
     /** Any fixed number that is zdm's: the key of the upgrade's advisory lock. */
     private static final long UPGRADE_LOCK = 0x7a646d5f6c656467L;

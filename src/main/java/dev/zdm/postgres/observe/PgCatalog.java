@@ -264,6 +264,39 @@ public final class PgCatalog implements CatalogView {
     }
 
     /**
+     * The first read of a request (the handler checks the schema before the engine runs anything): a
+     * connection that died while the node was idle is replaced and the read made again, as the
+     * engine's own first statement would be, rather than costing the request an error.
+     */
+    @Override
+    public String tableSchema(SqlName table) {
+        if (table.schema() != null) {
+            return table.schema();
+        }
+        try {
+            return tableSchemaOnce(table);
+        } catch (ZdmException e) {
+            if (e.code() != dev.zdm.protocol.ErrorCode.CRASH) {
+                throw e;
+            }
+            return tableSchemaOnce(table);
+        }
+    }
+
+    private String tableSchemaOnce(SqlName table) {
+        return query("looking up the schema of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+                    WHERE t.oid = to_regclass(?)""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    /**
      * The schema of the table's own relations, named only where an unqualified name would not reach it:
      * the table is not in the current schema (a role's own schema comes first on its search_path).
      */
