@@ -170,10 +170,10 @@ final class ReportWriter {
                 case "add_column" -> "The backfill (time-sized batches, no pause between them) and VALIDATE keep a core busy "
                         + "and the ACCESS EXCLUSIVE steps make queries queue for a few milliseconds each. "
                         + "sleep_ms between backfill batches trades duration for latency.";
-                case "migrate_data" -> "Back-to-back batches keep a core busy and each batch row-locks "
-                        + params.batchSize() + " rows for its duration, so an application update that hits one waits "
-                        + "for that batch. A smaller batch_size shortens those waits, sleep_ms between batches gives "
-                        + "the CPU back; both cost rows/s.";
+                case "migrate_data" -> "Back-to-back batches keep a core busy and each batch row-locks its rows "
+                        + "for its duration (aimed at batch_time_ms, 40 ms by default; see the batch times in the notes), "
+                        + "so an application update that hits one waits for that batch. A lower batch_time_ms shortens "
+                        + "those waits, sleep_ms between batches gives the CPU back; both cost rows/s.";
                 default -> "";
             };
         }
