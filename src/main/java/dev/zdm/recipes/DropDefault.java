@@ -6,23 +6,18 @@ import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
-import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
 import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import java.util.List;
-import java.util.Set;
 
 /**
  * drop_default {table, column} → default_dropped {duration_seconds, table_locked}: the catalog only,
  * under an instant of ACCESS EXCLUSIVE; rows keep their values. A column without a default is left as
  * it is (PostgreSQL does the same without an error).
  */
-public final class DropDefault implements Recipe<DropDefault.Spec> {
-
-    public record Spec(SqlName table, SqlName column) {
-    }
+public final class DropDefault extends ColumnRecipe {
 
     @Override
     public String type() {
@@ -30,22 +25,7 @@ public final class DropDefault implements Recipe<DropDefault.Spec> {
     }
 
     @Override
-    public Set<String> fields() {
-        return Set.of("table", "schema", "column");
-    }
-
-    @Override
-    public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
-    }
-
-    @Override
-    public SqlName table(Spec spec) {
-        return spec.table();
-    }
-
-    @Override
-    public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
+    public Plan plan(Column spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "
                 + spec.column().quoted() + " DROP DEFAULT", LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
@@ -53,7 +33,7 @@ public final class DropDefault implements Recipe<DropDefault.Spec> {
     }
 
     @Override
-    public Reply reply(Request request, Spec spec, Outcome outcome) {
+    public Reply reply(Request request, Column spec, Outcome outcome) {
         return Reply.to(request, "default_dropped")
                 .seconds("duration_seconds", outcome.durationSeconds())
                 .put("table_locked", outcome.tableLocked());

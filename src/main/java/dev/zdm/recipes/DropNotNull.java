@@ -6,24 +6,19 @@ import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
-import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
 import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import java.util.List;
-import java.util.Set;
 
 /**
  * drop_not_null {table, column} → not_null_dropped {duration_seconds, table_locked}: ALTER COLUMN DROP
  * NOT NULL, the catalog only under an instant of ACCESS EXCLUSIVE. A primary key's column keeps its
  * NOT NULL (PostgreSQL refuses: 22).
  */
-public final class DropNotNull implements Recipe<DropNotNull.Spec> {
-
-    public record Spec(SqlName table, SqlName column) {
-    }
+public final class DropNotNull extends ColumnRecipe {
 
     @Override
     public String type() {
@@ -31,22 +26,7 @@ public final class DropNotNull implements Recipe<DropNotNull.Spec> {
     }
 
     @Override
-    public Set<String> fields() {
-        return Set.of("table", "schema", "column");
-    }
-
-    @Override
-    public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
-    }
-
-    @Override
-    public SqlName table(Spec spec) {
-        return spec.table();
-    }
-
-    @Override
-    public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
+    public Plan plan(Column spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
         Alter.primaryKeyWith(catalog, spec.table(), spec.column()).ifPresent(key -> {
             throw ZdmException.precondition("column " + spec.table() + "." + spec.column() + " is in the primary key "
@@ -58,7 +38,7 @@ public final class DropNotNull implements Recipe<DropNotNull.Spec> {
     }
 
     @Override
-    public Reply reply(Request request, Spec spec, Outcome outcome) {
+    public Reply reply(Request request, Column spec, Outcome outcome) {
         return Reply.to(request, "not_null_dropped")
                 .seconds("duration_seconds", outcome.durationSeconds())
                 .put("table_locked", outcome.tableLocked());

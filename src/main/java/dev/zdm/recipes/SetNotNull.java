@@ -14,7 +14,6 @@ import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import java.util.List;
-import java.util.Set;
 
 /**
  * set_not_null {table, column} → not_null_set {duration_seconds, table_locked, table_rewritten}. A
@@ -24,10 +23,7 @@ import java.util.Set;
  * stays and is the guarantee. The check's name is chosen as PostgreSQL chooses one
  * (ChooseConstraintName: table_column_check, then a number), so it never meets a name in use.
  */
-public final class SetNotNull implements Recipe<SetNotNull.Spec> {
-
-    public record Spec(SqlName table, SqlName column) {
-    }
+public final class SetNotNull extends ColumnRecipe {
 
     @Override
     public String type() {
@@ -35,22 +31,7 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
     }
 
     @Override
-    public Set<String> fields() {
-        return Set.of("table", "schema", "column");
-    }
-
-    @Override
-    public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")));
-    }
-
-    @Override
-    public SqlName table(Spec spec) {
-        return spec.table();
-    }
-
-    @Override
-    public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
+    public Plan plan(Column spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
         SqlName c = spec.column();
         if (Alter.requireColumn(catalog, t, c).notNull()) {
@@ -63,7 +44,7 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
     }
 
     @Override
-    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
+    public List<String> notes(Column spec, ServerVersion version, CatalogView catalog) {
         String validate = "VALIDATE reads every row of " + spec.table() + " while reads and writes go on; a NULL in "
                 + spec.column() + " fails it (22) and the check is dropped again";
         if (version.setNotNullTrustsValidatedCheck()) {
@@ -75,7 +56,7 @@ public final class SetNotNull implements Recipe<SetNotNull.Spec> {
     }
 
     @Override
-    public Reply reply(Request request, Spec spec, Outcome outcome) {
+    public Reply reply(Request request, Column spec, Outcome outcome) {
         return Reply.to(request, "not_null_set")
                 .seconds("duration_seconds", outcome.durationSeconds())
                 .put("table_locked", outcome.tableLocked())
