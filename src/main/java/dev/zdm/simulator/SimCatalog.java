@@ -564,7 +564,8 @@ public final class SimCatalog implements CatalogView {
             if (c.index() != null) {
                 keyIndexes.add(c.index());
             }
-            if (c.columns().contains(column)) {
+            // A column's own NOT NULL (a constraint from 18) goes with it, as the server's pg_depend read skips it.
+            if (c.columns().contains(column) && c.kind() != ConstraintInfo.Kind.NOT_NULL) {
                 all.add("constraint " + c.name());
             }
         }
@@ -615,10 +616,23 @@ public final class SimCatalog implements CatalogView {
             columnOf(tableName, table, check.column());
             requireFreeConstraintName(tableName, table, check.constraint());
             put(table.checks, check.constraint(), new Constraint(check.column(), false));
+        } else if (change instanceof CatalogChange.AddNotNullConstraint add) {
+            // 18+: attnotnull is set at once (new rows are refused NULL); the old rows wait for VALIDATE.
+            Column column = columnOf(tableName, table, add.column());
+            requireFreeConstraintName(tableName, table, add.constraint());
+            put(table.constraints, add.constraint(), new ConstraintInfo(tableName, add.constraint(),
+                    ConstraintInfo.Kind.NOT_NULL, List.of(add.column()), false, null, null, List.of()));
+            put(table.columns, add.column(), new Column(column.type(), column.defaultSql(), true, column.hasNulls(),
+                    column.assumed()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate
                 && table.constraints.containsKey(validate.constraint())) {
             // Whether the rows satisfy it is data the model does not hold: explain lists it as an assumption.
             ConstraintInfo other = table.constraints.get(validate.constraint());
+            if (other.kind() == ConstraintInfo.Kind.NOT_NULL && other.columns().stream()
+                    .anyMatch(c -> table.columns.containsKey(c) && table.columns.get(c).hasNulls())) {
+                throw ZdmException.precondition("column " + other.columns().get(0) + " of relation " + tableName
+                        + " contains null values");
+            }
             put(table.constraints, validate.constraint(), new ConstraintInfo(other.table(), other.name(), other.kind(),
                     other.columns(), true, other.index(), other.refTable(), other.refColumns()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate) {
@@ -651,6 +665,16 @@ public final class SimCatalog implements CatalogView {
             if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY) {
                 setPrimaryKey(table, List.of(), null);
             }
+            if (other != null && other.kind() == ConstraintInfo.Kind.NOT_NULL) {
+                // 18+: the constraint is the column's NOT NULL; dropping it makes the column nullable.
+                for (SqlName c : other.columns()) {
+                    Column column = table.columns.get(c);
+                    if (column != null) {
+                        put(table.columns, c, new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
+                                column.assumed()));
+                    }
+                }
+            }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
@@ -666,6 +690,12 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.columns, drop.column(), new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
                     column.assumed()));
+            // 18+: DROP NOT NULL drops the column's NOT NULL constraint, valid or not.
+            for (ConstraintInfo c : List.copyOf(table.constraints.values())) {
+                if (c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(drop.column()))) {
+                    remove(table.constraints, c.name());
+                }
+            }
         } else if (change instanceof CatalogChange.AddCheck check) {
             requireFreeConstraintName(tableName, table, check.constraint());
             assumeColumns(tableName, check.columns());
