@@ -39,6 +39,7 @@ public record ConstraintInfo(SqlName table, SqlName name, Kind kind, List<SqlNam
                 case "unique" -> UNIQUE;
                 case "primary_key" -> PRIMARY_KEY;
                 case "exclusion" -> EXCLUSION;
+                case "not_null" -> NOT_NULL;
                 default -> OTHER;
             };
         }

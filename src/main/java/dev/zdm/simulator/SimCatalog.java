@@ -194,7 +194,7 @@ public final class SimCatalog implements CatalogView {
             spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
             // A unique, primary key or exclusion constraint is backed by an index of its own name.
             spec.constraints().forEach((constraint, c) -> {
-                if (!c.type().equals("check") && !c.type().equals("foreign_key")
+                if (!c.type().equals("check") && !c.type().equals("foreign_key") && !c.type().equals("not_null")
                         && !catalog.indexes.containsKey(name.sibling(constraint))) {
                     catalog.otherRelations.add(name.sibling(constraint));
                 }
@@ -202,7 +202,8 @@ public final class SimCatalog implements CatalogView {
                     ConstraintInfo.Kind kind = ConstraintInfo.Kind.ofName(c.type());
                     Index index = catalog.indexes.get(constraint);
                     List<SqlName> columns = index != null ? index.columns()
-                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey() : List.of();
+                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey()
+                            : c.notNullConstraintColumn().map(List::of).orElse(List.of());
                     table.constraints.put(constraint, new ConstraintInfo(name, constraint, kind, columns, c.validated(),
                             index != null ? constraint : null, null, List.of()));
                 }
@@ -605,6 +606,13 @@ public final class SimCatalog implements CatalogView {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+            if (add.notNull() && version.notNullIsConstraint()) {
+                // 18+: ADD COLUMN ... NOT NULL makes the column's NOT NULL constraint, named as PostgreSQL names it.
+                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), add.column().value(), "not_null",
+                        n -> constraintExists(tableName.sibling(n)));
+                put(table.constraints, notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
+                        List.of(add.column()), true, null, null, List.of()));
+            }
             if (table.dropped.remove(add.column()) && recording) {
                 undo.push(() -> table.dropped.add(add.column()));
             }
