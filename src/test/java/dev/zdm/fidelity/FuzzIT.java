@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * <p>{@code mvn verify} runs the fixed seed set. Thousands, on every version (the report goes to
  * docs/fidelity.md):
  * {@code mvn verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=FuzzIT -Dzdm.fuzz.scenarios=5000
- * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17 -Dzdm.fidelity.report=docs/fidelity.md}
+ * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17,18 -Dzdm.fidelity.report=docs/fidelity.md}
  */
 class FuzzIT {
 
@@ -114,7 +114,7 @@ class FuzzIT {
     }
 
     private static List<Integer> versions() {
-        String wanted = System.getProperty("zdm.fuzz.versions", "15,17");
+        String wanted = System.getProperty("zdm.fuzz.versions", "15,18");
         List<Integer> available = VersionedServer.available();
         return Arrays.stream(wanted.split(",")).map(String::trim).map(Integer::parseInt)
                 .filter(available::contains).toList();
