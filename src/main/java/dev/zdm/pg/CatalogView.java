@@ -109,4 +109,22 @@ public interface CatalogView {
 
     /** Whether a constraint of that name exists anywhere in the schema (ChooseConstraintName avoids it). */
     boolean constraintExists(SqlName name);
+
+    /**
+     * Where the table stands among partitions and inheritance (see {@link Lineage}). A catalog that
+     * knows none answers {@link Lineage#ORDINARY}: the planner then treats the table as PostgreSQL treats
+     * one with no parent and no children.
+     */
+    default Lineage lineage(SqlName table) {
+        return Lineage.ORDINARY;
+    }
+
+    /**
+     * The index on {@code partition} attached to the partitioned index {@code parentIndex} (pg_inherits
+     * of indexes), empty where none is: what a create_index on a partitioned parent that an earlier run
+     * began has already done, and skips.
+     */
+    default Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return Optional.empty();
+    }
 }

@@ -8,6 +8,7 @@ import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.KeyColumn;
+import dev.zdm.pg.Lineage;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
@@ -95,6 +96,8 @@ public final class SimCatalog implements CatalogView {
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
         boolean assumed;
+        /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
+        Lineage lineage = Lineage.ORDINARY;
 
         public Map<SqlName, Column> columns() {
             return Map.copyOf(columns);
@@ -130,6 +133,8 @@ public final class SimCatalog implements CatalogView {
 
     private final Map<SqlName, Table> tables = new HashMap<>();
     private final Map<SqlName, Index> indexes = new HashMap<>();
+    /** A partition's index → the partitioned index it is attached to (pg_inherits of indexes). */
+    private final Map<SqlName, SqlName> attachedTo = new HashMap<>();
     /** Names taken in the relation name space by what the model has no other use for (views, sequences). */
     private final Set<SqlName> otherRelations = new LinkedHashSet<>();
     /** The schemas of a catalog read from a server, in search_path order; empty where none is known. */
@@ -170,6 +175,7 @@ public final class SimCatalog implements CatalogView {
         SimCatalog catalog = new SimCatalog(null, version, schema.userObjects());
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
+            table.lineage = spec.lineage();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -268,9 +274,11 @@ public final class SimCatalog implements CatalogView {
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
+            t.lineage = table.lineage;
             copy.tables.put(name, t);
         });
         copy.indexes.putAll(indexes);
+        copy.attachedTo.putAll(attachedTo);
         copy.otherRelations.addAll(otherRelations);
         copy.searchPath = searchPath;
         copy.nextRelfilenode = nextRelfilenode;
@@ -447,6 +455,12 @@ public final class SimCatalog implements CatalogView {
     @Override
     public boolean relationExists(SqlName name) {
         return tables.containsKey(name) || indexes.containsKey(name) || otherRelations.contains(name);
+    }
+
+    @Override
+    public Lineage lineage(SqlName table) {
+        Table t = tables.get(table);
+        return t == null ? Lineage.ORDINARY : t.lineage;
     }
 
     @Override
@@ -686,6 +700,22 @@ public final class SimCatalog implements CatalogView {
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
+        } else if (change instanceof CatalogChange.CreateIndexOnOnly create) {
+            assumeColumns(tableName, create.columns());
+            put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), false));
+            validate(create.index());
+        } else if (change instanceof CatalogChange.AttachIndex attach) {
+            Index index = indexes.get(attach.index());
+            Index parent = indexes.get(attach.parentIndex());
+            if (index == null || parent == null) {
+                throw ZdmException.missing("index " + (index == null ? attach.index() : attach.parentIndex()));
+            }
+            if (attachedTo.containsKey(attach.index()) || attachedIndex(attach.parentIndex(), index.table()).isPresent()) {
+                throw ZdmException.precondition("cannot attach index " + attach.index() + " as a partition of index "
+                        + attach.parentIndex() + ": another index is already attached for partition " + index.table());
+            }
+            put(attachedTo, attach.index(), attach.parentIndex());
+            validate(attach.parentIndex());
         } else if (change instanceof CatalogChange.SetDefault set) {
             Column column = columnOf(tableName, table, set.column());
             put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
@@ -811,6 +841,14 @@ public final class SimCatalog implements CatalogView {
             } else {
                 remove(indexes, drop.index());
             }
+            // A partitioned index takes the partitions' indexes attached to it along.
+            for (SqlName attached : List.copyOf(attachedTo.keySet())) {
+                Index partitionIndex = indexes.get(attached);
+                if (drop.index().equals(attachedTo.get(attached)) && partitionIndex != null) {
+                    apply(partitionIndex.table(), new CatalogChange.DropIndex(attached));
+                }
+            }
+            remove(attachedTo, drop.index());
         } else {
             throw new IllegalArgumentException("no model for " + change);
         }
@@ -866,6 +904,36 @@ public final class SimCatalog implements CatalogView {
         if (isOpenWorld() && rows > table.rows) {
             table.rows = rows;
         }
+    }
+
+    /**
+     * A partitioned index becomes valid once every partition of its table has a valid index attached to
+     * it, and then so may the index it is itself attached to (indexcmds.c, validatePartitionedIndex).
+     */
+    private void validate(SqlName partitioned) {
+        Index index = indexes.get(partitioned);
+        if (index == null || index.valid()) {
+            return;
+        }
+        for (SqlName partition : lineage(index.table()).children()) {
+            Optional<SqlName> own = attachedIndex(partitioned, partition);
+            if (own.isEmpty() || !indexes.get(own.get()).valid()) {
+                return;
+            }
+        }
+        put(indexes, partitioned, new Index(index.table(), index.columns(), index.unique(), true, index.plainOrder()));
+        SqlName parent = attachedTo.get(partitioned);
+        if (parent != null) {
+            validate(parent);
+        }
+    }
+
+    @Override
+    public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return attachedTo.entrySet().stream()
+                .filter(e -> e.getValue().equals(parentIndex) && indexes.containsKey(e.getKey())
+                        && indexes.get(e.getKey()).table().equals(partition))
+                .map(Map.Entry::getKey).findFirst();
     }
 
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */

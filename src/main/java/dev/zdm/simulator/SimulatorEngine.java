@@ -340,7 +340,9 @@ public final class SimulatorEngine implements Engine {
                         acquire(step.table(), step.lock(), lockBudget);
                         for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
                             try {
-                                acquire(other.table(), other.mode(), lockBudget);
+                                // Every query on a table locks each of its indexes as it locks the table, so
+                                // a lock on an index waits for the table's holders as that lock on the table would.
+                                acquire(catalog.indexTable(other.table()).orElse(other.table()), other.mode(), lockBudget);
                             } catch (Timeout t) {
                                 // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
                                 throw new Timeout(step.table(), t.waitedMs, t.blockedBy);

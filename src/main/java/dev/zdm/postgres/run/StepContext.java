@@ -22,6 +22,11 @@ public record StepContext(SqlName table, Backend backend, LockObserver observer,
         return new StepContext(table, backend, observer, tableOid, lockBudget, retries, throttling, operationId, index);
     }
 
+    /** The same context on another table: a step of the plan on a partition of the operation's table. */
+    public StepContext on(SqlName otherTable, long otherOid) {
+        return new StepContext(otherTable, backend, observer, otherOid, lockBudget, retries, throttling, operationId, step);
+    }
+
     /**
      * lock_timeout for the session. 0 would mean "wait forever" to PostgreSQL, so a budget of 0 ms
      * becomes 1 ms: take the lock now or give up.

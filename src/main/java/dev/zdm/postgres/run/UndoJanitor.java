@@ -95,6 +95,11 @@ public final class UndoJanitor implements AutoCloseable {
         if (now.isEmpty() || now.get().state() == Ledger.State.DONE) {
             return true;
         }
+        if (p.orphan() && PartitionedIndexResume.settle(c, id, now.get().tableOid())) {
+            // A partitioned index half-built: the partitions' indexes attached are valid and serve reads,
+            // the parent's has no storage; kept for the same request to continue (PartitionedIndexResume).
+            return true;
+        }
         long budgetMs = p.budgetMs() != null ? p.budgetMs() : lockBudget.toMillis();
         List<MadeObject> leftovers = Ledger.leftovers(c, id);
         for (MadeObject o : leftovers) {
@@ -106,7 +111,7 @@ public final class UndoJanitor implements AutoCloseable {
                         : "SET lock_timeout = " + Math.max(1, budgetMs));
             }
             try {
-                ObjectUndo.Result result = ObjectUndo.undo(c, o);
+                ObjectUndo.Result result = ObjectUndo.undo(c, o, now.get().tableOid());
                 StepContext.setLockTimeout(c, lockBudget);
                 Ledger.undone(c, id, o.step());
                 Log.info("undo janitor: " + o.describe() + " of operation " + id + ": "
