@@ -244,8 +244,44 @@ public final class Planner {
         }
         String jobKey = "migrate:" + t + ":" + new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
                 spec.rowLimit(), spec.sleepMs(), "", false).sql() + ":limit=" + spec.rowLimit();
+        // A touch sets a column to its own value: no key changes, so no foreign key's trigger fires.
         return new Plan(t, List.of(new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
-                spec.rowLimit(), spec.sleepMs(), jobKey, false)));
+                spec.rowLimit(), spec.sleepMs(), jobKey, false, foreignKeyLocks(t, spec.assignments().keySet()))));
+    }
+
+    /**
+     * What an UPDATE of {@code assigned} also locks through foreign keys (ri_triggers.c, checked on 15 in
+     * pg_locks), when a row's key value changes: a foreign key of the table on an assigned column checks
+     * the new value with SELECT ... FOR KEY SHARE on the referenced table (ROW SHARE, RI_FKey_check); a
+     * foreign key of another table that references an assigned column looks for, or updates, its rows
+     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT). The
+     * strongest mode per table; a table's own references are under its own lock already.
+     */
+    List<Statement.OtherLock> foreignKeyLocks(SqlName table, Set<SqlName> assigned) {
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        if (assigned.isEmpty()) {
+            return List.of();
+        }
+        for (ConstraintInfo fk : catalog.constraints(table)) {
+            if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
+                    && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(assigned::contains)) {
+                locks.merge(fk.refTable(), LockMode.ROW_SHARE, Planner::stronger);
+            }
+        }
+        for (ConstraintInfo fk : catalog.referencing(table)) {
+            if (!sameTable(fk.table(), table) && fk.refColumns().stream().anyMatch(assigned::contains)) {
+                locks.merge(fk.table(), fk.onUpdate().lockOnReferencing(), Planner::stronger);
+            }
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    private static LockMode stronger(LockMode a, LockMode b) {
+        return a.isStrongerThan(b) ? a : b;
+    }
+
+    private static boolean sameTable(SqlName a, SqlName b) {
+        return a.value().equals(b.value()) && (a.schema() == null || b.schema() == null || a.schema().equals(b.schema()));
     }
 
     /**

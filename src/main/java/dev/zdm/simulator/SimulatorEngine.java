@@ -322,6 +322,7 @@ public final class SimulatorEngine implements Engine {
                         }
                         // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
                         acquire(step.table(), step.lock(), lockBudget);
+                        acquireOthers(step, lockBudget);
                         JobTotals totals = run(backfill, job);
                         rows += totals.rows();
                         batches += totals.batches();
@@ -338,14 +339,7 @@ public final class SimulatorEngine implements Engine {
                             attempts++;
                         }
                         acquire(step.table(), step.lock(), lockBudget);
-                        for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
-                            try {
-                                acquire(other.table(), other.mode(), lockBudget);
-                            } catch (Timeout t) {
-                                // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
-                                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
-                            }
-                        }
+                        acquireOthers(step, lockBudget);
                         run((Statement) step);
                     }
                     strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
@@ -589,6 +583,16 @@ public final class SimulatorEngine implements Engine {
         finishedJobs.put(jobId(backfill), totals);
         jobsOfThisPlan.add(jobId(backfill));
         return totals;
+    }
+
+    /**
+     * The step's locks on other tables, after its own, each under the budget: a lost wait names the table
+     * it was for, as the PostgreSQL engine's observer reads it off pg_locks.
+     */
+    private void acquireOthers(Step step, Duration lockBudget) {
+        for (Statement.OtherLock other : step.otherLocks()) {
+            acquire(other.table(), other.mode(), lockBudget);
+        }
     }
 
     private void acquire(SqlName table, LockMode mode, Duration lockBudget) {
