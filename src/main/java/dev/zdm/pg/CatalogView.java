@@ -109,4 +109,13 @@ public interface CatalogView {
 
     /** Whether a constraint of that name exists anywhere in the schema (ChooseConstraintName avoids it). */
     boolean constraintExists(SqlName name);
+
+    /**
+     * Where the table stands among partitions and inheritance (see {@link Lineage}). A catalog that
+     * knows none answers {@link Lineage#ORDINARY}: the planner then treats the table as PostgreSQL treats
+     * one with no parent and no children.
+     */
+    default Lineage lineage(SqlName table) {
+        return Lineage.ORDINARY;
+    }
 }

@@ -165,4 +165,9 @@ final class ResumedColumnView implements CatalogView {
     public boolean constraintExists(SqlName name) {
         return catalog.constraintExists(name);
     }
+
+    @Override
+    public dev.zdm.pg.Lineage lineage(SqlName t) {
+        return catalog.lineage(t);
+    }
 }

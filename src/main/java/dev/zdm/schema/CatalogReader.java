@@ -21,7 +21,7 @@ import java.util.function.Consumer;
 
 /**
  * Reads a live database's schema from its catalog, read-only: one READ ONLY transaction of SELECTs on
- * pg_class, pg_attribute, pg_attrdef, pg_index, pg_constraint and pg_stat_user_tables, rolled back at the
+ * pg_class, pg_attribute, pg_attrdef, pg_index, pg_constraint, pg_inherits, pg_partitioned_table and pg_stat_user_tables, rolled back at the
  * end. Nothing is written, no lock is taken beyond the ACCESS SHARE every catalog read takes, so it is
  * safe against production. The tables are those of every schema on the connection's search_path (the
  * first one's by their bare names, the others' qualified: an unqualified name in a request then finds
@@ -62,6 +62,18 @@ public final class CatalogReader {
             SELECT conrelid, conname, contype, pg_get_constraintdef(oid), convalidated
             FROM pg_constraint WHERE conrelid = ANY (?) AND contype IN ('c', 'u', 'p', 'f', 'x')
             ORDER BY conname""";
+    /** Every link of a table read to its parent (both read): a parent the role may not see leaves its child ordinary. */
+    private static final String INHERITS = """
+            SELECT i.inhrelid, i.inhparent, %s FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhrelid = ANY (?) AND i.inhparent = ANY (?)
+            ORDER BY i.inhrelid, i.inhseqno""";
+    /** The partition key's columns in order, null for an expression (attnum 0). */
+    private static final String PARTITION_KEYS = """
+            SELECT p.partrelid, ARRAY(SELECT a.attname FROM unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                                      LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0
+                                      ORDER BY k.ord)
+            FROM pg_partitioned_table p WHERE p.partrelid = ANY (?)""";
     private static final Map<String, String> CONSTRAINT_TYPES = Map.of("c", "check", "u", "unique",
             "p", "primary_key", "f", "foreign_key", "x", "exclusion");
 
@@ -220,11 +232,56 @@ public final class CatalogReader {
                 }
             }
         }
+        Map<Long, dev.zdm.pg.Lineage> lineage = lineage(c, major, oidArray, tableNames, log);
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
-                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()))));
+                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid))));
         return new Schema(major, tables, others, userObjects(c), searchPath);
+    }
+
+    /**
+     * Each table's parents and partition key (PostgreSQL 10+ partitions; inheritance on any version),
+     * the children left for {@link Schema} to derive. A partitioned table whose key names a column zdm
+     * cannot hold is left ordinary, with a word in the log.
+     */
+    private static Map<Long, dev.zdm.pg.Lineage> lineage(Connection c, int major, Array oids, Map<Long, SqlName> tableNames,
+                                                         Consumer<String> log) throws SQLException {
+        Map<Long, List<SqlName>> parents = new HashMap<>();
+        Map<Long, Boolean> partition = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(INHERITS.formatted(major >= 10 ? "c.relispartition" : "false"))) {
+            ps.setArray(1, oids);
+            ps.setArray(2, oids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    parents.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(tableNames.get(rs.getLong(2)));
+                    partition.put(rs.getLong(1), rs.getBoolean(3));
+                }
+            }
+        }
+        Map<Long, List<SqlName>> keys = new HashMap<>();
+        if (major >= 10) {
+            try (PreparedStatement ps = c.prepareStatement(PARTITION_KEYS)) {
+                ps.setArray(1, oids);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        List<SqlName> key = new ArrayList<>();
+                        for (String column : (String[]) rs.getArray(2).getArray()) {
+                            key.add(column == null ? null : plain(column, "partition key column", log));
+                        }
+                        keys.put(rs.getLong(1), key);
+                    }
+                }
+            }
+        }
+        Map<Long, dev.zdm.pg.Lineage> lineage = new HashMap<>();
+        for (Long oid : tableNames.keySet()) {
+            if (parents.containsKey(oid) || keys.containsKey(oid)) {
+                lineage.put(oid, new dev.zdm.pg.Lineage(parents.getOrDefault(oid, List.of()),
+                        partition.getOrDefault(oid, false), keys.get(oid), List.of()));
+            }
+        }
+        return lineage;
     }
 
     /** Functions and types outside pg_catalog and information_schema: an extension's, the user's. */

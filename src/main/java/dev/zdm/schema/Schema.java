@@ -2,6 +2,7 @@ package dev.zdm.schema;
 
 import dev.zdm.pg.ColumnGeneration;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.Lineage;
 import dev.zdm.pg.SqlName;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,9 +26,23 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * its indexes and the other relations there.
      */
     public Schema {
-        tables = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tables));
+        tables = java.util.Collections.unmodifiableMap(withChildren(tables));
         otherRelations = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(otherRelations));
         searchPath = searchPath == null ? List.of() : List.copyOf(searchPath);
+    }
+
+    /** Each table's children, from every table's parents: a child whose parent is not a table here is an error. */
+    private static Map<SqlName, Table> withChildren(Map<SqlName, Table> tables) {
+        Map<SqlName, List<SqlName>> children = new LinkedHashMap<>();
+        tables.forEach((name, table) -> table.lineage().parents().forEach(parent -> {
+            if (!tables.containsKey(parent)) {
+                throw new IllegalArgumentException("table " + name + ": its parent " + parent + " is not in the schema");
+            }
+            children.computeIfAbsent(parent, p -> new java.util.ArrayList<>()).add(name);
+        }));
+        Map<SqlName, Table> complete = new LinkedHashMap<>();
+        tables.forEach((name, table) -> complete.put(name, table.withChildren(children.getOrDefault(name, List.of()))));
+        return complete;
     }
 
     public Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlName> otherRelations,
@@ -60,15 +75,29 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
     public record Domain(String defaultSql, boolean constrained) {
     }
 
-    /** {@code primaryKey} empty where the table has none. */
+    /**
+     * {@code primaryKey} empty where the table has none. {@code lineage}: its parents and partition key
+     * as the source states them (null: an ordinary table); its children are filled in by {@link Schema}
+     * from the other tables' parents, so a file names each link once.
+     */
     public record Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
-                        Map<SqlName, Constraint> constraints) {
+                        Map<SqlName, Constraint> constraints, Lineage lineage) {
 
         public Table {
             columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
             primaryKey = List.copyOf(primaryKey);
             indexes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(indexes));
             constraints = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(constraints));
+            lineage = lineage == null ? Lineage.ORDINARY : lineage;
+        }
+
+        public Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
+                     Map<SqlName, Constraint> constraints) {
+            this(rows, columns, primaryKey, indexes, constraints, null);
+        }
+
+        Table withChildren(List<SqlName> children) {
+            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children));
         }
 
         /** The CHECK (col IS NOT NULL) constraints, the ones the model follows through validation. */

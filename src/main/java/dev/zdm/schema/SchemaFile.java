@@ -32,6 +32,9 @@ import java.util.Set;
  *  "schemas": {"tenant_a": {"accounts": {"rows": 10, "columns": {"id": {"type": "bigint"}}, "primary_key": ["id"]}}},
  *  "other_relations": ["users_id_seq"]}
  * </pre>
+ * A partitioned table has {@code "partition_by": ["region"]} (null for an expression in the key), each
+ * partition {@code "partition_of": "sales"}, an inheritance child {@code "inherits": "parent"} (or an
+ * array); a parent in "schemas" is named {@code "tenant_a.sales"}.
  * "tables" are what an unqualified name means; "schemas" holds tables a request names with its
  * {@code schema} field ({@code tenant_a.accounts} is another table than {@code accounts}).
  * A primary key without an index of its own gets {@code <table>_pkey}, as PostgreSQL names it.
@@ -88,11 +91,22 @@ public final class SchemaFile {
                 others.add(name(n.asText(), "other_relations"));
             }
         }
+        for (Map.Entry<SqlName, Schema.Table> t : tables.entrySet()) {
+            for (SqlName parent : t.getValue().lineage().parents()) {
+                Schema.Table p = tables.get(parent);
+                require(p != null, "table " + t.getKey() + ": its parent " + parent + " is not in the schema");
+                require(!t.getValue().lineage().partition() || p.lineage().partitioned(),
+                        "table " + t.getKey() + ": partition_of " + parent + ", which has no partition_by");
+                require(t.getValue().lineage().partition() || !p.lineage().partitioned(),
+                        "table " + t.getKey() + ": inherits " + parent + ", a partitioned table (use partition_of)");
+            }
+        }
         return new Schema(version, tables, others);
     }
 
     private static Schema.Table table(JsonNode node, String where) {
-        object(node, where, Set.of("rows", "columns", "primary_key", "indexes", "constraints"));
+        object(node, where, Set.of("rows", "columns", "primary_key", "indexes", "constraints",
+                "partition_by", "partition_of", "inherits"));
         long rows = node.has("rows") ? number(node.get("rows"), where + ".rows") : 0;
         Map<SqlName, Schema.Column> columns = new LinkedHashMap<>();
         JsonNode columnsNode = node.path("columns");
@@ -139,7 +153,53 @@ public final class SchemaFile {
                         c.getValue().path("definition").asText(null), bool(c.getValue(), "validated", true, at)));
             }
         }
-        return new Schema.Table(rows, columns, primaryKey, indexes, constraints);
+        return new Schema.Table(rows, columns, primaryKey, indexes, constraints, lineage(node, columns.keySet(), where));
+    }
+
+    /**
+     * "partition_by": the key's columns, null for an expression ({@code ["region", null]});
+     * "partition_of": the parent's name; "inherits": one parent's name or an array of them. A parent is
+     * named as a table of "tables" ({@code "sales"}) or of "schemas" ({@code "tenant_a.sales"}); the
+     * children follow from these links ({@link Schema}).
+     */
+    private static dev.zdm.pg.Lineage lineage(JsonNode node, Set<SqlName> columns, String where) {
+        List<SqlName> key = null;
+        if (node.has("partition_by")) {
+            JsonNode by = node.get("partition_by");
+            require(by.isArray() && !by.isEmpty(), where + ".partition_by: a non-empty array of column names (null: an expression)");
+            key = new ArrayList<>();
+            for (JsonNode n : by) {
+                if (n.isNull()) {
+                    key.add(null);
+                    continue;
+                }
+                SqlName column = name(n.asText(), where + ".partition_by");
+                require(columns.contains(column), where + ".partition_by: no column " + column);
+                key.add(column);
+            }
+        }
+        require(!(node.has("partition_of") && node.has("inherits")),
+                where + ": a table is a partition (partition_of) or inherits, not both");
+        List<SqlName> parents = new ArrayList<>();
+        if (node.has("partition_of")) {
+            require(node.get("partition_of").isTextual(), where + ".partition_of: a table name");
+            parents.add(tableName(node.get("partition_of").asText(), where + ".partition_of"));
+        } else if (node.has("inherits")) {
+            JsonNode inherits = node.get("inherits");
+            for (JsonNode n : inherits.isArray() ? inherits : List.of(inherits)) {
+                require(n.isTextual(), where + ".inherits: a table name or an array of them");
+                parents.add(tableName(n.asText(), where + ".inherits"));
+            }
+        }
+        return key == null && parents.isEmpty() ? null
+                : new dev.zdm.pg.Lineage(parents, node.has("partition_of"), key, List.of());
+    }
+
+    /** "schema.table" names a table of "schemas", a name without a dot one of "tables". */
+    private static SqlName tableName(String text, String where) {
+        int dot = text.indexOf('.');
+        return dot < 0 ? name(text, where) : SqlName.table(name(text.substring(0, dot), where).value(),
+                name(text.substring(dot + 1), where).value());
     }
 
     /** "identity": "always" or "by_default"; "generated": true (GENERATED ALWAYS AS (...)); at most one of them. */

@@ -8,6 +8,7 @@ import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.KeyColumn;
+import dev.zdm.pg.Lineage;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
@@ -95,6 +96,8 @@ public final class SimCatalog implements CatalogView {
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
         boolean assumed;
+        /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
+        Lineage lineage = Lineage.ORDINARY;
 
         public Map<SqlName, Column> columns() {
             return Map.copyOf(columns);
@@ -170,6 +173,7 @@ public final class SimCatalog implements CatalogView {
         SimCatalog catalog = new SimCatalog(null, version, schema.userObjects());
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
+            table.lineage = spec.lineage();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -271,6 +275,7 @@ public final class SimCatalog implements CatalogView {
             t.rows = table.rows;
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
+            t.lineage = table.lineage;
             copy.tables.put(name, t);
         });
         copy.indexes.putAll(indexes);
@@ -450,6 +455,12 @@ public final class SimCatalog implements CatalogView {
     @Override
     public boolean relationExists(SqlName name) {
         return tables.containsKey(name) || indexes.containsKey(name) || otherRelations.contains(name);
+    }
+
+    @Override
+    public Lineage lineage(SqlName table) {
+        Table t = tables.get(table);
+        return t == null ? Lineage.ORDINARY : t.lineage;
     }
 
     @Override

@@ -71,4 +71,32 @@ class SchemaFileTest {
                 {"tables": {"T": {"columns": {}}}}""")).tables()).containsOnlyKeys(dev.zdm.pg.SqlName.of("T"));
         assertThat(List.of()).isEmpty();
     }
+
+    /** A file names each link once, from the child; the parent's children and the partition key follow. */
+    @Test
+    void partitionsAndInheritanceChildrenAreLinkedFromTheChild() throws Exception {
+        Schema schema = SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"sales": {"columns": {"id": {"type": "bigint"}, "region": {"type": "text"}},
+                                      "partition_by": ["region", null]},
+                            "sales_eu": {"columns": {"id": {"type": "bigint"}, "region": {"type": "text"}},
+                                         "partition_of": "sales"},
+                            "events": {"columns": {"id": {"type": "bigint"}}}},
+                 "schemas": {"archive": {"events_old": {"columns": {"id": {"type": "bigint"}}, "inherits": "events"}}}}"""));
+        SimCatalog catalog = SimCatalog.of(schema, ServerVersion.DEFAULT);
+        assertThat(catalog.lineage(n("sales")).partitionKey()).containsExactly(n("region"), null);
+        assertThat(catalog.lineage(n("sales")).children()).containsExactly(n("sales_eu"));
+        assertThat(catalog.lineage(n("sales_eu")).partition()).isTrue();
+        assertThat(catalog.lineage(n("sales_eu")).parent()).isEqualTo(n("sales"));
+        assertThat(catalog.lineage(n("events")).children()).containsExactly(SqlName.table("archive", "events_old"));
+        assertThat(catalog.lineage(SqlName.table("archive", "events_old")).inheritanceChild()).isTrue();
+        assertThat(catalog.lineage(n("events")).partitioned()).isFalse();
+
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"columns": {"id": {"type": "bigint"}}, "partition_of": "events"},
+                            "events": {"columns": {"id": {"type": "bigint"}}}}}""")))
+                .hasMessageContaining("t: partition_of events, which has no partition_by");
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"columns": {"id": {"type": "bigint"}}, "partition_by": ["nope"]}}}""")))
+                .hasMessageContaining("t.partition_by: no column nope");
+    }
 }

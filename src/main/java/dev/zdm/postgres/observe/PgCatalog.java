@@ -8,6 +8,7 @@ import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
 import dev.zdm.pg.DomainType;
 import dev.zdm.pg.KeyColumn;
+import dev.zdm.pg.Lineage;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.UniqueKey;
@@ -503,6 +504,69 @@ public final class PgCatalog implements CatalogView {
                 }
             }
         });
+    }
+
+    /**
+     * Partitioning and inheritance as the catalog has them (pg_partitioned_table, pg_inherits,
+     * relispartition: all since PostgreSQL 10; an older server has inheritance only). A key column
+     * numbered 0 is an expression, named by no column.
+     */
+    private static final String PARTITION_KEY = """
+            ARRAY(SELECT a.attname FROM pg_partitioned_table p
+                  CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                  LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0
+                  WHERE p.partrelid = t.oid ORDER BY k.ord)""";
+    private static final String LINEAGE = """
+            SELECT %s, %s,
+              ARRAY(SELECT n.nspname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent
+                    JOIN pg_namespace n ON n.oid = r.relnamespace WHERE i.inhrelid = t.oid ORDER BY i.inhseqno),
+              ARRAY(SELECT r.relname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent
+                    WHERE i.inhrelid = t.oid ORDER BY i.inhseqno),
+              ARRAY(SELECT n.nspname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhrelid
+                    JOIN pg_namespace n ON n.oid = r.relnamespace WHERE i.inhparent = t.oid ORDER BY r.oid),
+              ARRAY(SELECT r.relname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhrelid
+                    WHERE i.inhparent = t.oid ORDER BY r.oid),
+              %s, current_schema()
+            FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p')""";
+
+    @Override
+    public Lineage lineage(SqlName table) {
+        return query("reading the partitions and children of " + table, c -> {
+            boolean ten = c.getMetaData().getDatabaseMajorVersion() >= 10;
+            String sql = ten ? LINEAGE.formatted("t.relkind = 'p'", PARTITION_KEY, "t.relispartition")
+                    : LINEAGE.formatted("false", "ARRAY[]::name[]", "false");
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Lineage.ORDINARY;
+                    }
+                    String current = rs.getString(8);
+                    List<SqlName> key = null;
+                    if (rs.getBoolean(1)) {
+                        key = new ArrayList<>();
+                        for (String column : (String[]) rs.getArray(2).getArray()) {
+                            key.add(column == null ? null : plainName(column).orElse(null));
+                        }
+                    }
+                    return new Lineage(tables((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray(), current),
+                            rs.getBoolean(7), key,
+                            tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current));
+                }
+            }
+        });
+    }
+
+    /** Tables named as the planner names them: bare in the current schema, where a bare name finds them first. */
+    private static List<SqlName> tables(String[] schemas, String[] names, String current) {
+        List<SqlName> tables = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            String schema = schemas[i].equals(current) ? null : schemas[i];
+            if (SqlName.valid(names[i])) {
+                tables.add(SqlName.table(schema, names[i]));
+            }
+        }
+        return tables;
     }
 
     /**
