@@ -619,8 +619,8 @@ public final class PostgresEngine implements Engine {
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint, and so does the add_column a crash
             // left half-made; another plan of statements starts afresh.
-            boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill)
-                    && resumable.isEmpty();
+            // A plan of batched jobs only (one per partition or child) resumes each from its checkpoint.
+            boolean fresh = !plan.steps().stream().allMatch(s -> s instanceof Backfill) && resumable.isEmpty();
             // jsonb cannot hold a NUL; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
@@ -646,13 +646,13 @@ public final class PostgresEngine implements Engine {
                     throw new Interrupted("stopped before step " + (i + 1) + " of " + plan.steps().size()
                             + ", the steps before it done and kept", Map.of());
                 }
-                reports.add(run(step, ctx.atStep(i)));
+                reports.add(run(step, onStepTable(ctx.atStep(i), step)));
                 Ledger.stepsDone(backend.connection(), ctx.operationId(), i + 1);
             } catch (Interrupted e) {
                 throw interrupted(operation, ctx, e);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
-                throw abortOnLock(operation, ctx, e, waited(reports) + ownerWaitMs);
+                throw abortOnLock(operation, ctx, withEarlierJobs(e, reports), waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
                 Optional<String> lost = ledgerLost(ctx.operationId(), e);
                 if (lost.isPresent()) {
@@ -669,6 +669,35 @@ public final class PostgresEngine implements Engine {
             throw failed(e, "reading back " + plan.table());
         }
         return outcome(reports, started, !fileBefore.equals(fileAfter));
+    }
+
+    /**
+     * A job that lost its lock race after others of the plan finished (the partitions before it): what
+     * stays committed is theirs too.
+     */
+    private static LockWaitTimedOut withEarlierJobs(LockWaitTimedOut e, List<StepReport> reports) {
+        if (reports.isEmpty() || !e.progress().containsKey("total_rows")) {
+            return e;
+        }
+        Map<String, Object> progress = new LinkedHashMap<>(e.progress());
+        progress.put("total_rows", ((Number) progress.get("total_rows")).longValue()
+                + reports.stream().mapToLong(StepReport::rowsUpdated).sum());
+        progress.put("batches", ((Number) progress.getOrDefault("batches", 0)).intValue()
+                + reports.stream().mapToInt(StepReport::batches).sum());
+        return new LockWaitTimedOut(e.getMessage(), e.waitedMs(), e.blockers(), progress, e.waitedOn());
+    }
+
+    /**
+     * A step on another table than the plan's (a partition's or a child's job): its runner watches,
+     * locks and binds its checkpoint to that table, by OID.
+     */
+    private StepContext onStepTable(StepContext ctx, Step step) throws SQLException {
+        if (step.table().equals(ctx.table())) {
+            return ctx;
+        }
+        long oid = PgCatalog.tableOid(backend.connection(), step.table())
+                .orElseThrow(() -> ZdmException.missing("table " + step.table()));
+        return ctx.onTable(step.table(), oid);
     }
 
     private static StepReport run(Step step, StepContext ctx) throws LockWaitTimedOut, SQLException {

@@ -357,7 +357,7 @@ public final class SimulatorEngine implements Engine {
             }
         } catch (Timeout t) {
             rollback();
-            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan));
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, rows, batches));
         } catch (RuntimeException e) {
             rollback();
             throw e;
@@ -384,7 +384,7 @@ public final class SimulatorEngine implements Engine {
      * create_index its build attempts, a migrate_data the rows and batches committed (none here: the
      * model's batches need no lock the application can hold against them once the first is granted).
      */
-    private Map<String, Object> progress(Plan plan) {
+    private Map<String, Object> progress(Plan plan, long rowsDone, int batchesDone) {
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
             return Map.of("attempts", attempts);
         }
@@ -394,9 +394,10 @@ public final class SimulatorEngine implements Engine {
             return Map.of("attempts", attempts);
         }
         if (plan.steps().stream().allMatch(s -> s instanceof Backfill)) {
+            // The jobs that finished before the one that lost (the partitions before it) stay committed.
             Map<String, Object> progress = new LinkedHashMap<>();
-            progress.put("total_rows", 0L);
-            progress.put("batches", 0);
+            progress.put("total_rows", rowsDone);
+            progress.put("batches", batchesDone);
             return progress;
         }
         return Map.of();
@@ -418,6 +419,12 @@ public final class SimulatorEngine implements Engine {
             catalog.rewrite(table);
         }
         catalog.apply(table, statement.change());
+        if (statement.change() instanceof CatalogChange.AddColumn) {
+            // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
+            for (SqlName below : new Planner(version, catalog).descendants(table)) {
+                catalog.apply(below, statement.change());
+            }
+        }
     }
 
     /**
@@ -631,7 +638,9 @@ public final class SimulatorEngine implements Engine {
         sessions.forEach((name, session) -> {
             copy.sessions.put(name, session);
             if (session.spec().mode() != null) {
-                copy.locks.request(name, session.spec().table(), session.spec().mode());
+                for (SqlName table : tree(session.spec().table())) {
+                    copy.locks.request(name, table, session.spec().mode());
+                }
             }
         });
         copy.nextPid = nextPid;
@@ -688,14 +697,28 @@ public final class SimulatorEngine implements Engine {
             throw ZdmException.exists("session " + spec.session());
         }
         catalog.table(spec.table());
-        if (spec.mode() != null && locks.request(spec.session(), spec.table(), spec.mode()) == LockManager.Result.WAITING) {
-            List<String> blockers = locks.blockers(spec.session(), spec.table());
-            locks.cancelWaiting(spec.session(), spec.table());
-            throw new ZdmException(ErrorCode.ABORT, spec.mode() + " on " + spec.table()
-                    + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
+        if (spec.mode() != null) {
+            // LOCK TABLE without ONLY locks the table's partitions and children too, each NOWAIT.
+            for (SqlName table : tree(spec.table())) {
+                if (locks.request(spec.session(), table, spec.mode()) == LockManager.Result.WAITING) {
+                    List<String> blockers = locks.blockers(spec.session(), table);
+                    locks.cancelWaiting(spec.session(), table);
+                    locks.releaseAll(spec.session());
+                    throw new ZdmException(ErrorCode.ABORT, spec.mode() + " on " + table
+                            + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
+                }
+            }
         }
         double endsAt = spec.durationSeconds() == null ? Double.POSITIVE_INFINITY : clock.now() + spec.durationSeconds();
         sessions.put(spec.session(), new AppSession(spec, nextPid++, clock.now(), endsAt));
+    }
+
+    /** The table and every partition and child below it: what LOCK TABLE without ONLY locks. */
+    private List<SqlName> tree(SqlName table) {
+        List<SqlName> all = new ArrayList<>();
+        all.add(table);
+        all.addAll(new Planner(version, catalog).descendants(table));
+        return all;
     }
 
     @Override

@@ -289,7 +289,8 @@ public final class BackfillRunner {
                                       List<String> otherLocks) throws SQLException {
         StringBuilder sql = new StringBuilder();
         if (lockFirst) {
-            sql.append("LOCK TABLE ").append(job.table().quoted()).append(" IN ROW EXCLUSIVE MODE; ");
+            // LOCK TABLE reaches the children as UPDATE does; ONLY where the job is of the table's own rows.
+            sql.append("LOCK TABLE ").append(job.target()).append(" IN ROW EXCLUSIVE MODE; ");
         }
         // After the table's own, in the order the UPDATE and then its foreign keys' triggers take them.
         otherLocks.forEach(lock -> sql.append(lock).append("; "));
@@ -429,7 +430,7 @@ public final class BackfillRunner {
     }
 
     private static End end(Connection c, Backfill job, KeyPosition previousEnd) throws SQLException {
-        KeyWalk.Bound read = job.walk().end(job.table(), previousEnd);
+        KeyWalk.Bound read = job.walk().end(job, previousEnd);
         try (PreparedStatement ps = c.prepareStatement(read.sql())) {
             bind(ps, read);
             try (ResultSet rs = ps.executeQuery()) {

@@ -22,6 +22,11 @@ public record StepContext(SqlName table, Backend backend, LockObserver observer,
         return new StepContext(table, backend, observer, tableOid, lockBudget, retries, throttling, operationId, index);
     }
 
+    /** The same context for a step on another table (a partition, a child), known by its OID. */
+    public StepContext onTable(SqlName other, long otherOid) {
+        return new StepContext(other, backend, observer, otherOid, lockBudget, retries, throttling, operationId, step);
+    }
+
     /**
      * lock_timeout for the session. 0 would mean "wait forever" to PostgreSQL, so a budget of 0 ms
      * becomes 1 ms: take the lock now or give up.
