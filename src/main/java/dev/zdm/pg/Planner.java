@@ -148,7 +148,7 @@ public final class Planner {
             // domain with a CHECK changed relfilenode on 15 and 17, while the plan said catalog only).
             return domainColumn(spec, domain.get());
         }
-        if (def instanceof ColumnDefault.None && !spec.nullable() && catalog.hasRows(spec.table())) {
+        if (def instanceof ColumnDefault.None && !spec.nullable() && treeHasRows(spec.table())) {
             throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
                     + spec.table() + ", which has rows: give it a default");
         }
@@ -201,7 +201,7 @@ public final class Planner {
     private Plan domainColumn(ColumnSpec spec, DomainType domain) {
         SqlName t = spec.table();
         boolean given = !(spec.defaultValue() instanceof ColumnDefault.None);
-        boolean hasRows = catalog.hasRows(t);
+        boolean hasRows = treeHasRows(t);
         // Before 11 any default rewrites, and a column of a domain with a default has one even when
         // DEFAULT NULL is written (the NULL is coerced to the domain: no plain NULL constant).
         boolean oldDefault = version.constantDefaultRewrites() && domain.defaultSql() != null;
@@ -296,6 +296,18 @@ public final class Planner {
         for (SqlName child : lineage.children()) {
             collectRowTables(child, into, depth + 1);
         }
+    }
+
+    /**
+     * Whether an ALTER of the table meets rows: its own or those of any partition or child (a
+     * partitioned table has none of its own; a model counts each table's rows apart).
+     */
+    private boolean treeHasRows(SqlName table) {
+        List<SqlName> tables = rowTables(table);
+        if (tables.size() == 1 && tables.get(0).equals(table) || tables.isEmpty()) {
+            return catalog.hasRows(table);
+        }
+        return tables.stream().anyMatch(catalog::hasRows);
     }
 
     /** Every table below {@code table} (partitions, inheritance children), at every level, each once. */

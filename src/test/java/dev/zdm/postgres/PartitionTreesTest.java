@@ -11,6 +11,7 @@ import dev.zdm.simulator.SimCatalog;
 import dev.zdm.simulator.SimulatorEngine;
 import java.sql.Connection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -162,5 +163,42 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
             assertThat(reply.get("table").asText()).as(reply.toString()).isEqualTo("pt_top_eu");
         }
         assertThat(SharedPostgres.number("SELECT count(*) FROM pt_top WHERE n <> 0")).isZero();
+    }
+
+    /**
+     * A job killed in its second partition (pg_terminate_backend, as a crash would): the same request
+     * again resumes each partition from its own checkpoint, and every row is updated exactly once.
+     */
+    @Test
+    void aJobKilledBetweenPartitionsResumesEachExactlyOnce() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS pt_crash CASCADE",
+                "CREATE TABLE pt_crash (id bigint NOT NULL, half int NOT NULL, n int NOT NULL DEFAULT 0,"
+                        + " PRIMARY KEY (id, half)) PARTITION BY LIST (half)",
+                "CREATE TABLE pt_crash_a PARTITION OF pt_crash FOR VALUES IN (0)",
+                "CREATE TABLE pt_crash_b PARTITION OF pt_crash FOR VALUES IN (1)",
+                "INSERT INTO pt_crash (id, half) SELECT g, g % 2 FROM generate_series(1, 12000) g");
+        String request = """
+                {"type":"migrate_data","table":"pt_crash","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":20,
+                 "batch_time_ms":500}""";
+        CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(request));
+        String done = "SELECT coalesce(sum(rows_done), 0) FROM zdm.checkpoints JOIN zdm.operations o"
+                + " ON o.id = operation_id WHERE o.table_name = 'pt_crash'";
+        while (SharedPostgres.number(done) < 7_000) {
+            Thread.sleep(5);
+        }
+        SharedPostgres.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                + " WHERE application_name = 'zdm-migration'");
+        ObjectNode crashed = first.get();
+        assertThat(crashed.get("code").asInt()).as(crashed.toString()).isEqualTo(13);
+        // Each partition's checkpoint is its own: bound to the partition's OID.
+        assertThat(SharedPostgres.number("SELECT count(DISTINCT k.table_oid) FROM zdm.checkpoints k JOIN zdm.operations o"
+                + " ON o.id = k.operation_id WHERE o.table_name = 'pt_crash' AND k.table_oid IN"
+                + " ('pt_crash_a'::regclass, 'pt_crash_b'::regclass)")).isEqualTo(2);
+
+        ObjectNode resumed = node.send(request);
+        assertThat(resumed.get("type").asText()).as(resumed.toString()).isEqualTo("data_migrated");
+        assertThat(resumed.get("total_rows").asLong()).isEqualTo(12_000);
+        assertThat(resumed.get("batches").asInt()).isEqualTo(24);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_crash WHERE n <> 1")).isZero();
     }
 }
