@@ -47,6 +47,20 @@ public sealed interface CatalogChange {
     record DropIndex(SqlName index) implements CatalogChange {
     }
 
+    /**
+     * CREATE INDEX ... ON ONLY a partitioned table: the index's catalog entry alone, INVALID until an
+     * index of each of the table's partitions is attached to it (then PostgreSQL marks it valid itself).
+     */
+    record CreateIndexOnOnly(SqlName index, List<SqlName> columns, boolean unique) implements CatalogChange {
+        public CreateIndexOnOnly {
+            columns = List.copyOf(columns);
+        }
+    }
+
+    /** ALTER INDEX parentIndex ATTACH PARTITION index: a partition's index becomes part of its parent's. */
+    record AttachIndex(SqlName parentIndex, SqlName index) implements CatalogChange {
+    }
+
     /** SET DEFAULT: for rows inserted from now on; the rows there keep what they hold. */
     record SetDefault(SqlName column, String defaultSql) implements CatalogChange {
     }

@@ -118,4 +118,13 @@ public interface CatalogView {
     default Lineage lineage(SqlName table) {
         return Lineage.ORDINARY;
     }
+
+    /**
+     * The index on {@code partition} attached to the partitioned index {@code parentIndex} (pg_inherits
+     * of indexes), empty where none is: what a create_index on a partitioned parent that an earlier run
+     * began has already done, and skips.
+     */
+    default Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return Optional.empty();
+    }
 }

@@ -78,6 +78,13 @@ public final class Planner {
             // Tables, indexes, views and sequences share pg_class's name space: "relation already exists".
             throw ZdmException.exists("relation " + spec.name());
         }
+        if (catalog.lineage(spec.table()).partitioned()) {
+            PartitionedIndex partitioned = new PartitionedIndex(version, catalog, this);
+            partitioned.check(spec);
+            if (spec.concurrently()) {
+                return partitioned.plan(spec, index, existing);
+            }
+        }
         if (existing.isPresent()) {
             // An INVALID index of that name is the leftover of a failed concurrent build: it costs
             // writes and serves no reads, so it goes before the new build.
@@ -577,6 +584,11 @@ public final class Planner {
      * sequence is named so on the server; zdm names the one it creates the same way.
      */
     SqlName chooseRelationName(SqlName table, String name1, String name2, String label) {
+        return chooseRelationName(table, name1, name2, label, Set.of());
+    }
+
+    /** The same, also avoiding {@code alsoTaken}: names a plan chose before it runs, as PostgreSQL's pending names. */
+    SqlName chooseRelationName(SqlName table, String name1, String name2, String label, Set<SqlName> alsoTaken) {
         for (int pass = 0; ; pass++) {
             String modLabel = pass == 0 ? label : label + pass;
             // Checked on PostgreSQL 15: a 41- and a 31-character name give 29 + 29 characters and _seq.
@@ -592,7 +604,7 @@ public final class Planner {
                 }
             }
             SqlName name = inSchemaOf(table, SqlName.of(part1 + "_" + part2 + "_" + modLabel));
-            if (!catalog.relationExists(name)) {
+            if (!catalog.relationExists(name) && !alsoTaken.contains(name)) {
                 return name;
             }
         }

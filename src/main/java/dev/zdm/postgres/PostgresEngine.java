@@ -22,6 +22,7 @@ import dev.zdm.postgres.run.GuardedRead;
 import dev.zdm.postgres.run.IndexBuilder;
 import dev.zdm.postgres.run.LockWaitTimedOut;
 import dev.zdm.postgres.run.ObjectUndo;
+import dev.zdm.postgres.run.PartitionedIndexResume;
 import dev.zdm.postgres.run.StatementRunner;
 import dev.zdm.postgres.run.StepContext;
 import dev.zdm.postgres.run.StepReport;
@@ -584,6 +585,10 @@ public final class PostgresEngine implements Engine {
                     return Optional.of(new Resumable(id, earlier.get().stepsDone(), built.get(), null));
                 }
             }
+            if ("create_index".equals(operation.type()) && earlier.get().state() != Ledger.State.UNDO_PENDING
+                    && PartitionedIndexResume.settle(backend, id, earlier.get().tableOid(), lockBudget)) {
+                return Optional.empty();
+            }
             if (earlier.get().state() != Ledger.State.UNDO_PENDING) {
                 // A crashed or interrupted run's column is live: the application may have written it, read
                 // its values, handed them out. Resumed, never dropped and made again.
@@ -646,7 +651,7 @@ public final class PostgresEngine implements Engine {
                     throw new Interrupted("stopped before step " + (i + 1) + " of " + plan.steps().size()
                             + ", the steps before it done and kept", Map.of());
                 }
-                reports.add(run(step, onStepTable(ctx.atStep(i), step)));
+                reports.add(run(step, onItsTable(step, ctx.atStep(i))));
                 Ledger.stepsDone(backend.connection(), ctx.operationId(), i + 1);
             } catch (Interrupted e) {
                 throw interrupted(operation, ctx, e);
@@ -687,17 +692,14 @@ public final class PostgresEngine implements Engine {
         return new LockWaitTimedOut(e.getMessage(), e.waitedMs(), e.blockers(), progress, e.waitedOn());
     }
 
-    /**
-     * A step on another table than the plan's (a partition's or a child's job): its runner watches,
-     * locks and binds its checkpoint to that table, by OID.
-     */
-    private StepContext onStepTable(StepContext ctx, Step step) throws SQLException {
+    /** A step on another table than the operation's (a partition's index) runs, observes and records on that table. */
+    private StepContext onItsTable(Step step, StepContext ctx) throws SQLException {
         if (step.table().equals(ctx.table())) {
             return ctx;
         }
         long oid = PgCatalog.tableOid(backend.connection(), step.table())
                 .orElseThrow(() -> ZdmException.missing("table " + step.table()));
-        return ctx.onTable(step.table(), oid);
+        return ctx.on(step.table(), oid);
     }
 
     private static StepReport run(Step step, StepContext ctx) throws LockWaitTimedOut, SQLException {

@@ -170,4 +170,9 @@ final class ResumedColumnView implements CatalogView {
     public dev.zdm.pg.Lineage lineage(SqlName t) {
         return catalog.lineage(t);
     }
+
+    @Override
+    public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return catalog.attachedIndex(parentIndex, partition);
+    }
 }

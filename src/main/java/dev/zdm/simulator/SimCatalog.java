@@ -133,6 +133,8 @@ public final class SimCatalog implements CatalogView {
 
     private final Map<SqlName, Table> tables = new HashMap<>();
     private final Map<SqlName, Index> indexes = new HashMap<>();
+    /** A partition's index → the partitioned index it is attached to (pg_inherits of indexes). */
+    private final Map<SqlName, SqlName> attachedTo = new HashMap<>();
     /** Names taken in the relation name space by what the model has no other use for (views, sequences). */
     private final Set<SqlName> otherRelations = new LinkedHashSet<>();
     /** The schemas of a catalog read from a server, in search_path order; empty where none is known. */
@@ -279,6 +281,7 @@ public final class SimCatalog implements CatalogView {
             copy.tables.put(name, t);
         });
         copy.indexes.putAll(indexes);
+        copy.attachedTo.putAll(attachedTo);
         copy.otherRelations.addAll(otherRelations);
         copy.searchPath = searchPath;
         copy.nextRelfilenode = nextRelfilenode;
@@ -669,6 +672,22 @@ public final class SimCatalog implements CatalogView {
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
+        } else if (change instanceof CatalogChange.CreateIndexOnOnly create) {
+            assumeColumns(tableName, create.columns());
+            put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), false));
+            validate(create.index());
+        } else if (change instanceof CatalogChange.AttachIndex attach) {
+            Index index = indexes.get(attach.index());
+            Index parent = indexes.get(attach.parentIndex());
+            if (index == null || parent == null) {
+                throw ZdmException.missing("index " + (index == null ? attach.index() : attach.parentIndex()));
+            }
+            if (attachedTo.containsKey(attach.index()) || attachedIndex(attach.parentIndex(), index.table()).isPresent()) {
+                throw ZdmException.precondition("cannot attach index " + attach.index() + " as a partition of index "
+                        + attach.parentIndex() + ": another index is already attached for partition " + index.table());
+            }
+            put(attachedTo, attach.index(), attach.parentIndex());
+            validate(attach.parentIndex());
         } else if (change instanceof CatalogChange.SetDefault set) {
             Column column = columnOf(tableName, table, set.column());
             put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
@@ -788,6 +807,14 @@ public final class SimCatalog implements CatalogView {
             } else {
                 remove(indexes, drop.index());
             }
+            // A partitioned index takes the partitions' indexes attached to it along.
+            for (SqlName attached : List.copyOf(attachedTo.keySet())) {
+                Index partitionIndex = indexes.get(attached);
+                if (drop.index().equals(attachedTo.get(attached)) && partitionIndex != null) {
+                    apply(partitionIndex.table(), new CatalogChange.DropIndex(attached));
+                }
+            }
+            remove(attachedTo, drop.index());
         } else {
             throw new IllegalArgumentException("no model for " + change);
         }
@@ -843,6 +870,36 @@ public final class SimCatalog implements CatalogView {
         if (isOpenWorld() && rows > table.rows) {
             table.rows = rows;
         }
+    }
+
+    /**
+     * A partitioned index becomes valid once every partition of its table has a valid index attached to
+     * it, and then so may the index it is itself attached to (indexcmds.c, validatePartitionedIndex).
+     */
+    private void validate(SqlName partitioned) {
+        Index index = indexes.get(partitioned);
+        if (index == null || index.valid()) {
+            return;
+        }
+        for (SqlName partition : lineage(index.table()).children()) {
+            Optional<SqlName> own = attachedIndex(partitioned, partition);
+            if (own.isEmpty() || !indexes.get(own.get()).valid()) {
+                return;
+            }
+        }
+        put(indexes, partitioned, new Index(index.table(), index.columns(), index.unique(), true, index.plainOrder()));
+        SqlName parent = attachedTo.get(partitioned);
+        if (parent != null) {
+            validate(parent);
+        }
+    }
+
+    @Override
+    public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return attachedTo.entrySet().stream()
+                .filter(e -> e.getValue().equals(parentIndex) && indexes.containsKey(e.getKey())
+                        && indexes.get(e.getKey()).table().equals(partition))
+                .map(Map.Entry::getKey).findFirst();
     }
 
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */

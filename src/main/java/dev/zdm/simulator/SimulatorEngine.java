@@ -598,7 +598,18 @@ public final class SimulatorEngine implements Engine {
      */
     private void acquireOthers(Step step, Duration lockBudget) {
         for (Statement.OtherLock other : step.otherLocks()) {
-            acquire(other.table(), other.mode(), lockBudget);
+            // Every query on a table locks each of its indexes as it locks the table, so a lock on an
+            // index waits for the table's holders as that lock on the table would.
+            var indexTable = catalog.indexTable(other.table());
+            try {
+                acquire(indexTable.orElse(other.table()), other.mode(), lockBudget);
+            } catch (Timeout t) {
+                if (indexTable.isEmpty()) {
+                    throw t;
+                }
+                // The PostgreSQL engine's observer names tables only: a wait for an index is the step's table's.
+                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+            }
         }
     }
 

@@ -557,6 +557,24 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    @Override
+    public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+        return query("looking up the index of " + partition + " attached to " + parentIndex, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT x.relname FROM pg_inherits h JOIN pg_index i ON i.indexrelid = h.inhrelid
+                    JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE h.inhparent = (SELECT oid FROM pg_class WHERE relnamespace = """ + NAMESPACE + """
+                     AND relname = ?) AND i.indrelid = to_regclass(?)""")) {
+                bindNamespace(ps, parentIndex);
+                ps.setString(3, partition.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    // An index lives in its table's schema: named as the partition is.
+                    return rs.next() ? plainName(rs.getString(1)).map(partition::sibling) : Optional.<SqlName>empty();
+                }
+            }
+        });
+    }
+
     /** Tables named as the planner names them: bare in the current schema, where a bare name finds them first. */
     private static List<SqlName> tables(String[] schemas, String[] names, String current) {
         List<SqlName> tables = new ArrayList<>();

@@ -34,6 +34,21 @@ final class MadeObjects {
         if (change instanceof CatalogChange.CreateIndex create) {
             return indexOid(c, tableOid, create.index()).map(oid -> MadeObject.index(step, create.index().value(), tableOid, oid));
         }
+        if (change instanceof CatalogChange.CreateIndexOnOnly create) {
+            return indexOid(c, tableOid, create.index()).map(oid -> MadeObject.index(step, create.index().value(), tableOid, oid));
+        }
+        if (change instanceof CatalogChange.AttachIndex attach) {
+            // The parent's index again, under this step: a run that continues an earlier one's build (which
+            // made the parent's index) owns it from its first attach on, and undoes it if it fails.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT indexrelid, indrelid FROM pg_index WHERE indexrelid = to_regclass(?)")) {
+                ps.setString(1, attach.parentIndex().quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(MadeObject.index(step, attach.parentIndex().value(), rs.getLong(2),
+                            rs.getLong(1))) : Optional.empty();
+                }
+            }
+        }
         return Optional.empty();
     }
 

@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,7 +38,9 @@ public final class ObjectUndo {
         /** Nothing of ours is left there: dropped earlier, or the OID/attnum holds something else. */
         GONE,
         /** An index that became valid: a finished build, kept. */
-        KEPT_VALID
+        KEPT_VALID,
+        /** A partition's index attached to a partitioned index: it goes when that one is dropped. */
+        KEPT_ATTACHED
     }
 
     /** What undoing came to: what is still left, how long it waited for locks, behind whom. */
@@ -52,6 +55,7 @@ public final class ObjectUndo {
                                  RetryPolicy policy) throws SQLException {
         long waited = 0;
         Set<Integer> blockers = new LinkedHashSet<>();
+        long operationTable = operationTable(backend.connection(), operationId);
         for (MadeObject o : Ledger.leftovers(backend.connection(), operationId)) {
             boolean undone = false;
             for (int attempt = 1; attempt <= policy.attempts() && !undone; attempt++) {
@@ -62,7 +66,7 @@ public final class ObjectUndo {
                 try {
                     Connection c = backend.connection();
                     StepContext.setLockTimeout(c, budget);
-                    Result result = undo(c, o);
+                    Result result = undo(c, o, operationTable);
                     Ledger.undone(c, operationId, o.step());
                     Log.info("undo of " + o.describe() + ": " + result.name().toLowerCase().replace('_', ' '));
                     undone = true;
@@ -95,11 +99,83 @@ public final class ObjectUndo {
 
     /** One attempt, under the connection's lock_timeout; a lost lock race is an SQLException. */
     public static Result undo(Connection c, MadeObject o) throws SQLException {
+        return undo(c, o, o.tableOid());
+    }
+
+    /**
+     * The same, for an operation on table {@code operationTable}: an index zdm made on another table is
+     * a partition's, built for a partitioned index; valid or not, it is of use only attached, so one not
+     * attached is dropped, and one attached goes with the partitioned index.
+     */
+    public static Result undo(Connection c, MadeObject o, long operationTable) throws SQLException {
         return switch (o.kind()) {
             case COLUMN -> dropColumn(c, o);
             case CONSTRAINT -> dropConstraint(c, o);
-            case INDEX -> dropIndexIfInvalid(c, o.oid());
+            case INDEX -> o.tableOid() == operationTable ? dropIndexIfInvalid(c, o.oid()) : dropUnattached(c, o.oid());
         };
+    }
+
+    /** The table of the operation (zdm.operations.table_oid); 0 where the row is gone. */
+    private static long operationTable(Connection c, long operationId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT table_oid FROM zdm.operations WHERE id = ?")) {
+            ps.setLong(1, operationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    /** A partition's index zdm made: dropped unless attached to a partitioned index. */
+    public static Result dropUnattached(Connection c, long oid) throws SQLException {
+        Optional<IndexNow> index = IndexNow.of(c, oid);
+        if (index.isEmpty()) {
+            return Result.GONE;
+        }
+        if (index.get().attached()) {
+            return Result.KEPT_ATTACHED;
+        }
+        drop(c, index.get());
+        return Result.UNDONE;
+    }
+
+    /** An index as it is now: its name as the server quotes it, validity, whether partitioned or attached. */
+    private record IndexNow(String name, boolean valid, boolean partitioned, boolean attached) {
+        static Optional<IndexNow> of(Connection c, long oid) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT i.indexrelid::regclass::text, i.indisvalid, x.relkind = 'I',
+                           EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+                    FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indexrelid = ?""")) {
+                ps.setLong(1, oid);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new IndexNow(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3),
+                            rs.getBoolean(4))) : Optional.empty();
+                }
+            }
+        }
+    }
+
+    /**
+     * DROP INDEX CONCURRENTLY, except for a partitioned index, which PostgreSQL cannot drop so (0A000):
+     * it has no storage and a plain DROP is catalog-only, but takes ACCESS EXCLUSIVE on the tables, so
+     * it never queues ahead of the application for longer than the default budget, whatever
+     * lock_timeout the caller set (the janitor sets none for indexes).
+     */
+    private static void drop(Connection c, IndexNow index) throws SQLException {
+        if (!index.partitioned()) {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index.name());
+            }
+            return;
+        }
+        inTransaction(c, () -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT set_config('lock_timeout', CASE WHEN current_setting('lock_timeout') IN ('0', '0ms')"
+                        + " THEN '" + dev.zdm.config.Config.DEFAULT_LOCK_BUDGET.toMillis() + "ms'"
+                        + " ELSE current_setting('lock_timeout') END, true)");
+                s.execute("DROP INDEX IF EXISTS " + index.name());
+            }
+            return Result.UNDONE;
+        });
     }
 
     /**
@@ -107,24 +183,19 @@ public final class ObjectUndo {
      * is the statement right before the drop: what remains is the instant between the two.
      */
     public static Result dropIndexIfInvalid(Connection c, long oid) throws SQLException {
-        String name;
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT indexrelid::regclass::text, indisvalid FROM pg_index WHERE indexrelid = ?")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Result.GONE;
-                }
-                if (rs.getBoolean(2)) {
-                    return Result.KEPT_VALID;
-                }
-                name = rs.getString(1);
-            }
+        Optional<IndexNow> index = IndexNow.of(c, oid);
+        if (index.isEmpty()) {
+            return Result.GONE;
+        }
+        if (index.get().valid()) {
+            return Result.KEPT_VALID;
+        }
+        if (index.get().attached()) {
+            // An INVALID sub-partitioned table's index, attached: it cannot be dropped alone.
+            return Result.KEPT_ATTACHED;
         }
         // regclass::text is the server's own quoting of the name (schema-qualified when off the path).
-        try (Statement s = c.createStatement()) {
-            s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + name);
-        }
+        drop(c, index.get());
         return Result.UNDONE;
     }
 

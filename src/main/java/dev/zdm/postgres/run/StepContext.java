@@ -22,9 +22,9 @@ public record StepContext(SqlName table, Backend backend, LockObserver observer,
         return new StepContext(table, backend, observer, tableOid, lockBudget, retries, throttling, operationId, index);
     }
 
-    /** The same context for a step on another table (a partition, a child), known by its OID. */
-    public StepContext onTable(SqlName other, long otherOid) {
-        return new StepContext(other, backend, observer, otherOid, lockBudget, retries, throttling, operationId, step);
+    /** The same context on another table: a step of the plan on a partition of the operation's table. */
+    public StepContext on(SqlName otherTable, long otherOid) {
+        return new StepContext(otherTable, backend, observer, otherOid, lockBudget, retries, throttling, operationId, step);
     }
 
     /**

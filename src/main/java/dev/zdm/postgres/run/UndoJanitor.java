@@ -106,7 +106,7 @@ public final class UndoJanitor implements AutoCloseable {
                         : "SET lock_timeout = " + Math.max(1, budgetMs));
             }
             try {
-                ObjectUndo.Result result = ObjectUndo.undo(c, o);
+                ObjectUndo.Result result = ObjectUndo.undo(c, o, now.get().tableOid());
                 StepContext.setLockTimeout(c, lockBudget);
                 Ledger.undone(c, id, o.step());
                 Log.info("undo janitor: " + o.describe() + " of operation " + id + ": "
