@@ -339,18 +339,20 @@ public final class Planner {
     private static final int MAX_TREE_DEPTH = 64;
 
     /**
-     * A statement on a table with partitions or children takes its lock on each of them too: ALTER TABLE
-     * without ONLY recurses with the same mode (find_all_inheritors; checked on 15 in pg_locks for ADD
-     * COLUMN, VALIDATE CONSTRAINT, SET NOT NULL), so a holder on any of them stops it.
+     * An ALTER TABLE of a table with partitions or children takes its lock on each of them too: without
+     * ONLY it recurses with the same mode (find_all_inheritors; checked on 15 in pg_locks for ADD COLUMN,
+     * VALIDATE CONSTRAINT, SET NOT NULL, while a statement on a partition locks no parent), so a holder
+     * on any of them stops it. Every plan of ALTERs (add_column's, a recipe's) goes through here.
      */
-    private Plan lockingTheTree(Plan plan) {
+    public Plan lockingTheTree(Plan plan) {
         List<SqlName> below = descendants(plan.table());
         if (below.isEmpty()) {
             return plan;
         }
+        String alter = "ALTER TABLE " + plan.table().quoted() + " ";
         List<Step> steps = new ArrayList<>();
         for (Step step : plan.steps()) {
-            if (step instanceof Statement s && s.table().equals(plan.table())) {
+            if (step instanceof Statement s && s.table().equals(plan.table()) && s.sql().contains(alter)) {
                 List<Statement.OtherLock> locks = new ArrayList<>(s.otherLocks());
                 below.forEach(child -> locks.add(new Statement.OtherLock(child, s.lock())));
                 steps.add(new Statement(s.table(), s.sql(), s.lock(), s.work(), s.transactional(), s.undoSql(),

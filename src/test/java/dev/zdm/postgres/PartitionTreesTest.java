@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionTreesTest extends OnEmbeddedPostgres {
 
+    /** batch_time_ms far above what these batches take, so every batch is batch_size and counts are exact. */
     private static final int BATCH = 130;
 
     /** The simulator as --schema-from makes it, on this database's schema as it is now. */
@@ -53,7 +54,7 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
         partitioned("pt_mig");
         Node simulator = simulator();
         String request = """
-                {"type":"migrate_data","table":"pt_mig","set":{"n":"n + 1"},"batch_size":%d}""".formatted(BATCH);
+                {"type":"migrate_data","table":"pt_mig","set":{"n":"n + 1"},"batch_size":%d,"batch_time_ms":500}""".formatted(BATCH);
         ObjectNode predicted = simulator.send(request);
         ObjectNode real = node.send(request);
         assertThat(real.get("type").asText()).as(real.toString()).isEqualTo("data_migrated");
@@ -85,7 +86,7 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
                 "ANALYZE inh_parent", "ANALYZE inh_child");
         Node simulator = simulator();
         String request = """
-                {"type":"migrate_data","table":"inh_parent","set":{"n":"n + 1"},"batch_size":40}""";
+                {"type":"migrate_data","table":"inh_parent","set":{"n":"n + 1"},"batch_size":40,"batch_time_ms":500}""";
         ObjectNode predicted = simulator.send(request);
         ObjectNode real = node.send(request);
         assertThat(real.get("total_rows").asLong()).as(real.toString()).isEqualTo(300);
@@ -141,6 +142,27 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
                  "nullable":false}""");
         assertThat(added.get("type").asText()).as(added.toString()).isEqualTo("column_added");
         assertThat(SharedPostgres.number("SELECT count(*) FROM pt_hold WHERE token IS NULL")).isZero();
+    }
+
+    /** A recipe's ALTER of the parent recurses as add_column's does: a reader of one partition stops it. */
+    @Test
+    void aHolderOnOnePartitionStopsARecipeOnTheParent() throws Exception {
+        partitioned("pt_rec");
+        Node simulator = simulator();
+        for (Node on : List.of(node, simulator)) {
+            on.send("""
+                    {"type":"open_transaction","session":"rec_reader","table":"pt_rec_other_low","mode":"ACCESS SHARE"}""");
+            ObjectNode reply;
+            try {
+                reply = on.send("""
+                        {"type":"set_default","table":"pt_rec","column":"n","default":"7","max_lock_duration_ms":300}""");
+            } finally {
+                on.send("""
+                        {"type":"close_transaction","session":"rec_reader"}""");
+            }
+            assertThat(reply.path("code").asInt()).as(reply.toString()).isEqualTo(14);
+            assertThat(reply.get("table").asText()).as(reply.toString()).isEqualTo("pt_rec_other_low");
+        }
     }
 
     /** LOCK TABLE on the parent reaches its partitions: a job on one of them waits for it on both engines. */
