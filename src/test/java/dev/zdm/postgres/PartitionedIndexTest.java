@@ -122,4 +122,35 @@ class PartitionedIndexTest extends OnEmbeddedPostgres {
                  "unique":true}""");
         assertThat(withKey.get("type").asText()).as(withKey.toString()).isEqualTo("index_created");
     }
+
+    /**
+     * A partition held ACCESS EXCLUSIVE past the budget: 14, and what the build made is undone newest
+     * first (the parent's index, which a plain DROP takes away with the partitions' indexes attached to
+     * it, since a partitioned index cannot be dropped concurrently): no index is left in the tree.
+     */
+    @Test
+    void aPartitionHeldPastTheBudgetAbortsAndTheBuildIsUndone() throws Exception {
+        tree("pidx_undo");
+        try (Connection holder = SharedPostgres.connect()) {
+            holder.setAutoCommit(false);
+            try (var s = holder.createStatement()) {
+                s.execute("LOCK TABLE pidx_undo.sales_us_2025 IN ACCESS EXCLUSIVE MODE");
+            }
+            ObjectNode reply = node.send("""
+                    {"type":"create_index","schema":"pidx_undo","table":"sales","column":"email"}""");
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            // The parent's index goes with a plain DROP, which locks every partition: it waits for the holder.
+            holder.rollback();
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (indexCount("pidx_undo") > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(indexCount("pidx_undo")).as(indexes("pidx_undo")).isZero();
+    }
+
+    private static long indexCount(String schema) {
+        return number("SELECT count(*) FROM pg_class WHERE relnamespace = '" + schema + "'::regnamespace"
+                + " AND relkind IN ('i', 'I')");
+    }
 }

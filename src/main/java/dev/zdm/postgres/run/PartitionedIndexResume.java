@@ -27,6 +27,15 @@ public final class PartitionedIndexResume {
     /** Whether the operation's leftovers are such a build; if so its unattached partition indexes are dropped. */
     public static boolean settle(Backend backend, long operationId, long tableOid, Duration budget) throws SQLException {
         Connection c = backend.connection();
+        StepContext.setLockTimeout(c, budget);
+        return settle(c, operationId, tableOid);
+    }
+
+    /**
+     * The same on {@code c}, under the lock_timeout it has: what the undo janitor does for such a build
+     * whose node is gone, which stays for the same request to continue rather than being undone.
+     */
+    public static boolean settle(Connection c, long operationId, long tableOid) throws SQLException {
         List<MadeObject> leftovers = Ledger.leftovers(c, operationId);
         boolean partitioned = false;
         for (MadeObject o : leftovers) {
@@ -37,7 +46,6 @@ public final class PartitionedIndexResume {
         if (!partitioned) {
             return false;
         }
-        StepContext.setLockTimeout(c, budget);
         for (MadeObject o : leftovers) {
             if (o.kind() == MadeObject.Kind.INDEX && o.tableOid() != tableOid) {
                 ObjectUndo.Result result = ObjectUndo.dropUnattached(c, o.oid());

@@ -95,6 +95,11 @@ public final class UndoJanitor implements AutoCloseable {
         if (now.isEmpty() || now.get().state() == Ledger.State.DONE) {
             return true;
         }
+        if (p.orphan() && PartitionedIndexResume.settle(c, id, now.get().tableOid())) {
+            // A partitioned index half-built: the partitions' indexes attached are valid and serve reads,
+            // the parent's has no storage; kept for the same request to continue (PartitionedIndexResume).
+            return true;
+        }
         long budgetMs = p.budgetMs() != null ? p.budgetMs() : lockBudget.toMillis();
         List<MadeObject> leftovers = Ledger.leftovers(c, id);
         for (MadeObject o : leftovers) {
