@@ -28,9 +28,9 @@ final class Explain {
                 blocks.add("writes");
             }
             entry.put("blocks", blocks);
-            if (step instanceof dev.zdm.pg.Statement s && !s.otherLocks().isEmpty()) {
+            if (!step.otherLocks().isEmpty()) {
                 // A foreign key locks the table it references too: that lock is waited for under the same budget.
-                entry.put("also_locks", s.otherLocks().stream()
+                entry.put("also_locks", step.otherLocks().stream()
                         .map(o -> Map.of("table", o.table().value(), "lock", o.mode().sqlName())).toList());
             }
             entry.put("scans", step.work().touchesRows());

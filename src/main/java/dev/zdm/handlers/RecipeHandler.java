@@ -44,7 +44,8 @@ public final class RecipeHandler<S> extends PlanHandler<S> {
 
     @Override
     Plan plan(S spec, Planner planner) {
-        Plan plan = recipe.plan(spec, engine.version(), engine.catalog());
+        // An ALTER of a parent locks its partitions and children too: one rule for every plan.
+        Plan plan = planner.lockingTheTree(recipe.plan(spec, engine.version(), engine.catalog()));
         notes = recipe.notes(spec, engine.version(), engine.catalog());
         return plan;
     }

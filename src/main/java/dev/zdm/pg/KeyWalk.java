@@ -27,7 +27,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
      * and, when {@code previousEnd} is given, whether the end now lies beyond it (compared by the server,
      * in the key's own order).
      */
-    Bound end(SqlName table, KeyPosition previousEnd);
+    Bound end(Backfill job, KeyPosition previousEnd);
 
     /**
      * One batch after {@code after} (null: from the start) up to {@code end} inclusive, at most
@@ -103,10 +103,10 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         }
 
         @Override
-        public Bound end(SqlName table, KeyPosition previousEnd) {
+        public Bound end(Backfill job, KeyPosition previousEnd) {
             String further = previousEnd == null ? "" : ", " + row(null) + " > " + parameters();
             List<Object> params = previousEnd == null ? List.of() : List.copyOf(previousEnd.values());
-            return new Bound("SELECT " + asText() + further + " FROM " + table.quoted() + " ORDER BY "
+            return new Bound("SELECT " + asText() + further + " FROM " + job.target() + " ORDER BY "
                     + orderBy(null, " DESC") + " LIMIT 1", params);
         }
 
@@ -137,7 +137,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
             }
             params.addAll(end.values());
             String from = after == null ? "" : row(null) + " > " + parameters() + " AND ";
-            return new Bound("SELECT " + asText() + " FROM " + job.table().quoted() + " WHERE " + from + row(null)
+            return new Bound("SELECT " + asText() + " FROM " + job.target() + " WHERE " + from + row(null)
                     + " <= " + parameters() + " AND " + job.conditionSql() + " ORDER BY " + orderBy(null, "")
                     + " LIMIT 1", params);
         }
@@ -157,7 +157,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
          * batch's size, the start key again. It runs, and locks the table, even when the range holds no row.
          */
         public String batchSql(Backfill job, boolean first) {
-            String t = job.table().quoted();
+            String t = job.target();
             String k = row(null);
             String after = first ? "" : k + " > " + parameters() + " AND ";
             String keys = columns().size() == 1 ? "zdm_k1" : String.join(", ",
@@ -218,9 +218,10 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         }
 
         @Override
-        public Bound end(SqlName table, KeyPosition previousEnd) {
+        public Bound end(Backfill job, KeyPosition previousEnd) {
             String further = previousEnd == null ? "" : ", n > ?::bigint";
-            List<Object> params = new ArrayList<>(List.of(table.quoted()));
+            // The table's own heap: an inheritance child's blocks are its own job's.
+            List<Object> params = new ArrayList<>(List.of(job.table().quoted()));
             if (previousEnd != null) {
                 params.add(previousEnd.values().get(0));
             }
@@ -255,7 +256,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         /** Parameters: the first block as a tid, the block after the last as a tid, that block's number. */
         @Override
         public String sql(Backfill job) {
-            return "WITH zdm_done AS (UPDATE " + job.table().quoted() + " SET " + job.setClause()
+            return "WITH zdm_done AS (UPDATE " + job.target() + " SET " + job.setClause()
                     + " WHERE ctid >= ?::tid AND ctid < ?::tid AND " + job.conditionSql() + " RETURNING 1) "
                     + "SELECT count(*), ?::text FROM zdm_done";
         }

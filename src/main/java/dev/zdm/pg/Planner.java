@@ -110,6 +110,29 @@ public final class Planner {
 
     public Plan addColumn(ColumnSpec spec) {
         requireTable(spec.table());
+        Lineage lineage = catalog.lineage(spec.table());
+        if (lineage.partition()) {
+            // ATExecAddColumn refuses before anything else (SQLSTATE 42809): a partition has its parent's columns.
+            throw ZdmException.precondition("cannot add column to a partition: " + spec.table() + " is a partition of "
+                    + lineage.parent() + "; add the column to " + root(spec.table()) + ", which adds it to every partition");
+        }
+        return lockingTheTree(addColumnPlan(spec));
+    }
+
+    /** The top of the partition tree the table is in. */
+    private SqlName root(SqlName table) {
+        SqlName at = table;
+        for (int depth = 0; depth <= MAX_TREE_DEPTH; depth++) {
+            Lineage lineage = catalog.lineage(at);
+            if (!lineage.partition()) {
+                return at;
+            }
+            at = lineage.parent();
+        }
+        return at;
+    }
+
+    private Plan addColumnPlan(ColumnSpec spec) {
         if (catalog.column(spec.table(), spec.column()) == CatalogView.Presence.PRESENT) {
             throw ZdmException.exists("column " + spec.table() + "." + spec.column());
         }
@@ -132,7 +155,7 @@ public final class Planner {
             // domain with a CHECK changed relfilenode on 15 and 17, while the plan said catalog only).
             return domainColumn(spec, domain.get());
         }
-        if (def instanceof ColumnDefault.None && !spec.nullable() && catalog.hasRows(spec.table())) {
+        if (def instanceof ColumnDefault.None && !spec.nullable() && treeHasRows(spec.table())) {
             throw ZdmException.precondition("a NOT NULL column without a default cannot be added to "
                     + spec.table() + ", which has rows: give it a default");
         }
@@ -185,7 +208,7 @@ public final class Planner {
     private Plan domainColumn(ColumnSpec spec, DomainType domain) {
         SqlName t = spec.table();
         boolean given = !(spec.defaultValue() instanceof ColumnDefault.None);
-        boolean hasRows = catalog.hasRows(t);
+        boolean hasRows = treeHasRows(t);
         // Before 11 any default rewrites, and a column of a domain with a default has one even when
         // DEFAULT NULL is written (the NULL is coerced to the domain: no plain NULL constant).
         boolean oldDefault = version.constantDefaultRewrites() && domain.defaultSql() != null;
@@ -229,8 +252,119 @@ public final class Planner {
         return new Plan(t, safeAddColumn(spelled, addBareWithDefault(spelled, " DEFAULT NULL"), null, dropOwnDefault));
     }
 
+    /**
+     * migrate_data over a table with partitions or inheritance children does what an UPDATE of it does:
+     * every row of the tree, counted as PostgreSQL counts them (an UPDATE of a parent reaches its
+     * children; a partitioned table has no rows of its own). Each table that holds rows is a job of its
+     * own, walked along its own key (a partition's or a child's key is its own index), in the order
+     * {@link Lineage} lists them, the parent's own rows first; a job on a table that has children takes
+     * its own rows only (UPDATE ONLY). Each job's checkpoint is bound to its table.
+     */
     public Plan migrateData(MigrationSpec spec) {
         SqlName t = spec.table();
+        List<SqlName> tables = rowTables(t);
+        if (tables.size() == 1 && tables.get(0).equals(t) || tables.isEmpty()) {
+            return new Plan(t, List.of(migrationJob(spec, t, false)));
+        }
+        requireColumns(t, List.copyOf(spec.assignments().keySet()));
+        if (spec.rowLimit() != null) {
+            throw ZdmException.precondition("total_rows limits one job, and " + t + " is walked as " + tables.size()
+                    + " (" + tables.stream().map(SqlName::toString).collect(Collectors.joining(", ")) + "), each along"
+                    + " its own key: send the request for each of them with its own total_rows");
+        }
+        List<Step> steps = new ArrayList<>();
+        for (SqlName table : tables) {
+            boolean only = !catalog.lineage(table).children().isEmpty();
+            steps.add(migrationJob(new MigrationSpec(table, spec.assignments(), spec.condition(), spec.batchSize(),
+                    spec.rowLimit(), spec.sleepMs()), table, only));
+        }
+        return new Plan(t, steps);
+    }
+
+    /**
+     * The tables whose rows an UPDATE of {@code table} reaches, in the order the jobs run: the table
+     * itself unless it is partitioned (no rows of its own), then each child's tree, depth first, in
+     * {@link Lineage}'s order; a table reached twice (multiple inheritance) once.
+     */
+    List<SqlName> rowTables(SqlName table) {
+        java.util.LinkedHashSet<SqlName> all = new java.util.LinkedHashSet<>();
+        collectRowTables(table, all, 0);
+        return List.copyOf(all);
+    }
+
+    private void collectRowTables(SqlName table, java.util.Set<SqlName> into, int depth) {
+        Lineage lineage = catalog.lineage(table);
+        if (!lineage.partitioned()) {
+            into.add(table);
+        }
+        if (depth > MAX_TREE_DEPTH) {
+            return;
+        }
+        for (SqlName child : lineage.children()) {
+            collectRowTables(child, into, depth + 1);
+        }
+    }
+
+    /**
+     * Whether an ALTER of the table meets rows: its own or those of any partition or child (a
+     * partitioned table has none of its own; a model counts each table's rows apart).
+     */
+    private boolean treeHasRows(SqlName table) {
+        List<SqlName> tables = rowTables(table);
+        if (tables.size() == 1 && tables.get(0).equals(table) || tables.isEmpty()) {
+            return catalog.hasRows(table);
+        }
+        return tables.stream().anyMatch(catalog::hasRows);
+    }
+
+    /** Every table below {@code table} (partitions, inheritance children), at every level, each once. */
+    public List<SqlName> descendants(SqlName table) {
+        java.util.LinkedHashSet<SqlName> all = new java.util.LinkedHashSet<>();
+        collectDescendants(table, all, 0);
+        return List.copyOf(all);
+    }
+
+    private void collectDescendants(SqlName table, java.util.Set<SqlName> into, int depth) {
+        if (depth > MAX_TREE_DEPTH) {
+            return;
+        }
+        for (SqlName child : catalog.lineage(table).children()) {
+            if (into.add(child)) {
+                collectDescendants(child, into, depth + 1);
+            }
+        }
+    }
+
+    /** A guard against a catalog that loops (none should): deeper than any real tree. */
+    private static final int MAX_TREE_DEPTH = 64;
+
+    /**
+     * An ALTER TABLE of a table with partitions or children takes its lock on each of them too: without
+     * ONLY it recurses with the same mode (find_all_inheritors; checked on 15 in pg_locks for ADD COLUMN,
+     * VALIDATE CONSTRAINT, SET NOT NULL, while a statement on a partition locks no parent), so a holder
+     * on any of them stops it. Every plan of ALTERs (add_column's, a recipe's) goes through here.
+     */
+    public Plan lockingTheTree(Plan plan) {
+        List<SqlName> below = descendants(plan.table());
+        if (below.isEmpty()) {
+            return plan;
+        }
+        String alter = "ALTER TABLE " + plan.table().quoted() + " ";
+        List<Step> steps = new ArrayList<>();
+        for (Step step : plan.steps()) {
+            if (step instanceof Statement s && s.table().equals(plan.table()) && s.sql().contains(alter)) {
+                List<Statement.OtherLock> locks = new ArrayList<>(s.otherLocks());
+                below.forEach(child -> locks.add(new Statement.OtherLock(child, s.lock())));
+                steps.add(new Statement(s.table(), s.sql(), s.lock(), s.work(), s.transactional(), s.undoSql(),
+                        s.change(), locks));
+            } else {
+                steps.add(step);
+            }
+        }
+        return new Plan(plan.table(), steps);
+    }
+
+    private Backfill migrationJob(MigrationSpec spec, SqlName t, boolean only) {
         requireColumns(t, List.copyOf(spec.assignments().keySet()));
         Map<SqlName, ColumnGeneration> generated = catalog.generatedColumns(t);
         for (SqlName column : spec.assignments().keySet()) {
@@ -250,9 +384,45 @@ public final class Planner {
             assignments = Map.of(touched, new SqlExpression(touched.quoted()));
         }
         String jobKey = "migrate:" + t + ":" + new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
-                spec.rowLimit(), spec.sleepMs(), "", false).sql() + ":limit=" + spec.rowLimit();
-        return new Plan(t, List.of(new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
-                spec.rowLimit(), spec.sleepMs(), jobKey, false)));
+                spec.rowLimit(), spec.sleepMs(), "", false, List.of(), only).sql() + ":limit=" + spec.rowLimit();
+        // A touch sets a column to its own value: no key changes, so no foreign key's trigger fires.
+        return new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
+                spec.rowLimit(), spec.sleepMs(), jobKey, false, foreignKeyLocks(t, spec.assignments().keySet()), only);
+    }
+
+    /**
+     * What an UPDATE of {@code assigned} also locks through foreign keys (ri_triggers.c, checked on 15 in
+     * pg_locks), when a row's key value changes: a foreign key of the table on an assigned column checks
+     * the new value with SELECT ... FOR KEY SHARE on the referenced table (ROW SHARE, RI_FKey_check); a
+     * foreign key of another table that references an assigned column looks for, or updates, its rows
+     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT). The
+     * strongest mode per table; a table's own references are under its own lock already.
+     */
+    List<Statement.OtherLock> foreignKeyLocks(SqlName table, Set<SqlName> assigned) {
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        if (assigned.isEmpty()) {
+            return List.of();
+        }
+        for (ConstraintInfo fk : catalog.constraints(table)) {
+            if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
+                    && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(assigned::contains)) {
+                locks.merge(fk.refTable(), LockMode.ROW_SHARE, Planner::stronger);
+            }
+        }
+        for (ConstraintInfo fk : catalog.referencing(table)) {
+            if (!sameTable(fk.table(), table) && fk.refColumns().stream().anyMatch(assigned::contains)) {
+                locks.merge(fk.table(), fk.onUpdate().lockOnReferencing(), Planner::stronger);
+            }
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    private static LockMode stronger(LockMode a, LockMode b) {
+        return a.isStrongerThan(b) ? a : b;
+    }
+
+    private static boolean sameTable(SqlName a, SqlName b) {
+        return a.value().equals(b.value()) && (a.schema() == null || b.schema() == null || a.schema().equals(b.schema()));
     }
 
     /**
@@ -346,8 +516,14 @@ public final class Planner {
                 new CatalogChange.AddColumn(c, spec.type(), spec.defaultValue().sql(), false, false, sequence)));
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
-        steps.add(new Backfill(t, walk(t, true, Set.of()), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
-                BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c, true));
+        // The old rows of every table the column reaches (partitions, children), each along its own key.
+        List<SqlName> tables = rowTables(t);
+        for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
+            boolean only = !catalog.lineage(table).children().isEmpty();
+            steps.add(new Backfill(table, walk(table, true, Set.of()), Map.of(c, value),
+                    new SqlExpression(c.quoted() + " IS NULL"), BACKFILL_BATCH_SIZE, null, spec.sleepMs(),
+                    "add_column:" + table + "." + c, true, List.of(), only));
+        }
         if (!spec.nullable()) {
             steps.addAll(NotNullSteps.of(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
         }

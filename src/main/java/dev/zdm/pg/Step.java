@@ -10,6 +10,9 @@ public sealed interface Step permits Statement, Backfill {
 
     TableWork work();
 
+    /** The locks the step takes on other relations than its table, each waited for under the same budget. */
+    java.util.List<Statement.OtherLock> otherLocks();
+
     /** The SQL as explain shows it (for a backfill, one batch's statement). */
     String sql();
 

@@ -624,8 +624,8 @@ public final class PostgresEngine implements Engine {
                     .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint, and so does the add_column a crash
             // left half-made; another plan of statements starts afresh.
-            boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill)
-                    && resumable.isEmpty();
+            // A plan of batched jobs only (one per partition or child) resumes each from its checkpoint.
+            boolean fresh = !plan.steps().stream().allMatch(s -> s instanceof Backfill) && resumable.isEmpty();
             // jsonb cannot hold a NUL; such a request was refused unless the NUL sat in a field zdm ignores.
             long id = Ledger.begin(c, fingerprint, operation.type(), plan.table().value(), oid,
                     operation.requestJson().replace("\\u0000", "\\ufffd"), planJson(plan), fresh);
@@ -657,7 +657,7 @@ public final class PostgresEngine implements Engine {
                 throw interrupted(operation, ctx, e);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
-                throw abortOnLock(operation, ctx, e, waited(reports) + ownerWaitMs);
+                throw abortOnLock(operation, ctx, withEarlierJobs(e, reports), waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
                 Optional<String> lost = ledgerLost(ctx.operationId(), e);
                 if (lost.isPresent()) {
@@ -674,6 +674,22 @@ public final class PostgresEngine implements Engine {
             throw failed(e, "reading back " + plan.table());
         }
         return outcome(reports, started, !fileBefore.equals(fileAfter));
+    }
+
+    /**
+     * A job that lost its lock race after others of the plan finished (the partitions before it): what
+     * stays committed is theirs too.
+     */
+    private static LockWaitTimedOut withEarlierJobs(LockWaitTimedOut e, List<StepReport> reports) {
+        if (reports.isEmpty() || !e.progress().containsKey("total_rows")) {
+            return e;
+        }
+        Map<String, Object> progress = new LinkedHashMap<>(e.progress());
+        progress.put("total_rows", ((Number) progress.get("total_rows")).longValue()
+                + reports.stream().mapToLong(StepReport::rowsUpdated).sum());
+        progress.put("batches", ((Number) progress.getOrDefault("batches", 0)).intValue()
+                + reports.stream().mapToInt(StepReport::batches).sum());
+        return new LockWaitTimedOut(e.getMessage(), e.waitedMs(), e.blockers(), progress, e.waitedOn());
     }
 
     /** A step on another table than the operation's (a partition's index) runs, observes and records on that table. */
@@ -783,15 +799,17 @@ public final class PostgresEngine implements Engine {
             long waited = waitedBefore + e.waitedMs() + undo.waitedMs();
             Set<Integer> pids = new LinkedHashSet<>(e.blockers());
             pids.addAll(undo.blockers());
+            // The table whose lock was not granted: the step's own, or another it locks too (a foreign key's, a partition).
+            String table = e.waitedOn() != null ? e.waitedOn() : ctx.table().value();
             if (undo.left().isEmpty()) {
                 Ledger.state(backend.connection(), id, Ledger.State.FAILED, e.getMessage());
-                return new LockBudgetExceeded(ctx.table().value(), waited, describe(pids), progress);
+                return new LockBudgetExceeded(table, waited, describe(pids), progress);
             }
             if (undo.left().stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX)) {
                 // A failed build's INVALID index: the janitor drops it, by OID, as soon as its blockers end.
                 Ledger.state(backend.connection(), id, Ledger.State.UNDO_PENDING, e.getMessage());
                 janitor.poke();
-                return new LockBudgetExceeded(ctx.table().value(), waited, describe(pids), progress);
+                return new LockBudgetExceeded(table, waited, describe(pids), progress);
             }
             return undoLeft(operation, id, new ObjectUndo.Report(undo.left(), undo.waitedMs(), pids), waited,
                     "aborted (" + e.getMessage() + ") and could not undo " + describe(undo.left()), progress);

@@ -210,8 +210,12 @@ public final class SimCatalog implements CatalogView {
                     List<SqlName> columns = index != null ? index.columns()
                             : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey()
                             : c.notNullConstraintColumn().map(List::of).orElse(List.of());
-                    table.constraints.put(constraint, new ConstraintInfo(name, constraint, kind, columns, c.validated(),
-                            index != null ? constraint : null, null, List.of()));
+                    var fk = kind == ConstraintInfo.Kind.FOREIGN_KEY ? dev.zdm.schema.ForeignKeyText.parse(c.definition())
+                            : java.util.Optional.<dev.zdm.schema.ForeignKeyText>empty();
+                    table.constraints.put(constraint, fk.map(f -> new ConstraintInfo(name, constraint, kind, f.columns(),
+                            c.validated(), null, f.refTable(), f.refColumns(), f.onUpdate()))
+                            .orElseGet(() -> new ConstraintInfo(name, constraint, kind, columns, c.validated(),
+                                    index != null ? constraint : null, null, List.of())));
                 }
             });
             if (!spec.primaryKey().isEmpty() && table.constraints.values().stream()

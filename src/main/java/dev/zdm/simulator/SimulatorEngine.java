@@ -322,6 +322,7 @@ public final class SimulatorEngine implements Engine {
                         }
                         // A batch statement runs even when its key range holds no row: the UPDATE locks the table.
                         acquire(step.table(), step.lock(), lockBudget);
+                        acquireOthers(step, lockBudget);
                         JobTotals totals = run(backfill, job);
                         rows += totals.rows();
                         batches += totals.batches();
@@ -338,16 +339,7 @@ public final class SimulatorEngine implements Engine {
                             attempts++;
                         }
                         acquire(step.table(), step.lock(), lockBudget);
-                        for (Statement.OtherLock other : ((Statement) step).otherLocks()) {
-                            try {
-                                // Every query on a table locks each of its indexes as it locks the table, so
-                                // a lock on an index waits for the table's holders as that lock on the table would.
-                                acquire(catalog.indexTable(other.table()).orElse(other.table()), other.mode(), lockBudget);
-                            } catch (Timeout t) {
-                                // The PostgreSQL engine answers for the operation's table whichever lock it waited for.
-                                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
-                            }
-                        }
+                        acquireOthers(step, lockBudget);
                         run((Statement) step);
                     }
                     strongest = strongest == null || step.lock().isStrongerThan(strongest) ? step.lock() : strongest;
@@ -365,7 +357,7 @@ public final class SimulatorEngine implements Engine {
             }
         } catch (Timeout t) {
             rollback();
-            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan));
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, rows, batches));
         } catch (RuntimeException e) {
             rollback();
             throw e;
@@ -392,7 +384,7 @@ public final class SimulatorEngine implements Engine {
      * create_index its build attempts, a migrate_data the rows and batches committed (none here: the
      * model's batches need no lock the application can hold against them once the first is granted).
      */
-    private Map<String, Object> progress(Plan plan) {
+    private Map<String, Object> progress(Plan plan, long rowsDone, int batchesDone) {
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
             return Map.of("attempts", attempts);
         }
@@ -402,9 +394,10 @@ public final class SimulatorEngine implements Engine {
             return Map.of("attempts", attempts);
         }
         if (plan.steps().stream().allMatch(s -> s instanceof Backfill)) {
+            // The jobs that finished before the one that lost (the partitions before it) stay committed.
             Map<String, Object> progress = new LinkedHashMap<>();
-            progress.put("total_rows", 0L);
-            progress.put("batches", 0);
+            progress.put("total_rows", rowsDone);
+            progress.put("batches", batchesDone);
             return progress;
         }
         return Map.of();
@@ -426,6 +419,12 @@ public final class SimulatorEngine implements Engine {
             catalog.rewrite(table);
         }
         catalog.apply(table, statement.change());
+        if (statement.change() instanceof CatalogChange.AddColumn) {
+            // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
+            for (SqlName below : new Planner(version, catalog).descendants(table)) {
+                catalog.apply(below, statement.change());
+            }
+        }
     }
 
     /**
@@ -593,6 +592,27 @@ public final class SimulatorEngine implements Engine {
         return totals;
     }
 
+    /**
+     * The step's locks on other tables, after its own, each under the budget: a lost wait names the table
+     * it was for, as the PostgreSQL engine's observer reads it off pg_locks.
+     */
+    private void acquireOthers(Step step, Duration lockBudget) {
+        for (Statement.OtherLock other : step.otherLocks()) {
+            // Every query on a table locks each of its indexes as it locks the table, so a lock on an
+            // index waits for the table's holders as that lock on the table would.
+            var indexTable = catalog.indexTable(other.table());
+            try {
+                acquire(indexTable.orElse(other.table()), other.mode(), lockBudget);
+            } catch (Timeout t) {
+                if (indexTable.isEmpty()) {
+                    throw t;
+                }
+                // The PostgreSQL engine's observer names tables only: a wait for an index is the step's table's.
+                throw new Timeout(step.table(), t.waitedMs, t.blockedBy);
+            }
+        }
+    }
+
     private void acquire(SqlName table, LockMode mode, Duration lockBudget) {
         if (locks.request(MIGRATION, table, mode) == LockManager.Result.GRANTED) {
             lastGrant = clock.now();
@@ -629,7 +649,9 @@ public final class SimulatorEngine implements Engine {
         sessions.forEach((name, session) -> {
             copy.sessions.put(name, session);
             if (session.spec().mode() != null) {
-                copy.locks.request(name, session.spec().table(), session.spec().mode());
+                for (SqlName table : tree(session.spec().table())) {
+                    copy.locks.request(name, table, session.spec().mode());
+                }
             }
         });
         copy.nextPid = nextPid;
@@ -686,14 +708,28 @@ public final class SimulatorEngine implements Engine {
             throw ZdmException.exists("session " + spec.session());
         }
         catalog.table(spec.table());
-        if (spec.mode() != null && locks.request(spec.session(), spec.table(), spec.mode()) == LockManager.Result.WAITING) {
-            List<String> blockers = locks.blockers(spec.session(), spec.table());
-            locks.cancelWaiting(spec.session(), spec.table());
-            throw new ZdmException(ErrorCode.ABORT, spec.mode() + " on " + spec.table()
-                    + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
+        if (spec.mode() != null) {
+            // LOCK TABLE without ONLY locks the table's partitions and children too, each NOWAIT.
+            for (SqlName table : tree(spec.table())) {
+                if (locks.request(spec.session(), table, spec.mode()) == LockManager.Result.WAITING) {
+                    List<String> blockers = locks.blockers(spec.session(), table);
+                    locks.cancelWaiting(spec.session(), table);
+                    locks.releaseAll(spec.session());
+                    throw new ZdmException(ErrorCode.ABORT, spec.mode() + " on " + table
+                            + " is not free (held by " + String.join(", ", blockers) + "); the transaction was not opened");
+                }
+            }
         }
         double endsAt = spec.durationSeconds() == null ? Double.POSITIVE_INFINITY : clock.now() + spec.durationSeconds();
         sessions.put(spec.session(), new AppSession(spec, nextPid++, clock.now(), endsAt));
+    }
+
+    /** The table and every partition and child below it: what LOCK TABLE without ONLY locks. */
+    private List<SqlName> tree(SqlName table) {
+        List<SqlName> all = new ArrayList<>();
+        all.add(table);
+        all.addAll(new Planner(version, catalog).descendants(table));
+        return all;
     }
 
     @Override

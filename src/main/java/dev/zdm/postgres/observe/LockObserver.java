@@ -40,8 +40,13 @@ public final class LockObserver implements AutoCloseable {
     public static final long POLL_MS = 2;
 
     /** What one watch saw. {@code strongest} is null when no table lock was seen. */
-    public record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers) {
-        static final Observation NONE = new Observation(null, 0, 0, Set.of());
+    /**
+     * {@code waitedOn}: the relation (pg_class.relname) of the last table lock seen waited for, null if none
+     * was: the step's own table, or another it locks too (a foreign key's, a partition).
+     */
+    public record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers,
+                              String waitedOn) {
+        static final Observation NONE = new Observation(null, 0, 0, Set.of(), null);
     }
 
     /** A blocker as pg_stat_activity showed it while the migration waited behind it. */
@@ -87,6 +92,7 @@ public final class LockObserver implements AutoCloseable {
         private long blockingHeldNanos;
         private long waitedNanos;
         private final Set<Integer> blockers = new LinkedHashSet<>();
+        private String waitedOn;
 
         private Watch(int pid, long tableOid) {
             this.pid = pid;
@@ -104,13 +110,18 @@ public final class LockObserver implements AutoCloseable {
             }
             synchronized (this) {
                 return new Observation(strongest, blockingHeldNanos / 1_000_000, waitedNanos / 1_000_000,
-                        Set.copyOf(blockers));
+                        Set.copyOf(blockers), waitedOn);
             }
         }
 
         /** How long the watched backend has been seen waiting for a lock so far, in nanoseconds. */
         public synchronized long waitedNanosSoFar() {
             return waitedNanos;
+        }
+
+        /** The relation of the last table lock seen waited for so far, or null. */
+        public synchronized String waitedOnSoFar() {
+            return waitedOn;
         }
 
         /** The backends waited behind so far (the wait may not be over). */
@@ -124,7 +135,9 @@ public final class LockObserver implements AutoCloseable {
                 // The table's whole tree: a statement on a partitioned parent locks its partitions too.
                 try (PreparedStatement ps = c.prepareStatement("SELECT l.mode, l.granted,"
                         + " l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE + ","
-                        + " CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END FROM pg_locks l"
+                        + " CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END,"
+                        + " CASE WHEN NOT l.granted AND l.locktype = 'relation' THEN"
+                        + " (SELECT r.relname FROM pg_class r WHERE r.oid = l.relation AND r.relkind IN ('r', 'p')) END FROM pg_locks l"
                         + " WHERE l.pid = ? AND ((l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE
                         + ") OR NOT l.granted)")) {
                     ps.setLong(1, tableOid);
@@ -154,6 +167,7 @@ public final class LockObserver implements AutoCloseable {
             boolean blocking = false;
             boolean waiting = false;
             LockMode seen = null;
+            String relation = null;
             Set<Integer> behind = new LinkedHashSet<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -166,6 +180,7 @@ public final class LockObserver implements AutoCloseable {
                     }
                     if (!granted) {
                         waiting = true;
+                        relation = rs.getString(5) != null ? rs.getString(5) : relation;
                         Array pids = rs.getArray(4);
                         if (pids != null) {
                             for (Object p : (Object[]) pids.getArray()) {
@@ -192,6 +207,7 @@ public final class LockObserver implements AutoCloseable {
                     waitedNanos += elapsed;
                 }
                 blockers.addAll(behind);
+                waitedOn = relation != null ? relation : waitedOn;
             }
         }
     }

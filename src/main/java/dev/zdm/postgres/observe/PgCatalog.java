@@ -364,7 +364,8 @@ public final class PgCatalog implements CatalogView {
                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),
               CASE WHEN c.contype IN ('u', 'p', 'x') THEN ix.relname END, rt.relname,
               ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
-                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)
+                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o),
+              c.confupdtype
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
             LEFT JOIN pg_class ix ON ix.oid = c.conindid
             LEFT JOIN pg_class rt ON rt.oid = c.confrelid
@@ -395,7 +396,8 @@ public final class PgCatalog implements CatalogView {
                         }
                         all.add(new ConstraintInfo(owner.get(), name.get(), ConstraintInfo.Kind.ofContype(rs.getString(3)),
                                 names(rs.getArray(5)), rs.getBoolean(4), plainName(rs.getString(6)).orElse(null),
-                                plainName(rs.getString(7)).orElse(null), names(rs.getArray(8))));
+                                plainName(rs.getString(7)).orElse(null), names(rs.getArray(8)),
+                                ConstraintInfo.Action.ofCode(String.valueOf(rs.getString(9)))));
                     }
                 }
             }

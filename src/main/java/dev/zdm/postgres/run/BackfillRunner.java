@@ -127,6 +127,7 @@ public final class BackfillRunner {
         BatchTimes times = new BatchTimes();
         ConflictRetry conflicts = new ConflictRetry(() -> ThreadLocalRandom.current().nextDouble());
         boolean lockFirst = mayLockTable(c, ctx.tableOid());
+        List<String> otherLocks = OtherTableLocks.statements(c, ctx.tableOid(), job.otherLocks());
         int deadlineRetries = 0;
         Throttle throttle = Throttle.of(ctx.throttling());
         boolean durable = false;
@@ -156,7 +157,7 @@ public final class BackfillRunner {
                 try {
                     KeyWalk.Bound batch = limit > 0 && endKey != null ? walk.batch(job, lastKey, endKey, limit) : null;
                     if (batch != null) {
-                        startDeadline(c, job, deadline, lockFirst);
+                        startDeadline(c, job, deadline, lockFirst, otherLocks);
                         deadlineFrom = System.nanoTime();
                         waitedAtDeadline = watch.waitedNanosSoFar();
                         try (PreparedStatement ps = c.prepareStatement(batch.sql())) {
@@ -210,14 +211,14 @@ public final class BackfillRunner {
                             // The one row waited for a lock nearly all that time: a lock held past the budget.
                             throw new LockWaitTimedOut("a row lock not granted within " + deadline.toMillis()
                                     + " ms in batch " + (batchesDone + 1), StepContext.millisSince(batchStarted),
-                                    watch.blockersSoFar(), progress(rowsDone, batchesDone));
+                                    watch.blockersSoFar(), progress(rowsDone, batchesDone), watch.waitedOnSoFar());
                         }
                         throw rowTooSlow(c, job, walk, lastKey, endKey, deadline, e, rowsDone, batchesDone);
                     }
                     if (PgErrors.lostLockRace(e)) {
                         throw new LockWaitTimedOut(PgErrors.firstLine(e) + " in batch " + (batchesDone + 1),
                                 StepContext.millisSince(batchStarted), watch.blockersSoFar(),
-                                progress(rowsDone, batchesDone));
+                                progress(rowsDone, batchesDone), watch.waitedOnSoFar());
                     }
                     throw e;
                 } finally {
@@ -284,11 +285,18 @@ public final class BackfillRunner {
      * no row), then the deadline for the rest, transaction-local so that nothing outlives the batch on
      * the backend. One round trip for both.
      */
-    private static void startDeadline(Connection c, Backfill job, Duration deadline, boolean lockFirst)
-            throws SQLException {
-        String timeout = "SET LOCAL statement_timeout = " + Math.max(1, deadline.toMillis());
+    private static void startDeadline(Connection c, Backfill job, Duration deadline, boolean lockFirst,
+                                      List<String> otherLocks) throws SQLException {
+        StringBuilder sql = new StringBuilder();
+        if (lockFirst) {
+            // LOCK TABLE reaches the children as UPDATE does; ONLY where the job is of the table's own rows.
+            sql.append("LOCK TABLE ").append(job.target()).append(" IN ROW EXCLUSIVE MODE; ");
+        }
+        // After the table's own, in the order the UPDATE and then its foreign keys' triggers take them.
+        otherLocks.forEach(lock -> sql.append(lock).append("; "));
+        sql.append("SET LOCAL statement_timeout = ").append(Math.max(1, deadline.toMillis()));
         try (Statement s = c.createStatement()) {
-            s.execute(lockFirst ? "LOCK TABLE " + job.table().quoted() + " IN ROW EXCLUSIVE MODE; " + timeout : timeout);
+            s.execute(sql.toString());
         }
     }
 
@@ -422,7 +430,7 @@ public final class BackfillRunner {
     }
 
     private static End end(Connection c, Backfill job, KeyPosition previousEnd) throws SQLException {
-        KeyWalk.Bound read = job.walk().end(job.table(), previousEnd);
+        KeyWalk.Bound read = job.walk().end(job, previousEnd);
         try (PreparedStatement ps = c.prepareStatement(read.sql())) {
             bind(ps, read);
             try (ResultSet rs = ps.executeQuery()) {

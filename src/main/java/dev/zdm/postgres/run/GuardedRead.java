@@ -36,7 +36,7 @@ public final class GuardedRead {
             seen = watch.stop();
             if (PgErrors.lostLockRace(e)) {
                 throw new LockWaitTimedOut(PgErrors.firstLine(e) + " while " + doing,
-                        StepContext.millisSince(started), seen.blockers(), progress);
+                        StepContext.millisSince(started), seen.blockers(), progress, seen.waitedOn());
             }
             throw e;
         } finally {

@@ -56,7 +56,7 @@ public final class IndexBuilder {
                         c -> tableHasRows(c, ctx.table()));
             } catch (LockWaitTimedOut e) {
                 blockers.addAll(e.blockers());
-                throw new LockWaitTimedOut(e.getMessage(), waitedBefore + e.waitedMs(), blockers, e.progress());
+                throw new LockWaitTimedOut(e.getMessage(), waitedBefore + e.waitedMs(), blockers, e.progress(), e.waitedOn());
             }
             Connection c = ctx.backend().connection();
             StepContext.setLockTimeout(c, ctx.lockBudget());
@@ -114,7 +114,7 @@ public final class IndexBuilder {
                         continue;
                     }
                     throw new LockWaitTimedOut(PgErrors.firstLine(e) + " after " + attempt + " attempt(s)" + left,
-                            waitedBefore + ms, blockers, Map.of("attempts", attempt));
+                            waitedBefore + ms, blockers, Map.of("attempts", attempt), seen.waitedOn());
                 }
                 if (PgErrors.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                     throw ZdmException.precondition("the table has duplicate values for unique index " + building

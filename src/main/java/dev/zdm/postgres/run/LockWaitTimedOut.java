@@ -15,9 +15,17 @@ public final class LockWaitTimedOut extends Exception {
     private final long waitedMs;
     private final Set<Integer> blockers;
     private final Map<String, Object> progress;
+    private final String waitedOn;
 
     public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
+        this(message, waitedMs, blockers, progress, null);
+    }
+
+    /** {@code waitedOn}: the table whose lock was not granted, as the observer saw it (null: not seen, or the step's own). */
+    public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress,
+                            String waitedOn) {
         super(message, null, false, false);
+        this.waitedOn = waitedOn;
         this.waitedMs = waitedMs;
         this.blockers = Collections.unmodifiableSet(new LinkedHashSet<>(blockers));
         // In the order given: the reply lists the fields in this order.
@@ -26,6 +34,11 @@ public final class LockWaitTimedOut extends Exception {
 
     public long waitedMs() {
         return waitedMs;
+    }
+
+    /** The table the lock was waited for, where the observer saw it; null otherwise. */
+    public String waitedOn() {
+        return waitedOn;
     }
 
     public Set<Integer> blockers() {

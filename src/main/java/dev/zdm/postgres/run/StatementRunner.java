@@ -62,7 +62,8 @@ public final class StatementRunner {
             if (PgErrors.lostLockRace(e)) {
                 // A plain CREATE INDEX is not retried: the one that lost its race was its only attempt.
                 throw new LockWaitTimedOut(PgErrors.firstLine(e), ms, seen.blockers(),
-                        step.change() instanceof CatalogChange.CreateIndex ? Map.of("attempts", 1) : Map.of());
+                        step.change() instanceof CatalogChange.CreateIndex ? Map.of("attempts", 1) : Map.of(),
+                        seen.waitedOn());
             }
             throw e;
         } finally {
