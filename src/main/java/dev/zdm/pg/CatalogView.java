@@ -68,6 +68,14 @@ public interface CatalogView {
 
     boolean hasRows(SqlName table);
 
+    /**
+     * The attribute numbers the table has used, a dropped column's too (max attnum): what PostgreSQL's
+     * 1,600-column limit counts. A catalog that cannot see dropped columns counts the columns.
+     */
+    default int attributeNumbers(SqlName table) {
+        return columns(table).size();
+    }
+
     /** Whether the expression calls a volatile function, so that a DEFAULT of it rewrites. */
     boolean isVolatile(SqlExpression expression);
 
@@ -85,6 +93,14 @@ public interface CatalogView {
 
     /** The column as it is now; empty where it does not exist. An open world assumes it nullable, without a default. */
     Optional<ColumnFacts> columnFacts(SqlName table, SqlName column);
+
+    /**
+     * The columns an index of that name (in the table's schema) is on, in order; an expression's place
+     * is null. Empty where no index has that name or the catalog cannot say.
+     */
+    default Optional<List<SqlName>> indexColumns(SqlName index) {
+        return Optional.empty();
+    }
 
     /** The table an index of that name is on. */
     Optional<SqlName> indexTable(SqlName index);

@@ -94,6 +94,11 @@ public record SqlExpression(String text) {
         return "(" + text + ")";
     }
 
+    /** The expression as the server's lexer sees its code: string literals emptied, quoted identifiers unquoted. */
+    String code() {
+        return scan(text);
+    }
+
     /** Names called as functions outside string literals, lower-cased: random, now, ... */
     public Set<String> functionNames() {
         Set<String> names = new LinkedHashSet<>();

@@ -387,7 +387,8 @@ public final class SimCatalog implements CatalogView {
     /** Whether the type is the database's own, known or (where the catalog does not know them) assumed. */
     boolean userType(DataType type) {
         String base = PgFacts.baseTypeName(type.sql());
-        return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base) : userObjects.types().contains(base);
+        return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base)
+                : userObjects.types().contains(base) || userObjects.types().contains(type.typeName());
     }
 
     ServerVersion version() {
@@ -526,6 +527,11 @@ public final class SimCatalog implements CatalogView {
         }
         return indexes.values().stream().anyMatch(i -> i.table().equals(table) && i.unique() && i.valid()
                 && i.columns().size() == columns.size() && Set.copyOf(i.columns()).equals(columns));
+    }
+
+    @Override
+    public Optional<List<SqlName>> indexColumns(SqlName index) {
+        return Optional.ofNullable(indexes.get(index)).map(Index::columns);
     }
 
     @Override

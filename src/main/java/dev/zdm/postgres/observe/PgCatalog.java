@@ -72,6 +72,44 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<List<SqlName>> indexColumns(SqlName index) {
+        return query("reading the columns of index " + index, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+                                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+                    FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<List<SqlName>>empty();
+                    }
+                    List<SqlName> columns = new java.util.ArrayList<>();
+                    for (String name : (String[]) rs.getArray(1).getArray()) {
+                        columns.add(name == null ? null : plainName(name).orElse(null));
+                    }
+                    return Optional.of(columns);
+                }
+            }
+        });
+    }
+
+    /** max(attnum): a dropped column keeps its number, and the 1,600-column limit counts numbers. */
+    @Override
+    public int attributeNumbers(SqlName table) {
+        return query("counting the attribute numbers of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT coalesce(max(a.attnum), 0) FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    @Override
     public Optional<IndexState> index(SqlName name) {
         return query("looking up index " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
