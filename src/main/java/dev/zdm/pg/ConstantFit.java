@@ -109,7 +109,7 @@ public final class ConstantFit {
             String trimmed = text.strip();
             if (!DECIMAL_INTEGER.matcher(trimmed).matches()) {
                 // From 16 on integers may be written 0x1F, 0o17, 0b101, 1_000: the server decides those.
-                if (version.major() >= 16 && trimmed.matches("[+-]?(0[xXoObB])?[0-9a-fA-F_]+")) {
+                if (version.major() >= 16 && trimmed.matches("[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\\d[\\d_]*)")) {
                     return false;
                 }
                 throw refused("22P02", "invalid input syntax for type " + name + ": \"" + text + "\"");
@@ -155,7 +155,7 @@ public final class ConstantFit {
         try {
             value = new BigDecimal(trimmed);
         } catch (NumberFormatException e) {
-            if (version.major() >= 16 && trimmed.matches("[+-]?[0-9a-zA-Z_.]+")) {
+            if (version.major() >= 16 && trimmed.matches("[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[\\d.][\\d_.]*([eE][+-]?[\\d_]+)?)")) {
                 return false;
             }
             throw refused("22P02", "invalid input syntax for type numeric: \"" + text + "\"");

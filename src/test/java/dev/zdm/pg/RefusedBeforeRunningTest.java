@@ -118,6 +118,11 @@ class RefusedBeforeRunningTest {
         assertThatThrownBy(() -> ConstantFit.check(PG15, DataType.of("int"), "'1_000'"))
                 .satisfies(t -> assertThat(code(t)).isEqualTo(22));
         assertThat(ConstantFit.check(new ServerVersion(16), DataType.of("int"), "'1_000'")).isFalse();
+        assertThat(ConstantFit.check(new ServerVersion(17), DataType.of("int"), "'0x1F'")).isFalse();
+        assertThatThrownBy(() -> ConstantFit.check(new ServerVersion(17), DataType.of("int"), "'abc'"))
+                .satisfies(t -> assertThat(code(t)).isEqualTo(22));
+        assertThatThrownBy(() -> ConstantFit.check(new ServerVersion(17), DataType.of("numeric"), "'abc'"))
+                .satisfies(t -> assertThat(code(t)).isEqualTo(22));
     }
 
     @Test
