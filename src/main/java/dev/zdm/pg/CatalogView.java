@@ -76,6 +76,19 @@ public interface CatalogView {
         return columns(table).size();
     }
 
+    /**
+     * Where only the type's input function can judge a constant (inet, an enum, a domain's CHECK), the
+     * refusal the server gives it, asked of the server; empty where it takes it or no server can be asked.
+     */
+    default Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return Optional.empty();
+    }
+
+    /** Whether {@link #constantRefusal} asks a server (else a constant of such a type is an assumption). */
+    default boolean asksServerAboutConstants() {
+        return false;
+    }
+
     /** Whether the expression calls a volatile function, so that a DEFAULT of it rewrites. */
     boolean isVolatile(SqlExpression expression);
 

@@ -14,9 +14,29 @@ public final class DefaultCheck {
     public static void check(ServerVersion version, CatalogView catalog, DataType type, ColumnDefault value) {
         if (value instanceof ColumnDefault.Expression e) {
             ExpressionRefusals.check(version, e.expression(), ExpressionRefusals.Place.DEFAULT);
-        } else if (value instanceof ColumnDefault.Constant c && type != null && !c.isNull()
-                && catalog.domain(type).isEmpty()) {
-            ConstantFit.check(version, type, c.sql());
+        } else if (value instanceof ColumnDefault.Constant c && type != null && !c.isNull()) {
+            constant(version, catalog, type, c.sql());
+        }
+    }
+
+    /**
+     * A constant ({@code sql} as zdm wrote it) converted to {@code type}: judged here where zdm can, else
+     * by the server's input function where the catalog can ask one.
+     */
+    public static void constant(ServerVersion version, CatalogView catalog, DataType type, String sql) {
+        boolean domain = catalog.domain(type).isPresent();
+        if (!domain && ConstantFit.check(version, type, sql)) {
+            return;
+        }
+        String text = SqlLiteral.valueOf(sql);
+        if (text == null && (sql.equals("true") || sql.equals("false") || sql.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?"))) {
+            // A bare number or boolean reaches the type as its text does.
+            text = sql;
+        }
+        if (text != null) {
+            catalog.constantRefusal(type, text).ifPresent(refusal -> {
+                throw refusal;
+            });
         }
     }
 }

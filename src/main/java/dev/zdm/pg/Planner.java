@@ -291,10 +291,9 @@ public final class Planner {
             requireReferencedColumns(t, set.getValue());
             String literal = set.getValue().text().strip();
             DataType type = catalog.columnFacts(t, set.getKey()).map(CatalogView.ColumnFacts::type).orElse(null);
-            if (type != null && catalog.domain(type).isEmpty() && (SqlLiteral.valueOf(literal) != null
-                    || literal.matches("-?\\d+(\\.\\d+)?"))) {
+            if (type != null && (SqlLiteral.valueOf(literal) != null || literal.matches("-?\\d+(\\.\\d+)?"))) {
                 // An untyped constant is converted to the column's type as the UPDATE is analysed: no row needed.
-                ConstantFit.check(version, type, literal);
+                DefaultCheck.constant(version, catalog, type, literal);
             }
         }
         if (spec.condition() != null) {

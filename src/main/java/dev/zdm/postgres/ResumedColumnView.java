@@ -127,6 +127,16 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return catalog.constantRefusal(type, text);
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return catalog.asksServerAboutConstants();
+    }
+
+    @Override
     public int attributeNumbers(SqlName t) {
         return catalog.attributeNumbers(t);
     }

@@ -144,6 +144,8 @@ public final class SimCatalog implements CatalogView {
     private final ServerVersion version;
     /** The database's own functions and types; null where they are not known and are assumed. */
     private final Schema.UserObjects userObjects;
+    /** The server --schema-from read, asked about a constant only its input function can judge; null without one. */
+    private String constantServer;
 
     private SimCatalog(Long defaultRows, ServerVersion version, Schema.UserObjects userObjects) {
         this.defaultRows = defaultRows;
@@ -248,6 +250,23 @@ public final class SimCatalog implements CatalogView {
         return table;
     }
 
+    /** Asks the server at {@code url} (read-only, a connection per question) what only a type's input function knows. */
+    public SimCatalog askingConstantsOf(String url) {
+        this.constantServer = url;
+        return this;
+    }
+
+    @Override
+    public Optional<ZdmException> constantRefusal(DataType type, String text) {
+        return constantServer == null ? Optional.empty()
+                : dev.zdm.schema.InputFunctionProbe.refusal(constantServer, type, text);
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return constantServer != null;
+    }
+
     public boolean isOpenWorld() {
         return defaultRows != null;
     }
@@ -273,6 +292,7 @@ public final class SimCatalog implements CatalogView {
         copy.otherRelations.addAll(otherRelations);
         copy.searchPath = searchPath;
         copy.nextRelfilenode = nextRelfilenode;
+        copy.constantServer = constantServer;
         return copy;
     }
 

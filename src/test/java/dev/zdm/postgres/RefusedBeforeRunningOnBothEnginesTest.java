@@ -24,6 +24,9 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
     @BeforeAll
     static void tablesOfMostTypes() throws Exception {
         SharedPostgres.exec("DROP TABLE IF EXISTS refusal_t, refusal_wide",
+                "DROP TYPE IF EXISTS refusal_mood", "DROP DOMAIN IF EXISTS refusal_pos",
+                "CREATE TYPE refusal_mood AS ENUM ('calm', 'busy')",
+                "CREATE DOMAIN refusal_pos AS int CHECK (VALUE > 0)",
                 "CREATE TABLE refusal_t (id bigint PRIMARY KEY, n int, note varchar(3), doc xml, at point,"
                         + " price numeric(5,2), CONSTRAINT refusal_t_late_not_null CHECK (n > 0))",
                 "INSERT INTO refusal_t SELECT g, g, 'abc', NULL, NULL, 1 FROM generate_series(1, 200) g",
@@ -62,6 +65,19 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
             {"type":"add_column","table":"refusal_t","column":"c6","data_type":"boolean","default":"maybe"}""",
             """
             {"type":"add_column","table":"refusal_t","column":"c7","data_type":"int","default":true}""",
+            // only the type's input function can tell: the engine asks its server, the simulator the one it read
+            """
+            {"type":"add_column","table":"refusal_t","column":"c101","data_type":"inet","default":"not-an-ip"}""",
+            """
+            {"type":"add_column","table":"refusal_t","column":"c102","data_type":"uuid","default":"x"}""",
+            """
+            {"type":"add_column","table":"refusal_t","column":"c103","data_type":"refusal_mood","default":"angry"}""",
+            """
+            {"type":"add_column","table":"refusal_t","column":"c104","data_type":"refusal_pos","default":-1,"safe":false}""",
+            """
+            {"type":"add_column","table":"refusal_t","column":"c105","data_type":"jsonb","default":"{nope"}""",
+            """
+            {"type":"set_default","table":"refusal_t","column":"n","default":"ten"}""",
             // DEFAULT expressions: a column, a subquery (0A000), an aggregate (42803), a window (42P20), a set (0A000)
             """
             {"type":"add_column","table":"refusal_t","column":"c8","data_type":"int","default_sql":"n + 1"}""",

@@ -94,6 +94,17 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    /** The engine asks its own server before running, so a refused constant leaves no half-done operation. */
+    @Override
+    public Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return query("checking a constant of type " + type, c -> dev.zdm.schema.InputFunctionProbe.refusal(c, type, text));
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return true;
+    }
+
     /** max(attnum): a dropped column keeps its number, and the 1,600-column limit counts numbers. */
     @Override
     public int attributeNumbers(SqlName table) {
