@@ -473,6 +473,11 @@ public final class Planner {
         for (String name : ExpressionRefusals.columnReferences(version, expression)) {
             // Unquoted, the server folds it to lower case.
             SqlName column = SqlName.of(name.toLowerCase(java.util.Locale.ROOT));
+            if (SYSTEM_COLUMNS.contains(column.value()) || column.value().equals("oid")
+                    || column.value().equals(table.value()) || name.equals(table.value())) {
+                // A system column, or the table's name: the whole row (row_to_json(orders)).
+                continue;
+            }
             if (catalog.column(table, column) == CatalogView.Presence.ABSENT
                     && catalog.column(table, SqlName.of(name)) == CatalogView.Presence.ABSENT) {
                 throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "column " + column + " of " + table
