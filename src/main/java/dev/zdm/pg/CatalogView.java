@@ -104,6 +104,14 @@ public interface CatalogView {
     record ColumnFacts(DataType type, String defaultSql, boolean notNull) {
     }
 
+    /**
+     * The column's type alone (null where unknown or absent), read without touching the table: no lock
+     * on it, so a holder of ACCESS EXCLUSIVE does not make the question wait.
+     */
+    default DataType columnType(SqlName table, SqlName column) {
+        return columnFacts(table, column).map(ColumnFacts::type).orElse(null);
+    }
+
     /** The column as it is now; empty where it does not exist. An open world assumes it nullable, without a default. */
     Optional<ColumnFacts> columnFacts(SqlName table, SqlName column);
 

@@ -65,7 +65,7 @@ public record DataType(String sql) {
         return parse(sql).qualified;
     }
 
-    /** Runs of white space become one space; words outside quoted names are folded to lower case. */
+    /** Runs of white space become one space; ASCII letters outside quoted names are folded to lower case. */
     private static String normalise(String text) {
         StringBuilder out = new StringBuilder(text.length());
         boolean quoted = false;
@@ -83,7 +83,8 @@ public record DataType(String sql) {
                 out.append(' ');
                 space = false;
             }
-            out.append(quoted || c == '"' ? c : Character.toLowerCase(c));
+            // The server folds only ASCII letters of an unquoted name (scansup.c, downcase_identifier).
+            out.append(quoted || c < 'A' || c > 'Z' ? c : (char) (c + ('a' - 'A')));
         }
         return out.toString();
     }

@@ -43,7 +43,7 @@ public final class ExpressionRefusals {
                 throw refused("0A000", ErrorCode.PRECONDITION_FAILED, "cannot use subquery in DEFAULT expression");
             }
             Set<String> columns = columnReferences(version, expression);
-            columns.addAll(qualifiedReferences(code));
+            columns.addAll(qualifiedReferences(expression.codeWithoutQuotedNames()));
             if (!columns.isEmpty()) {
                 throw refused("0A000", ErrorCode.PRECONDITION_FAILED, "cannot use column reference in DEFAULT expression ("
                         + String.join(", ", columns) + "): a default cannot read the row; fill the column with"
@@ -81,10 +81,11 @@ public final class ExpressionRefusals {
     /**
      * The names in the expression that can only be columns of the row: no keyword, type or function of
      * the version, not called, not qualified, no cast's target, no typed literal's type, no field of
-     * extract. Empty when a subquery is in it (its names may be another table's).
+     * extract, no quoted name (only the server reads those). Empty when a subquery is in it (its names
+     * may be another table's).
      */
     public static Set<String> columnReferences(ServerVersion version, SqlExpression expression) {
-        String code = expression.code();
+        String code = expression.codeWithoutQuotedNames();
         Set<String> names = new LinkedHashSet<>();
         if (SUBQUERY.matcher(code).find()) {
             return names;

@@ -290,10 +290,12 @@ public final class Planner {
             ExpressionRefusals.check(version, set.getValue(), ExpressionRefusals.Place.UPDATE);
             requireReferencedColumns(t, set.getValue());
             String literal = set.getValue().text().strip();
-            DataType type = catalog.columnFacts(t, set.getKey()).map(CatalogView.ColumnFacts::type).orElse(null);
-            if (type != null && (SqlLiteral.valueOf(literal) != null || literal.matches("-?\\d+(\\.\\d+)?"))) {
+            if (SqlLiteral.valueOf(literal) != null || literal.matches("-?\\d+(\\.\\d+)?")) {
                 // An untyped constant is converted to the column's type as the UPDATE is analysed: no row needed.
-                DefaultCheck.constant(version, catalog, type, literal);
+                DataType type = catalog.columnType(t, set.getKey());
+                if (type != null) {
+                    DefaultCheck.constant(version, catalog, type, literal);
+                }
             }
         }
         if (spec.condition() != null) {
@@ -493,7 +495,7 @@ public final class Planner {
     private void requireIndexable(SqlName table, List<SqlName> columns) {
         PgFacts facts = PgFacts.of(version);
         for (SqlName column : columns) {
-            DataType type = catalog.columnFacts(table, column).map(CatalogView.ColumnFacts::type).orElse(null);
+            DataType type = catalog.columnType(table, column);
             if (type == null || type.isArray() || catalog.domain(type).isPresent()) {
                 continue;
             }

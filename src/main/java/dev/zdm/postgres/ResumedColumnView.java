@@ -137,6 +137,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public DataType columnType(SqlName t, SqlName c) {
+        return hidden(t, c) ? null : catalog.columnType(t, c);
+    }
+
+    @Override
     public int attributeNumbers(SqlName t) {
         return catalog.attributeNumbers(t);
     }

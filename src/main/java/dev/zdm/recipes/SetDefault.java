@@ -61,8 +61,8 @@ public final class SetDefault implements Recipe<SetDefault.Spec> {
     @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
-        DefaultCheck.check(version, catalog, catalog.columnFacts(spec.table(), spec.column())
-                .map(CatalogView.ColumnFacts::type).orElse(null), spec.value());
+        DefaultCheck.check(version, catalog, spec.value() instanceof ColumnDefault.Constant
+                ? catalog.columnType(spec.table(), spec.column()) : null, spec.value());
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "
                 + spec.column().quoted() + " SET DEFAULT " + spec.value().sql(), LockMode.ACCESS_EXCLUSIVE,
                 TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetDefault(spec.column(), spec.value().sql()))));

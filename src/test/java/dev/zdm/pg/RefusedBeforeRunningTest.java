@@ -198,6 +198,8 @@ class RefusedBeforeRunningTest {
                 .satisfies(t -> assertThat(code(t)).isEqualTo(20)).hasMessageContaining("42703");
         // Unquoted names fold to lower case, as the server folds them.
         assertThat(planner.migrateData(migration("n", "N + 1", "ID > 5 AND note IS NULL")).steps()).hasSize(1);
+        // A quoted name is the server's to read, whatever it holds.
+        assertThat(ExpressionRefusals.columnReferences(PG15, new SqlExpression("\"Odd \"\"col'; --\" * 2"))).isEmpty();
         // System columns and the whole row are no missing columns.
         assertThat(planner.migrateData(migration("note", "left(row_to_json(orders)::text, 3)",
                 "xmin::text::bigint > 5 AND ctid > '(0,1)'")).steps()).hasSize(1);

@@ -386,6 +386,22 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    /** pg_attribute alone (pg_get_expr would open the table, and wait behind ACCESS EXCLUSIVE). */
+    @Override
+    public DataType columnType(SqlName table, SqlName column) {
+        return query("reading the type of " + table + "." + column, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                    WHERE a.attrelid = to_regclass(?) AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped""")) {
+                ps.setString(1, table.quoted());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? typeOrNull(rs.getString(1)) : null;
+                }
+            }
+        });
+    }
+
     @Override
     public Optional<SqlName> indexTable(SqlName index) {
         return query("looking up the table of index " + index, c -> {
