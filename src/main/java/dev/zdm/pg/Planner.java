@@ -472,7 +472,9 @@ public final class Planner {
      * one: the server refuses the statement as it analyses it (42703).
      */
     private void requireReferencedColumns(SqlName table, SqlExpression expression) {
-        for (String name : ExpressionRefusals.columnReferences(version, expression)) {
+        java.util.function.Predicate<String> known = name -> catalog.column(table,
+                SqlName.of(name.toLowerCase(java.util.Locale.ROOT))) != CatalogView.Presence.ABSENT;
+        for (String name : ExpressionRefusals.columnReferences(version, expression, known)) {
             // Unquoted, the server folds it to lower case.
             SqlName column = SqlName.of(name.toLowerCase(java.util.Locale.ROOT));
             if (SYSTEM_COLUMNS.contains(column.value()) || column.value().equals("oid")
