@@ -2,6 +2,7 @@ package dev.zdm.handlers;
 
 import dev.zdm.engine.Engine;
 import dev.zdm.engine.Outcome;
+import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.Planner;
 import dev.zdm.pg.Planner.IndexSpec;
@@ -18,8 +19,11 @@ import java.util.List;
  */
 public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
 
+    private final CatalogView catalog;
+
     public CreateIndexHandler(Engine engine, Duration defaultLockBudget) {
         super(engine, defaultLockBudget);
+        this.catalog = engine.catalog();
     }
 
     @Override
@@ -36,7 +40,7 @@ public final class CreateIndexHandler extends PlanHandler<IndexSpec> {
     IndexSpec parse(Request request) {
         SqlName table = tableOf(request);
         List<SqlName> columns = columns(request);
-        SqlName name = request.has("index") ? SqlName.of(request.string("index")) : IndexSpec.defaultName(columns);
+        SqlName name = request.has("index") ? SqlName.of(request.string("index")) : IndexSpec.defaultName(table, columns, catalog);
         return new IndexSpec(table, columns, name, request.bool("unique", false), request.bool("concurrently", true));
     }
 

@@ -68,6 +68,27 @@ public interface CatalogView {
 
     boolean hasRows(SqlName table);
 
+    /**
+     * The attribute numbers the table has used, a dropped column's too (max attnum): what PostgreSQL's
+     * 1,600-column limit counts. A catalog that cannot see dropped columns counts the columns.
+     */
+    default int attributeNumbers(SqlName table) {
+        return columns(table).size();
+    }
+
+    /**
+     * Where only the type's input function can judge a constant (inet, an enum, a domain's CHECK), the
+     * refusal the server gives it, asked of the server; empty where it takes it or no server can be asked.
+     */
+    default Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return Optional.empty();
+    }
+
+    /** Whether {@link #constantRefusal} asks a server (else a constant of such a type is an assumption). */
+    default boolean asksServerAboutConstants() {
+        return false;
+    }
+
     /** Whether the expression calls a volatile function, so that a DEFAULT of it rewrites. */
     boolean isVolatile(SqlExpression expression);
 
@@ -83,8 +104,24 @@ public interface CatalogView {
     record ColumnFacts(DataType type, String defaultSql, boolean notNull) {
     }
 
+    /**
+     * The column's type alone (null where unknown or absent), read without touching the table: no lock
+     * on it, so a holder of ACCESS EXCLUSIVE does not make the question wait.
+     */
+    default DataType columnType(SqlName table, SqlName column) {
+        return columnFacts(table, column).map(ColumnFacts::type).orElse(null);
+    }
+
     /** The column as it is now; empty where it does not exist. An open world assumes it nullable, without a default. */
     Optional<ColumnFacts> columnFacts(SqlName table, SqlName column);
+
+    /**
+     * The columns an index of that name (in the table's schema) is on, in order; an expression's place
+     * is null. Empty where no index has that name or the catalog cannot say.
+     */
+    default Optional<List<SqlName>> indexColumns(SqlName index) {
+        return Optional.empty();
+    }
 
     /** The table an index of that name is on. */
     Optional<SqlName> indexTable(SqlName index);

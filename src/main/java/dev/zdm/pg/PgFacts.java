@@ -27,6 +27,8 @@ import java.util.zip.GZIPInputStream;
  * {@code f} a function name and its strongest volatility over its overloads (v, s, i);
  * {@code t} a type name the parser accepts and the type it means (format_type);
  * {@code k} a keyword, which may stand before '(' without being a function (coalesce, cast, row);
+ * {@code a}, {@code w}, {@code r} a name every overload of which is an aggregate, a window function, set-returning;
+ * {@code b} a built-in type without a default btree operator class (CREATE INDEX refuses it: 42704);
  * {@code s} parser sugar for a column type (serial): the integer type it becomes, with a sequence,
  * a nextval() default and NOT NULL (parse_utilcmd.c, transformColumnDefinition).
  */
@@ -143,16 +145,37 @@ public final class PgFacts {
                 || findInAnyMajor('s', name);
     }
 
-    /** The base name of a column type as written: varchar(20) → varchar, int[] → int. */
+    /** The base name of a column type as written: varchar(20) → varchar, int[] → int, timestamp(3) with time zone → timestamp with time zone. */
     public static String baseTypeName(String typeSql) {
-        int cut = typeSql.length();
-        for (int i = 0; i < typeSql.length(); i++) {
-            if (typeSql.charAt(i) == '(' || typeSql.charAt(i) == '[') {
-                cut = i;
-                break;
-            }
-        }
-        return typeSql.substring(0, cut).trim();
+        return new DataType(typeSql).lookupName();
+    }
+
+    /** Whether the name is a keyword of this major's grammar (true, current_date, interval, day ...). */
+    public boolean keyword(String name) {
+        return find('k', name) != null;
+    }
+
+    /** Whether every function of that name is an aggregate (count, max): a call is one wherever it stands. */
+    public boolean aggregate(String name) {
+        return find('a', name) != null;
+    }
+
+    /** Whether every function of that name is a window function (row_number, ntile). */
+    public boolean windowFunction(String name) {
+        return find('w', name) != null;
+    }
+
+    /** Whether every function of that name returns a set (generate_series, unnest). */
+    public boolean setReturning(String name) {
+        return find('r', name) != null;
+    }
+
+    /**
+     * Whether CREATE INDEX can index a column of the built-in type (format_type's name) with its default
+     * method: false for a type without a default btree operator class (xml, point, json: 42704).
+     */
+    public boolean btreeIndexable(String canonicalType) {
+        return find('b', canonicalType) == null;
     }
 
     /** The type a name means (int → integer, timestamptz → timestamp with time zone); empty if unknown. */

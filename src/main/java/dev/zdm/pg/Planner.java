@@ -1,5 +1,6 @@
 package dev.zdm.pg;
 
+import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.ZdmException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +24,13 @@ public final class Planner {
      */
     public static final int BACKFILL_BATCH_SIZE = 100_000;
 
+    /** INDEX_MAX_KEYS, pg_config_manual.h: the most columns an index may have. */
+    static final int INDEX_MAX_KEYS = 32;
+    /** MaxHeapAttributeNumber, htup_details.h: the most attribute numbers a table may use, dropped ones too. */
+    static final int MAX_HEAP_ATTRIBUTES = 1600;
+    /** The system columns of every table from 12 on (heap.c, SystemAttributeByName); oid was one only WITH OIDS. */
+    static final Set<String> SYSTEM_COLUMNS = Set.of("ctid", "xmin", "cmin", "xmax", "cmax", "tableoid");
+
     private final ServerVersion version;
     private final CatalogView catalog;
 
@@ -43,6 +51,33 @@ public final class Planner {
          */
         public static SqlName defaultName(List<SqlName> columns) {
             return SqlName.of(SqlName.truncate("idx_" + columns.stream().map(SqlName::value).collect(Collectors.joining("_"))));
+        }
+
+        /**
+         * The default name, where two long column lists cut to the same 63 bytes would share one: a name
+         * taken by an index of this table on these columns is this index's (the request sent again, or
+         * resumed); one taken by another relation is passed over for the next, its end cut for a number
+         * as PostgreSQL's ChooseRelationName numbers the names it picks. A name that fits whole names
+         * its columns, and an index of that name is this request's to meet (21, or an INVALID leftover).
+         */
+        public static SqlName defaultName(SqlName table, List<SqlName> columns, CatalogView catalog) {
+            String full = "idx_" + columns.stream().map(SqlName::value).collect(Collectors.joining("_"));
+            if (SqlName.bytes(full) <= SqlName.MAX_LENGTH) {
+                return SqlName.of(full);
+            }
+            for (int pass = 0; ; pass++) {
+                String suffix = pass == 0 ? "" : String.valueOf(pass);
+                SqlName name = SqlName.of(SqlName.clip(full, SqlName.MAX_LENGTH - suffix.length()) + suffix);
+                SqlName there = new SqlName(catalog.schemaOf(table), name.value());
+                if (!catalog.relationExists(there)) {
+                    return name;
+                }
+                boolean own = catalog.indexTable(there).map(t -> t.value().equals(table.value())).orElse(false)
+                        && catalog.indexColumns(there).map(columns::equals).orElse(false);
+                if (own) {
+                    return name;
+                }
+            }
         }
     }
 
@@ -66,7 +101,13 @@ public final class Planner {
     }
 
     public Plan createIndex(IndexSpec spec) {
+        requireTable(spec.table());
+        if (spec.columns().size() > INDEX_MAX_KEYS) {
+            throw new ZdmException(ErrorCode.PRECONDITION_FAILED, "cannot use more than " + INDEX_MAX_KEYS
+                    + " columns in an index (SQLSTATE 54011: PostgreSQL's INDEX_MAX_KEYS)");
+        }
         requireColumns(spec.table(), spec.columns());
+        requireIndexable(spec.table(), spec.columns());
         List<Step> steps = new ArrayList<>();
         // CREATE INDEX puts the index in its table's schema; every other statement names it there.
         SqlName index = inSchemaOf(spec.table(), spec.name());
@@ -136,6 +177,16 @@ public final class Planner {
         if (catalog.column(spec.table(), spec.column()) == CatalogView.Presence.PRESENT) {
             throw ZdmException.exists("column " + spec.table() + "." + spec.column());
         }
+        if (SYSTEM_COLUMNS.contains(spec.column().value())) {
+            throw new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, "column name \"" + spec.column().value()
+                    + "\" conflicts with a system column name (SQLSTATE 42701)");
+        }
+        if (catalog.attributeNumbers(spec.table()) >= MAX_HEAP_ATTRIBUTES) {
+            throw new ZdmException(ErrorCode.PRECONDITION_FAILED, "tables can have at most " + MAX_HEAP_ATTRIBUTES
+                    + " columns, and " + spec.table() + " has used " + catalog.attributeNumbers(spec.table())
+                    + " attribute numbers (dropped columns keep theirs; SQLSTATE 54011): only a rewrite of the"
+                    + " table into a new one frees them");
+        }
         var serial = PgFacts.of(version).serialType(spec.type().sql());
         if (serial.isPresent()) {
             return serialColumn(spec, new DataType(serial.get()));
@@ -149,6 +200,7 @@ public final class Planner {
             def = new ColumnDefault.None();
             spec = new ColumnSpec(spec.table(), spec.column(), spec.type(), def, spec.nullable(), spec.safe(), spec.sleepMs());
         }
+        DefaultCheck.check(version, catalog, spec.type(), def);
         if (domain.isPresent() && (def instanceof ColumnDefault.None || domain.get().constrained()
                 || version.constantDefaultRewrites() && domain.get().defaultSql() != null)) {
             // A constrained domain rewrites whatever the default (found by the fuzzer: DEFAULT 5 on a
@@ -375,6 +427,22 @@ public final class Planner {
                         + ": PostgreSQL updates it only to DEFAULT, so set cannot name it");
             }
         }
+        for (Map.Entry<SqlName, SqlExpression> set : spec.assignments().entrySet()) {
+            ExpressionRefusals.check(version, set.getValue(), ExpressionRefusals.Place.UPDATE);
+            requireReferencedColumns(t, set.getValue());
+            String literal = set.getValue().text().strip();
+            if (SqlLiteral.valueOf(literal) != null || literal.matches("-?\\d+(\\.\\d+)?")) {
+                // An untyped constant is converted to the column's type as the UPDATE is analysed: no row needed.
+                DataType type = catalog.columnType(t, set.getKey());
+                if (type != null) {
+                    DefaultCheck.constant(version, catalog, type, literal);
+                }
+            }
+        }
+        if (spec.condition() != null) {
+            ExpressionRefusals.check(version, spec.condition(), ExpressionRefusals.Place.WHERE);
+            requireReferencedColumns(t, spec.condition());
+        }
         KeyWalk walk = walk(t, false, spec.assignments().keySet());
         Map<SqlName, SqlExpression> assignments = spec.assignments();
         if (assignments.isEmpty()) {
@@ -525,7 +593,11 @@ public final class Planner {
                     "add_column:" + table + "." + c, true, List.of(), only));
         }
         if (!spec.nullable()) {
-            steps.addAll(NotNullSteps.of(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
+            // Named as PostgreSQL names a constraint it names itself: a name taken (by a check the user made)
+            // would fail the ADD CONSTRAINT after the backfill, and the column would be undone. From 18 it is
+            // the NOT NULL constraint's own name; before, the temporary CHECK's.
+            steps.addAll(NotNullSteps.of(version, t, c, ObjectNames.choose(t.value(), c.value(), "not_null",
+                    n -> catalog.constraintExists(t.sibling(n)))));
         }
         if (last != null) {
             steps.add(last);
@@ -581,6 +653,49 @@ public final class Planner {
     }
 
     /**
+     * A name in the expression that can only be a column of the table and that the catalog knows is not
+     * one: the server refuses the statement as it analyses it (42703).
+     */
+    private void requireReferencedColumns(SqlName table, SqlExpression expression) {
+        java.util.function.Predicate<String> known = name -> catalog.column(table,
+                SqlName.of(name.toLowerCase(java.util.Locale.ROOT))) != CatalogView.Presence.ABSENT;
+        for (String name : ExpressionRefusals.columnReferences(version, expression, known)) {
+            // Unquoted, the server folds it to lower case.
+            SqlName column = SqlName.of(name.toLowerCase(java.util.Locale.ROOT));
+            if (SYSTEM_COLUMNS.contains(column.value()) || column.value().equals("oid")
+                    || column.value().equals(table.value()) || name.equals(table.value())) {
+                // A system column, or the table's name: the whole row (row_to_json(orders)).
+                continue;
+            }
+            if (catalog.column(table, column) == CatalogView.Presence.ABSENT
+                    && catalog.column(table, SqlName.of(name)) == CatalogView.Presence.ABSENT) {
+                throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "column " + column + " of " + table
+                        + " does not exist (named in " + expression.text() + "; SQLSTATE 42703)");
+            }
+        }
+    }
+
+    /**
+     * A column of a built-in type without a default btree operator class cannot be indexed by CREATE
+     * INDEX (42704): xml, point, json. A type the facts do not know is the server's to judge.
+     */
+    private void requireIndexable(SqlName table, List<SqlName> columns) {
+        PgFacts facts = PgFacts.of(version);
+        for (SqlName column : columns) {
+            DataType type = catalog.columnType(table, column);
+            if (type == null || type.isArray() || catalog.domain(type).isPresent()) {
+                continue;
+            }
+            String canonical = facts.canonicalType(type.lookupName()).orElse(null);
+            if (canonical != null && !facts.btreeIndexable(canonical)) {
+                throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "data type " + canonical + " has no default"
+                        + " operator class for access method \"btree\" (column " + column + "; SQLSTATE 42704):"
+                        + " CREATE INDEX cannot index it");
+            }
+        }
+    }
+
+    /**
      * The name PostgreSQL gives an object it names itself (indexcmds.c, ChooseRelationName and
      * makeObjectName): name1_name2_label, the longer of the two names shortened first so the whole fits
      * in 63 bytes, and if that relation exists, label1, label2, ... until one is free. A serial's
@@ -592,25 +707,8 @@ public final class Planner {
 
     /** The same, also avoiding {@code alsoTaken}: names a plan chose before it runs, as PostgreSQL's pending names. */
     SqlName chooseRelationName(SqlName table, String name1, String name2, String label, Set<SqlName> alsoTaken) {
-        for (int pass = 0; ; pass++) {
-            String modLabel = pass == 0 ? label : label + pass;
-            // Checked on PostgreSQL 15: a 41- and a 31-character name give 29 + 29 characters and _seq.
-            // Lengths are bytes, each name cut between characters (pg_mbcliplen).
-            int available = SqlName.MAX_LENGTH - 1 - (SqlName.bytes(modLabel) + 1);
-            String part1 = name1;
-            String part2 = name2;
-            while (SqlName.bytes(part1) + SqlName.bytes(part2) > available) {
-                if (SqlName.bytes(part1) > SqlName.bytes(part2)) {
-                    part1 = SqlName.clip(part1, SqlName.bytes(part1) - 1);
-                } else {
-                    part2 = SqlName.clip(part2, SqlName.bytes(part2) - 1);
-                }
-            }
-            SqlName name = inSchemaOf(table, SqlName.of(part1 + "_" + part2 + "_" + modLabel));
-            if (!catalog.relationExists(name) && !alsoTaken.contains(name)) {
-                return name;
-            }
-        }
+        return inSchemaOf(table, ObjectNames.choose(name1, name2, label,
+                n -> catalog.relationExists(inSchemaOf(table, n)) || alsoTaken.contains(inSchemaOf(table, n))));
     }
 
     /**

@@ -94,6 +94,11 @@ public record SqlExpression(String text) {
         return "(" + text + ")";
     }
 
+    /** The expression as the server's lexer sees its code: string literals emptied, quoted identifiers unquoted. */
+    String code() {
+        return scan(text);
+    }
+
     /** Names called as functions outside string literals, lower-cased: random, now, ... */
     public Set<String> functionNames() {
         Set<String> names = new LinkedHashSet<>();
@@ -140,6 +145,15 @@ public record SqlExpression(String text) {
      * would read otherwise than the scan (E'...' right after a digit, Unicode escapes) is refused.
      */
     private static String scan(String text) {
+        return scan(text, false);
+    }
+
+    /** The code with every quoted identifier written "" (a name whose case and characters only the server reads). */
+    String codeWithoutQuotedNames() {
+        return scan(text, true);
+    }
+
+    private static String scan(String text, boolean blankNames) {
         StringBuilder code = new StringBuilder(text.length());
         int depth = 0;
         int i = 0;
@@ -153,7 +167,7 @@ public record SqlExpression(String text) {
                     throw ZdmException.malformed("an SQL expression may not use Unicode escapes (U&'...', U&\"...\")");
                 }
                 int close = closingQuote(text, i, c == '\'' && escapeString(text, i));
-                code.append(c == '\'' ? "''" : text.substring(i + 1, close).replace("\"\"", "\""));
+                code.append(c == '\'' ? "''" : blankNames ? "\"\"" : text.substring(i + 1, close).replace("\"\"", "\""));
                 i = close + 1;
                 continue;
             } else if (c == ';') {

@@ -22,4 +22,37 @@ public final class SqlLiteral {
         }
         return "E'" + quoted.replace("\\", "\\\\") + "'";
     }
+
+    /**
+     * The text of a constant {@link #of} wrote ('...' with quotes doubled, or E'...' with backslashes
+     * and quotes escaped); null for anything else (a number, an expression).
+     */
+    public static String valueOf(String sql) {
+        if (sql == null) {
+            return null;
+        }
+        boolean escaped = sql.startsWith("E'");
+        int open = escaped ? 1 : 0;
+        if (sql.length() < open + 2 || sql.charAt(open) != '\'' || !sql.endsWith("'")) {
+            return null;
+        }
+        String body = sql.substring(open + 1, sql.length() - 1);
+        StringBuilder out = new StringBuilder(body.length());
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (c == '\'') {
+                if (i + 1 >= body.length() || body.charAt(i + 1) != '\'') {
+                    return null;
+                }
+                i++;
+            } else if (escaped && c == '\\') {
+                if (i + 1 >= body.length()) {
+                    return null;
+                }
+                c = body.charAt(++i);
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
 }

@@ -122,6 +122,31 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Optional<java.util.List<SqlName>> indexColumns(SqlName index) {
+        return hiddenIndex(index) ? Optional.empty() : catalog.indexColumns(index);
+    }
+
+    @Override
+    public Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return catalog.constantRefusal(type, text);
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return catalog.asksServerAboutConstants();
+    }
+
+    @Override
+    public DataType columnType(SqlName t, SqlName c) {
+        return hidden(t, c) ? null : catalog.columnType(t, c);
+    }
+
+    @Override
+    public int attributeNumbers(SqlName t) {
+        return catalog.attributeNumbers(t);
+    }
+
+    @Override
     public boolean isVolatile(SqlExpression expression) {
         return catalog.isVolatile(expression);
     }
@@ -163,6 +188,11 @@ final class ResumedColumnView implements CatalogView {
 
     @Override
     public boolean constraintExists(SqlName name) {
+        // The hidden column's own NOT NULL check, made by the crashed run, goes with the column: its name is free.
+        if (table != null && column != null && catalog.constraints(table).stream().anyMatch(k ->
+                k.name().value().equals(name.value()) && k.columns().equals(java.util.List.of(column)))) {
+            return false;
+        }
         return catalog.constraintExists(name);
     }
 

@@ -5,6 +5,7 @@ import dev.zdm.handlers.AddColumnHandler;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
+import dev.zdm.pg.DefaultCheck;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
@@ -60,6 +61,8 @@ public final class SetDefault implements Recipe<SetDefault.Spec> {
     @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
+        DefaultCheck.check(version, catalog, spec.value() instanceof ColumnDefault.Constant
+                ? catalog.columnType(spec.table(), spec.column()) : null, spec.value());
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "
                 + spec.column().quoted() + " SET DEFAULT " + spec.value().sql(), LockMode.ACCESS_EXCLUSIVE,
                 TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetDefault(spec.column(), spec.value().sql()))));

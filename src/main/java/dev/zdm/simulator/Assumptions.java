@@ -51,6 +51,11 @@ final class Assumptions {
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.AddColumn add) {
                 userObjectsAssumed(add, catalog, out);
+                constantAssumed(add.type(), add.defaultSql(), catalog, out);
+            }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.SetDefault set) {
+                catalog.columnFacts(tableName, set.column()).map(f -> f.type())
+                        .ifPresent(type -> constantAssumed(type, set.defaultSql(), catalog, out));
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
                 columnsAssumed(tableName, create.columns(), table, out);
@@ -86,6 +91,26 @@ final class Assumptions {
             }
         } catch (dev.zdm.protocol.ZdmException quotedConstant) {
             // A constant calls nothing.
+        }
+    }
+
+    /**
+     * A constant of a type whose input function alone can judge it (inet, an enum, a domain), where no
+     * server was asked: a value it refuses fails the ALTER before any row (22).
+     */
+    private static void constantAssumed(dev.zdm.pg.DataType type, String sql, SimCatalog catalog, Set<String> out) {
+        if (type == null || sql == null || catalog.asksServerAboutConstants() || dev.zdm.pg.SqlLiteral.valueOf(sql) == null) {
+            return;
+        }
+        boolean judged;
+        try {
+            judged = catalog.domain(type).isEmpty() && dev.zdm.pg.ConstantFit.check(catalog.version(), type, sql);
+        } catch (dev.zdm.protocol.ZdmException refused) {
+            judged = true;
+        }
+        if (!judged) {
+            out.add("assumes " + sql + " is a value of type " + type + " (only the server's input function can tell;"
+                    + " --schema-from asks it: a value it refuses fails the ALTER before any row, 22)");
         }
     }
 

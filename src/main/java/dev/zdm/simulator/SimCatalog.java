@@ -149,6 +149,8 @@ public final class SimCatalog implements CatalogView {
     private final ServerVersion version;
     /** The database's own functions and types; null where they are not known and are assumed. */
     private final Schema.UserObjects userObjects;
+    /** The server --schema-from read, asked about a constant only its input function can judge; null without one. */
+    private String constantServer;
 
     private SimCatalog(Long defaultRows, ServerVersion version, Schema.UserObjects userObjects) {
         this.defaultRows = defaultRows;
@@ -259,6 +261,23 @@ public final class SimCatalog implements CatalogView {
         return table;
     }
 
+    /** Asks the server at {@code url} (read-only, a connection per question) what only a type's input function knows. */
+    public SimCatalog askingConstantsOf(String url) {
+        this.constantServer = url;
+        return this;
+    }
+
+    @Override
+    public Optional<ZdmException> constantRefusal(DataType type, String text) {
+        return constantServer == null ? Optional.empty()
+                : dev.zdm.schema.InputFunctionProbe.refusal(constantServer, type, text);
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return constantServer != null;
+    }
+
     public boolean isOpenWorld() {
         return defaultRows != null;
     }
@@ -286,6 +305,7 @@ public final class SimCatalog implements CatalogView {
         copy.otherRelations.addAll(otherRelations);
         copy.searchPath = searchPath;
         copy.nextRelfilenode = nextRelfilenode;
+        copy.constantServer = constantServer;
         return copy;
     }
 
@@ -400,7 +420,8 @@ public final class SimCatalog implements CatalogView {
     /** Whether the type is the database's own, known or (where the catalog does not know them) assumed. */
     boolean userType(DataType type) {
         String base = PgFacts.baseTypeName(type.sql());
-        return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base) : userObjects.types().contains(base);
+        return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base)
+                : userObjects.types().contains(base) || userObjects.types().contains(type.typeName());
     }
 
     ServerVersion version() {
@@ -545,6 +566,11 @@ public final class SimCatalog implements CatalogView {
         }
         return indexes.values().stream().anyMatch(i -> i.table().equals(table) && i.unique() && i.valid()
                 && i.columns().size() == columns.size() && Set.copyOf(i.columns()).equals(columns));
+    }
+
+    @Override
+    public Optional<List<SqlName>> indexColumns(SqlName index) {
+        return Optional.ofNullable(indexes.get(index)).map(Index::columns);
     }
 
     @Override

@@ -163,7 +163,8 @@ public final class SimulatorEngine implements Engine {
             Log.info("schema read from the server: " + schema.tables().size() + " tables, PostgreSQL "
                     + schema.serverVersion());
             ServerVersion v = new ServerVersion(schema.serverVersion());
-            return new SimulatorEngine(v, SimCatalog.of(schema, v), CostModel.DEFAULT, policy);
+            return new SimulatorEngine(v, SimCatalog.of(schema, v).askingConstantsOf(config.schemaFrom()), CostModel.DEFAULT,
+                    policy);
         }
         return new SimulatorEngine(config.pgVersion(), SimCatalog.openWorld(config.simulatedRows(), config.pgVersion()),
                 CostModel.DEFAULT, policy);

@@ -81,6 +81,54 @@ public final class FactsGenerator {
         for (String serial : SERIAL_CANDIDATES) {
             readSerial(major, c, serial);
         }
+        readFunctionKinds(major, c);
+        readUnindexable(major, c);
+    }
+
+    /**
+     * Names every overload of which is an aggregate (a), a window function (w) or returns a set (r): a
+     * DEFAULT calling one is refused by the server (42803, 42P20, 0A000) whatever its arguments.
+     */
+    private void readFunctionKinds(int major, Connection c) throws SQLException {
+        String kind = major >= 11 ? "prokind" : "CASE WHEN proisagg THEN 'a' WHEN proiswindow THEN 'w' ELSE 'f' END";
+        try (Statement st = c.createStatement()) {
+            query(st, "SELECT proname, min(k) FROM (SELECT proname, " + kind + " AS k FROM pg_proc) p"
+                    + " GROUP BY proname HAVING min(k) = max(k) AND min(k) IN ('a', 'w')", (name, k) -> add(major, k, name, ""));
+            query(st, "SELECT proname, '' FROM pg_proc GROUP BY proname HAVING bool_and(proretset)",
+                    (name, none) -> add(major, "r", name, ""));
+        }
+    }
+
+    /**
+     * The built-in types CREATE INDEX cannot index with its default access method: no default btree
+     * operator class (xml, point, json; 42704). Asked of the server itself, each in a savepoint.
+     */
+    private void readUnindexable(int major, Connection c) throws SQLException {
+        List<String> types = new java.util.ArrayList<>();
+        try (Statement st = c.createStatement()) {
+            query(st, """
+                    SELECT format_type(t.oid, NULL), '' FROM pg_type t
+                    WHERE t.typnamespace = 'pg_catalog'::regnamespace AND t.typtype IN ('b', 'e', 'r', 'm')
+                      AND t.typisdefined AND t.typcategory <> 'A' AND t.typname NOT LIKE 'pg\\_%'""", (t, none) -> types.add(t));
+        }
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            for (String type : types) {
+                st.execute("SAVEPOINT probe");
+                try {
+                    st.execute("CREATE TEMP TABLE zdm_index_probe (x " + type + ")");
+                    st.execute("CREATE INDEX ON zdm_index_probe (x)");
+                } catch (SQLException e) {
+                    if ("42704".equals(e.getSQLState())) {
+                        add(major, "b", type, "");
+                    }
+                }
+                st.execute("ROLLBACK TO SAVEPOINT probe");
+            }
+        } finally {
+            c.rollback();
+            c.setAutoCommit(true);
+        }
     }
 
     /** What the server makes of a column declared with the sugar: its type, its default, NOT NULL. */

@@ -28,7 +28,22 @@ class DataTypeTest {
             "timestamp without time zone | timestamp without time zone",
             "interval day to second | interval day to second",
             "bit varying(5) | bit varying(5)",
-            "national character varying(10) | national character varying(10)"})
+            "national character varying(10) | national character varying(10)",
+            "timestamp(3) with time zone | timestamp(3) with time zone",
+            "TIMESTAMP(3)  WITH TIME ZONE | timestamp(3) with time zone",
+            "time(6) without time zone | time(6) without time zone",
+            "character varying(10)[] | character varying(10)[]",
+            "double precision[] | double precision[]",
+            "interval day to second(3) | interval day to second(3)",
+            "interval(2) | interval(2)",
+            "pg_catalog.int4 | pg_catalog.int4",
+            "public.Mood | public.mood",
+            "\"char\" | \"char\"",
+            "\"My Type\"[] | \"My Type\"[]",
+            "app.\"Status\" | app.\"Status\"",
+            "int array | int array",
+            "int[3][] | int[3][]",
+            "integer ARRAY[4] | integer array[4]"})
     void legitimateTypesAreAcceptedAndNormalised(String input, String sql) {
         assertThat(DataType.of(input).sql()).isEqualTo(sql);
     }
@@ -45,7 +60,6 @@ class DataTypeTest {
             "int generated always",
             "text -- comment",
             "text/*x*/",
-            "\"text\"",
             "varchar(20",
             "varchar(20))",
             "numeric(10,2,3)",
@@ -54,6 +68,13 @@ class DataTypeTest {
             "text collate \"C\"",
             "varchar(abc)",
             "one two three four five",
+            "timestamp(3)(4)",
+            "\"unterminated",
+            "a.b.c.d",
+            "int array array",
+            "text[] collate x",
+            "numeric(1,2,3)",
+            "\"\"",
             ""})
     void anythingElseIsError12(String input) {
         assertThatThrownBy(() -> DataType.of(input))
@@ -64,6 +85,22 @@ class DataTypeTest {
     void nullIsError12() {
         assertThatThrownBy(() -> DataType.of(null))
                 .isInstanceOfSatisfying(ZdmException.class, e -> assertThat(e.code().code()).isEqualTo(12));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "timestamp(3) with time zone | timestamp with time zone | 3 | false",
+            "character varying(10)[] | character varying | 10 | true",
+            "numeric(10, 2) | numeric | 10,2 | false",
+            "interval day to second(3) | interval | 3 | false",
+            "pg_catalog.int4 | int4 | '' | false",
+            "text | text | '' | false"})
+    void partsAreReadAsTheGrammarReadsThem(String input, String lookup, String modifiers, boolean array) {
+        DataType type = DataType.of(input);
+        assertThat(type.lookupName()).isEqualTo(lookup);
+        assertThat(type.modifiers().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")))
+                .isEqualTo(modifiers);
+        assertThat(type.isArray()).isEqualTo(array);
     }
 
     @Test

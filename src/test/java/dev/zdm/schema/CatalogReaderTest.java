@@ -192,7 +192,8 @@ class CatalogReaderTest {
         assertThat(accounts.columns().get(SqlName.of("email")).nullable()).isFalse();
         assertThat(accounts.columns().get(SqlName.of("plan")).defaultSql()).isEqualTo("'free'::text");
         assertThat(accounts.columns().get(SqlName.of("balance")).type().sql()).isEqualTo("numeric(12,2)");
-        assertThat(accounts.columns().get(SqlName.of("created_at")).type()).as("a type zdm cannot write is unknown").isNull();
+        // Issue 13: every type name PostgreSQL prints is one zdm can write, typmod before "with time zone" too.
+        assertThat(accounts.columns().get(SqlName.of("created_at")).type().sql()).isEqualTo("timestamp(3) with time zone");
         assertThat(accounts.indexes().keySet()).extracting(SqlName::value).containsExactly("accounts_email_key", "accounts_pkey");
         assertThat(accounts.checks()).containsEntry(SqlName.of("accounts_plan_not_null"),
                 new Schema.NotNullCheck(SqlName.of("plan"), false));

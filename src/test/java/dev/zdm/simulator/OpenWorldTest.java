@@ -227,6 +227,22 @@ class OpenWorldTest {
         assertThat(newer.code().code()).isEqualTo(12);
     }
 
+    @Test
+    void withoutAServerAConstantOnlyTheTypesInputFunctionCanJudgeIsAnAssumptionAndOneZdmCanJudgeIsNot() {
+        var handlers = dev.zdm.handlers.Handlers.forEngine(engine, BUDGET);
+        var inet = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":1,"table":"hosts","column":"ip","data_type":"inet","default":"10.0.0.1",
+                 "explain":true}""")));
+        assertThat(inet.get("assumptions").toString()).contains("assumes '10.0.0.1' is a value of type inet");
+        var text = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":2,"table":"hosts","column":"code","data_type":"varchar(3)","default":"abc",
+                 "explain":true}""")));
+        assertThat(text.get("assumptions").toString()).doesNotContain("is a value of type");
+        var refused = catchZdm(() -> handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":3,"table":"hosts","column":"code2","data_type":"varchar(3)","default":"abcd"}"""))));
+        assertThat(refused.code().code()).isEqualTo(22);
+    }
+
     private static com.fasterxml.jackson.databind.node.ObjectNode json(String text) {
         try {
             return (com.fasterxml.jackson.databind.node.ObjectNode) dev.zdm.protocol.Json.MAPPER.readTree(text);

@@ -73,6 +73,55 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<List<SqlName>> indexColumns(SqlName index) {
+        return query("reading the columns of index " + index, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+                                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+                    FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<List<SqlName>>empty();
+                    }
+                    List<SqlName> columns = new java.util.ArrayList<>();
+                    for (String name : (String[]) rs.getArray(1).getArray()) {
+                        columns.add(name == null ? null : plainName(name).orElse(null));
+                    }
+                    return Optional.of(columns);
+                }
+            }
+        });
+    }
+
+    /** The engine asks its own server before running, so a refused constant leaves no half-done operation. */
+    @Override
+    public Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
+        return query("checking a constant of type " + type, c -> dev.zdm.schema.InputFunctionProbe.refusal(c, type, text));
+    }
+
+    @Override
+    public boolean asksServerAboutConstants() {
+        return true;
+    }
+
+    /** max(attnum): a dropped column keeps its number, and the 1,600-column limit counts numbers. */
+    @Override
+    public int attributeNumbers(SqlName table) {
+        return query("counting the attribute numbers of " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT coalesce(max(a.attnum), 0) FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    @Override
     public Optional<IndexState> index(SqlName name) {
         return query("looking up index " + name, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
@@ -333,6 +382,22 @@ public final class PgCatalog implements CatalogView {
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(new ColumnFacts(typeOrNull(rs.getString(3)), rs.getString(1),
                             rs.getBoolean(2))) : Optional.<ColumnFacts>empty();
+                }
+            }
+        });
+    }
+
+    /** pg_attribute alone (pg_get_expr would open the table, and wait behind ACCESS EXCLUSIVE). */
+    @Override
+    public DataType columnType(SqlName table, SqlName column) {
+        return query("reading the type of " + table + "." + column, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                    WHERE a.attrelid = to_regclass(?) AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped""")) {
+                ps.setString(1, table.quoted());
+                ps.setString(2, column.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? typeOrNull(rs.getString(1)) : null;
                 }
             }
         });

@@ -1,0 +1,65 @@
+package dev.zdm.schema;
+
+import dev.zdm.pg.DataType;
+import dev.zdm.protocol.ErrorCode;
+import dev.zdm.protocol.ZdmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/**
+ * Asks a server whether a constant is a value of a type, where only the type's input function can
+ * tell (inet, uuid, an enum's labels, a domain's CHECK, json): the text bound as a parameter, cast
+ * through text to the type (a validated type name) in a read-only statement that changes nothing. A
+ * refusal of class 22 or 23 is the constant's; any other error (the type does not exist, a lost
+ * connection) is left to the statement itself to meet when it runs.
+ */
+public final class InputFunctionProbe {
+
+    private InputFunctionProbe() {
+    }
+
+    /** The refusal the server gives the constant, as the PostgreSQL engine would answer it (22). */
+    public static Optional<ZdmException> refusal(Connection c, DataType type, String text) throws SQLException {
+        // Inside a transaction, a savepoint keeps the refusal from aborting it.
+        java.sql.Savepoint savepoint = c.getAutoCommit() ? null : c.setSavepoint();
+        try (PreparedStatement ps = c.prepareStatement("SELECT CAST(CAST(? AS text) AS " + type.sql() + ")")) {
+            ps.setString(1, text);
+            ps.executeQuery().close();
+            return Optional.empty();
+        } catch (SQLException e) {
+            if (savepoint != null) {
+                c.rollback(savepoint);
+            }
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("22") || state.startsWith("23")) {
+                String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
+                return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
+                        + " (SQLSTATE " + state + ": the server's input function for " + type + " refuses this"
+                        + " default, as ALTER TABLE would before any row)"));
+            }
+            if (state.startsWith("08") || state.startsWith("57")) {
+                throw e;
+            }
+            // Not the constant's fault (the type is missing, say): the statement meets it when it runs.
+            return Optional.empty();
+        } finally {
+            if (savepoint != null) {
+                c.releaseSavepoint(savepoint);
+            }
+        }
+    }
+
+    /** The same, on a connection of its own to the server {@code --schema-from} names, closed after. */
+    public static Optional<ZdmException> refusal(String url, DataType type, String text) {
+        try (Connection c = SchemaSource.parse(url).connect()) {
+            c.setReadOnly(true);
+            c.setAutoCommit(true);
+            return refusal(c, type, text);
+        } catch (SQLException e) {
+            // The server is out of reach: the constant stays an assumption, as in the open world.
+            return Optional.empty();
+        }
+    }
+}
