@@ -253,8 +253,15 @@ public final class PostgresEngine implements Engine {
 
     /** The operation's fingerprint on {@code c}: its identity and its table's OID (0 when there is none). */
     static Fingerprint fingerprint(Connection c, Operation operation) throws SQLException {
+        if (MAKES_ITS_TABLE.contains(operation.type())) {
+            // No OID before it runs, another after: keyed by the name (in its identity), so a resend finds it.
+            return Fingerprint.of(operation.identity(), 0L);
+        }
         return Fingerprint.of(operation.identity(), PgCatalog.tableOid(c, operation.table()).orElse(0L));
     }
+
+    /** The operations whose table does not exist until they run. */
+    private static final Set<String> MAKES_ITS_TABLE = Set.of("create_table");
 
     /** plan: true: see {@link LivePlan}; nothing of this engine's runs or is written. */
     @Override
@@ -615,8 +622,10 @@ public final class PostgresEngine implements Engine {
         String fileBefore;
         try {
             Connection c = backend.connection();
-            long oid = PgCatalog.tableOid(c, plan.table())
-                    .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
+            Optional<Long> found = PgCatalog.tableOid(c, plan.table());
+            // A table the plan makes has no OID yet: its ledger row and lock watch name none (0).
+            long oid = plan.createsTable() ? found.orElse(0L)
+                    : found.orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint, and so does the add_column a crash
             // left half-made; another plan of statements starts afresh.
             boolean fresh = !(plan.steps().size() == 1 && plan.steps().get(0) instanceof Backfill)

@@ -589,6 +589,10 @@ public final class SimCatalog implements CatalogView {
     // ---- changing
 
     void apply(SqlName tableName, CatalogChange change) {
+        if (change instanceof CatalogChange.CreateTable create) {
+            createTable(tableName, create);
+            return;
+        }
         Table table = table(tableName);
         if (change instanceof CatalogChange.AddColumn add) {
             requireKnown(add);
@@ -775,6 +779,37 @@ public final class SimCatalog implements CatalogView {
             }
         } else {
             throw new IllegalArgumentException("no model for " + change);
+        }
+    }
+
+    /**
+     * CREATE TABLE: empty, its columns' types and defaults checked as ADD COLUMN checks them, its serials'
+     * sequences and its key's index in the relation name space. IF NOT EXISTS of a table there is nothing.
+     */
+    private void createTable(SqlName tableName, CatalogChange.CreateTable create) {
+        if (create.ifNotExists() && tables.containsKey(tableName)) {
+            return;
+        }
+        if (relationExists(tableName)) {
+            throw ZdmException.exists("relation " + tableName);
+        }
+        Table table = new Table();
+        table.relfilenode = nextRelfilenode++;
+        for (CatalogChange.NewColumn c : create.columns()) {
+            requireKnown(new CatalogChange.AddColumn(c.name(), c.type(), c.defaultSql(), c.notNull(), true,
+                    c.ownedSequence()));
+            table.columns.put(c.name(), new Column(c.type(), c.defaultSql(), c.notNull(), false));
+            if (c.ownedSequence() != null && otherRelations.add(c.ownedSequence()) && recording) {
+                undo.push(() -> otherRelations.remove(c.ownedSequence()));
+            }
+        }
+        put(tables, tableName, table);
+        if (create.primaryIndex() != null) {
+            put(indexes, create.primaryIndex(), new Index(tableName, create.primaryKey(), true, true));
+            table.primaryKey = create.primaryKey();
+            table.primaryIndex = create.primaryIndex();
+            table.constraints.put(create.primaryIndex(), new ConstraintInfo(tableName, create.primaryIndex(),
+                    ConstraintInfo.Kind.PRIMARY_KEY, create.primaryKey(), true, create.primaryIndex(), null, List.of()));
         }
     }
 
