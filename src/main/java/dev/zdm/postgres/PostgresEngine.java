@@ -428,7 +428,9 @@ public final class PostgresEngine implements Engine {
         if (r.column().kind() == MadeObject.Kind.INDEX) {
             return planned.withoutIndex(operation.table(), SqlName.of(r.column().name()), planner);
         }
-        Plan plan = planned.without(operation.table(), SqlName.of(r.column().name()), planner);
+        Plan plan = r.column().kind() == MadeObject.Kind.CONSTRAINT
+                ? planned.withoutConstraint(operation.table(), SqlName.of(r.column().name()), planner)
+                : planned.without(operation.table(), SqlName.of(r.column().name()), planner);
         if (r.plan() == null) {
             return plan;
         }
@@ -442,7 +444,8 @@ public final class PostgresEngine implements Engine {
         throw ZdmException.precondition("an earlier run of this request (zdm.operations id " + r.id() + ") made "
                 + r.column().describe() + " and stopped after step " + r.stepsDone() + "; planned now, the request"
                 + " takes other steps than it did then (" + r.plan() + "), so it is not resumed: finish it by hand, or"
-                + " drop the column (ALTER TABLE ... DROP COLUMN) and send the request again");
+                + (r.column().kind() == MadeObject.Kind.CONSTRAINT ? " drop the constraint (ALTER TABLE ... DROP CONSTRAINT)"
+                : " drop the column (ALTER TABLE ... DROP COLUMN)") + " and send the request again");
     }
 
     /** A 21 for a column that is zdm's unfinished add_column: says so, and how to finish or undo it. */
@@ -595,6 +598,10 @@ public final class PostgresEngine implements Engine {
                 // A crashed or interrupted run's column is live: the application may have written it, read
                 // its values, handed them out. Resumed, never dropped and made again.
                 Optional<MadeObject> column = Ledger.liveColumn(backend.connection(), id);
+                if (column.isEmpty()) {
+                    // A constraint committed NOT VALID is enforced on new rows already: validated, not added again.
+                    column = Ledger.liveConstraint(backend.connection(), id);
+                }
                 if (column.isPresent()) {
                     Log.info("resuming operation " + id + " (" + operation.type() + " on " + operation.table()
                             + ") after step " + earlier.get().stepsDone() + ": " + column.get().describe()
