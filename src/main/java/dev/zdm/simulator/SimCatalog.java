@@ -137,6 +137,8 @@ public final class SimCatalog implements CatalogView {
     /** Null in a closed world; else the size of a table it has not seen. */
     private final Long defaultRows;
     private final Deque<Runnable> undo = new ArrayDeque<>();
+    /** Indexes the plan built concurrently: committed by the build, kept by a rollback. */
+    private final Map<SqlName, Index> built = new LinkedHashMap<>();
     private boolean recording;
     private long nextRelfilenode = 16384;
     private Consumer<SqlName> rowRead = table -> { };
@@ -280,11 +282,13 @@ public final class SimCatalog implements CatalogView {
 
     void begin() {
         undo.clear();
+        built.clear();
         recording = true;
     }
 
     void commit() {
         undo.clear();
+        built.clear();
         recording = false;
     }
 
@@ -292,6 +296,19 @@ public final class SimCatalog implements CatalogView {
         recording = false;
         while (!undo.isEmpty()) {
             undo.pop().run();
+        }
+        built.forEach(indexes::put);
+        built.clear();
+    }
+
+    /**
+     * A concurrent build commits its index itself: valid, it outlives the plan's rollback when a later
+     * step loses its lock (the engine's undo drops an index only while it is INVALID; a resend adopts it).
+     */
+    void keepBuilt(SqlName index) {
+        Index built = indexes.get(index);
+        if (built != null && built.valid()) {
+            this.built.put(index, built);
         }
     }
 

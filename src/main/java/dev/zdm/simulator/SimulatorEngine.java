@@ -297,8 +297,10 @@ public final class SimulatorEngine implements Engine {
         catalog.begin();
         jobsOfThisPlan.clear();
         stepTimings.clear();
+        Step failing = null;
         try {
             for (Step step : plan.steps()) {
+                failing = step;
                 double stepStart = clock.now();
                 double waitedBefore = waitedSeconds;
                 lastGrant = Double.NaN;
@@ -368,7 +370,7 @@ public final class SimulatorEngine implements Engine {
             }
         } catch (Timeout t) {
             rollback();
-            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan));
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, failing));
         } catch (RuntimeException e) {
             rollback();
             throw e;
@@ -395,7 +397,11 @@ public final class SimulatorEngine implements Engine {
      * create_index its build attempts, a migrate_data the rows and batches committed (none here: the
      * model's batches need no lock the application can hold against them once the first is granted).
      */
-    private Map<String, Object> progress(Plan plan) {
+    private Map<String, Object> progress(Plan plan, Step failing) {
+        if (failing instanceof Statement s && s.transactional() && !(s.change() instanceof CatalogChange.CreateIndex)) {
+            // A statement of its own transaction (a key's USING INDEX after its build): no build attempts to tell.
+            return Map.of();
+        }
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
             return Map.of("attempts", attempts);
         }
@@ -456,6 +462,7 @@ public final class SimulatorEngine implements Engine {
                 catalog.addInvalidIndex(table, index);
                 waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
                 run(statement);
+                catalog.keepBuilt(index.index());
                 return;
             } catch (Timeout lost) {
                 locks.releaseAll(MIGRATION);

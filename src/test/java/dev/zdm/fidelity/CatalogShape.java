@@ -1,5 +1,6 @@
 package dev.zdm.fidelity;
 
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.SqlName;
 import dev.zdm.simulator.SimCatalog;
@@ -36,7 +37,17 @@ final class CatalogShape {
         });
         Map<String, String> checks = new TreeMap<>();
         t.checks().forEach((name, c) -> checks.put(name.value(), c.validated() ? " validated" : " NOT VALID"));
-        return render(columns, indexes, checks);
+        // The catalogue's constraints (checks, keys, foreign keys), of their kind.
+        t.constraints().forEach((name, c) -> checks.put(name.value(), constraint(c.kind(), c.validated())));
+        String shape = render(columns, indexes, checks);
+        SqlName orders = SqlName.of(CatalogueScripts.ORDERS);
+        return table.equals(USERS) && model.tableExists(orders) ? shape + " | " + orders + ": " + of(model, orders, facts)
+                : shape;
+    }
+
+    private static String constraint(ConstraintInfo.Kind kind, boolean validated) {
+        return kind == ConstraintInfo.Kind.CHECK ? (validated ? " validated" : " NOT VALID")
+                : " " + kind.name().toLowerCase() + (validated ? "" : " NOT VALID");
     }
 
     static String of(Connection connection, SqlName table) throws SQLException {
@@ -57,10 +68,20 @@ final class CatalogShape {
                     indexes.put(rs.getString(1), index(rs.getBoolean(2), rs.getBoolean(3)));
                 }
             }
-            try (ResultSet rs = st.executeQuery("SELECT conname, convalidated FROM pg_constraint WHERE conrelid = "
-                    + regclass + " AND contype = 'c'")) {
+            // NOT NULL ('n', from 18) is a column's, shown with it.
+            try (ResultSet rs = st.executeQuery("SELECT conname, convalidated, contype FROM pg_constraint WHERE conrelid = "
+                    + regclass + " AND contype <> 'n'")) {
                 while (rs.next()) {
-                    checks.put(rs.getString(1), rs.getBoolean(2) ? " validated" : " NOT VALID");
+                    checks.put(rs.getString(1), constraint(ConstraintInfo.Kind.ofContype(rs.getString(3)), rs.getBoolean(2)));
+                }
+            }
+            if (table.equals(USERS)) {
+                try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + CatalogueScripts.ORDERS + "') IS NOT NULL")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return render(columns, indexes, checks) + " | " + CatalogueScripts.ORDERS + ": "
+                                + of(connection, SqlName.of(CatalogueScripts.ORDERS));
+                    }
                 }
             }
         }
