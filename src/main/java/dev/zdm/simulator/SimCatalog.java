@@ -368,12 +368,22 @@ public final class SimCatalog implements CatalogView {
         if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty() && !userType(add.type())) {
             throw ZdmException.missing("type " + add.type());
         }
-        if (add.defaultSql() == null) {
+        requireKnownDefault(add.defaultSql(), add.ownedSequence());
+    }
+
+    /**
+     * What the server checks of a default when ALTER TABLE (ADD COLUMN, SET DEFAULT) or CREATE TABLE
+     * analyses it: every function it calls, and in a closed world the sequence a nextval() names
+     * ({@code ownedSequence}: the one the same statement makes, or null).
+     */
+    private void requireKnownDefault(String defaultSql, SqlName ownedSequence) {
+        PgFacts facts = PgFacts.of(version);
+        if (defaultSql == null) {
             return;
         }
         SqlExpression expression;
         try {
-            expression = new SqlExpression(add.defaultSql());
+            expression = new SqlExpression(defaultSql);
         } catch (ZdmException quotedConstant) {
             // A constant zdm quoted itself (a backslash, a long text) is no expression a user wrote: it calls nothing.
             return;
@@ -381,7 +391,7 @@ public final class SimCatalog implements CatalogView {
         facts.requireKnownFunctions(expression, name -> userFunction(name) != null);
         if (!isOpenWorld()) {
             for (SqlName relation : expression.sequencesNamed()) {
-                if (!relation.equals(add.ownedSequence()) && !relationExists(relation)) {
+                if (!relation.equals(ownedSequence) && !relationExists(relation)) {
                     // The regclass literal is resolved when the ALTER is analysed, under its lock.
                     throw ZdmException.missing("relation " + relation);
                 }
@@ -677,6 +687,7 @@ public final class SimCatalog implements CatalogView {
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
         } else if (change instanceof CatalogChange.SetDefault set) {
             Column column = columnOf(tableName, table, set.column());
+            requireKnownDefault(set.defaultSql(), null);
             put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
                     column.assumed()));
         } else if (change instanceof CatalogChange.DropNotNull drop) {
