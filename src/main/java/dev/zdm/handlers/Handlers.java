@@ -7,6 +7,7 @@ import dev.zdm.protocol.ErrorCode;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
 import dev.zdm.recipes.AddConstraint;
+import dev.zdm.recipes.CreateTable;
 import dev.zdm.recipes.DropColumn;
 import dev.zdm.recipes.DropConstraint;
 import dev.zdm.recipes.DropDefault;
@@ -47,7 +48,8 @@ public final class Handlers implements Dispatcher {
                 new RecipeHandler<>(engine, defaultLockBudget, new AddConstraint()),
                 new RecipeHandler<>(engine, defaultLockBudget, new SetNotNull()),
                 new RecipeHandler<>(engine, defaultLockBudget, new DropConstraint()),
-                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()));
+                new RecipeHandler<>(engine, defaultLockBudget, new DropColumn()),
+                new RecipeHandler<>(engine, defaultLockBudget, new CreateTable()));
         List<Handler> all = new ArrayList<>(operations);
         all.add(new TransactionHandlers.Open(engine));
         all.add(new TransactionHandlers.Close(engine));

@@ -122,4 +122,21 @@ public sealed interface CatalogChange {
      */
     record DropColumn(SqlName column, boolean cascade) implements CatalogChange {
     }
+
+    /**
+     * CREATE TABLE: a new, empty table with these columns and primary key (its index and constraint
+     * named {@code primaryIndex}, null without a key). {@code ifNotExists}: the resend of a create that
+     * found its table there already, as it would make it; the server then changes nothing.
+     */
+    record CreateTable(List<NewColumn> columns, List<SqlName> primaryKey, SqlName primaryIndex, boolean ifNotExists)
+            implements CatalogChange {
+        public CreateTable {
+            columns = List.copyOf(columns);
+            primaryKey = List.copyOf(primaryKey);
+        }
+    }
+
+    /** A column of a new table; {@code ownedSequence}: a serial's sequence, or null. */
+    record NewColumn(SqlName name, DataType type, String defaultSql, boolean notNull, SqlName ownedSequence) {
+    }
 }

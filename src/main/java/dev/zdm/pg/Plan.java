@@ -23,4 +23,9 @@ public record Plan(SqlName table, List<Step> steps) {
     public LockMode strongestLock() {
         return steps.stream().map(Step::lock).max(Enum::compareTo).orElseThrow();
     }
+
+    /** Whether the plan makes its table: before it runs there is none to look up, lock or key by OID. */
+    public boolean createsTable() {
+        return steps.get(0) instanceof Statement s && s.change() instanceof CatalogChange.CreateTable;
+    }
 }

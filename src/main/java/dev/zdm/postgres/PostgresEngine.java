@@ -254,8 +254,15 @@ public final class PostgresEngine implements Engine {
 
     /** The operation's fingerprint on {@code c}: its identity and its table's OID (0 when there is none). */
     static Fingerprint fingerprint(Connection c, Operation operation) throws SQLException {
+        if (MAKES_ITS_TABLE.contains(operation.type())) {
+            // No OID before it runs, another after: keyed by the name (in its identity), so a resend finds it.
+            return Fingerprint.of(operation.identity(), 0L);
+        }
         return Fingerprint.of(operation.identity(), PgCatalog.tableOid(c, operation.table()).orElse(0L));
     }
+
+    /** The operations whose table does not exist until they run. */
+    private static final Set<String> MAKES_ITS_TABLE = Set.of("create_table");
 
     /** plan: true: see {@link LivePlan}; nothing of this engine's runs or is written. */
     @Override
@@ -422,7 +429,9 @@ public final class PostgresEngine implements Engine {
         if (r.column().kind() == MadeObject.Kind.INDEX) {
             return planned.withoutIndex(operation.table(), SqlName.of(r.column().name()), planner);
         }
-        Plan plan = planned.without(operation.table(), SqlName.of(r.column().name()), planner);
+        Plan plan = r.column().kind() == MadeObject.Kind.CONSTRAINT
+                ? planned.withoutConstraint(operation.table(), SqlName.of(r.column().name()), planner)
+                : planned.without(operation.table(), SqlName.of(r.column().name()), planner);
         if (r.plan() == null) {
             return plan;
         }
@@ -436,7 +445,8 @@ public final class PostgresEngine implements Engine {
         throw ZdmException.precondition("an earlier run of this request (zdm.operations id " + r.id() + ") made "
                 + r.column().describe() + " and stopped after step " + r.stepsDone() + "; planned now, the request"
                 + " takes other steps than it did then (" + r.plan() + "), so it is not resumed: finish it by hand, or"
-                + " drop the column (ALTER TABLE ... DROP COLUMN) and send the request again");
+                + (r.column().kind() == MadeObject.Kind.CONSTRAINT ? " drop the constraint (ALTER TABLE ... DROP CONSTRAINT)"
+                : " drop the column (ALTER TABLE ... DROP COLUMN)") + " and send the request again");
     }
 
     /** A 21 for a column that is zdm's unfinished add_column: says so, and how to finish or undo it. */
@@ -593,6 +603,10 @@ public final class PostgresEngine implements Engine {
                 // A crashed or interrupted run's column is live: the application may have written it, read
                 // its values, handed them out. Resumed, never dropped and made again.
                 Optional<MadeObject> column = Ledger.liveColumn(backend.connection(), id);
+                if (column.isEmpty()) {
+                    // A constraint committed NOT VALID is enforced on new rows already: validated, not added again.
+                    column = Ledger.liveConstraint(backend.connection(), id);
+                }
                 if (column.isPresent()) {
                     Log.info("resuming operation " + id + " (" + operation.type() + " on " + operation.table()
                             + ") after step " + earlier.get().stepsDone() + ": " + column.get().describe()
@@ -620,8 +634,10 @@ public final class PostgresEngine implements Engine {
         String fileBefore;
         try {
             Connection c = backend.connection();
-            long oid = PgCatalog.tableOid(c, plan.table())
-                    .orElseThrow(() -> ZdmException.missing("table " + plan.table()));
+            Optional<Long> found = PgCatalog.tableOid(c, plan.table());
+            // A table the plan makes has no OID yet: its ledger row and lock watch name none (0).
+            long oid = plan.createsTable() ? found.orElse(0L)
+                    : found.orElseThrow(() -> ZdmException.missing("table " + plan.table()));
             // A plan of one batched job resumes from its checkpoint, and so does the add_column a crash
             // left half-made; another plan of statements starts afresh.
             // A plan of batched jobs only (one per partition or child) resumes each from its checkpoint.

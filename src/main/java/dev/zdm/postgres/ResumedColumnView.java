@@ -20,6 +20,7 @@ final class ResumedColumnView implements CatalogView {
     private SqlName table;
     private SqlName column;
     private SqlName index;
+    private SqlName constraint;
 
     ResumedColumnView(CatalogView catalog) {
         this.catalog = catalog;
@@ -50,6 +51,25 @@ final class ResumedColumnView implements CatalogView {
             this.table = null;
             this.index = null;
         }
+    }
+
+    /**
+     * Plans run by {@code planning} see no constraint {@code constraint} on {@code table}: the one an
+     * earlier run of the same request committed (NOT VALID), which it resumes, not another's name (21).
+     */
+    <T> T withoutConstraint(SqlName table, SqlName constraint, java.util.function.Supplier<T> planning) {
+        this.table = table;
+        this.constraint = constraint;
+        try {
+            return planning.get();
+        } finally {
+            this.table = null;
+            this.constraint = null;
+        }
+    }
+
+    private boolean hiddenConstraint(SqlName t, SqlName name) {
+        return constraint != null && table.equals(t) && constraint.equals(name);
     }
 
     /** By its bare name: the plan asks only of its own index, named in its table's schema. */
@@ -168,12 +188,12 @@ final class ResumedColumnView implements CatalogView {
 
     @Override
     public java.util.List<dev.zdm.pg.ConstraintInfo> constraints(SqlName t) {
-        return catalog.constraints(t);
+        return catalog.constraints(t).stream().filter(c -> !hiddenConstraint(t, c.name())).toList();
     }
 
     @Override
     public java.util.List<dev.zdm.pg.ConstraintInfo> referencing(SqlName t) {
-        return catalog.referencing(t);
+        return catalog.referencing(t).stream().filter(c -> !hiddenConstraint(c.table(), c.name())).toList();
     }
 
     @Override
@@ -193,7 +213,8 @@ final class ResumedColumnView implements CatalogView {
                 k.name().value().equals(name.value()) && k.columns().equals(java.util.List.of(column)))) {
             return false;
         }
-        return catalog.constraintExists(name);
+        // By its bare name, as constraint names are chosen: the hidden one is no other's.
+        return !(constraint != null && constraint.value().equals(name.value())) && catalog.constraintExists(name);
     }
 
     @Override

@@ -1,12 +1,18 @@
 package dev.zdm.recipes;
 
+import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ConstraintInfo;
+import dev.zdm.pg.LockMode;
 import dev.zdm.pg.SqlName;
+import dev.zdm.pg.Statement;
+import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /** What the recipes share: the ALTER TABLE prefix, and the checks of what a request names. */
@@ -63,5 +69,16 @@ final class Alter {
     static Optional<ConstraintInfo> primaryKeyWith(CatalogView catalog, SqlName table, SqlName column) {
         return catalog.constraints(table).stream()
                 .filter(c -> c.kind() == ConstraintInfo.Kind.PRIMARY_KEY && c.columns().contains(column)).findFirst();
+    }
+
+    /**
+     * A drop of the catalog only, under an instant of ACCESS EXCLUSIVE on its table and on each of
+     * {@code others} (the tables whose foreign keys go with it: their triggers are dropped there).
+     */
+    static Statement drop(SqlName table, String sql, CatalogChange change, Set<SqlName> others) {
+        List<Statement.OtherLock> locks = new ArrayList<>();
+        others.stream().filter(o -> !o.equals(table))
+                .forEach(o -> locks.add(new Statement.OtherLock(o, LockMode.ACCESS_EXCLUSIVE)));
+        return new Statement(table, sql, LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, change, locks);
     }
 }

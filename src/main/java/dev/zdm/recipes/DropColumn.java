@@ -4,16 +4,12 @@ import dev.zdm.engine.Outcome;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ConstraintInfo;
-import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
-import dev.zdm.pg.Statement;
-import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -26,9 +22,10 @@ import java.util.Set;
  * unless {@code cascade}, and with it their drop locks the tables a foreign key joins (ACCESS
  * EXCLUSIVE, seen in pg_locks on 15). Nothing to undo: it is one statement.
  */
-public final class DropColumn implements Recipe<DropColumn.Spec> {
+public final class DropColumn extends CascadingDrop {
 
-    public record Spec(SqlName table, SqlName column, boolean cascade) {
+    public DropColumn() {
+        super("column");
     }
 
     @Override
@@ -37,47 +34,27 @@ public final class DropColumn implements Recipe<DropColumn.Spec> {
     }
 
     @Override
-    public Set<String> fields() {
-        return Set.of("table", "schema", "column", "cascade");
-    }
-
-    @Override
-    public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("column")),
-                request.bool("cascade", false));
-    }
-
-    @Override
-    public SqlName table(Spec spec) {
-        return spec.table();
-    }
-
-    @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
-        Alter.requireColumn(catalog, t, spec.column());
-        List<String> dependents = catalog.dependents(t, spec.column());
+        Alter.requireColumn(catalog, t, spec.name());
+        List<String> dependents = catalog.dependents(t, spec.name());
         if (!dependents.isEmpty() && !spec.cascade()) {
-            throw ZdmException.precondition("column " + t + "." + spec.column() + " is used by " + String.join(", ", dependents)
+            throw ZdmException.precondition("column " + t + "." + spec.name() + " is used by " + String.join(", ", dependents)
                     + ": dropping it drops them too; send cascade: true to drop them with it");
         }
         Set<SqlName> others = new LinkedHashSet<>();
         for (ConstraintInfo c : catalog.constraints(t)) {
-            if (c.refTable() != null && c.columns().contains(spec.column())) {
+            if (c.refTable() != null && c.columns().contains(spec.name())) {
                 others.add(c.refTable());
             }
         }
         for (ConstraintInfo fk : catalog.referencing(t)) {
-            if (fk.refColumns().contains(spec.column())) {
+            if (fk.refColumns().contains(spec.name())) {
                 others.add(fk.table());
             }
         }
-        others.remove(t);
-        List<Statement.OtherLock> locks = new ArrayList<>();
-        others.forEach(o -> locks.add(new Statement.OtherLock(o, LockMode.ACCESS_EXCLUSIVE)));
-        return new Plan(t, List.of(new Statement(t, Alter.table(t) + "DROP COLUMN " + spec.column().quoted()
-                + (spec.cascade() ? " CASCADE" : ""), LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
-                new CatalogChange.DropColumn(spec.column(), spec.cascade()), locks)));
+        return new Plan(t, List.of(Alter.drop(t, Alter.table(t) + "DROP COLUMN " + spec.name().quoted()
+                + (spec.cascade() ? " CASCADE" : ""), new CatalogChange.DropColumn(spec.name(), spec.cascade()), others)));
     }
 
     @Override

@@ -4,16 +4,12 @@ import dev.zdm.engine.Outcome;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ConstraintInfo;
-import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
-import dev.zdm.pg.Statement;
-import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
 import dev.zdm.protocol.Request;
 import dev.zdm.protocol.ZdmException;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,9 +23,10 @@ import java.util.stream.Collectors;
  * foreign keys of other tables reference is refused (22, naming them) unless {@code cascade}, which
  * drops them too, under ACCESS EXCLUSIVE on their tables.
  */
-public final class DropConstraint implements Recipe<DropConstraint.Spec> {
+public final class DropConstraint extends CascadingDrop {
 
-    public record Spec(SqlName table, SqlName constraint, boolean cascade) {
+    public DropConstraint() {
+        super("constraint");
     }
 
     @Override
@@ -38,30 +35,14 @@ public final class DropConstraint implements Recipe<DropConstraint.Spec> {
     }
 
     @Override
-    public Set<String> fields() {
-        return Set.of("table", "schema", "constraint", "cascade");
-    }
-
-    @Override
-    public Spec parse(Request request, CatalogView catalog) {
-        return new Spec(Alter.tableOf(request, catalog), SqlName.of(request.string("constraint")),
-                request.bool("cascade", false));
-    }
-
-    @Override
-    public SqlName table(Spec spec) {
-        return spec.table();
-    }
-
-    @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
-        ConstraintInfo constraint = Alter.requireConstraint(catalog, t, spec.constraint());
+        ConstraintInfo constraint = Alter.requireConstraint(catalog, t, spec.name());
         List<ConstraintInfo> dependents = constraint.isKey() ? catalog.referencing(t).stream()
                 .filter(fk -> Set.copyOf(fk.refColumns()).equals(Set.copyOf(constraint.columns())))
                 .filter(fk -> !fk.name().equals(constraint.name()) || !fk.table().equals(t)).toList() : List.of();
         if (!dependents.isEmpty() && !spec.cascade()) {
-            throw ZdmException.precondition("constraint " + spec.constraint() + " of " + t + " is referenced by "
+            throw ZdmException.precondition("constraint " + spec.name() + " of " + t + " is referenced by "
                     + dependents.stream().map(fk -> "constraint " + fk.name() + " on table " + fk.table())
                     .collect(Collectors.joining(", ")) + ": drop those first, or send cascade: true");
         }
@@ -70,20 +51,16 @@ public final class DropConstraint implements Recipe<DropConstraint.Spec> {
             others.add(constraint.refTable());
         }
         dependents.forEach(fk -> others.add(fk.table()));
-        others.remove(t);
-        List<Statement.OtherLock> locks = new ArrayList<>();
-        others.forEach(o -> locks.add(new Statement.OtherLock(o, LockMode.ACCESS_EXCLUSIVE)));
-        CatalogChange change = dependents.isEmpty() ? new CatalogChange.DropConstraint(spec.constraint())
-                : new CatalogChange.DropConstraintCascade(spec.constraint(), dependents);
-        return new Plan(t, List.of(new Statement(t, Alter.table(t) + "DROP CONSTRAINT " + spec.constraint().quoted()
-                + (dependents.isEmpty() ? "" : " CASCADE"), LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
-                null, change, locks)));
+        CatalogChange change = dependents.isEmpty() ? new CatalogChange.DropConstraint(spec.name())
+                : new CatalogChange.DropConstraintCascade(spec.name(), dependents);
+        return new Plan(t, List.of(Alter.drop(t, Alter.table(t) + "DROP CONSTRAINT " + spec.name().quoted()
+                + (dependents.isEmpty() ? "" : " CASCADE"), change, others)));
     }
 
     @Override
     public Reply reply(Request request, Spec spec, Outcome outcome) {
         return Reply.to(request, "constraint_dropped")
-                .put("constraint", spec.constraint().value())
+                .put("constraint", spec.name().value())
                 .seconds("duration_seconds", outcome.durationSeconds())
                 .put("table_locked", outcome.tableLocked());
     }

@@ -142,6 +142,8 @@ public final class SimCatalog implements CatalogView {
     /** Null in a closed world; else the size of a table it has not seen. */
     private final Long defaultRows;
     private final Deque<Runnable> undo = new ArrayDeque<>();
+    /** Indexes the plan built concurrently: committed by the build, kept by a rollback. */
+    private final Map<SqlName, Index> built = new LinkedHashMap<>();
     private boolean recording;
     private long nextRelfilenode = 16384;
     private Consumer<SqlName> rowRead = table -> { };
@@ -313,11 +315,13 @@ public final class SimCatalog implements CatalogView {
 
     void begin() {
         undo.clear();
+        built.clear();
         recording = true;
     }
 
     void commit() {
         undo.clear();
+        built.clear();
         recording = false;
     }
 
@@ -325,6 +329,19 @@ public final class SimCatalog implements CatalogView {
         recording = false;
         while (!undo.isEmpty()) {
             undo.pop().run();
+        }
+        built.forEach(indexes::put);
+        built.clear();
+    }
+
+    /**
+     * A concurrent build commits its index itself: valid, it outlives the plan's rollback when a later
+     * step loses its lock (the engine's undo drops an index only while it is INVALID; a resend adopts it).
+     */
+    void keepBuilt(SqlName index) {
+        Index built = indexes.get(index);
+        if (built != null && built.valid()) {
+            this.built.put(index, built);
         }
     }
 
@@ -384,12 +401,22 @@ public final class SimCatalog implements CatalogView {
         if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty() && !userType(add.type())) {
             throw ZdmException.missing("type " + add.type());
         }
-        if (add.defaultSql() == null) {
+        requireKnownDefault(add.defaultSql(), add.ownedSequence());
+    }
+
+    /**
+     * What the server checks of a default when ALTER TABLE (ADD COLUMN, SET DEFAULT) or CREATE TABLE
+     * analyses it: every function it calls, and in a closed world the sequence a nextval() names
+     * ({@code ownedSequence}: the one the same statement makes, or null).
+     */
+    private void requireKnownDefault(String defaultSql, SqlName ownedSequence) {
+        PgFacts facts = PgFacts.of(version);
+        if (defaultSql == null) {
             return;
         }
         SqlExpression expression;
         try {
-            expression = new SqlExpression(add.defaultSql());
+            expression = new SqlExpression(defaultSql);
         } catch (ZdmException quotedConstant) {
             // A constant zdm quoted itself (a backslash, a long text) is no expression a user wrote: it calls nothing.
             return;
@@ -397,7 +424,7 @@ public final class SimCatalog implements CatalogView {
         facts.requireKnownFunctions(expression, name -> userFunction(name) != null);
         if (!isOpenWorld()) {
             for (SqlName relation : expression.sequencesNamed()) {
-                if (!relation.equals(add.ownedSequence()) && !relationExists(relation)) {
+                if (!relation.equals(ownedSequence) && !relationExists(relation)) {
                     // The regclass literal is resolved when the ALTER is analysed, under its lock.
                     throw ZdmException.missing("relation " + relation);
                 }
@@ -635,6 +662,10 @@ public final class SimCatalog implements CatalogView {
     // ---- changing
 
     void apply(SqlName tableName, CatalogChange change) {
+        if (change instanceof CatalogChange.CreateTable create) {
+            createTable(tableName, create);
+            return;
+        }
         Table table = table(tableName);
         if (change instanceof CatalogChange.AddColumn add) {
             requireKnown(add);
@@ -748,6 +779,7 @@ public final class SimCatalog implements CatalogView {
             validate(attach.parentIndex());
         } else if (change instanceof CatalogChange.SetDefault set) {
             Column column = columnOf(tableName, table, set.column());
+            requireKnownDefault(set.defaultSql(), null);
             put(table.columns, set.column(), new Column(column.type(), set.defaultSql(), column.notNull(), column.hasNulls(),
                     column.assumed()));
         } else if (change instanceof CatalogChange.DropNotNull drop) {
@@ -881,6 +913,37 @@ public final class SimCatalog implements CatalogView {
             remove(attachedTo, drop.index());
         } else {
             throw new IllegalArgumentException("no model for " + change);
+        }
+    }
+
+    /**
+     * CREATE TABLE: empty, its columns' types and defaults checked as ADD COLUMN checks them, its serials'
+     * sequences and its key's index in the relation name space. IF NOT EXISTS of a table there is nothing.
+     */
+    private void createTable(SqlName tableName, CatalogChange.CreateTable create) {
+        if (create.ifNotExists() && tables.containsKey(tableName)) {
+            return;
+        }
+        if (relationExists(tableName)) {
+            throw ZdmException.exists("relation " + tableName);
+        }
+        Table table = new Table();
+        table.relfilenode = nextRelfilenode++;
+        for (CatalogChange.NewColumn c : create.columns()) {
+            requireKnown(new CatalogChange.AddColumn(c.name(), c.type(), c.defaultSql(), c.notNull(), true,
+                    c.ownedSequence()));
+            table.columns.put(c.name(), new Column(c.type(), c.defaultSql(), c.notNull(), false));
+            if (c.ownedSequence() != null && otherRelations.add(c.ownedSequence()) && recording) {
+                undo.push(() -> otherRelations.remove(c.ownedSequence()));
+            }
+        }
+        put(tables, tableName, table);
+        if (create.primaryIndex() != null) {
+            put(indexes, create.primaryIndex(), new Index(tableName, create.primaryKey(), true, true));
+            table.primaryKey = create.primaryKey();
+            table.primaryIndex = create.primaryIndex();
+            table.constraints.put(create.primaryIndex(), new ConstraintInfo(tableName, create.primaryIndex(),
+                    ConstraintInfo.Kind.PRIMARY_KEY, create.primaryKey(), true, create.primaryIndex(), null, List.of()));
         }
     }
 

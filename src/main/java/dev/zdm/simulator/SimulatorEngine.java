@@ -286,7 +286,8 @@ public final class SimulatorEngine implements Engine {
     @Override
     public Outcome execute(Plan plan, Duration lockBudget) {
         endFinishedTransactions();
-        long relfilenode = catalog.table(plan.table()).relfilenode();
+        // A table the plan makes has no file before it; the open world must not assume it into being.
+        long relfilenode = plan.createsTable() ? -1 : catalog.table(plan.table()).relfilenode();
         double start = clock.now();
         waitedSeconds = 0;
         attempts = 0;
@@ -297,8 +298,10 @@ public final class SimulatorEngine implements Engine {
         catalog.begin();
         jobsOfThisPlan.clear();
         stepTimings.clear();
+        Step failing = null;
         try {
             for (Step step : plan.steps()) {
+                failing = step;
                 double stepStart = clock.now();
                 double waitedBefore = waitedSeconds;
                 lastGrant = Double.NaN;
@@ -339,7 +342,11 @@ public final class SimulatorEngine implements Engine {
                         if (isIndexBuild(step)) {
                             attempts++;
                         }
-                        acquire(step.table(), step.lock(), lockBudget);
+                        // A table being made is locked by its maker alone (no session sees it yet); IF NOT
+                        // EXISTS of one there looks up its name and locks nothing.
+                        if (!plan.createsTable()) {
+                            acquire(step.table(), step.lock(), lockBudget);
+                        }
                         acquireOthers(step, lockBudget);
                         run((Statement) step);
                     }
@@ -358,7 +365,7 @@ public final class SimulatorEngine implements Engine {
             }
         } catch (Timeout t) {
             rollback();
-            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, rows, batches));
+            throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, failing, rows, batches));
         } catch (RuntimeException e) {
             rollback();
             throw e;
@@ -385,7 +392,11 @@ public final class SimulatorEngine implements Engine {
      * create_index its build attempts, a migrate_data the rows and batches committed (none here: the
      * model's batches need no lock the application can hold against them once the first is granted).
      */
-    private Map<String, Object> progress(Plan plan, long rowsDone, int batchesDone) {
+    private Map<String, Object> progress(Plan plan, Step failing, long rowsDone, int batchesDone) {
+        if (failing instanceof Statement s && s.transactional() && !(s.change() instanceof CatalogChange.CreateIndex)) {
+            // A statement of its own transaction (a key's USING INDEX after its build): no build attempts to tell.
+            return Map.of();
+        }
         if (plan.steps().stream().anyMatch(SimulatorEngine::isIndexBuild)) {
             return Map.of("attempts", attempts);
         }
@@ -415,6 +426,11 @@ public final class SimulatorEngine implements Engine {
 
     private void run(Statement statement) {
         SqlName table = statement.table();
+        if (statement.change() instanceof CatalogChange.CreateTable) {
+            catalog.apply(table, statement.change());
+            clock.advance(cost.statement(statement.work(), 0));
+            return;
+        }
         clock.advance(cost.statement(statement.work(), catalog.table(table).rows()));
         if (statement.work().rewrites()) {
             catalog.rewrite(table);
@@ -448,6 +464,7 @@ public final class SimulatorEngine implements Engine {
                 catalog.addInvalidIndex(table, index);
                 waitFor(table, locks.holdersConflictingWith(table, LockMode.SHARE, MIGRATION), lockBudget, () -> { });
                 run(statement);
+                catalog.keepBuilt(index.index());
                 return;
             } catch (Timeout lost) {
                 locks.releaseAll(MIGRATION);

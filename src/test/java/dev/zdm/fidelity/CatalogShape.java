@@ -1,5 +1,6 @@
 package dev.zdm.fidelity;
 
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.PgFacts;
 import dev.zdm.pg.SqlName;
 import dev.zdm.simulator.SimCatalog;
@@ -37,13 +38,24 @@ final class CatalogShape {
         });
         Map<String, String> checks = new TreeMap<>();
         t.checks().forEach((name, c) -> checks.put(name.value(), c.validated() ? " validated" : " NOT VALID"));
+        // The catalogue's constraints (checks, keys, foreign keys), of their kind; a column's NOT NULL (18+) apart.
         Map<String, String> notNulls = new TreeMap<>();
         t.constraints().forEach((name, c) -> {
-            if (c.kind() == dev.zdm.pg.ConstraintInfo.Kind.NOT_NULL) {
+            if (c.kind() == ConstraintInfo.Kind.NOT_NULL) {
                 notNulls.put(name.value(), " " + c.columns().get(0).value() + (c.validated() ? "" : " NOT VALID"));
+            } else {
+                checks.put(name.value(), constraint(c.kind(), c.validated()));
             }
         });
-        return render(columns, indexes, checks, notNulls);
+        String shape = render(columns, indexes, checks, notNulls);
+        SqlName orders = SqlName.of(CatalogueScripts.ORDERS);
+        return table.equals(USERS) && model.tableExists(orders) ? shape + " | " + orders + ": " + of(model, orders, facts)
+                : shape;
+    }
+
+    private static String constraint(ConstraintInfo.Kind kind, boolean validated) {
+        return kind == ConstraintInfo.Kind.CHECK ? (validated ? " validated" : " NOT VALID")
+                : " " + kind.name().toLowerCase() + (validated ? "" : " NOT VALID");
     }
 
     static String of(Connection connection, SqlName table) throws SQLException {
@@ -65,10 +77,11 @@ final class CatalogShape {
                     indexes.put(rs.getString(1), index(rs.getBoolean(2), rs.getBoolean(3)));
                 }
             }
-            try (ResultSet rs = st.executeQuery("SELECT conname, convalidated FROM pg_constraint WHERE conrelid = "
-                    + regclass + " AND contype = 'c'")) {
+            // NOT NULL ('n', from 18) is a column's, shown with it.
+            try (ResultSet rs = st.executeQuery("SELECT conname, convalidated, contype FROM pg_constraint WHERE conrelid = "
+                    + regclass + " AND contype <> 'n'")) {
                 while (rs.next()) {
-                    checks.put(rs.getString(1), rs.getBoolean(2) ? " validated" : " NOT VALID");
+                    checks.put(rs.getString(1), constraint(ConstraintInfo.Kind.ofContype(rs.getString(3)), rs.getBoolean(2)));
                 }
             }
             // From 18 a column's NOT NULL is a named constraint; before, there are none and both sides say so.
@@ -77,6 +90,15 @@ final class CatalogShape {
                     + regclass + " AND c.contype = 'n'")) {
                 while (rs.next()) {
                     notNulls.put(rs.getString(1), " " + rs.getString(2) + (rs.getBoolean(3) ? "" : " NOT VALID"));
+                }
+            }
+            if (table.equals(USERS)) {
+                try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + CatalogueScripts.ORDERS + "') IS NOT NULL")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return render(columns, indexes, checks, notNulls) + " | " + CatalogueScripts.ORDERS + ": "
+                                + of(connection, SqlName.of(CatalogueScripts.ORDERS));
+                    }
                 }
             }
         }

@@ -123,7 +123,7 @@ class FuzzIT {
     /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
     static void resetUsers(Connection admin, int rows, Script.Key key) {
         try (var st = admin.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS users CASCADE");
+            st.execute("DROP TABLE IF EXISTS users, " + CatalogueScripts.ORDERS + " CASCADE");
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
             for (String domain : ScriptGenerator.DOMAINS) {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");

@@ -83,13 +83,18 @@ class CatalogueFaultsIT {
             node.kill9();
             validator.rollback();
         }
+        long oid = server.number("SELECT oid FROM pg_constraint WHERE conname = 'kill_check_email_at'");
 
         ObjectNode resent = resend(add);
 
         assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("constraint_added");
-        assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conname = 'kill_check_email_at'")).isOne();
+        assertThat(resent.get("validated").asBoolean()).isTrue();
+        // The constraint the killed run committed is validated, not dropped and added again.
         assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conname = 'kill_check_email_at'"
-                + " AND convalidated")).isOne();
+                + " AND convalidated AND oid = " + oid)).isOne();
+        assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conname = 'kill_check_email_at'")).isOne();
+        assertThat(server.number("SELECT count(*) FROM zdm.operations WHERE kind = 'add_constraint'"
+                + " AND table_name = 'kill_check' AND state = 'done'")).isOne();
     }
 
     /**

@@ -485,6 +485,52 @@ class CatalogueTest extends OnEmbeddedPostgres {
     }
 
     /**
+     * create_table in a schema of its own with names that need quoting: one statement, its key, its
+     * serial's sequence; the same request again answers table_created and changes nothing (its ledger
+     * row keyed by the name); another definition under the name is 21; a later message sees the table.
+     */
+    @Test
+    void createTableOnceItsResendAnswersTheSameAnotherDefinitionIs21() {
+        SharedPostgres.exec("CREATE SCHEMA IF NOT EXISTS \"Cat Make\"", "DROP TABLE IF EXISTS \"Cat Make\".\"New Orders\"");
+        String create = """
+                {"type":"create_table","schema":"Cat Make","table":"New Orders","primary_key":["Id"],
+                 "columns":{"Id":{"type":"bigserial"},"Note":{"type":"varchar(20)","default":"it's"},
+                            "Qty":{"type":"int","nullable":false,"default_sql":"1 + 1"}}}""";
+
+        ObjectNode made = send(create);
+        assertThat(made.get("type").asText()).as(made.toString()).isEqualTo("table_created");
+        assertThat(made.get("duration_seconds").asDouble()).isPositive();
+        long oid = SharedPostgres.number("SELECT '\"Cat Make\".\"New Orders\"'::regclass::oid");
+        assertThat(SharedPostgres.text("SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' '"
+                + " || attnotnull, ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = " + oid + " AND attnum > 0"))
+                .isEqualTo("Id bigint true, Note character varying(20) false, Qty integer true");
+        assertThat(SharedPostgres.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = " + oid
+                + " AND contype = 'p'")).isEqualTo("PRIMARY KEY (\"Id\")");
+        assertThat(SharedPostgres.text("SELECT pg_get_serial_sequence('\"Cat Make\".\"New Orders\"', 'Id')"))
+                .isEqualTo("\"Cat Make\".\"New Orders_Id_seq\"");
+
+        ObjectNode again = send(create);
+        assertThat(again.get("type").asText()).as(again.toString()).isEqualTo("table_created");
+        assertThat(SharedPostgres.number("SELECT '\"Cat Make\".\"New Orders\"'::regclass::oid")).isEqualTo(oid);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM zdm.operations WHERE kind = 'create_table'"
+                + " AND table_name = 'New Orders' AND state = 'done'")).isEqualTo(1);
+
+        ObjectNode other = send("""
+                {"type":"create_table","schema":"Cat Make","table":"New Orders","columns":{"Id":{"type":"bigint"}}}""");
+        assertThat(other.get("code").asInt()).as(other.toString()).isEqualTo(21);
+
+        ObjectNode later = send("""
+                {"type":"set_default","schema":"Cat Make","table":"New Orders","column":"Note","default":"n/a"}""");
+        assertThat(later.get("type").asText()).as(later.toString()).isEqualTo("default_set");
+        assertThat(send("""
+                {"type":"create_table","table":"cat_bad_type","columns":{"a":{"type":"no_such_type"}}}""")
+                .get("code").asInt()).isEqualTo(20);
+        assertThat(send("""
+                {"type":"create_table","table":"cat_bad_key","columns":{"a":{"type":"int"}},"primary_key":["b"]}""")
+                .get("code").asInt()).isEqualTo(12);
+    }
+
+    /**
      * Whatever holds a lock VALIDATE needs also stops the ADD before it, so the holder has to arrive in
      * between: a writer makes the ADD wait, a SHARE UPDATE EXCLUSIVE request queues behind it and is
      * granted when the ADD commits, and holds it past the VALIDATE's budget. The NOT VALID foreign key is

@@ -143,6 +143,24 @@ public final class Ledger {
     }
 
     /**
+     * The newest constraint the operation made that is still that OID, of its name, on its table: one a
+     * crashed run committed (NOT VALID, before its VALIDATE) and that the application's writes are
+     * checked against already. Resumed, not dropped and added again.
+     */
+    public static Optional<MadeObject> liveConstraint(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT m.step FROM zdm.objects m
+                JOIN pg_constraint k ON k.oid = m.object_oid AND k.conrelid = m.table_oid AND k.conname = m.name
+                WHERE m.operation_id = ? AND m.kind = 'constraint' AND NOT m.undone
+                ORDER BY m.step DESC LIMIT 1""")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? madeBy(c, id, rs.getInt(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /**
      * The index the operation's build made, if it is still that OID, VALID, on the operation's table
      * {@code tableOid} and of the name it was made with: a concurrent build whose client was gone (a
      * node killed mid-build) that the server finished anyway. Its undo mark does not matter: an undo

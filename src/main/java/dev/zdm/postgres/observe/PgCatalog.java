@@ -492,14 +492,16 @@ public final class PgCatalog implements CatalogView {
     @Override
     public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
         return query("looking for a unique index of " + table, c -> {
+            // indnkeyatts (the key's columns, without INCLUDE's) from 11; before, every column is the key's.
+            String keyAtts = c.getMetaData().getDatabaseMajorVersion() >= 11 ? "i.indnkeyatts" : "i.indnatts";
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
                       WHERE t.oid = to_regclass(?)
                         AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
-                        AND i.indnkeyatts = cardinality(?::text[])
+                        AND KEYATTS = cardinality(?::text[])
                         AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
-                             WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]))
-                            = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))""")) {
+                             WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey[0:KEYATTS - 1]))
+                            = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))""".replace("KEYATTS", keyAtts))) {
                 ps.setString(1, table.quoted());
                 java.sql.Array names = c.createArrayOf("text", columns.stream().map(SqlName::value).toArray());
                 ps.setArray(2, names);
