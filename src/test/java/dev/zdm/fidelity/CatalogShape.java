@@ -23,6 +23,38 @@ final class CatalogShape {
     private CatalogShape() {
     }
 
+    /**
+     * Several tables' catalogs (a shape's tables, {@link TableShapes}), each named by schema; one table is
+     * its catalog alone, as before shapes. The model is asked by the name it keys the table under.
+     */
+    static String of(SimCatalog model, List<SqlName> tables, PgFacts facts) {
+        if (tables.size() == 1) {
+            return of(model, model.resolve(tables.get(0)), facts);
+        }
+        List<String> parts = new ArrayList<>();
+        for (SqlName t : tables) {
+            String shape;
+            try {
+                shape = of(model, model.resolve(t), facts);
+            } catch (dev.zdm.protocol.ZdmException e) {
+                shape = "missing";
+            }
+            parts.add(t.schema() + "." + t.value() + " {" + shape + "}");
+        }
+        return String.join(" ", parts);
+    }
+
+    static String of(Connection connection, List<SqlName> tables) throws SQLException {
+        if (tables.size() == 1) {
+            return of(connection, tables.get(0));
+        }
+        List<String> parts = new ArrayList<>();
+        for (SqlName t : tables) {
+            parts.add(t.schema() + "." + t.value() + " {" + of(connection, t) + "}");
+        }
+        return String.join(" ", parts);
+    }
+
     static String of(SimCatalog model, SqlName table, PgFacts facts) {
         SimCatalog.Table t = model.table(table);
         Map<String, String> columns = new TreeMap<>();
@@ -43,7 +75,8 @@ final class CatalogShape {
         Map<String, String> columns = new TreeMap<>();
         Map<String, String> indexes = new TreeMap<>();
         Map<String, String> checks = new TreeMap<>();
-        String regclass = "'" + table.value() + "'::regclass";
+        String quoted = (table.schema() == null ? "" : TableShapes.quote(table.schema()) + ".") + TableShapes.quote(table.value());
+        String regclass = "'" + quoted.replace("'", "''") + "'::regclass";
         try (var st = connection.createStatement()) {
             try (ResultSet rs = st.executeQuery("SELECT attname, attnotnull, atthasdef, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
                     + regclass + " AND attnum > 0 AND NOT attisdropped")) {

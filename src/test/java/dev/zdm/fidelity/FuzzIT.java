@@ -94,13 +94,13 @@ class FuzzIT {
          * {@code --schema-from} reads it: tables, relations, row counts), then both run the script.
          */
         Result run(Script script) {
-            resetUsers(admin, script.rows(), script.key());
+            reset(admin, script, version);
             ServerVersion v = new ServerVersion(version);
             SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
             ScriptRunner.Run predicted = ScriptRunner.run(simulator, script,
-                    () -> CatalogShape.of(simulator.model(), CatalogShape.USERS, PgFacts.of(v)));
-            ScriptRunner.Run seen = ScriptRunner.run(postgres, script, () -> settledShape(admin));
+                    () -> CatalogShape.of(simulator.model(), script.shape().compared(), PgFacts.of(v)));
+            ScriptRunner.Run seen = ScriptRunner.run(postgres, script, () -> settledShape(admin, script.shape().compared()));
             return new Result(predicted, seen);
         }
 
@@ -120,20 +120,24 @@ class FuzzIT {
                 .filter(available::contains).toList();
     }
 
-    /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
-    static void resetUsers(Connection admin, int rows, Script.Key key) {
+    /** The script's tables made afresh (its shape's, TableShapes), and no ledger rows from an earlier script. */
+    static void reset(Connection admin, Script script, int version) {
         try (var st = admin.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS users CASCADE");
+            for (String drop : TableShapes.dropAll()) {
+                st.execute(drop);
+            }
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
             for (String domain : ScriptGenerator.DOMAINS) {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
             }
-            // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application.
-            st.execute("CREATE TABLE users (" + key.columns + ") WITH (autovacuum_enabled = false)");
-            st.execute("INSERT INTO users SELECT " + key.idOfRow + ", 'user' || g || '@example.com', 'name ' || g "
-                    + "FROM generate_series(1, " + rows + ") g");
+            for (String type : TableShapes.TYPES_MADE_ONCE) {
+                st.execute("DO $$ BEGIN CREATE " + type + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            }
+            // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application. ANALYZE:
             // reltuples exact (the sample takes every row of so small a table), for the schema reader.
-            st.execute("ANALYZE users");
+            for (String sql : script.shape().setup(script.rows(), script.key(), version)) {
+                st.execute(sql);
+            }
             // The ledger of earlier scripts: each script is a fresh start, as on the simulator.
             st.execute("DO $$ BEGIN IF to_regclass('zdm.operations') IS NOT NULL THEN"
                     + " TRUNCATE zdm.operations, zdm.objects, zdm.checkpoints; END IF; END $$");
@@ -146,12 +150,12 @@ class FuzzIT {
      * The catalog once things have settled: an INVALID index a failed build left while its blocker was
      * still there is dropped in the background when the blocker ends; give that a moment.
      */
-    static String settledShape(Connection admin) {
+    static String settledShape(Connection admin, List<dev.zdm.pg.SqlName> tables) {
         try {
-            String shape = CatalogShape.of(admin, CatalogShape.USERS);
+            String shape = CatalogShape.of(admin, tables);
             for (int i = 0; i < 15 && shape.contains("INVALID"); i++) {
                 Thread.sleep(100);
-                shape = CatalogShape.of(admin, CatalogShape.USERS);
+                shape = CatalogShape.of(admin, tables);
             }
             return shape;
         } catch (SQLException e) {

@@ -92,9 +92,11 @@ final class FuzzReport {
                 .filter(byVersion -> !byVersion.get(version).equals(byVersion.get(newest))).count();
     }
 
-    /** Where a disagreement goes: data the simulator cannot see, or nowhere (a bug). */
+    /** Where a disagreement goes: data the simulator cannot see, or nowhere (a bug); by table shape. */
     static String kind(Script script, List<String> differences) {
-        return script.dependsOnData() ? "depends on data" : "UNEXPLAINED";
+        String kind = script.dependsOnData() ? "depends on data" : "UNEXPLAINED";
+        return script.shape() == TableShapes.Shape.KEYS ? kind
+                : kind + " (shape " + script.shape().name().toLowerCase(java.util.Locale.ROOT) + ")";
     }
 
     void write(Path file, List<Integer> versions, double seconds) throws IOException {

@@ -10,7 +10,7 @@ import java.util.List;
  * {@code rows} rows, then the messages a client sends in order (application transactions and
  * migrations). It is what a disagreement shrinks to and what the report prints, one request body per line.
  */
-record Script(String id, int rows, Key key, List<ObjectNode> messages) {
+record Script(String id, int rows, Key key, List<ObjectNode> messages, TableShapes.Shape shape) {
 
     /** How users is keyed: the table's DDL and its rows' ids. */
     enum Key {
@@ -39,16 +39,20 @@ record Script(String id, int rows, Key key, List<ObjectNode> messages) {
         messages = List.copyOf(messages);
     }
 
+    Script(String id, int rows, Key key, List<ObjectNode> messages) {
+        this(id, rows, key, messages, TableShapes.Shape.KEYS);
+    }
+
     Script(String id, int rows, List<ObjectNode> messages) {
         this(id, rows, Key.BIGINT, messages);
     }
 
     Script withRows(int fewer) {
-        return new Script(id, fewer, key, messages);
+        return new Script(id, fewer, key, messages, shape);
     }
 
     Script withMessages(List<ObjectNode> other) {
-        return new Script(id, rows, key, other);
+        return new Script(id, rows, key, other, shape);
     }
 
     Script without(int index) {
@@ -80,8 +84,13 @@ record Script(String id, int rows, Key key, List<ObjectNode> messages) {
 
     /** As a jsonl case: a comment with the table, then each message as an envelope. */
     String jsonl() {
-        StringBuilder s = new StringBuilder("# ").append(id).append(": users (").append(key.columns).append(") with ")
-                .append(rows).append(" rows\n");
+        StringBuilder s = new StringBuilder("# ").append(id);
+        if (shape == TableShapes.Shape.KEYS) {
+            s.append(": users (").append(key.columns).append(") with ").append(rows).append(" rows\n");
+        } else {
+            s.append(": shape ").append(shape.name().toLowerCase(java.util.Locale.ROOT)).append(", ").append(rows)
+                    .append(" rows (on PostgreSQL 12+): ").append(String.join("; ", shape.setup(rows, key, 12))).append('\n');
+        }
         int msgId = 1;
         for (ObjectNode m : messages) {
             ObjectNode body = m.deepCopy();

@@ -68,15 +68,22 @@ final class ScriptGenerator {
 
     private final Random random;
     private final long seed;
+    private final TableShapes shapes;
     private int count;
 
     ScriptGenerator(long seed) {
+        this(seed, TableShapes.fromProperty(seed));
+    }
+
+    ScriptGenerator(long seed, TableShapes shapes) {
         this.seed = seed;
         this.random = new Random(seed);
+        this.shapes = shapes;
     }
 
     Script next() {
-        String id = "seed " + seed + " #" + count++;
+        int index = count++;
+        String id = "seed " + seed + " #" + index;
         int rows = pick(ROWS);
         // Most scripts on the bigint key the model was first built for; the rest on every other key.
         Script.Key key = random.nextInt(2) == 0 ? Script.Key.BIGINT
@@ -97,7 +104,7 @@ final class ScriptGenerator {
                 messages.add(closeTransaction());
             }
         }
-        return new Script(id, rows, key, messages);
+        return shapes.apply(new Script(id, rows, key, messages), index);
     }
 
     private ObjectNode openTransaction(int budgetMs) {
