@@ -35,6 +35,7 @@ final class FuzzReport {
     private final Map<Integer, Tally> tallies = new TreeMap<>();
     private final Map<String, List<Example>> examples = new LinkedHashMap<>();
     private final List<Example> unexplained = new ArrayList<>();
+    private final List<Example> everyRun = new ArrayList<>();
     /** What PostgreSQL did with each script, by version: how much the versions differ among themselves. */
     private final Map<String, Map<Integer, String>> postgresOutcomes = new LinkedHashMap<>();
 
@@ -54,6 +55,7 @@ final class FuzzReport {
              List<String> shrunkDifferences) {
         Tally t = tallies.computeIfAbsent(version, v -> new Tally());
         t.runs++;
+        everyRun.add(new Example(version, script, differences, shrunk, shrunkDifferences));
         // Without the lock seen: whether a poll caught a short lock is chance, not the version.
         postgresOutcomes.computeIfAbsent(script.id(), k -> new TreeMap<>())
                 .put(version, postgres.toString().replaceAll(" lock=[A-Za-z ]+", ""));
@@ -163,5 +165,34 @@ final class FuzzReport {
         });
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, md.toString());
+        String dump = System.getProperty(DUMP);
+        if (dump != null) {
+            writeDump(Path.of(dump));
+        }
+    }
+
+    /** Every run, one JSON line each (version, script, shape, differences, none where they agree): for triage. */
+    static final String DUMP = "zdm.fuzz.dump";
+
+    private void writeDump(Path file) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        everyRun.forEach(e -> {
+            var line = dev.zdm.protocol.Json.MAPPER.createObjectNode();
+            line.put("version", e.version());
+            line.put("id", e.script().id());
+            line.put("shape", e.script().shape().name());
+            line.put("rows", e.script().rows());
+            line.put("key", e.script().key().name());
+            line.put("data", e.script().dependsOnData());
+            e.script().messages().forEach(line.withArray("messages")::add);
+            e.differences().forEach(line.withArray("differences")::add);
+            if (e.shrunk() != null) {
+                line.put("shrunk_rows", e.shrunk().rows());
+                e.shrunk().messages().forEach(line.withArray("shrunk")::add);
+            }
+            lines.append(line).append('\n');
+        });
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.writeString(file, lines.toString());
     }
 }

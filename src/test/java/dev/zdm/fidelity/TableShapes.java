@@ -58,6 +58,22 @@ final class TableShapes {
             this.family = family;
         }
 
+        /**
+         * Whether a range of id is a range of the key, whose rows the simulator counts: not on a composite key
+         * (tenant_id, id) or (id, region), as the generator asks one only of a single integer key.
+         */
+        boolean keyLeadsWithId() {
+            return this != COMPOSITE && this != PARTITIONED_LIST;
+        }
+
+        /**
+         * Whether a message's outcome turns on rows the simulator cannot see: a foreign-key column set to a
+         * constant only the referenced table's rows can say is there (customers holds 1 to 5).
+         */
+        boolean dependsOnData(ObjectNode message, int rows) {
+            return this == FOREIGN_KEY && rows > 0 && message.path("set").path("customer_id").asText().equals("6");
+        }
+
         /** The schema of the table the messages are about (SCHEMA: another; SEARCH_PATH: the $user schema). */
         String schema() {
             return switch (this) {

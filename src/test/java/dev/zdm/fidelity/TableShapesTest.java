@@ -93,4 +93,23 @@ class TableShapesTest {
         assertThat(String.join("\n", Shape.IDENTITY_ALWAYS.setup(10, Script.Key.BIGINT, 11))).doesNotContain("STORED");
         assertThat(String.join("\n", Shape.IDENTITY_ALWAYS.setup(10, Script.Key.BIGINT, 12))).contains("STORED");
     }
+
+    @Test
+    void aRangeOfIdIsCountedOnlyWhereIdIsTheKeyAndAnAbsentReferencedRowIsData() {
+        var mapper = dev.zdm.protocol.Json.MAPPER;
+        var onId = mapper.createObjectNode().put("type", "migrate_data").put("where", "id > 100000");
+        String predicted = "data_migrated total_rows=999 batches=1 table_locked=false";
+        String seen = "data_migrated total_rows=0 batches=0 table_locked=false";
+        assertThat(ScriptRunner.countsOfData(onId, seen, Shape.KEYS.keyLeadsWithId()))
+                .isNotEqualTo(ScriptRunner.countsOfData(onId, predicted, Shape.KEYS.keyLeadsWithId()));
+        assertThat(ScriptRunner.countsOfData(onId, seen, Shape.COMPOSITE.keyLeadsWithId()))
+                .isEqualTo(ScriptRunner.countsOfData(onId, predicted, Shape.COMPOSITE.keyLeadsWithId()));
+        var absent = mapper.createObjectNode().put("type", "migrate_data");
+        absent.putObject("set").put("customer_id", "6");
+        var present = mapper.createObjectNode().put("type", "migrate_data");
+        present.putObject("set").put("customer_id", "customer_id % 5 + 1");
+        assertThat(new Script("t", 10, Script.Key.BIGINT, List.of(absent), Shape.FOREIGN_KEY).dependsOnData()).isTrue();
+        assertThat(new Script("t", 0, Script.Key.BIGINT, List.of(absent), Shape.FOREIGN_KEY).dependsOnData()).isFalse();
+        assertThat(new Script("t", 10, Script.Key.BIGINT, List.of(present), Shape.FOREIGN_KEY).dependsOnData()).isFalse();
+    }
 }
