@@ -94,11 +94,27 @@ final class FuzzReport {
                 .filter(byVersion -> !byVersion.get(version).equals(byVersion.get(newest))).count();
     }
 
-    /** Where a disagreement goes: data the simulator cannot see, or nowhere (a bug); by table shape. */
+    /**
+     * Where a disagreement goes: data the simulator cannot see, or nowhere (a bug); on a table shape, with
+     * the shape and what the first difference is (the reply types and codes, or the catalog), so a shrunk
+     * script stays the same disagreement.
+     */
     static String kind(Script script, List<String> differences) {
         String kind = script.dependsOnData() ? "depends on data" : "UNEXPLAINED";
-        return script.shape() == TableShapes.Shape.KEYS ? kind
-                : kind + " (shape " + script.shape().name().toLowerCase(java.util.Locale.ROOT) + ")";
+        if (script.shape() == TableShapes.Shape.KEYS) {
+            return kind;
+        }
+        return kind + " (shape " + script.shape().name().toLowerCase(java.util.Locale.ROOT)
+                + (differences.isEmpty() ? "" : ": " + signature(differences.get(0))) + ")";
+    }
+
+    private static final java.util.regex.Pattern REPLIES = java.util.regex.Pattern.compile(
+            "message \\d+: simulator (\\S+(?: \\d+)?).* \\| PostgreSQL (\\S+(?: \\d+)?)");
+
+    /** "index_created / error 22", or "catalog". */
+    static String signature(String difference) {
+        var m = REPLIES.matcher(difference);
+        return m.lookingAt() ? m.group(1) + " / " + m.group(2) : "catalog";
     }
 
     void write(Path file, List<Integer> versions, double seconds) throws IOException {

@@ -112,4 +112,17 @@ class TableShapesTest {
         assertThat(new Script("t", 0, Script.Key.BIGINT, List.of(absent), Shape.FOREIGN_KEY).dependsOnData()).isFalse();
         assertThat(new Script("t", 10, Script.Key.BIGINT, List.of(present), Shape.FOREIGN_KEY).dependsOnData()).isFalse();
     }
+
+    @Test
+    void aShapesDisagreementIsKeptApartByWhatDiffers() {
+        assertThat(FuzzReport.signature("message 2: simulator index_created index=\"i\" steps=[] | PostgreSQL error 22"))
+                .isEqualTo("index_created / error 22");
+        assertThat(FuzzReport.signature("message 1: simulator error 20 | PostgreSQL error 12 table=\"t\""))
+                .isEqualTo("error 20 / error 12");
+        assertThat(FuzzReport.signature("catalog: simulator columns: a | PostgreSQL columns: b")).isEqualTo("catalog");
+        Script keys = new Script("t", 1, List.of());
+        Script partitioned = new Script("t", 1, Script.Key.BIGINT, List.of(), Shape.PARTITIONED_RANGE);
+        assertThat(FuzzReport.kind(keys, List.of("catalog: x"))).isEqualTo("UNEXPLAINED");
+        assertThat(FuzzReport.kind(partitioned, List.of("catalog: x"))).isEqualTo("UNEXPLAINED (shape partitioned_range: catalog)");
+    }
 }
