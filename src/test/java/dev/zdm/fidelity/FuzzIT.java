@@ -94,7 +94,7 @@ class FuzzIT {
          * {@code --schema-from} reads it: tables, relations, row counts), then both run the script.
          */
         Result run(Script script) {
-            reset(admin, script, version);
+            resetUsers(admin, script, version);
             ServerVersion v = new ServerVersion(version);
             SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
@@ -120,15 +120,17 @@ class FuzzIT {
                 .filter(available::contains).toList();
     }
 
-    /** The script's tables made afresh (its shape's, TableShapes), and no ledger rows from an earlier script. */
-    static void reset(Connection admin, Script script, int version) {
+    /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
+    static void resetUsers(Connection admin, Script script, int version) {
         try (var st = admin.createStatement()) {
-            for (String drop : TableShapes.dropAll()) {
-                st.execute(drop);
-            }
+            st.execute("DROP TABLE IF EXISTS users CASCADE");
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
             for (String domain : ScriptGenerator.DOMAINS) {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            }
+            // The script's tables, its shape's (TableShapes), made afresh; the schemas of other shapes gone.
+            for (String drop : TableShapes.dropAll()) {
+                st.execute(drop);
             }
             for (String type : TableShapes.TYPES_MADE_ONCE) {
                 st.execute("DO $$ BEGIN CREATE " + type + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");

@@ -82,8 +82,7 @@ final class ScriptGenerator {
     }
 
     Script next() {
-        int index = count++;
-        String id = "seed " + seed + " #" + index;
+        String id = "seed " + seed + " #" + count++;
         int rows = pick(ROWS);
         // Most scripts on the bigint key the model was first built for; the rest on every other key.
         Script.Key key = random.nextInt(2) == 0 ? Script.Key.BIGINT
@@ -104,7 +103,7 @@ final class ScriptGenerator {
                 messages.add(closeTransaction());
             }
         }
-        return shapes.apply(new Script(id, rows, key, messages), index);
+        return shapes.apply(new Script(id, rows, key, messages), count - 1);
     }
 
     private ObjectNode openTransaction(int budgetMs) {

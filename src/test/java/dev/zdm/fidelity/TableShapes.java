@@ -93,7 +93,8 @@ final class TableShapes {
                         pub("users_p3a"), pub("users_p3b"));
                 case PARTITIONED_LIST -> List.of(pub("users"), pub("users_eu"), pub("users_us"), pub("users_us_low"),
                         pub("users_us_high"), pub("users_other"));
-                default -> List.of(pub("users"));
+                // Bare, as the fuzzer always named users (the search_path's first schema).
+                default -> List.of(CatalogShape.USERS);
             };
         }
 
