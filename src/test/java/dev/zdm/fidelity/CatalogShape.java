@@ -100,16 +100,24 @@ final class CatalogShape {
         return render(columns, indexes, checks);
     }
 
-    /** A type as a message names it, as format_type prints it: int → integer, varchar(20) → character varying(20). */
+    /**
+     * A type as a message names it, as format_type prints it: int → integer, varchar(20) → character varying(20),
+     * timestamp(3) with time zone → itself (the typmod of a time type sits after its first word).
+     */
     static String canonical(PgFacts facts, String type) {
-        int cut = type.length();
-        for (char c : new char[] {'(', '['}) {
-            int at = type.indexOf(c);
-            cut = at >= 0 ? Math.min(cut, at) : cut;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([^(\\[]*?)\\s*(\\([^)]*\\))?\\s*([^(\\[]*?)\\s*((?:\\[[^]]*\\])*)$")
+                .matcher(type.trim());
+        if (!m.matches()) {
+            return type;
         }
-        String base = type.substring(0, cut).trim();
-        String suffix = type.substring(cut).replace(" ", "");
-        return facts.canonicalType(base).orElse(base) + suffix;
+        String base = (m.group(1) + " " + m.group(3)).trim().replaceAll("\\s+", " ");
+        String typmod = m.group(2) == null ? "" : m.group(2).replace(" ", "");
+        String arrays = m.group(4).replace(" ", "");
+        String name = facts.canonicalType(base).orElse(base);
+        int space = name.indexOf(' ');
+        boolean timeType = name.startsWith("timestamp ") || name.startsWith("time ");
+        return (timeType && !typmod.isEmpty() ? name.substring(0, space) + typmod + name.substring(space) : name + typmod)
+                + arrays;
     }
 
     private static String column(boolean notNull, boolean hasDefault) {

@@ -125,4 +125,18 @@ class TableShapesTest {
         assertThat(FuzzReport.kind(keys, List.of("catalog: x"))).isEqualTo("UNEXPLAINED");
         assertThat(FuzzReport.kind(partitioned, List.of("catalog: x"))).isEqualTo("UNEXPLAINED (shape partitioned_range: catalog)");
     }
+
+    /** The constrained shape's types, as format_type prints them (the typmod of a time type after its first word). */
+    @Test
+    void aTypeIsCanonicalAsFormatTypePrintsIt() {
+        var facts = dev.zdm.pg.PgFacts.of(new dev.zdm.pg.ServerVersion(15));
+        assertThat(CatalogShape.canonical(facts, "int")).isEqualTo("integer");
+        assertThat(CatalogShape.canonical(facts, "varchar(20)")).isEqualTo("character varying(20)");
+        assertThat(CatalogShape.canonical(facts, "numeric(10, 2)")).isEqualTo("numeric(10,2)");
+        assertThat(CatalogShape.canonical(facts, "int[]")).isEqualTo("integer[]");
+        assertThat(CatalogShape.canonical(facts, "timestamptz")).isEqualTo("timestamp with time zone");
+        assertThat(CatalogShape.canonical(facts, "timestamp(3) with time zone")).isEqualTo("timestamp(3) with time zone");
+        assertThat(CatalogShape.canonical(facts, "timestamp(3)")).isEqualTo("timestamp(3) without time zone");
+        assertThat(CatalogShape.canonical(facts, "fuzz_mood")).isEqualTo("fuzz_mood");
+    }
 }
