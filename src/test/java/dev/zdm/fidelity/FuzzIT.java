@@ -32,6 +32,10 @@ import org.junit.jupiter.api.Test;
  * docs/fidelity.md):
  * {@code mvn verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=FuzzIT -Dzdm.fuzz.scenarios=5000
  * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17 -Dzdm.fidelity.report=docs/fidelity.md}
+ *
+ * <p>The tables a script runs on are its shape's ({@link TableShapes}): {@code -Dzdm.fuzz.shapes=all} (or families,
+ * e.g. {@code keys,partitioned,foreign_key}) turns on more than the default, which is those that agree;
+ * {@code -Dzdm.fuzz.dump=FILE} writes every run as a JSON line, for triage.
  */
 class FuzzIT {
 
