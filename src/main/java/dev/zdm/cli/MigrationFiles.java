@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /**
  * A folder of migration files: each {@code *.json} directly in it is one migration, {"operations": [request
  * body, …]}, named by its file name without .json, in the order of the names (as Flyway's V1__, V2__ or a
- * date prefix sort). Other files are not migrations and are left alone.
+ * date prefix sort). Other files are not migrations and are left alone, but a name that differs from
+ * {@code .json} only in case ({@code 0002.JSON}) is a usage error: skipping it would deploy without it.
  */
 public final class MigrationFiles {
 
@@ -30,7 +31,15 @@ public final class MigrationFiles {
             throw new IllegalArgumentException("apply: " + dir + " is not a directory");
         }
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(SUFFIX) && Files.isRegularFile(f))
+            List<Path> regular = files.filter(Files::isRegularFile).toList();
+            for (Path f : regular) {
+                String fileName = f.getFileName().toString();
+                if (!fileName.endsWith(SUFFIX) && fileName.toLowerCase(java.util.Locale.ROOT).endsWith(SUFFIX)) {
+                    throw new IllegalArgumentException("apply: " + f + " is not a migration file: name it " + SUFFIX
+                            + " in lower case");
+                }
+            }
+            return regular.stream().filter(f -> f.getFileName().toString().endsWith(SUFFIX))
                     .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
                     .toList();
         } catch (IOException e) {

@@ -60,7 +60,7 @@ public record Config(String database, ServerVersion pgVersion, long simulatedRow
                                        Without a schema its world is open: a table or column a request
                                        names is assumed to exist (a new table: --rows rows, primary key
                                        id bigint); what the run changes is remembered.
-              --database embedded      start an embedded PostgreSQL 17 (from Maven Central jars) in a
+              --database embedded      start an embedded PostgreSQL 18 (from Maven Central jars) in a
                                        temporary directory, removed at exit
               --database URL           use that server: jdbc:postgresql://host:port/db?user=u&password=p
                                        or postgres://user:pass@host:port/db. Keep the password out of

@@ -29,6 +29,13 @@ public sealed interface CatalogChange {
     record AddNotNullCheck(SqlName constraint, SqlName column) implements CatalogChange {
     }
 
+    /**
+     * ADD CONSTRAINT constraint NOT NULL column NOT VALID (18+): the column refuses NULL in new rows at
+     * once; its old rows are checked by VALIDATE CONSTRAINT.
+     */
+    record AddNotNullConstraint(SqlName constraint, SqlName column) implements CatalogChange {
+    }
+
     record ValidateConstraint(SqlName constraint) implements CatalogChange {
     }
 

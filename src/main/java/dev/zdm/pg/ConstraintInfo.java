@@ -12,7 +12,9 @@ public record ConstraintInfo(SqlName table, SqlName name, Kind kind, List<SqlNam
 
     /** pg_constraint.contype, as zdm names it. */
     public enum Kind {
-        CHECK("c"), FOREIGN_KEY("f"), UNIQUE("u"), PRIMARY_KEY("p"), EXCLUSION("x"), OTHER("");
+        CHECK("c"), FOREIGN_KEY("f"), UNIQUE("u"), PRIMARY_KEY("p"), EXCLUSION("x"),
+        /** A column's NOT NULL, a constraint of its own from PostgreSQL 18 ({@link ServerVersion#notNullIsConstraint}). */
+        NOT_NULL("n"), OTHER("");
 
         private final String contype;
 
@@ -37,6 +39,7 @@ public record ConstraintInfo(SqlName table, SqlName name, Kind kind, List<SqlNam
                 case "unique" -> UNIQUE;
                 case "primary_key" -> PRIMARY_KEY;
                 case "exclusion" -> EXCLUSION;
+                case "not_null" -> NOT_NULL;
                 default -> OTHER;
             };
         }

@@ -23,7 +23,7 @@ import java.util.zip.GZIPInputStream;
  * checks an expression never pays for it.
  *
  * <p>The resource is one line per fact, sorted, tab-separated: {@code kind, name, value, majors}, majors
- * being the versions that have it as ranges ({@code 16-17}), empty when all have it. Kinds:
+ * being the versions that have it as ranges ({@code 16-18}), empty when all have it. Kinds:
  * {@code f} a function name and its strongest volatility over its overloads (v, s, i);
  * {@code t} a type name the parser accepts and the type it means (format_type);
  * {@code k} a keyword, which may stand before '(' without being a function (coalesce, cast, row);
@@ -213,7 +213,7 @@ public final class PgFacts {
         }
     }
 
-    /** The header names the majors the facts were read from: {@code # majors 10 11 ... 17}. */
+    /** The header names the majors the facts were read from: {@code # majors 10 11 ... 18}. */
     private static int[] majorsOf(String header) {
         if (header == null || !header.startsWith("# majors ")) {
             throw new IllegalStateException(RESOURCE + " has no '# majors' header");

@@ -318,7 +318,8 @@ public final class Planner {
      * Add the column bare with its default for new rows (catalog only), fill the old rows in batches,
      * then NOT NULL through a CHECK that is validated under SHARE UPDATE EXCLUSIVE. From 12 on, SET NOT
      * NULL trusts that validated CHECK and skips its scan, so the CHECK can go; before 12 SET NOT NULL
-     * would scan under ACCESS EXCLUSIVE, so the validated CHECK stays as the guarantee.
+     * would scan under ACCESS EXCLUSIVE, so the validated CHECK stays as the guarantee. From 18 the NOT
+     * NULL constraint itself is added NOT VALID and validated, under the name PostgreSQL gives it.
      */
     private List<Step> safeAddColumn(ColumnSpec spec) {
         return safeAddColumn(spec, addBareWithDefault(spec, ""), null, null);
@@ -341,7 +342,7 @@ public final class Planner {
         steps.add(new Backfill(t, walk(t, true, Set.of()), Map.of(c, value), new SqlExpression(c.quoted() + " IS NULL"),
                 BACKFILL_BATCH_SIZE, null, spec.sleepMs(), "add_column:" + t + "." + c, true));
         if (!spec.nullable()) {
-            steps.addAll(NotNullSteps.viaCheck(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
+            steps.addAll(NotNullSteps.of(version, t, c, SqlName.of(SqlName.truncate(t.value() + "_" + c.value() + "_not_null"))));
         }
         if (last != null) {
             steps.add(last);

@@ -43,6 +43,20 @@ public record ServerVersion(int major) {
         return major < 11 || major >= 13;
     }
 
+    /**
+     * From 18 a column's NOT NULL is a row of pg_constraint (contype 'n') with a name, chosen as
+     * ChooseConstraintName chooses one ({@code <table>_<column>_not_null}, then a number), so it takes a
+     * constraint name of the table; it can be added NOT VALID ({@code ADD CONSTRAINT name NOT NULL col
+     * NOT VALID}: an instant under ACCESS EXCLUSIVE, new rows refused NULL at once, attnotnull set) and
+     * validated by VALIDATE CONSTRAINT under SHARE UPDATE EXCLUSIVE, without a rewrite (release notes 18,
+     * "Store column NOT NULL specifications in pg_constraint" and "Allow NOT NULL constraints to be added
+     * as NOT VALID"; seen on embedded 18.0: pg_locks during both, relfilenode unchanged). DROP NOT NULL
+     * drops the constraint; a failed VALIDATE is 23502, "column ... contains null values".
+     */
+    public boolean notNullIsConstraint() {
+        return major >= 18;
+    }
+
     @Override
     public String toString() {
         return Integer.toString(major);

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedSet;
 
-/** Sets of PostgreSQL majors written as ranges, {@code 10,12-17}: how the facts file says which versions have a fact. */
+/** Sets of PostgreSQL majors written as ranges, {@code 10,12-18}: how the facts file says which versions have a fact. */
 public final class VersionRanges {
 
     private VersionRanges() {

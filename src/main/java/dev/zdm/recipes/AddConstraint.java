@@ -224,10 +224,10 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
         if (primary) {
             Set<SqlName> chosen = new LinkedHashSet<>();
             for (SqlName column : nullable) {
-                SqlName check = ObjectNames.choose(t.value(), column.value(), "check",
+                SqlName check = ObjectNames.choose(t.value(), column.value(), NotNullSteps.label(version),
                         n -> chosen.contains(n) || catalog.constraintExists(t.sibling(n)));
                 chosen.add(check);
-                steps.addAll(NotNullSteps.viaCheck(version, t, column, check));
+                steps.addAll(NotNullSteps.of(version, t, column, check));
             }
         }
         if (!adopt) {

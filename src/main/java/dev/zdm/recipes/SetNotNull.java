@@ -3,9 +3,9 @@ package dev.zdm.recipes;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.NotNullSteps;
-import dev.zdm.pg.ObjectNames;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
@@ -20,8 +20,9 @@ import java.util.List;
  * plain SET NOT NULL scans the whole table under ACCESS EXCLUSIVE; the safe way is
  * {@link NotNullSteps}: CHECK (c IS NOT NULL) NOT VALID, VALIDATE under SHARE UPDATE EXCLUSIVE, then
  * from 12 SET NOT NULL, which trusts the check, and the check dropped; before 12 the validated check
- * stays and is the guarantee. The check's name is chosen as PostgreSQL chooses one
- * (ChooseConstraintName: table_column_check, then a number), so it never meets a name in use.
+ * stays and is the guarantee; from 18 the NOT NULL constraint itself is added NOT VALID and validated.
+ * The name is chosen as PostgreSQL chooses one (ChooseConstraintName: table_column_check, from 18
+ * table_column_not_null, then a number), so it never meets a name in use.
  */
 public final class SetNotNull extends ColumnRecipe {
 
@@ -35,18 +36,26 @@ public final class SetNotNull extends ColumnRecipe {
         SqlName t = spec.table();
         SqlName c = spec.column();
         if (Alter.requireColumn(catalog, t, c).notNull()) {
+            // From 18 attnotnull is set by a NOT VALID NOT NULL too (one a crash left, or the user's), and
+            // SET NOT NULL would validate it by a scan under ACCESS EXCLUSIVE: VALIDATE does it under SHARE
+            // UPDATE EXCLUSIVE.
+            var invalid = catalog.constraints(t).stream().filter(k -> k.kind() == ConstraintInfo.Kind.NOT_NULL
+                    && !k.validated() && k.columns().equals(List.of(c))).findFirst();
+            if (invalid.isPresent()) {
+                return new Plan(t, List.of(ValidateConstraint.step(t, invalid.get())));
+            }
             // Already NOT NULL: SET NOT NULL is then a no-op PostgreSQL answers without a scan.
             return new Plan(t, List.of(new Statement(t, Alter.table(t) + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",
                     LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null, new CatalogChange.SetNotNull(c))));
         }
-        SqlName check = ObjectNames.choose(t.value(), c.value(), "check", n -> catalog.constraintExists(t.sibling(n)));
-        return new Plan(t, List.copyOf(NotNullSteps.viaCheck(version, t, c, check)));
+        return new Plan(t, List.copyOf(NotNullSteps.safe(version, t, c, n -> catalog.constraintExists(t.sibling(n)))));
     }
 
     @Override
     public List<String> notes(Column spec, ServerVersion version, CatalogView catalog) {
         String validate = "VALIDATE reads every row of " + spec.table() + " while reads and writes go on; a NULL in "
-                + spec.column() + " fails it (22) and the check is dropped again";
+                + spec.column() + " fails it (22) and the " + (version.notNullIsConstraint() ? "NOT NULL constraint" : "check")
+                + " is dropped again";
         if (version.setNotNullTrustsValidatedCheck()) {
             return List.of(validate);
         }

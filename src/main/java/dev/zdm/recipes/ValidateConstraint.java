@@ -51,9 +51,11 @@ public final class ValidateConstraint implements Recipe<ValidateConstraint.Spec>
     @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         ConstraintInfo constraint = Alter.requireConstraint(catalog, spec.table(), spec.constraint());
-        if (constraint.kind() != ConstraintInfo.Kind.CHECK && constraint.kind() != ConstraintInfo.Kind.FOREIGN_KEY) {
+        if (constraint.kind() != ConstraintInfo.Kind.CHECK && constraint.kind() != ConstraintInfo.Kind.FOREIGN_KEY
+                && constraint.kind() != ConstraintInfo.Kind.NOT_NULL) {
             throw ZdmException.precondition("constraint " + spec.constraint() + " of " + spec.table() + " is a "
-                    + constraint.kind() + " constraint: only a check or a foreign key can be validated");
+                    + constraint.kind() + " constraint: only a check, a foreign key or (from PostgreSQL 18) a not null"
+                    + " can be validated");
         }
         return new Plan(spec.table(), List.of(step(spec.table(), constraint)));
     }

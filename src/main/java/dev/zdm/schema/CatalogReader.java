@@ -60,10 +60,11 @@ public final class CatalogReader {
             ORDER BY c.relname""";
     private static final String CONSTRAINTS = """
             SELECT conrelid, conname, contype, pg_get_constraintdef(oid), convalidated
-            FROM pg_constraint WHERE conrelid = ANY (?) AND contype IN ('c', 'u', 'p', 'f', 'x')
+            FROM pg_constraint WHERE conrelid = ANY (?) AND contype IN ('c', 'u', 'p', 'f', 'x', 'n')
             ORDER BY conname""";
+    /** 'n': a column's NOT NULL, a named constraint from 18 (ServerVersion.notNullIsConstraint). */
     private static final Map<String, String> CONSTRAINT_TYPES = Map.of("c", "check", "u", "unique",
-            "p", "primary_key", "f", "foreign_key", "x", "exclusion");
+            "p", "primary_key", "f", "foreign_key", "x", "exclusion", "n", "not_null");
 
     /** 'i' < 's' < 'v': the greatest code is the strongest volatility over a name's overloads. */
     private static final String USER_FUNCTIONS = """

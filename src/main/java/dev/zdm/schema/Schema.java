@@ -109,8 +109,29 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
     }
 
-    /** {@code type}: check, unique, primary_key, foreign_key, exclusion; {@code definition} as pg_get_constraintdef. */
+    /**
+     * {@code type}: check, unique, primary_key, foreign_key, exclusion, not_null (a column's NOT NULL, a
+     * constraint from PostgreSQL 18); {@code definition} as pg_get_constraintdef.
+     */
     public record Constraint(String type, String definition, boolean validated) {
+
+        /** pg_get_constraintdef of a NOT NULL (18+): {@code NOT NULL col}, the name quoted as quote_ident does. */
+        private static final java.util.regex.Pattern NOT_NULL = java.util.regex.Pattern.compile(
+                "NOT NULL (\"(?:[^\"]|\"\")+\"|[^\" ]+)( NOT VALID)?");
+
+        /** The column of a NOT NULL constraint (18+); empty for any other constraint. */
+        public java.util.Optional<SqlName> notNullConstraintColumn() {
+            if (!"not_null".equals(type) || definition == null) {
+                return java.util.Optional.empty();
+            }
+            var m = NOT_NULL.matcher(definition.trim());
+            if (!m.matches()) {
+                return java.util.Optional.empty();
+            }
+            String name = m.group(1);
+            return java.util.Optional.of(SqlName.of(name.startsWith("\"")
+                    ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name));
+        }
 
         private static final java.util.regex.Pattern NOT_NULL_CHECK = java.util.regex.Pattern.compile(
                 "(?i)CHECK\\s*\\(+\\s*\"?([a-z_][a-z0-9_]*)\"?\\s+IS\\s+NOT\\s+NULL\\s*\\)+(\\s+NOT\\s+VALID)?");

@@ -194,7 +194,7 @@ public final class SimCatalog implements CatalogView {
             spec.checks().forEach((check, c) -> table.checks.put(check, new Constraint(c.column(), c.validated())));
             // A unique, primary key or exclusion constraint is backed by an index of its own name.
             spec.constraints().forEach((constraint, c) -> {
-                if (!c.type().equals("check") && !c.type().equals("foreign_key")
+                if (!c.type().equals("check") && !c.type().equals("foreign_key") && !c.type().equals("not_null")
                         && !catalog.indexes.containsKey(name.sibling(constraint))) {
                     catalog.otherRelations.add(name.sibling(constraint));
                 }
@@ -202,7 +202,8 @@ public final class SimCatalog implements CatalogView {
                     ConstraintInfo.Kind kind = ConstraintInfo.Kind.ofName(c.type());
                     Index index = catalog.indexes.get(constraint);
                     List<SqlName> columns = index != null ? index.columns()
-                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey() : List.of();
+                            : kind == ConstraintInfo.Kind.PRIMARY_KEY ? spec.primaryKey()
+                            : c.notNullConstraintColumn().map(List::of).orElse(List.of());
                     table.constraints.put(constraint, new ConstraintInfo(name, constraint, kind, columns, c.validated(),
                             index != null ? constraint : null, null, List.of()));
                 }
@@ -564,7 +565,8 @@ public final class SimCatalog implements CatalogView {
             if (c.index() != null) {
                 keyIndexes.add(c.index());
             }
-            if (c.columns().contains(column)) {
+            // A column's own NOT NULL (a constraint from 18) goes with it, as the server's pg_depend read skips it.
+            if (c.columns().contains(column) && c.kind() != ConstraintInfo.Kind.NOT_NULL) {
                 all.add("constraint " + c.name());
             }
         }
@@ -604,6 +606,13 @@ public final class SimCatalog implements CatalogView {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
             }
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
+            if (add.notNull() && version.notNullIsConstraint()) {
+                // 18+: ADD COLUMN ... NOT NULL makes the column's NOT NULL constraint, named as PostgreSQL names it.
+                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), add.column().value(), "not_null",
+                        n -> constraintExists(tableName.sibling(n)));
+                put(table.constraints, notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
+                        List.of(add.column()), true, null, null, List.of()));
+            }
             if (table.dropped.remove(add.column()) && recording) {
                 undo.push(() -> table.dropped.add(add.column()));
             }
@@ -615,10 +624,23 @@ public final class SimCatalog implements CatalogView {
             columnOf(tableName, table, check.column());
             requireFreeConstraintName(tableName, table, check.constraint());
             put(table.checks, check.constraint(), new Constraint(check.column(), false));
+        } else if (change instanceof CatalogChange.AddNotNullConstraint add) {
+            // 18+: attnotnull is set at once (new rows are refused NULL); the old rows wait for VALIDATE.
+            Column column = columnOf(tableName, table, add.column());
+            requireFreeConstraintName(tableName, table, add.constraint());
+            put(table.constraints, add.constraint(), new ConstraintInfo(tableName, add.constraint(),
+                    ConstraintInfo.Kind.NOT_NULL, List.of(add.column()), false, null, null, List.of()));
+            put(table.columns, add.column(), new Column(column.type(), column.defaultSql(), true, column.hasNulls(),
+                    column.assumed()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate
                 && table.constraints.containsKey(validate.constraint())) {
             // Whether the rows satisfy it is data the model does not hold: explain lists it as an assumption.
             ConstraintInfo other = table.constraints.get(validate.constraint());
+            if (other.kind() == ConstraintInfo.Kind.NOT_NULL && other.columns().stream()
+                    .anyMatch(c -> table.columns.containsKey(c) && table.columns.get(c).hasNulls())) {
+                throw ZdmException.precondition("column " + other.columns().get(0) + " of relation " + tableName
+                        + " contains null values");
+            }
             put(table.constraints, validate.constraint(), new ConstraintInfo(other.table(), other.name(), other.kind(),
                     other.columns(), true, other.index(), other.refTable(), other.refColumns()));
         } else if (change instanceof CatalogChange.ValidateConstraint validate) {
@@ -651,6 +673,16 @@ public final class SimCatalog implements CatalogView {
             if (other != null && other.kind() == ConstraintInfo.Kind.PRIMARY_KEY) {
                 setPrimaryKey(table, List.of(), null);
             }
+            if (other != null && other.kind() == ConstraintInfo.Kind.NOT_NULL) {
+                // 18+: the constraint is the column's NOT NULL; dropping it makes the column nullable.
+                for (SqlName c : other.columns()) {
+                    Column column = table.columns.get(c);
+                    if (column != null) {
+                        put(table.columns, c, new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
+                                column.assumed()));
+                    }
+                }
+            }
         } else if (change instanceof CatalogChange.CreateIndex create) {
             assumeColumns(tableName, create.columns());
             put(indexes, create.index(), new Index(tableName, create.columns(), create.unique(), true));
@@ -666,6 +698,12 @@ public final class SimCatalog implements CatalogView {
             }
             put(table.columns, drop.column(), new Column(column.type(), column.defaultSql(), false, column.hasNulls(),
                     column.assumed()));
+            // 18+: DROP NOT NULL drops the column's NOT NULL constraint, valid or not.
+            for (ConstraintInfo c : List.copyOf(table.constraints.values())) {
+                if (c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(drop.column()))) {
+                    remove(table.constraints, c.name());
+                }
+            }
         } else if (change instanceof CatalogChange.AddCheck check) {
             requireFreeConstraintName(tableName, table, check.constraint());
             assumeColumns(tableName, check.columns());

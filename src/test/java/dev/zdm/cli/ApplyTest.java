@@ -89,6 +89,14 @@ class ApplyTest {
     }
 
     @Test
+    void aMigrationNamedInUpperCaseIsAUsageErrorNotSkipped() throws Exception {
+        write("0001_a.json", "a");
+        java.nio.file.Files.writeString(dir.resolve("0002_b.JSON"), "{\"operations\": []}");
+        assertThatThrownBy(() -> MigrationFiles.list(dir))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0002_b.JSON");
+    }
+
+    @Test
     void aFolderThatIsNotThereIsAUsageError() {
         assertThatThrownBy(() -> MigrationFiles.list(dir.resolve("missing")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a directory");

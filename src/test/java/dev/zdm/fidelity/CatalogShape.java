@@ -13,7 +13,8 @@ import java.util.TreeMap;
 
 /**
  * The users table's catalog as one comparable line: columns with their type, NOT NULL and whether they have a
- * default, indexes with validity and uniqueness, CHECK constraints with validation. Read from the
+ * default, indexes with validity and uniqueness, CHECK constraints with validation, and from 18 the NOT NULL
+ * constraints with their names. Read from the
  * simulator's model or from pg_catalog.
  */
 final class CatalogShape {
@@ -68,13 +69,20 @@ final class CatalogShape {
         });
         Map<String, String> checks = new TreeMap<>();
         t.checks().forEach((name, c) -> checks.put(name.value(), c.validated() ? " validated" : " NOT VALID"));
-        return render(columns, indexes, checks);
+        Map<String, String> notNulls = new TreeMap<>();
+        t.constraints().forEach((name, c) -> {
+            if (c.kind() == dev.zdm.pg.ConstraintInfo.Kind.NOT_NULL) {
+                notNulls.put(name.value(), " " + c.columns().get(0).value() + (c.validated() ? "" : " NOT VALID"));
+            }
+        });
+        return render(columns, indexes, checks, notNulls);
     }
 
     static String of(Connection connection, SqlName table) throws SQLException {
         Map<String, String> columns = new TreeMap<>();
         Map<String, String> indexes = new TreeMap<>();
         Map<String, String> checks = new TreeMap<>();
+        Map<String, String> notNulls = new TreeMap<>();
         String quoted = (table.schema() == null ? "" : TableShapes.quote(table.schema()) + ".") + TableShapes.quote(table.value());
         String regclass = "'" + quoted.replace("'", "''") + "'::regclass";
         try (var st = connection.createStatement()) {
@@ -96,8 +104,16 @@ final class CatalogShape {
                     checks.put(rs.getString(1), rs.getBoolean(2) ? " validated" : " NOT VALID");
                 }
             }
+            // From 18 a column's NOT NULL is a named constraint; before, there are none and both sides say so.
+            try (ResultSet rs = st.executeQuery("SELECT c.conname, a.attname, c.convalidated FROM pg_constraint c"
+                    + " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] WHERE c.conrelid = "
+                    + regclass + " AND c.contype = 'n'")) {
+                while (rs.next()) {
+                    notNulls.put(rs.getString(1), " " + rs.getString(2) + (rs.getBoolean(3) ? "" : " NOT VALID"));
+                }
+            }
         }
-        return render(columns, indexes, checks);
+        return render(columns, indexes, checks, notNulls);
     }
 
     /**
@@ -128,8 +144,10 @@ final class CatalogShape {
         return (unique ? " unique" : "") + (valid ? "" : " INVALID");
     }
 
-    private static String render(Map<String, String> columns, Map<String, String> indexes, Map<String, String> checks) {
-        return "columns: " + join(columns) + "; indexes: " + join(indexes) + "; checks: " + join(checks);
+    private static String render(Map<String, String> columns, Map<String, String> indexes, Map<String, String> checks,
+                                 Map<String, String> notNulls) {
+        return "columns: " + join(columns) + "; indexes: " + join(indexes) + "; checks: " + join(checks)
+                + (notNulls.isEmpty() ? "" : "; not null constraints: " + join(notNulls));
     }
 
     private static String join(Map<String, String> entries) {

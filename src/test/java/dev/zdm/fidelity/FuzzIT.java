@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * <p>{@code mvn verify} runs the fixed seed set. Thousands, on every version (the report goes to
  * docs/fidelity.md):
  * {@code mvn verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=FuzzIT -Dzdm.fuzz.scenarios=5000
- * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17 -Dzdm.fidelity.report=docs/fidelity.md}
+ * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17,18 -Dzdm.fidelity.report=docs/fidelity.md}
  *
  * <p>The tables a script runs on are its shape's ({@link TableShapes}): {@code -Dzdm.fuzz.shapes=all} (or families,
  * e.g. {@code keys,partitioned,foreign_key}) turns on more than the default, which is those that agree;
@@ -118,7 +118,7 @@ class FuzzIT {
     }
 
     private static List<Integer> versions() {
-        String wanted = System.getProperty("zdm.fuzz.versions", "15,17");
+        String wanted = System.getProperty("zdm.fuzz.versions", "15,18");
         List<Integer> available = VersionedServer.available();
         return Arrays.stream(wanted.split(",")).map(String::trim).map(Integer::parseInt)
                 .filter(available::contains).toList();

@@ -35,6 +35,14 @@ class PgFactsTest {
         assertThat(isVolatile(17, "current_query()")).isTrue();
     }
 
+    /** Read from the embedded 18.0 (mvn -Pfacts verify): uuidv7() is new in 18, and volatile. */
+    @Test
+    void uuidv7ExistsFrom18Only() {
+        assertThat(at(18).volatility("uuidv7")).contains(PgFacts.Volatility.VOLATILE);
+        assertThat(isVolatile(18, "uuidv7()")).isTrue();
+        assertThat(at(17).volatility("uuidv7")).isEmpty();
+    }
+
     @Test
     void randomNormalExistsFrom16Only() {
         assertThat(isVolatile(16, "random_normal()")).isTrue();
@@ -75,6 +83,6 @@ class PgFactsTest {
     @Test
     void aVersionOutsideTheGeneratedOnesTakesTheNearest() {
         assertThat(at(9).major()).isEqualTo(10);
-        assertThat(at(40).major()).isEqualTo(17);
+        assertThat(at(40).major()).isEqualTo(18);
     }
 }

@@ -93,6 +93,56 @@ class CatalogueFaultsIT {
     }
 
     /**
+     * set_not_null killed the same way between its NOT VALID step and its VALIDATE: from 18 the NOT
+     * NULL constraint itself is committed NOT VALID (attnotnull already set), and the resend validates
+     * it rather than adding another or trusting it unvalidated.
+     */
+    @Test
+    void setNotNullKilledBetweenNotValidAndValidateTheResendValidates() throws Exception {
+        server.table("kill_nn", 5_000);
+        String set = """
+                {"type":"set_not_null","table":"kill_nn","column":"email","max_lock_duration_ms":60000}""";
+        try (Connection writer = server.database().connect("zdm-test-writer");
+             Connection validator = server.database().connect("zdm-test-validator");
+             NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("LOCK TABLE kill_nn IN ROW EXCLUSIVE MODE");
+            node.send(set);
+            awaitWaiters("kill_nn", 1);
+            CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> {
+                try {
+                    validator.setAutoCommit(false);
+                    validator.createStatement().execute("LOCK TABLE kill_nn IN SHARE UPDATE EXCLUSIVE MODE");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitWaiters("kill_nn", 2);
+            writer.rollback();
+            holder.get(20, TimeUnit.SECONDS);
+            awaitWaiters("kill_nn", 1);
+            assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'kill_nn'::regclass"
+                    + " AND NOT convalidated")).as("committed NOT VALID").isOne();
+            node.kill9();
+            validator.rollback();
+        }
+
+        ObjectNode resent = resend(set);
+
+        assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("not_null_set");
+        assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'kill_nn'::regclass"
+                + " AND NOT convalidated")).isZero();
+        assertThat(server.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'kill_nn'::regclass"
+                + " AND attname = 'email' AND attnotnull")).isOne();
+        if (server.number("SELECT current_setting('server_version_num')::int") >= 180000) {
+            assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'kill_nn'::regclass"
+                    + " AND contype = 'n' AND conname = 'kill_nn_email_not_null' AND convalidated")).isOne();
+            assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'kill_nn'::regclass"
+                    + " AND conkey = ARRAY[2::int2]")).as("one constraint on email").isOne();
+        }
+    }
+
+    /**
      * The unique index is built while a READ COMMITTED reader holds ACCESS SHARE (no snapshot between
      * its statements: the build does not wait for it); USING INDEX then waits for the reader, and the
      * node is killed there, with the valid index and no constraint. The resend attaches that index.

@@ -3,9 +3,12 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.pg.NotNullSteps;
+import dev.zdm.pg.ServerVersion;
 import java.sql.Connection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +20,12 @@ class CatalogueTest extends OnEmbeddedPostgres {
 
     private static ObjectNode send(String json) {
         return node.send(json);
+    }
+
+    /** What the safe NOT NULL adds is named as PostgreSQL names it: a CHECK's name before 18, the NOT NULL's from 18. */
+    private static String notNullLabel() {
+        return NotNullSteps.label(new ServerVersion((int) SharedPostgres.number(
+                "SELECT current_setting('server_version_num')::int / 10000")));
     }
 
     @Test
@@ -123,7 +132,8 @@ class CatalogueTest extends OnEmbeddedPostgres {
     void setNotNullTheSafeWayLeavesNoCheckAndNeverHoldsAccessExclusiveThroughTheScan() {
         SharedPostgres.table("cat_snn", 2_000);
         // A constraint already holds the name PostgreSQL would choose first: the next one is taken.
-        SharedPostgres.exec("ALTER TABLE cat_snn ADD CONSTRAINT cat_snn_email_check CHECK (email <> '')");
+        String label = notNullLabel();
+        SharedPostgres.exec("ALTER TABLE cat_snn ADD CONSTRAINT cat_snn_email_" + label + " CHECK (email <> '')");
 
         ObjectNode reply = send("""
                 {"type":"set_not_null","table":"cat_snn","column":"email","explain":true}""");
@@ -131,13 +141,17 @@ class CatalogueTest extends OnEmbeddedPostgres {
         assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("not_null_set");
         assertThat(reply.get("table_locked").asBoolean()).isFalse();
         assertThat(reply.get("table_rewritten").asBoolean()).isFalse();
-        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("\"cat_snn_email_check1\"");
+        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("\"cat_snn_email_" + label + "1\"");
         assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_snn'::regclass"
                 + " AND attname = 'email'")).isEqualTo("true");
+        // Before 18 the CHECK is gone once SET NOT NULL trusted it; from 18 the NOT NULL constraint is it, validated.
         assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snn'::regclass"
-                + " AND conname = 'cat_snn_email_check1'")).isZero();
+                + " AND conname = 'cat_snn_email_" + label + "1' AND contype = 'n' AND convalidated"))
+                .isEqualTo(label.equals("not_null") ? 1 : 0);
         assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snn'::regclass"
-                + " AND conname = 'cat_snn_email_check'")).isOne();
+                + " AND conname = 'cat_snn_email_" + label + "1' AND contype = 'c'")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'cat_snn'::regclass"
+                + " AND conname = 'cat_snn_email_" + label + "'")).isOne();
         // The scan ran under SHARE UPDATE EXCLUSIVE: the VALIDATE step's lock as observed.
         assertThat(reply.get("observed").get("steps").get(1).toString()).contains("SHARE UPDATE EXCLUSIVE");
     }
@@ -316,7 +330,8 @@ class CatalogueTest extends OnEmbeddedPostgres {
                  "columns":["code"],"explain":true}""");
 
         assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("constraint_added");
-        assertThat(reply.get("steps").get(0).get("sql").asText()).contains("CHECK (\"code\" IS NOT NULL) NOT VALID");
+        assertThat(reply.get("steps").get(0).get("sql").asText()).contains(notNullLabel().equals("check")
+                ? "CHECK (\"code\" IS NOT NULL) NOT VALID" : "NOT NULL \"code\" NOT VALID");
         assertThat(SharedPostgres.text("SELECT contype::text FROM pg_constraint WHERE conname = 'cat_pk_pkey'")).isEqualTo("p");
         assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'cat_pk'::regclass"
                 + " AND attname = 'code'")).isEqualTo("true");
@@ -399,6 +414,44 @@ class CatalogueTest extends OnEmbeddedPostgres {
                 {"type":"drop_column","table":"cat_dcol","column":"email"}""").get("code").asInt()).isEqualTo(20);
     }
 
+    /** From 18 a NOT NULL is a constraint that depends on its column: it goes with the column, and is not named as a dependent. */
+    @Test
+    void aNotNullColumnDropsWithoutCascade() {
+        SharedPostgres.table("cat_dnn", 100);
+
+        ObjectNode reply = send("""
+                {"type":"drop_column","table":"cat_dnn","column":"n"}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("column_dropped");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'cat_dnn'::regclass"
+                + " AND attname = 'n' AND NOT attisdropped")).isZero();
+    }
+
+    /**
+     * From 18 a NOT NULL added NOT VALID (a crash between zdm's two steps, or the user's own) already sets
+     * attnotnull; SET NOT NULL would validate it by a scan under ACCESS EXCLUSIVE, so it is validated instead.
+     */
+    @Test
+    void aNotValidNotNullIsValidatedNotScannedUnderAccessExclusive() {
+        Assumptions.assumeTrue(notNullLabel().equals("not_null"), "NOT NULL ... NOT VALID exists from PostgreSQL 18");
+        SharedPostgres.table("cat_nvnn", 500);
+        SharedPostgres.exec("ALTER TABLE cat_nvnn ADD CONSTRAINT cat_nvnn_mine NOT NULL email NOT VALID");
+
+        ObjectNode reply = send("""
+                {"type":"set_not_null","table":"cat_nvnn","column":"email","explain":true}""");
+
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("not_null_set");
+        assertThat(reply.get("steps")).hasSize(1);
+        assertThat(reply.get("steps").get(0).get("sql").asText())
+                .isEqualTo("ALTER TABLE \"cat_nvnn\" VALIDATE CONSTRAINT \"cat_nvnn_mine\"");
+        assertThat(reply.get("table_locked").asBoolean()).isFalse();
+        assertThat(SharedPostgres.text("SELECT convalidated::text FROM pg_constraint WHERE conname = 'cat_nvnn_mine'"))
+                .isEqualTo("true");
+        ObjectNode validate = send("""
+                {"type":"validate_constraint","table":"cat_nvnn","constraint":"cat_nvnn_mine"}""");
+        assertThat(validate.get("type").asText()).as(validate.toString()).isEqualTo("constraint_validated");
+    }
+
     /** Tables outside public, names that need quoting, a constraint name PostgreSQL would choose taken. */
     @Test
     void oddNamesInAnotherSchema() {
@@ -408,12 +461,12 @@ class CatalogueTest extends OnEmbeddedPostgres {
                 "INSERT INTO \"Cat Shop\".\"Orders\" SELECT g FROM generate_series(1, 10) g",
                 "CREATE TABLE \"Cat Shop\".\"Line Items\" (id bigserial PRIMARY KEY, \"Order\" bigint, \"Qty\" int)",
                 "INSERT INTO \"Cat Shop\".\"Line Items\" (\"Order\", \"Qty\") SELECT 1 + g % 10, g FROM generate_series(1, 100) g",
-                "ALTER TABLE \"Cat Shop\".\"Line Items\" ADD CONSTRAINT \"Line Items_Qty_check\" CHECK (\"Qty\" > 0)");
+                "ALTER TABLE \"Cat Shop\".\"Line Items\" ADD CONSTRAINT \"Line Items_Qty_" + notNullLabel() + "\" CHECK (\"Qty\" > 0)");
 
         ObjectNode notNull = send("""
                 {"type":"set_not_null","schema":"Cat Shop","table":"Line Items","column":"Qty","explain":true}""");
         assertThat(notNull.get("type").asText()).as(notNull.toString()).isEqualTo("not_null_set");
-        assertThat(notNull.get("steps").get(0).get("sql").asText()).contains("\"Line Items_Qty_check1\"");
+        assertThat(notNull.get("steps").get(0).get("sql").asText()).contains("\"Line Items_Qty_" + notNullLabel() + "1\"");
         assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = '\"Cat Shop\".\"Line Items\"'::regclass"
                 + " AND attname = 'Qty'")).isEqualTo("true");
 

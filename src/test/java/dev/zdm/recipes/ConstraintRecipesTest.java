@@ -149,6 +149,30 @@ class ConstraintRecipesTest {
     }
 
     @Test
+    void setNotNullFrom18AddsTheNotNullItselfNotValidThenValidatesIt() {
+        Plan plan = plan(new SetNotNull(), """
+                {"table":"orders","column":"note"}""", 18, shop());
+        assertThat(plan.steps()).extracting(s -> s.sql()).containsExactly(
+                "ALTER TABLE \"orders\" ADD CONSTRAINT \"orders_note_not_null\" NOT NULL \"note\" NOT VALID",
+                "ALTER TABLE \"orders\" VALIDATE CONSTRAINT \"orders_note_not_null\"");
+        assertThat(plan.steps()).extracting(s -> s.lock())
+                .containsExactly(LockMode.ACCESS_EXCLUSIVE, LockMode.SHARE_UPDATE_EXCLUSIVE);
+        assertThat(plan.predictsTableLocked()).isFalse();
+        assertThat(((Statement) plan.steps().get(0)).undoSql())
+                .isEqualTo("ALTER TABLE \"orders\" DROP CONSTRAINT IF EXISTS \"orders_note_not_null\"");
+        // Run on the model: the column is NOT NULL, the constraint validated and validate_constraint knows it.
+        SimCatalog catalog = shop();
+        new dev.zdm.simulator.SimulatorEngine(new ServerVersion(18), catalog, dev.zdm.simulator.CostModel.DEFAULT,
+                dev.zdm.pg.RetryPolicy.of(1)).execute(plan, java.time.Duration.ofSeconds(1));
+        assertThat(catalog.table(SqlName.of("orders")).columns().get(SqlName.of("note")).notNull()).isTrue();
+        assertThat(catalog.constraints(SqlName.of("orders"))).anySatisfy(c -> {
+            assertThat(c.name()).isEqualTo(SqlName.of("orders_note_not_null"));
+            assertThat(c.kind()).isEqualTo(dev.zdm.pg.ConstraintInfo.Kind.NOT_NULL);
+            assertThat(c.validated()).isTrue();
+        });
+    }
+
+    @Test
     void setNotNullChoosesAFreeNameAsPostgresqlDoes() {
         SimCatalog catalog = shop();
         Plan first = plan(new AddConstraint(), """

@@ -201,6 +201,48 @@ class CatalogReaderTest {
         assertThat(log).noneSatisfy(l -> assertThat(l).contains("MixedCase"));
     }
 
+    /**
+     * From 18 a column's NOT NULL is a named constraint: the simulator reading the schema knows the name is
+     * taken (PostgreSQL answers 42710, zdm 21), and that dropping it makes the column nullable again.
+     */
+    @Test
+    void onPostgresql18TheNotNullConstraintsAreReadWithTheirNames() throws Exception {
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE \"Odd Parts\" (id int PRIMARY KEY, \"Part No\" text NOT NULL, label text)");
+        }
+        try {
+            notNullConstraintsOn18();
+        } finally {
+            // The other tests count the tables of public.
+            try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE \"Odd Parts\"");
+            }
+        }
+    }
+
+    private static void notNullConstraintsOn18() throws Exception {
+        Schema schema = CatalogReader.read(url, l -> { });
+        org.junit.jupiter.api.Assumptions.assumeTrue(schema.serverVersion() >= 18, "NOT NULL is a constraint from 18");
+        Schema.Constraint partNo = schema.tables().get(SqlName.of("Odd Parts")).constraints()
+                .get(SqlName.of("Odd Parts_Part No_not_null"));
+        assertThat(partNo.type()).isEqualTo("not_null");
+        assertThat(partNo.notNullConstraintColumn()).contains(SqlName.of("Part No"));
+
+        SimulatorEngine engine = SimulatorEngine.open(Config.parse("--schema-from", url));
+        Handlers handlers = Handlers.forEngine(engine, Config.DEFAULT_LOCK_BUDGET);
+        assertThat(code(handlers, """
+                {"type":"add_constraint","msg_id":1,"table":"Odd Parts","constraint":"Odd Parts_Part No_not_null",
+                 "constraint_type":"check","check":"label <> ''"}""")).isEqualTo(21);
+        ObjectNode dropped = send(handlers, """
+                {"type":"drop_constraint","msg_id":2,"table":"Odd Parts","constraint":"Odd Parts_Part No_not_null"}""");
+        assertThat(dropped.get("type").asText()).as(dropped.toString()).isEqualTo("constraint_dropped");
+        // The column is nullable now: set_not_null plans the safe way again, under the name PostgreSQL would give.
+        ObjectNode again = send(handlers, """
+                {"type":"set_not_null","msg_id":3,"table":"Odd Parts","column":"Part No","explain":true}""");
+        assertThat(again.get("steps").get(0).get("sql").asText())
+                .isEqualTo("ALTER TABLE \"Odd Parts\" ADD CONSTRAINT \"Odd Parts_Part No_not_null\" NOT NULL \"Part No\" NOT VALID");
+    }
+
     @Test
     void aRoleThatMayWriteNothingIsEnough() throws Exception {
         try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {

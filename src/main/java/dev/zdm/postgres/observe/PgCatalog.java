@@ -446,7 +446,8 @@ public final class PgCatalog implements CatalogView {
 
     /**
      * pg_depend on the column (refobjsubid = its attnum): indexes, constraints and views (their rewrite
-     * rules); and the foreign keys of other tables whose referenced columns include it (they depend on
+     * rules), but not the column's own NOT NULL, a constraint from 18 that goes with it as it always did;
+     * and the foreign keys of other tables whose referenced columns include it (they depend on
      * the key's index, not on the column).
      */
     @Override
@@ -466,7 +467,8 @@ public final class PgCatalog implements CatalogView {
                     LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
                     LEFT JOIN pg_class v ON v.oid = r.ev_class
                     WHERE d.refclassid = 'pg_class'::regclass AND t.oid = to_regclass(?) AND a.attname = ?
-                      AND (x.relkind = 'i' OR k.oid IS NOT NULL OR (v.oid IS NOT NULL AND v.oid <> t.oid))
+                      AND (x.relkind = 'i' OR (k.oid IS NOT NULL AND k.contype <> 'n')
+                           OR (v.oid IS NOT NULL AND v.oid <> t.oid))
                       AND NOT (x.relkind = 'i' AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
                                AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
                     ORDER BY 1""")) {

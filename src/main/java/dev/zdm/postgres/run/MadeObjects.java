@@ -26,6 +26,7 @@ final class MadeObjects {
         }
         SqlName constraint = change instanceof CatalogChange.AddCheck check ? check.constraint()
                 : change instanceof CatalogChange.AddForeignKey fk ? fk.constraint()
+                : change instanceof CatalogChange.AddNotNullConstraint notNull ? notNull.constraint()
                 : change instanceof CatalogChange.AddKeyUsingIndex key ? key.constraint() : null;
         if (constraint != null) {
             return number(c, "SELECT oid FROM pg_constraint WHERE conrelid = ? AND conname = ?", tableOid, constraint)
