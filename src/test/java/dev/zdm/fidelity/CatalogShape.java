@@ -25,6 +25,38 @@ final class CatalogShape {
     private CatalogShape() {
     }
 
+    /**
+     * Several tables' catalogs (a shape's tables, {@link TableShapes}), each named by schema; one table is
+     * its catalog alone, as before shapes. The model is asked by the name it keys the table under.
+     */
+    static String of(SimCatalog model, List<SqlName> tables, PgFacts facts) {
+        if (tables.size() == 1) {
+            return of(model, model.resolve(tables.get(0)), facts);
+        }
+        List<String> parts = new ArrayList<>();
+        for (SqlName t : tables) {
+            String shape;
+            try {
+                shape = of(model, model.resolve(t), facts);
+            } catch (dev.zdm.protocol.ZdmException e) {
+                shape = "missing";
+            }
+            parts.add(t.schema() + "." + t.value() + " {" + shape + "}");
+        }
+        return String.join(" ", parts);
+    }
+
+    static String of(Connection connection, List<SqlName> tables) throws SQLException {
+        if (tables.size() == 1) {
+            return of(connection, tables.get(0));
+        }
+        List<String> parts = new ArrayList<>();
+        for (SqlName t : tables) {
+            parts.add(t.schema() + "." + t.value() + " {" + of(connection, t) + "}");
+        }
+        return String.join(" ", parts);
+    }
+
     static String of(SimCatalog model, SqlName table, PgFacts facts) {
         SimCatalog.Table t = model.table(table);
         Map<String, String> columns = new TreeMap<>();
@@ -63,7 +95,8 @@ final class CatalogShape {
         Map<String, String> indexes = new TreeMap<>();
         Map<String, String> checks = new TreeMap<>();
         Map<String, String> notNulls = new TreeMap<>();
-        String regclass = "'" + table.value() + "'::regclass";
+        String quoted = (table.schema() == null ? "" : TableShapes.quote(table.schema()) + ".") + TableShapes.quote(table.value());
+        String regclass = "'" + quoted.replace("'", "''") + "'::regclass";
         try (var st = connection.createStatement()) {
             try (ResultSet rs = st.executeQuery("SELECT attname, attnotnull, atthasdef, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
                     + regclass + " AND attnum > 0 AND NOT attisdropped")) {
@@ -105,16 +138,24 @@ final class CatalogShape {
         return render(columns, indexes, checks, notNulls);
     }
 
-    /** A type as a message names it, as format_type prints it: int → integer, varchar(20) → character varying(20). */
+    /**
+     * A type as a message names it, as format_type prints it: int → integer, varchar(20) → character varying(20),
+     * timestamp(3) with time zone → itself (the typmod of a time type sits after its first word).
+     */
     static String canonical(PgFacts facts, String type) {
-        int cut = type.length();
-        for (char c : new char[] {'(', '['}) {
-            int at = type.indexOf(c);
-            cut = at >= 0 ? Math.min(cut, at) : cut;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([^(\\[]*?)\\s*(\\([^)]*\\))?\\s*([^(\\[]*?)\\s*((?:\\[[^]]*\\])*)$")
+                .matcher(type.trim());
+        if (!m.matches()) {
+            return type;
         }
-        String base = type.substring(0, cut).trim();
-        String suffix = type.substring(cut).replace(" ", "");
-        return facts.canonicalType(base).orElse(base) + suffix;
+        String base = (m.group(1) + " " + m.group(3)).trim().replaceAll("\\s+", " ");
+        String typmod = m.group(2) == null ? "" : m.group(2).replace(" ", "");
+        String arrays = m.group(4).replace(" ", "");
+        String name = facts.canonicalType(base).orElse(base);
+        int space = name.indexOf(' ');
+        boolean timeType = name.startsWith("timestamp ") || name.startsWith("time ");
+        return (timeType && !typmod.isEmpty() ? name.substring(0, space) + typmod + name.substring(space) : name + typmod)
+                + arrays;
     }
 
     private static String column(boolean notNull, boolean hasDefault) {

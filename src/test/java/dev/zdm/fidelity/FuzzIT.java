@@ -32,6 +32,10 @@ import org.junit.jupiter.api.Test;
  * docs/fidelity.md):
  * {@code mvn verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=FuzzIT -Dzdm.fuzz.scenarios=5000
  * -Dzdm.fuzz.versions=10,11,12,13,14,15,16,17,18 -Dzdm.fidelity.report=docs/fidelity.md}
+ *
+ * <p>The tables a script runs on are its shape's ({@link TableShapes}): {@code -Dzdm.fuzz.shapes=all} (or families,
+ * e.g. {@code keys,partitioned,foreign_key}) turns on more than the default, which is those that agree;
+ * {@code -Dzdm.fuzz.dump=FILE} writes every run as a JSON line, for triage.
  */
 class FuzzIT {
 
@@ -94,13 +98,13 @@ class FuzzIT {
          * {@code --schema-from} reads it: tables, relations, row counts), then both run the script.
          */
         Result run(Script script) {
-            resetUsers(admin, script.rows(), script.key());
+            resetUsers(admin, script, version);
             ServerVersion v = new ServerVersion(version);
             SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
             ScriptRunner.Run predicted = ScriptRunner.run(simulator, script,
-                    () -> CatalogShape.of(simulator.model(), CatalogShape.USERS, PgFacts.of(v)));
-            ScriptRunner.Run seen = ScriptRunner.run(postgres, script, () -> settledShape(admin));
+                    () -> CatalogShape.of(simulator.model(), script.shape().compared(), PgFacts.of(v)));
+            ScriptRunner.Run seen = ScriptRunner.run(postgres, script, () -> settledShape(admin, script.shape().compared()));
             return new Result(predicted, seen);
         }
 
@@ -121,19 +125,25 @@ class FuzzIT {
     }
 
     /** A fresh users table, like the simulator's, and no ledger rows from an earlier script. */
-    static void resetUsers(Connection admin, int rows, Script.Key key) {
+    static void resetUsers(Connection admin, Script script, int version) {
         try (var st = admin.createStatement()) {
             st.execute("DROP TABLE IF EXISTS users, " + CatalogueScripts.ORDERS + " CASCADE");
             // Domains a column may be declared with (ScriptGenerator.DOMAINS), made once per server.
             for (String domain : ScriptGenerator.DOMAINS) {
                 st.execute("DO $$ BEGIN CREATE DOMAIN " + domain + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
             }
-            // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application.
-            st.execute("CREATE TABLE users (" + key.columns + ") WITH (autovacuum_enabled = false)");
-            st.execute("INSERT INTO users SELECT " + key.idOfRow + ", 'user' || g || '@example.com', 'name ' || g "
-                    + "FROM generate_series(1, " + rows + ") g");
+            // The script's tables, its shape's (TableShapes), made afresh; the schemas of other shapes gone.
+            for (String drop : TableShapes.dropAll()) {
+                st.execute(drop);
+            }
+            for (String type : TableShapes.TYPES_MADE_ONCE) {
+                st.execute("DO $$ BEGIN CREATE " + type + "; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            }
+            // No autovacuum: its SHARE UPDATE EXCLUSIVE would be a second, unscripted application. ANALYZE:
             // reltuples exact (the sample takes every row of so small a table), for the schema reader.
-            st.execute("ANALYZE users");
+            for (String sql : script.shape().setup(script.rows(), script.key(), version)) {
+                st.execute(sql);
+            }
             // The ledger of earlier scripts: each script is a fresh start, as on the simulator.
             st.execute("DO $$ BEGIN IF to_regclass('zdm.operations') IS NOT NULL THEN"
                     + " TRUNCATE zdm.operations, zdm.objects, zdm.checkpoints; END IF; END $$");
@@ -146,12 +156,13 @@ class FuzzIT {
      * The catalog once things have settled: an INVALID index a failed build left while its blocker was
      * still there is dropped in the background when the blocker ends; give that a moment.
      */
-    static String settledShape(Connection admin) {
+    static String settledShape(Connection admin, List<dev.zdm.pg.SqlName> tables) {
         try {
-            String shape = CatalogShape.of(admin, CatalogShape.USERS);
-            for (int i = 0; i < 15 && shape.contains("INVALID"); i++) {
+            String shape = CatalogShape.of(admin, tables);
+            // Up to 3 s: on a loaded machine the background drop once took longer than 1.5 s (PostgreSQL 17).
+            for (int i = 0; i < 30 && shape.contains("INVALID"); i++) {
                 Thread.sleep(100);
-                shape = CatalogShape.of(admin, CatalogShape.USERS);
+                shape = CatalogShape.of(admin, tables);
             }
             return shape;
         } catch (SQLException e) {

@@ -35,6 +35,7 @@ final class FuzzReport {
     private final Map<Integer, Tally> tallies = new TreeMap<>();
     private final Map<String, List<Example>> examples = new LinkedHashMap<>();
     private final List<Example> unexplained = new ArrayList<>();
+    private final List<Example> everyRun = new ArrayList<>();
     /** What PostgreSQL did with each script, by version: how much the versions differ among themselves. */
     private final Map<String, Map<Integer, String>> postgresOutcomes = new LinkedHashMap<>();
 
@@ -54,6 +55,7 @@ final class FuzzReport {
              List<String> shrunkDifferences) {
         Tally t = tallies.computeIfAbsent(version, v -> new Tally());
         t.runs++;
+        everyRun.add(new Example(version, script, differences, shrunk, shrunkDifferences));
         // Without the lock seen: whether a poll caught a short lock is chance, not the version.
         postgresOutcomes.computeIfAbsent(script.id(), k -> new TreeMap<>())
                 .put(version, postgres.toString().replaceAll(" lock=[A-Za-z ]+", ""));
@@ -92,9 +94,27 @@ final class FuzzReport {
                 .filter(byVersion -> !byVersion.get(version).equals(byVersion.get(newest))).count();
     }
 
-    /** Where a disagreement goes: data the simulator cannot see, or nowhere (a bug). */
+    /**
+     * Where a disagreement goes: data the simulator cannot see, or nowhere (a bug); on a table shape, with
+     * the shape and what the first difference is (the reply types and codes, or the catalog), so a shrunk
+     * script stays the same disagreement.
+     */
     static String kind(Script script, List<String> differences) {
-        return script.dependsOnData() ? "depends on data" : "UNEXPLAINED";
+        String kind = script.dependsOnData() ? "depends on data" : "UNEXPLAINED";
+        if (script.shape() == TableShapes.Shape.KEYS) {
+            return kind;
+        }
+        return kind + " (shape " + script.shape().name().toLowerCase(java.util.Locale.ROOT)
+                + (differences.isEmpty() ? "" : ": " + signature(differences.get(0))) + ")";
+    }
+
+    private static final java.util.regex.Pattern REPLIES = java.util.regex.Pattern.compile(
+            "message \\d+: simulator (\\S+(?: \\d+)?).* \\| PostgreSQL (\\S+(?: \\d+)?)");
+
+    /** "index_created / error 22", or "catalog". */
+    static String signature(String difference) {
+        var m = REPLIES.matcher(difference);
+        return m.lookingAt() ? m.group(1) + " / " + m.group(2) : "catalog";
     }
 
     void write(Path file, List<Integer> versions, double seconds) throws IOException {
@@ -161,5 +181,34 @@ final class FuzzReport {
         });
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, md.toString());
+        String dump = System.getProperty(DUMP);
+        if (dump != null) {
+            writeDump(Path.of(dump));
+        }
+    }
+
+    /** Every run, one JSON line each (version, script, shape, differences, none where they agree): for triage. */
+    static final String DUMP = "zdm.fuzz.dump";
+
+    private void writeDump(Path file) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        everyRun.forEach(e -> {
+            var line = dev.zdm.protocol.Json.MAPPER.createObjectNode();
+            line.put("version", e.version());
+            line.put("id", e.script().id());
+            line.put("shape", e.script().shape().name());
+            line.put("rows", e.script().rows());
+            line.put("key", e.script().key().name());
+            line.put("data", e.script().dependsOnData());
+            e.script().messages().forEach(line.withArray("messages")::add);
+            e.differences().forEach(line.withArray("differences")::add);
+            if (e.shrunk() != null) {
+                line.put("shrunk_rows", e.shrunk().rows());
+                e.shrunk().messages().forEach(line.withArray("shrunk")::add);
+            }
+            lines.append(line).append('\n');
+        });
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.writeString(file, lines.toString());
     }
 }

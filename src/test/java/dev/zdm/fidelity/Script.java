@@ -10,7 +10,7 @@ import java.util.List;
  * {@code rows} rows, then the messages a client sends in order (application transactions and
  * migrations). It is what a disagreement shrinks to and what the report prints, one request body per line.
  */
-record Script(String id, int rows, Key key, List<ObjectNode> messages) {
+record Script(String id, int rows, Key key, List<ObjectNode> messages, TableShapes.Shape shape) {
 
     /** How users is keyed: the table's DDL and its rows' ids. */
     enum Key {
@@ -39,16 +39,20 @@ record Script(String id, int rows, Key key, List<ObjectNode> messages) {
         messages = List.copyOf(messages);
     }
 
+    Script(String id, int rows, Key key, List<ObjectNode> messages) {
+        this(id, rows, key, messages, TableShapes.Shape.KEYS);
+    }
+
     Script(String id, int rows, List<ObjectNode> messages) {
         this(id, rows, Key.BIGINT, messages);
     }
 
     Script withRows(int fewer) {
-        return new Script(id, fewer, key, messages);
+        return new Script(id, fewer, key, messages, shape);
     }
 
     Script withMessages(List<ObjectNode> other) {
-        return new Script(id, rows, key, other);
+        return new Script(id, rows, key, other, shape);
     }
 
     Script without(int index) {
@@ -66,12 +70,13 @@ record Script(String id, int rows, Key key, List<ObjectNode> messages) {
     /**
      * Whether the outcome depends on data the simulator cannot see: whether a column the script added
      * holds duplicates for a unique index (a build that fails with 22 on the server changes all that
-     * follows). Such scripts are counted apart and never fail the build. (A condition off the key only
+     * follows), or what a shape's rows hold ({@link TableShapes.Shape#dependsOnData}). Such scripts are counted apart and never fail the build. (A condition off the key only
      * changes a job's counts, which are then not compared: {@link ScriptRunner#countsOfData}.)
      */
     boolean dependsOnData() {
         return messages.stream().anyMatch(m -> "create_index".equals(m.path("type").asText())
-                && m.path("unique").asBoolean() && m.path("column").asText().equals("status"));
+                && m.path("unique").asBoolean() && m.path("column").asText().equals("status")
+                || shape.dependsOnData(m, rows));
     }
 
     boolean any(String type) {
@@ -80,8 +85,13 @@ record Script(String id, int rows, Key key, List<ObjectNode> messages) {
 
     /** As a jsonl case: a comment with the table, then each message as an envelope. */
     String jsonl() {
-        StringBuilder s = new StringBuilder("# ").append(id).append(": users (").append(key.columns).append(") with ")
-                .append(rows).append(" rows\n");
+        StringBuilder s = new StringBuilder("# ").append(id);
+        if (shape == TableShapes.Shape.KEYS) {
+            s.append(": users (").append(key.columns).append(") with ").append(rows).append(" rows\n");
+        } else {
+            s.append(": shape ").append(shape.name().toLowerCase(java.util.Locale.ROOT)).append(", ").append(rows)
+                    .append(" rows (on PostgreSQL 12+): ").append(String.join("; ", shape.setup(rows, key, 12))).append('\n');
+        }
         int msgId = 1;
         for (ObjectNode m : messages) {
             ObjectNode body = m.deepCopy();

@@ -98,7 +98,7 @@ final class ScriptRunner {
                 reply = Reply.error(body.get("msg_id").asLong(), e);
             }
             replies.add(closesATimedTransaction(script, body) ? DURATION_DEPENDENT
-                    : timeSizedBatches(body, countsOfData(body, normalise(reply))));
+                    : timeSizedBatches(body, countsOfData(body, normalise(reply), script.shape().keyLeadsWithId())));
         }
         if (opened) {
             closeQuietly(handlers, msgId);
@@ -131,7 +131,12 @@ final class ScriptRunner {
      * the counts of such a job are not compared, everything else about it is.
      */
     static String countsOfData(ObjectNode request, String reply) {
-        if (!request.has("where") || request.path("where").asText().startsWith("id ")) {
+        return countsOfData(request, reply, true);
+    }
+
+    /** As above; a condition on id is one on the key's range only where id leads the key. */
+    static String countsOfData(ObjectNode request, String reply, boolean keyLeadsWithId) {
+        if (!request.has("where") || keyLeadsWithId && request.path("where").asText().startsWith("id ")) {
             return reply;
         }
         return ROWS_AND_BATCHES.matcher(reply).replaceAll("total_rows=(data) batches=(data)");
