@@ -100,12 +100,20 @@ class FuzzIT {
         Result run(Script script) {
             resetUsers(admin, script, version);
             ServerVersion v = new ServerVersion(version);
-            SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v), CostModel.DEFAULT,
+            SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v).askingConstantsOf(urlOf(admin)), CostModel.DEFAULT,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
             ScriptRunner.Run predicted = ScriptRunner.run(simulator, script,
                     () -> CatalogShape.of(simulator.model(), script.shape().compared(), PgFacts.of(v)));
             ScriptRunner.Run seen = ScriptRunner.run(postgres, script, () -> settledShape(admin, script.shape().compared()));
             return new Result(predicted, seen);
+        }
+
+        private static String urlOf(Connection admin) {
+            try {
+                return admin.getMetaData().getURL() + "?user=postgres";
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         private static Schema schemaOf(Connection admin) {
