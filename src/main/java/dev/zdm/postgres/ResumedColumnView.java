@@ -178,7 +178,19 @@ final class ResumedColumnView implements CatalogView {
 
     @Override
     public Optional<ColumnFacts> columnFacts(SqlName t, SqlName c) {
-        return hidden(t, c) ? Optional.empty() : catalog.columnFacts(t, c);
+        if (hidden(t, c)) {
+            return Optional.empty();
+        }
+        Optional<ColumnFacts> facts = catalog.columnFacts(t, c);
+        // From 18 a NOT VALID NOT NULL sets attnotnull: with the crashed run's own constraint hidden, the
+        // column is as it was before that run, nullable, and the plan is the one it made then.
+        if (facts.isPresent() && facts.get().notNull() && constraint != null && table.equals(t)
+                && catalog.constraints(t).stream().anyMatch(k -> k.name().equals(constraint)
+                        && k.kind() == dev.zdm.pg.ConstraintInfo.Kind.NOT_NULL && !k.validated()
+                        && k.columns().equals(java.util.List.of(c)))) {
+            return Optional.of(new ColumnFacts(facts.get().type(), facts.get().defaultSql(), false));
+        }
+        return facts;
     }
 
     @Override

@@ -162,7 +162,8 @@ public final class CatalogReader {
                     continue;
                 }
                 String schema = rs.getString(6);
-                SqlName name = schema.equals(searchPath.get(0)) ? bare : SqlName.table(schema, bare.value());
+                // A search_path that names no schema there is (empty, or only a missing "$user"): every name qualified.
+                SqlName name = !searchPath.isEmpty() && schema.equals(searchPath.get(0)) ? bare : SqlName.table(schema, bare.value());
                 String kind = rs.getString(3);
                 if (kind.equals("r") || kind.equals("p")) {
                     tableNames.put(rs.getLong(1), name);

@@ -662,6 +662,15 @@ public final class SimCatalog implements CatalogView {
     // ---- changing
 
     void apply(SqlName tableName, CatalogChange change) {
+        apply(tableName, change, null);
+    }
+
+    /**
+     * The change as it reaches a partition or child of {@code inheritedFrom} (null: the table itself). From 18 a
+     * NOT NULL a parent's ADD COLUMN makes is inherited under the parent's constraint name (seen on 18.0:
+     * users_kid1 gets users_User_not_null, not users_kid1_User_not_null).
+     */
+    void apply(SqlName tableName, CatalogChange change, SqlName inheritedFrom) {
         if (change instanceof CatalogChange.CreateTable create) {
             createTable(tableName, create);
             return;
@@ -683,8 +692,8 @@ public final class SimCatalog implements CatalogView {
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
             if (add.notNull() && version.notNullIsConstraint()) {
                 // 18+: ADD COLUMN ... NOT NULL makes the column's NOT NULL constraint, named as PostgreSQL names it.
-                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), add.column().value(), "not_null",
-                        n -> constraintExists(tableName.sibling(n)));
+                SqlName notNull = inheritedNotNull(inheritedFrom, add.column()).orElseGet(() -> dev.zdm.pg.ObjectNames.choose(
+                        tableName.value(), add.column().value(), "not_null", n -> constraintExists(tableName.sibling(n))));
                 put(table.constraints, notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
                         List.of(add.column()), true, null, null, List.of()));
             }
@@ -916,6 +925,16 @@ public final class SimCatalog implements CatalogView {
         }
     }
 
+    /** The name of the parent's NOT NULL constraint on the column, which its partitions and children inherit. */
+    private Optional<SqlName> inheritedNotNull(SqlName parent, SqlName column) {
+        if (parent == null || !tables.containsKey(parent)) {
+            return Optional.empty();
+        }
+        return tables.get(parent).constraints.values().stream()
+                .filter(c -> c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(column)))
+                .map(ConstraintInfo::name).findFirst();
+    }
+
     /**
      * CREATE TABLE: empty, its columns' types and defaults checked as ADD COLUMN checks them, its serials'
      * sequences and its key's index in the relation name space. IF NOT EXISTS of a table there is nothing.
@@ -933,6 +952,13 @@ public final class SimCatalog implements CatalogView {
             requireKnown(new CatalogChange.AddColumn(c.name(), c.type(), c.defaultSql(), c.notNull(), true,
                     c.ownedSequence()));
             table.columns.put(c.name(), new Column(c.type(), c.defaultSql(), c.notNull(), false));
+            if (c.notNull() && version.notNullIsConstraint()) {
+                // 18+: each NOT NULL column (a key's too) gets its named NOT NULL constraint, as ADD COLUMN's does.
+                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), c.name().value(), "not_null",
+                        n -> constraintExists(tableName.sibling(n)) || table.constraints.containsKey(n));
+                table.constraints.put(notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
+                        List.of(c.name()), true, null, null, List.of()));
+            }
             if (c.ownedSequence() != null && otherRelations.add(c.ownedSequence()) && recording) {
                 undo.push(() -> otherRelations.remove(c.ownedSequence()));
             }

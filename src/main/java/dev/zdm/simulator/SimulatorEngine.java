@@ -438,8 +438,9 @@ public final class SimulatorEngine implements Engine {
         catalog.apply(table, statement.change());
         if (statement.change() instanceof CatalogChange.AddColumn) {
             // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
-            for (SqlName below : new Planner(version, catalog).descendants(table)) {
-                catalog.apply(below, statement.change());
+            Planner planner = new Planner(version, catalog);
+            for (SqlName below : planner.descendants(table)) {
+                catalog.apply(below, statement.change(), catalog.lineage(below).parent());
             }
         }
     }

@@ -42,7 +42,8 @@ class TableShapesTest {
                 assertThat(b.rows()).isEqualTo(a.rows());
             }
         }
-        assertThat(keys).isBetween(5, 60);
+        // Some scripts keep the keys shape, most do not (catalogue scripts among them stay on keys).
+        assertThat(keys).isBetween(5, 150);
     }
 
     @Test
