@@ -1088,7 +1088,7 @@ public final class SimCatalog implements CatalogView {
      * Requests keep the name as they spelled it (so the SQL says what the PostgreSQL engine's says, and
      * the server resolves it as it does there); every lookup goes through here.
      */
-    SqlName key(SqlName name) {
+    public SqlName key(SqlName name) {
         if (name == null || searchPath.isEmpty()) {
             return name;
         }
