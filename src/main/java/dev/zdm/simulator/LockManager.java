@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Table-level locks as PostgreSQL's lock manager grants them. A request is granted at once only if its
@@ -38,8 +39,22 @@ public final class LockManager {
 
     private final Map<SqlName, Queue> tables = new HashMap<>();
     private final Map<String, Set<SqlName>> tablesOf = new HashMap<>();
+    private final UnaryOperator<SqlName> key;
 
-    public Result request(String holder, SqlName table, LockMode mode) {
+    public LockManager() {
+        this(UnaryOperator.identity());
+    }
+
+    /**
+     * {@code key}: the name a table's lock is held under, the one relation every spelling of it means
+     * (a name qualified with the search_path's first schema is its bare name's table).
+     */
+    public LockManager(UnaryOperator<SqlName> key) {
+        this.key = key;
+    }
+
+    public Result request(String holder, SqlName named, LockMode mode) {
+        SqlName table = key.apply(named);
         Queue queue = tables.computeIfAbsent(table, t -> new Queue());
         tablesOf.computeIfAbsent(holder, h -> new LinkedHashSet<>()).add(table);
         Lock lock = new Lock(holder, mode);
@@ -69,7 +84,8 @@ public final class LockManager {
     }
 
     /** Withdraws a waiting request, as a statement cancelled by lock_timeout does; its grants stay. */
-    public void cancelWaiting(String holder, SqlName table) {
+    public void cancelWaiting(String holder, SqlName named) {
+        SqlName table = key.apply(named);
         Queue queue = tables.get(table);
         if (queue != null && queue.waiting.removeIf(l -> l.holder.equals(holder))) {
             wake(queue);
@@ -85,12 +101,14 @@ public final class LockManager {
         }
     }
 
-    public boolean isGranted(String holder, SqlName table, LockMode mode) {
+    public boolean isGranted(String holder, SqlName named, LockMode mode) {
+        SqlName table = key.apply(named);
         Queue queue = tables.get(table);
         return queue != null && queue.granted.contains(new Lock(holder, mode));
     }
 
-    public boolean isWaiting(String holder, SqlName table) {
+    public boolean isWaiting(String holder, SqlName named) {
+        SqlName table = key.apply(named);
         Queue queue = tables.get(table);
         return queue != null && queue.waiting.stream().anyMatch(l -> l.holder.equals(holder));
     }
@@ -99,7 +117,8 @@ public final class LockManager {
      * Who stands in the way of {@code holder}'s waiting request: holders of conflicting granted locks
      * and conflicting requests queued ahead of it (pg_blocking_pids reports both).
      */
-    public List<String> blockers(String holder, SqlName table) {
+    public List<String> blockers(String holder, SqlName named) {
+        SqlName table = key.apply(named);
         Queue queue = tables.get(table);
         if (queue == null) {
             return List.of();
@@ -127,7 +146,8 @@ public final class LockManager {
     }
 
     /** Holders granted a mode on the table that conflicts with {@code mode}, other than {@code except}. */
-    public List<String> holdersConflictingWith(SqlName table, LockMode mode, String except) {
+    public List<String> holdersConflictingWith(SqlName named, LockMode mode, String except) {
+        SqlName table = key.apply(named);
         Queue queue = tables.get(table);
         if (queue == null) {
             return List.of();

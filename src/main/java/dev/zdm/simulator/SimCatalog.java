@@ -338,7 +338,8 @@ public final class SimCatalog implements CatalogView {
      * A concurrent build commits its index itself: valid, it outlives the plan's rollback when a later
      * step loses its lock (the engine's undo drops an index only while it is INVALID; a resend adopts it).
      */
-    void keepBuilt(SqlName index) {
+    void keepBuilt(SqlName namedIndex) {
+        SqlName index = key(namedIndex);
         Index built = indexes.get(index);
         if (built != null && built.valid()) {
             this.built.put(index, built);
@@ -370,7 +371,8 @@ public final class SimCatalog implements CatalogView {
     // ---- reading
 
     /** The table; in an open world one not seen yet is assumed into being. */
-    public Table table(SqlName name) {
+    public Table table(SqlName namedName) {
+        SqlName name = key(namedName);
         Table table = tables.get(name);
         if (table != null) {
             return table;
@@ -485,18 +487,21 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public boolean tableExists(SqlName table) {
+    public boolean tableExists(SqlName namedTable) {
+        SqlName table = key(namedTable);
         return tables.containsKey(table) || (isOpenWorld() && !relationExists(table));
     }
 
     @Override
-    public Set<SqlName> columns(SqlName table) {
+    public Set<SqlName> columns(SqlName namedTable) {
+        SqlName table = key(namedTable);
         Table t = tables.get(table);
         return t == null ? Set.of() : new LinkedHashSet<>(t.columns.keySet());
     }
 
     @Override
-    public Presence column(SqlName table, SqlName column) {
+    public Presence column(SqlName namedTable, SqlName column) {
+        SqlName table = key(namedTable);
         Table t = tables.get(table);
         if (t != null && t.columns.containsKey(column)) {
             return Presence.PRESENT;
@@ -505,24 +510,28 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public boolean relationExists(SqlName name) {
+    public boolean relationExists(SqlName namedName) {
+        SqlName name = key(namedName);
         return tables.containsKey(name) || indexes.containsKey(name) || otherRelations.contains(name);
     }
 
     @Override
-    public Lineage lineage(SqlName table) {
+    public Lineage lineage(SqlName namedTable) {
+        SqlName table = key(namedTable);
         Table t = tables.get(table);
         return t == null ? Lineage.ORDINARY : t.lineage;
     }
 
     @Override
-    public Optional<IndexState> index(SqlName name) {
+    public Optional<IndexState> index(SqlName namedName) {
+        SqlName name = key(namedName);
         return Optional.ofNullable(indexes.get(name)).map(i -> i.valid() ? IndexState.VALID : IndexState.INVALID);
     }
 
     /** The table's unique, valid, plain-order indexes on columns that are all NOT NULL, as the server's catalog says. */
     @Override
-    public List<UniqueKey> uniqueKeys(SqlName tableName) {
+    public List<UniqueKey> uniqueKeys(SqlName namedTableName) {
+        SqlName tableName = key(namedTableName);
         Table table = table(tableName);
         List<UniqueKey> keys = new ArrayList<>();
         indexes.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(SqlName::value))).forEach(e -> {
@@ -544,7 +553,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public Map<SqlName, ColumnGeneration> generatedColumns(SqlName table) {
+    public Map<SqlName, ColumnGeneration> generatedColumns(SqlName namedTable) {
+        SqlName table = key(namedTable);
         return Map.copyOf(table(table).generated);
     }
 
@@ -554,7 +564,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public boolean hasRows(SqlName table) {
+    public boolean hasRows(SqlName namedTable) {
+        SqlName table = key(namedTable);
         Table t = table(table);
         rowRead.accept(table);
         return t.rows > 0;
@@ -576,7 +587,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public Optional<ColumnFacts> columnFacts(SqlName table, SqlName column) {
+    public Optional<ColumnFacts> columnFacts(SqlName namedTable, SqlName column) {
+        SqlName table = key(namedTable);
         Table t = tables.get(table);
         Column c = t == null ? null : t.columns.get(column);
         if (c != null) {
@@ -587,7 +599,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public boolean hasUniqueIndexOn(SqlName table, Set<SqlName> columns) {
+    public boolean hasUniqueIndexOn(SqlName namedTable, Set<SqlName> columns) {
+        SqlName table = key(namedTable);
         if (isOpenWorld() && !tables.containsKey(table)) {
             table(table);
         }
@@ -596,17 +609,20 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public Optional<List<SqlName>> indexColumns(SqlName index) {
+    public Optional<List<SqlName>> indexColumns(SqlName namedIndex) {
+        SqlName index = key(namedIndex);
         return Optional.ofNullable(indexes.get(index)).map(Index::columns);
     }
 
     @Override
-    public Optional<SqlName> indexTable(SqlName index) {
+    public Optional<SqlName> indexTable(SqlName namedIndex) {
+        SqlName index = key(namedIndex);
         return Optional.ofNullable(indexes.get(index)).map(Index::table);
     }
 
     @Override
-    public List<ConstraintInfo> constraints(SqlName table) {
+    public List<ConstraintInfo> constraints(SqlName namedTable) {
+        SqlName table = key(namedTable);
         // In an open world a table not seen yet is assumed with its primary key, which is a constraint.
         Table t = tables.containsKey(table) || !tableExists(table) ? tables.get(table) : table(table);
         if (t == null) {
@@ -619,7 +635,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public List<ConstraintInfo> referencing(SqlName table) {
+    public List<ConstraintInfo> referencing(SqlName namedTable) {
+        SqlName table = key(namedTable);
         List<ConstraintInfo> all = new ArrayList<>();
         for (Table t : tables.values()) {
             t.constraints.values().stream().filter(c -> table.equals(c.refTable())).forEach(all::add);
@@ -628,7 +645,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public List<String> dependents(SqlName table, SqlName column) {
+    public List<String> dependents(SqlName namedTable, SqlName column) {
+        SqlName table = key(namedTable);
         List<String> all = new ArrayList<>();
         List<ConstraintInfo> constraints = constraints(table);
         Set<SqlName> keyIndexes = new java.util.HashSet<>();
@@ -661,8 +679,8 @@ public final class SimCatalog implements CatalogView {
 
     // ---- changing
 
-    void apply(SqlName tableName, CatalogChange change) {
-        apply(tableName, change, null);
+    void apply(SqlName namedTable, CatalogChange namedChange) {
+        apply(namedTable, namedChange, null);
     }
 
     /**
@@ -670,11 +688,14 @@ public final class SimCatalog implements CatalogView {
      * NOT NULL a parent's ADD COLUMN makes is inherited under the parent's constraint name (seen on 18.0:
      * users_kid1 gets users_User_not_null, not users_kid1_User_not_null).
      */
-    void apply(SqlName tableName, CatalogChange change, SqlName inheritedFrom) {
+    void apply(SqlName namedTable, CatalogChange namedChange, SqlName inheritedFrom) {
+        CatalogChange change = keyed(namedChange);
         if (change instanceof CatalogChange.CreateTable create) {
-            createTable(tableName, create);
+            // CREATE with an unqualified name makes it in the first schema, whatever a later one holds.
+            createTable(created(namedTable), create);
             return;
         }
+        SqlName tableName = key(namedTable);
         Table table = table(tableName);
         if (change instanceof CatalogChange.AddColumn add) {
             requireKnown(add);
@@ -927,10 +948,10 @@ public final class SimCatalog implements CatalogView {
 
     /** The name of the parent's NOT NULL constraint on the column, which its partitions and children inherit. */
     private Optional<SqlName> inheritedNotNull(SqlName parent, SqlName column) {
-        if (parent == null || !tables.containsKey(parent)) {
+        if (parent == null || !tables.containsKey(key(parent))) {
             return Optional.empty();
         }
-        return tables.get(parent).constraints.values().stream()
+        return tables.get(key(parent)).constraints.values().stream()
                 .filter(c -> c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(column)))
                 .map(ConstraintInfo::name).findFirst();
     }
@@ -1005,7 +1026,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     /** In an open world, columns a request names exist: remember them, so adding one later is error 21. */
-    void assumeColumns(SqlName tableName, Iterable<SqlName> columns) {
+    void assumeColumns(SqlName namedTableName, Iterable<SqlName> columns) {
+        SqlName tableName = key(namedTableName);
         if (!isOpenWorld()) {
             return;
         }
@@ -1018,7 +1040,8 @@ public final class SimCatalog implements CatalogView {
     }
 
     /** In an open world, a job that names more rows than assumed says how big the table is. */
-    void assumeAtLeast(SqlName tableName, long rows) {
+    void assumeAtLeast(SqlName namedTableName, long rows) {
+        SqlName tableName = key(namedTableName);
         Table table = table(tableName);
         if (isOpenWorld() && rows > table.rows) {
             table.rows = rows;
@@ -1048,20 +1071,23 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
-    public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
+    public Optional<SqlName> attachedIndex(SqlName namedParentIndex, SqlName partition) {
+        SqlName parentIndex = key(namedParentIndex);
         return attachedTo.entrySet().stream()
                 .filter(e -> e.getValue().equals(parentIndex) && indexes.containsKey(e.getKey())
-                        && indexes.get(e.getKey()).table().equals(partition))
+                        && indexes.get(e.getKey()).table().equals(key(partition)))
                 .map(Map.Entry::getKey).findFirst();
     }
 
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */
-    void addInvalidIndex(SqlName tableName, CatalogChange.CreateIndex create) {
-        indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), false));
+    void addInvalidIndex(SqlName namedTableName, CatalogChange.CreateIndex create) {
+        SqlName tableName = key(namedTableName);
+        indexes.put(key(create.index()), new Index(tableName, create.columns(), create.unique(), false));
     }
 
     /** After a backfill of these columns no row holds NULL in them. */
-    void filled(SqlName tableName, Set<SqlName> columns) {
+    void filled(SqlName namedTableName, Set<SqlName> columns) {
+        SqlName tableName = key(namedTableName);
         Table table = table(tableName);
         for (SqlName name : columns) {
             Column column = table.columns.get(name);
@@ -1071,7 +1097,8 @@ public final class SimCatalog implements CatalogView {
         }
     }
 
-    void rewrite(SqlName tableName) {
+    void rewrite(SqlName namedTableName) {
+        SqlName tableName = key(namedTableName);
         Table table = table(tableName);
         long before = table.relfilenode;
         table.relfilenode = nextRelfilenode++;
@@ -1081,27 +1108,75 @@ public final class SimCatalog implements CatalogView {
     }
 
     /**
-     * The table an unqualified name means, as the server's search_path resolves it: its bare name where
-     * the first schema has it (or nothing is known of the path: the open world, a file), else the
-     * first later schema's that has it. A name qualified with the first schema is its bare name.
+     * The relation a name means, as the model keys it: as the server's search_path resolves it, its bare
+     * name where the first schema has it (or nothing is known of the path: the open world, a file), else
+     * the first later schema's that has it. A name qualified with the first schema is its bare name.
+     * Requests keep the name as they spelled it (so the SQL says what the PostgreSQL engine's says, and
+     * the server resolves it as it does there); every lookup goes through here.
      */
-    @Override
-    public SqlName resolve(SqlName table) {
-        if (searchPath.isEmpty()) {
-            return table;
+    public SqlName key(SqlName name) {
+        if (name == null || searchPath.isEmpty()) {
+            return name;
         }
-        if (table.schema() != null) {
-            return table.schema().equals(searchPath.get(0)) ? table.unqualified() : table;
+        if (name.schema() != null) {
+            return created(name);
         }
-        if (tables.containsKey(table)) {
-            return table;
+        if (tables.containsKey(name)) {
+            return name;
         }
         for (String schema : searchPath.subList(1, searchPath.size())) {
-            SqlName qualified = SqlName.table(schema, table.value());
+            SqlName qualified = SqlName.table(schema, name.value());
             if (tables.containsKey(qualified)) {
                 return qualified;
             }
         }
-        return table;
+        return name;
+    }
+
+    /** Where a name makes a relation: an unqualified one in the first schema, which the model keys bare. */
+    private SqlName created(SqlName name) {
+        return name.schema() != null && !searchPath.isEmpty() && name.schema().equals(searchPath.get(0))
+                ? name.unqualified() : name;
+    }
+
+    /** The change with every relation it names (indexes, sequences, a referenced table) as the model keys it. */
+    private CatalogChange keyed(CatalogChange change) {
+        if (change instanceof CatalogChange.AddColumn a && a.ownedSequence() != null) {
+            return new CatalogChange.AddColumn(a.column(), a.type(), a.defaultSql(), a.notNull(), a.existingRowsGetDefault(),
+                    created(a.ownedSequence()));
+        } else if (change instanceof CatalogChange.CreateTable c) {
+            return new CatalogChange.CreateTable(c.columns().stream().map(n -> new CatalogChange.NewColumn(n.name(), n.type(),
+                    n.defaultSql(), n.notNull(), n.ownedSequence() == null ? null : created(n.ownedSequence()))).toList(),
+                    c.primaryKey(), c.primaryIndex() == null ? null : created(c.primaryIndex()), c.ifNotExists());
+        } else if (change instanceof CatalogChange.CreateIndex c) {
+            return new CatalogChange.CreateIndex(created(c.index()), c.columns(), c.unique());
+        } else if (change instanceof CatalogChange.DropIndex d) {
+            return new CatalogChange.DropIndex(created(d.index()));
+        } else if (change instanceof CatalogChange.CreateIndexOnOnly c) {
+            return new CatalogChange.CreateIndexOnOnly(created(c.index()), c.columns(), c.unique());
+        } else if (change instanceof CatalogChange.AttachIndex a) {
+            return new CatalogChange.AttachIndex(created(a.parentIndex()), created(a.index()));
+        } else if (change instanceof CatalogChange.RemoveIndex r) {
+            return new CatalogChange.RemoveIndex(created(r.index()));
+        } else if (change instanceof CatalogChange.AddKeyUsingIndex k) {
+            return new CatalogChange.AddKeyUsingIndex(k.constraint(), created(k.index()), k.columns(), k.primary());
+        } else if (change instanceof CatalogChange.AddForeignKey f) {
+            return new CatalogChange.AddForeignKey(f.constraint(), f.columns(), key(f.refTable()), f.refColumns());
+        }
+        return change;
+    }
+
+    /**
+     * As the PostgreSQL engine's: the schema the request named, or where the table is when an unqualified
+     * name finds it in a later schema of the search_path (null in the first one, where it is found bare).
+     */
+    @Override
+    public String schemaOf(SqlName table) {
+        return table.schema() != null ? table.schema() : key(table).schema();
+    }
+
+    @Override
+    public String tableSchema(SqlName table) {
+        return key(table).schema();
     }
 }

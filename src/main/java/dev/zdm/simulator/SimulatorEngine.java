@@ -93,7 +93,7 @@ public final class SimulatorEngine implements Engine {
     private final CostModel cost;
     private final RetryPolicy retries;
     private final SimClock clock = new SimClock();
-    private final LockManager locks = new LockManager();
+    private final LockManager locks;
     private final Map<String, AppSession> sessions = new LinkedHashMap<>();
     private final Map<String, JobTotals> finishedJobs = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
@@ -131,6 +131,7 @@ public final class SimulatorEngine implements Engine {
     public SimulatorEngine(ServerVersion version, SimCatalog catalog, CostModel cost, RetryPolicy retries) {
         this.version = version;
         this.catalog = catalog;
+        this.locks = new LockManager(catalog::key);
         this.cost = cost;
         this.retries = retries;
         catalog.onRowRead(this::planningRead);

@@ -31,13 +31,13 @@ final class CatalogShape {
      */
     static String of(SimCatalog model, List<SqlName> tables, PgFacts facts) {
         if (tables.size() == 1) {
-            return of(model, model.resolve(tables.get(0)), facts);
+            return of(model, model.key(tables.get(0)), facts);
         }
         List<String> parts = new ArrayList<>();
         for (SqlName t : tables) {
             String shape;
             try {
-                shape = of(model, model.resolve(t), facts);
+                shape = of(model, model.key(t), facts);
             } catch (dev.zdm.protocol.ZdmException e) {
                 shape = "missing";
             }

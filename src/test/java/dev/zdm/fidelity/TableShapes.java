@@ -31,7 +31,7 @@ final class TableShapes {
 
     static final String PROPERTY = "zdm.fuzz.shapes";
     /** The shapes on which the simulator and PostgreSQL agree today (see fuzz-triage.md). */
-    static final String DEFAULT = "keys,composite,identity,schema";
+    static final String DEFAULT = "keys,composite,identity,schema,search_path";
 
     /** Types a constant may not fit (made once per server, like ScriptGenerator.DOMAINS). */
     static final List<String> TYPES_MADE_ONCE = List.of(
@@ -366,7 +366,9 @@ final class TableShapes {
      * migrations into the shape's own.
      */
     Script apply(Script script, int index) {
-        Random random = new Random(seed * 1_000_003L + index);
+        // Seeds one apart give java.util.Random first draws that agree in their high bits (nextInt of a power
+        // of two reads only those): with two shapes on, every script drew the first. SplittableRandom mixes.
+        Random random = new Random(new java.util.SplittableRandom(seed * 1_000_003L + index).nextLong());
         Shape shape = enabled.get(random.nextInt(enabled.size()));
         if (shape == Shape.KEYS) {
             return script;

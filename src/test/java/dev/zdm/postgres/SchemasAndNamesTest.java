@@ -239,6 +239,71 @@ class SchemasAndNamesTest {
                 .as("only its primary key").isEqualTo(1);
     }
 
+    /**
+     * Issue 13: on the search_path (sp_a, sp_b) a bare name finds sp_b's table, and a request may name
+     * the path's first schema outright. Both engines find the table, say the same SQL (the name as the
+     * request spelled it: the server resolves it), and the simulator's model knows the result under
+     * every spelling: its index map (21 for a resend by the bare name) and its locks (a holder taken by
+     * the bare name blocks a job that names the schema).
+     */
+    @Test
+    void bothEnginesSayTheSameSqlForATableTheSearchPathFinds() throws Exception {
+        exec("DROP SCHEMA IF EXISTS sp_a CASCADE", "DROP SCHEMA IF EXISTS sp_b CASCADE", "CREATE SCHEMA sp_a", "CREATE SCHEMA sp_b",
+                "CREATE TABLE sp_b.orders (id bigint PRIMARY KEY, total int)",
+                "INSERT INTO sp_b.orders SELECT g, g FROM generate_series(1, 300) g",
+                "CREATE TABLE sp_a.items (id bigint PRIMARY KEY, a int)",
+                "INSERT INTO sp_a.items SELECT g, g FROM generate_series(1, 300) g");
+        Database shared = SharedPostgres.database();
+        String url = shared.jdbcUrl() + (shared.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=sp_a,sp_b";
+        Node simulator = new Node(dev.zdm.simulator.SimulatorEngine.open(dev.zdm.config.Config.parse("--schema-from",
+                url + "&user=" + shared.properties().getProperty("user"))), BUDGET);
+        String[] requests = {
+                "{\"type\":\"create_index\",\"table\":\"orders\",\"column\":\"total\",\"index\":\"orders_total\"}",
+                "{\"type\":\"create_index\",\"schema\":\"sp_a\",\"table\":\"items\",\"column\":\"a\",\"index\":\"items_a\"}",
+                "{\"type\":\"add_column\",\"schema\":\"sp_a\",\"table\":\"items\",\"column\":\"seq\",\"data_type\":\"bigserial\"}",
+                "{\"type\":\"migrate_data\",\"schema\":\"sp_a\",\"table\":\"items\",\"batch_size\":100,\"set\":{\"a\":\"a + 1\"}}",
+                "{\"type\":\"migrate_data\",\"table\":\"orders\",\"batch_size\":100,\"set\":{\"total\":\"total + 1\"}}",
+                // The bare name is the same table, with the index the request naming the schema made.
+                "{\"type\":\"create_index\",\"table\":\"items\",\"column\":\"a\",\"index\":\"items_a\"}",
+                "{\"type\":\"create_index\",\"schema\":\"sp_b\",\"table\":\"orders\",\"column\":\"total\",\"index\":\"orders_total\"}"};
+        try (PostgresEngine engine = engine(new Database(url, shared.properties(), "sp_a, sp_b"))) {
+            Node real = new Node(engine, BUDGET);
+            for (String asked : requests) {
+                String request = asked.replaceFirst("\\{", "{\"explain\":true,");
+                ObjectNode predicted = simulator.send(request);
+                ObjectNode observed = real.send(request);
+                assertThat(predicted.get("type").asText()).as(request + ": " + predicted + " / " + observed)
+                        .isEqualTo(observed.get("type").asText());
+                assertThat(String.valueOf(predicted.get("code"))).as(request).isEqualTo(String.valueOf(observed.get("code")));
+                assertThat(sqlOf(predicted)).as(request).isEqualTo(sqlOf(observed));
+                assertThat(sqlOf(observed).isEmpty()).as(request + ": steps of a success").isEqualTo(observed.has("code"));
+            }
+            String another = requests[1].replace("items_a", "items_a2").replaceFirst("\\{", "{\"explain\":true,");
+            assertThat(sqlOf(simulator.send(another))).as("the first schema's, named")
+                    .contains("ON \"sp_a\".\"items\"");
+            // A holder taken by the bare name blocks a job naming the schema: one table, one lock.
+            String holder = "{\"type\":\"open_transaction\",\"session\":\"app\",\"table\":\"items\","
+                    + "\"mode\":\"ACCESS EXCLUSIVE\",\"duration_seconds\":30}";
+            String blocked = "{\"type\":\"migrate_data\",\"schema\":\"sp_a\",\"table\":\"items\",\"batch_size\":100,"
+                    + "\"set\":{\"a\":\"a + 2\"},\"max_lock_duration_ms\":200}";
+            for (Node node : new Node[] {simulator, real}) {
+                assertThat(node.send(holder).get("type").asText()).isEqualTo("transaction_opened");
+                ObjectNode reply = node.send(blocked);
+                assertThat(reply.path("code").asInt()).as(reply.toString()).isEqualTo(14);
+                node.send("{\"type\":\"close_transaction\",\"session\":\"app\"}");
+            }
+        }
+        assertThat(number("SELECT count(*) FROM pg_indexes WHERE schemaname = 'sp_b' AND indexname = 'orders_total'"))
+                .isEqualTo(1);
+        assertThat(number("SELECT count(*) FROM sp_b.orders WHERE total = id + 1")).isEqualTo(300);
+    }
+
+    private static String sqlOf(ObjectNode reply) {
+        StringBuilder sql = new StringBuilder();
+        reply.path("steps").forEach(step -> sql.append(step.path("sql").asText()).append(";\n"));
+        return sql.toString();
+    }
+
     private static String json(String text) {
         return dev.zdm.protocol.Json.MAPPER.valueToTree(text).toString();
     }
