@@ -616,11 +616,12 @@ public final class SimulatorEngine implements Engine {
      */
     private void acquireOthers(Step step, Duration lockBudget) {
         for (Statement.OtherLock other : step.otherLocks()) {
-            // Every query on a table locks each of its indexes as it locks the table, so a lock on an
-            // index waits for the table's holders as that lock on the table would.
+            // A lock on an index is the index's own (a relation of its own in the lock table): a LOCK TABLE
+            // holder locks the table alone, so ATTACH's ACCESS EXCLUSIVE on a partition's index does not
+            // wait for a ROW SHARE on the partition (the statement's ACCESS SHARE on the table is the step's).
             var indexTable = catalog.indexTable(other.table());
             try {
-                acquire(indexTable.orElse(other.table()), other.mode(), lockBudget);
+                acquire(other.table(), other.mode(), lockBudget);
             } catch (Timeout t) {
                 if (indexTable.isEmpty()) {
                     throw t;

@@ -108,4 +108,17 @@ class PartitionedIndexSimulatorTest {
                 {"type":"create_index","table":"sales","column":"email"}""");
         assertThat(ten.get("code").asInt()).as(ten.toString()).isEqualTo(22);
     }
+
+    @Test
+    void aRowShareHolderOnAPartitionDoesNotBlockTheAttachOfItsIndex() throws Exception {
+        open(15);
+        // LOCK TABLE locks the table, not its indexes: ATTACH's ACCESS EXCLUSIVE is on the partition's index.
+        ObjectNode opened = send("""
+                {"type":"open_transaction","session":"app","table":"sales_eu","mode":"ROW SHARE","duration_seconds":5}""");
+        assertThat(opened.get("type").asText()).as(opened.toString()).isNotEqualTo("error");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","index":"sales_email","max_lock_duration_ms":500}""");
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+        assertThat(engine.catalog().index(SqlName.of("sales_email"))).contains(CatalogView.IndexState.VALID);
+    }
 }
