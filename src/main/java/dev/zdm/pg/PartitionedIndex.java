@@ -141,6 +141,32 @@ final class PartitionedIndex {
                         new Statement.OtherLock(own, LockMode.ACCESS_EXCLUSIVE)));
     }
 
+    /**
+     * What a plain CREATE INDEX on a partitioned table makes below it, in DefineIndex's order: for each
+     * partition an index that matches and is attached to no other is adopted ({@code adoptable}), else one is
+     * made under the name ChooseIndexName gives it (a sub-partitioned partition's recursing in turn), and
+     * attached. Each change is for the table it names; applied in order they leave every index valid.
+     */
+    List<Planner.Cascaded> cascade(SqlName table, SqlName index, List<SqlName> columns, boolean unique,
+                                   java.util.function.Function<SqlName, Optional<SqlName>> adoptable) {
+        List<Planner.Cascaded> changes = new ArrayList<>();
+        for (SqlName partition : catalog.lineage(table).children()) {
+            boolean subPartitioned = catalog.lineage(partition).partitioned();
+            Optional<SqlName> adopted = adoptable.apply(partition);
+            SqlName own = adopted.orElseGet(() -> choose(partition, columns));
+            if (adopted.isEmpty()) {
+                changes.add(new Planner.Cascaded(partition, subPartitioned
+                        ? new CatalogChange.CreateIndexOnOnly(own, columns, unique)
+                        : new CatalogChange.CreateIndex(own, columns, unique)));
+            }
+            changes.add(new Planner.Cascaded(partition, new CatalogChange.AttachIndex(index, own)));
+            if (subPartitioned && adopted.isEmpty()) {
+                changes.addAll(cascade(partition, own, columns, unique, adoptable));
+            }
+        }
+        return changes;
+    }
+
     /** ChooseIndexName for a plain index: ChooseRelationName(table, columns joined by "_", "idx"). */
     private SqlName choose(SqlName partition, List<SqlName> columns) {
         SqlName name = planner.chooseRelationName(partition, partition.value(),

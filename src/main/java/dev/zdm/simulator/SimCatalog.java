@@ -1029,6 +1029,25 @@ public final class SimCatalog implements CatalogView {
                 .map(Map.Entry::getKey).findFirst();
     }
 
+    /**
+     * The partition's index a plain CREATE INDEX on its parent adopts rather than builds (DefineIndex:
+     * CompareIndexInfo, and attached to no other index): same columns and uniqueness, valid, plain. A
+     * constraint's index is left out: the model does not know which parent index the server attached it to.
+     */
+    Optional<SqlName> adoptableIndex(SqlName partition, List<SqlName> columns, boolean unique) {
+        Set<SqlName> constraintIndexes = new java.util.HashSet<>();
+        constraints(partition).forEach(c -> {
+            if (c.index() != null) {
+                constraintIndexes.add(c.index());
+            }
+        });
+        return indexes.entrySet().stream()
+                .filter(e -> e.getValue().table().equals(partition) && e.getValue().columns().equals(columns)
+                        && e.getValue().unique() == unique && e.getValue().valid() && e.getValue().plainOrder()
+                        && !attachedTo.containsKey(e.getKey()) && !constraintIndexes.contains(e.getKey()))
+                .map(Map.Entry::getKey).sorted(java.util.Comparator.comparing(SqlName::value)).findFirst();
+    }
+
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */
     void addInvalidIndex(SqlName tableName, CatalogChange.CreateIndex create) {
         indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), false));

@@ -436,6 +436,13 @@ public final class SimulatorEngine implements Engine {
             catalog.rewrite(table);
         }
         catalog.apply(table, statement.change());
+        if (statement.change() instanceof CatalogChange.CreateIndex create && catalog.lineage(table).partitioned()) {
+            // A plain CREATE INDEX on a partitioned table recurses: every partition gets its index, attached.
+            for (Planner.Cascaded below : new Planner(version, catalog).plainIndexRecursion(table, create.index(),
+                    create.columns(), create.unique(), p -> catalog.adoptableIndex(p, create.columns(), create.unique()))) {
+                catalog.apply(below.table(), below.change());
+            }
+        }
         if (statement.change() instanceof CatalogChange.AddColumn) {
             // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
             for (SqlName below : new Planner(version, catalog).descendants(table)) {
