@@ -105,9 +105,27 @@ final class PartitionedIndex {
                 steps.add(attach(table, index, partition, own));
             }
             if (subPartitioned) {
+                int before = steps.size();
                 partitions(partition, own, spec, steps);
+                if (steps.size() > before) {
+                    completes(steps, table, index);
+                }
             }
         }
+    }
+
+    /**
+     * The last step under a sub-partitioned partition makes its index valid; being attached, that index
+     * has validatePartitionedIndex look at the one above it, under ACCESS EXCLUSIVE on that index and on
+     * its table (tablecmds.c): a holder of any lock on {@code table} stops that ATTACH.
+     */
+    private static void completes(List<Step> steps, SqlName table, SqlName index) {
+        Statement last = (Statement) steps.get(steps.size() - 1);
+        List<Statement.OtherLock> locks = new ArrayList<>(last.otherLocks());
+        locks.add(new Statement.OtherLock(table, LockMode.ACCESS_EXCLUSIVE));
+        locks.add(new Statement.OtherLock(index, LockMode.ACCESS_EXCLUSIVE));
+        steps.set(steps.size() - 1, new Statement(last.table(), last.sql(), last.lock(), last.work(), last.transactional(),
+                last.undoSql(), last.change(), locks));
     }
 
     private Statement onOnly(SqlName table, SqlName index, Planner.IndexSpec spec) {

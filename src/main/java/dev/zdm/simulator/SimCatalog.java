@@ -325,12 +325,37 @@ public final class SimCatalog implements CatalogView {
         recording = false;
     }
 
-    void rollback() {
+    /**
+     * Undoes the plan on {@code table}: as the PostgreSQL engine's undo (ObjectUndo), a concurrent build's
+     * valid index on the table itself stays (a resend adopts it), a partition's stays only attached to a
+     * partitioned index that stays.
+     */
+    void rollback(SqlName table) {
         recording = false;
+        Map<SqlName, SqlName> parents = new HashMap<>();
+        built.keySet().forEach(i -> {
+            if (attachedTo.containsKey(i)) {
+                parents.put(i, attachedTo.get(i));
+            }
+        });
         while (!undo.isEmpty()) {
             undo.pop().run();
         }
-        built.forEach(indexes::put);
+        // A partition's index attached to a partitioned index the undo dropped went with it (a plain DROP
+        // INDEX of a partitioned index drops the indexes attached to it); one attached to an index that
+        // stays is still attached: the ATTACH committed.
+        built.forEach((index, state) -> {
+            SqlName parent = parents.get(index);
+            if (parent == null && state.table().equals(table)) {
+                indexes.put(index, state);
+            } else if (indexes.containsKey(parent)) {
+                indexes.put(index, state);
+                attachedTo.put(index, parent);
+            } else {
+                // Its first transaction's INVALID entry (not undone: a concurrent build commits it) goes too.
+                indexes.remove(index);
+            }
+        });
         built.clear();
     }
 

@@ -364,10 +364,10 @@ public final class SimulatorEngine implements Engine {
                 }
             }
         } catch (Timeout t) {
-            rollback();
+            rollback(plan.table());
             throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, failing, rows, batches));
         } catch (RuntimeException e) {
-            rollback();
+            rollback(plan.table());
             throw e;
         }
         catalog.commit();
@@ -379,9 +379,9 @@ public final class SimulatorEngine implements Engine {
         return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, seen);
     }
 
-    private void rollback() {
+    private void rollback(SqlName table) {
         locks.releaseAll(MIGRATION);
-        catalog.rollback();
+        catalog.rollback(table);
         // A backfill the rollback undid (its column dropped with the plan) is not a finished job.
         jobsOfThisPlan.forEach(finishedJobs::remove);
         jobsOfThisPlan.clear();
@@ -393,6 +393,11 @@ public final class SimulatorEngine implements Engine {
      * model's batches need no lock the application can hold against them once the first is granted).
      */
     private Map<String, Object> progress(Plan plan, Step failing, long rowsDone, int batchesDone) {
+        if (failing instanceof Statement s && (s.change() instanceof CatalogChange.CreateIndexOnOnly
+                || s.change() instanceof CatalogChange.AttachIndex)) {
+            // A partitioned build's catalog step: no build of its own, so none attempted (the engine's count is the step's).
+            return Map.of("attempts", 0);
+        }
         if (failing instanceof Statement s && s.transactional() && !(s.change() instanceof CatalogChange.CreateIndex)) {
             // A statement of its own transaction (a key's USING INDEX after its build): no build attempts to tell.
             return Map.of();

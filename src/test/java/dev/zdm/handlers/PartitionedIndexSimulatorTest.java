@@ -150,4 +150,22 @@ class PartitionedIndexSimulatorTest {
         assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
         assertThat(reply.get("table").asText()).isEqualTo("sales_us_2024");
     }
+
+    @Test
+    void theAttachThatCompletesASubPartitionedIndexWaitsForAnyHolderOfTheParentAndLosingUndoesTheBuilt() throws Exception {
+        open(15);
+        // LOCK TABLE sales IN ACCESS SHARE MODE: nothing the build takes on a partition conflicts, but the ATTACH
+        // that makes sales_us's index valid validates the parent's under ACCESS EXCLUSIVE on sales.
+        send("""
+                {"type":"open_transaction","session":"app","table":"sales","mode":"ACCESS SHARE","duration_seconds":5}""");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","index":"sales_email","max_lock_duration_ms":300}""");
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+        assertThat(reply.get("table").asText()).isEqualTo("sales");
+        assertThat(reply.get("attempts").asInt()).isZero();
+        // The undo's DROP INDEX of the partitioned index takes the partitions' built indexes along.
+        for (String name : List.of("sales_email", "sales_eu_email_idx", "sales_us_email_idx", "sales_us_2024_email_idx")) {
+            assertThat(engine.catalog().index(SqlName.of(name))).as(name).isEmpty();
+        }
+    }
 }
