@@ -454,6 +454,25 @@ public final class SimulatorEngine implements Engine {
                 catalog.apply(below, statement.change());
             }
         }
+        if (recursesToChildren(statement)) {
+            // ALTER TABLE without ONLY: the NOT NULL steps reach every partition and child, an inherited
+            // constraint under the parent's name (a drop or a validation where the child has it).
+            for (SqlName below : new Planner(version, catalog).descendants(table)) {
+                SqlName constraint = statement.change() instanceof CatalogChange.ValidateConstraint v ? v.constraint()
+                        : statement.change() instanceof CatalogChange.DropConstraint d ? d.constraint() : null;
+                if (constraint == null || catalog.constraints(below).stream().anyMatch(c -> c.name().value().equals(constraint.value()))) {
+                    catalog.apply(below, statement.change());
+                }
+            }
+        }
+    }
+
+    private static boolean recursesToChildren(Statement statement) {
+        CatalogChange change = statement.change();
+        return statement.sql().startsWith("ALTER TABLE " + statement.table().quoted() + " ")
+                && (change instanceof CatalogChange.AddNotNullCheck || change instanceof CatalogChange.AddNotNullConstraint
+                || change instanceof CatalogChange.ValidateConstraint || change instanceof CatalogChange.SetNotNull
+                || change instanceof CatalogChange.DropConstraint);
     }
 
     /**
