@@ -970,6 +970,17 @@ public final class SimCatalog implements CatalogView {
             table.constraints.put(create.primaryIndex(), new ConstraintInfo(tableName, create.primaryIndex(),
                     ConstraintInfo.Kind.PRIMARY_KEY, create.primaryKey(), true, create.primaryIndex(), null, List.of()));
         }
+        if (version.notNullIsConstraint()) {
+            // 18+: each NOT NULL column (a primary key's too) has its NOT NULL constraint, named as PostgreSQL names it.
+            for (CatalogChange.NewColumn c : create.columns()) {
+                if (c.notNull() || create.primaryKey().contains(c.name())) {
+                    SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), c.name().value(), "not_null",
+                            n -> constraintExists(tableName.sibling(n)));
+                    table.constraints.put(notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
+                            List.of(c.name()), true, null, null, List.of()));
+                }
+            }
+        }
     }
 
     /** The table's primary key and its index, undone with the plan. */
