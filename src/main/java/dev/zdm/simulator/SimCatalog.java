@@ -1084,6 +1084,21 @@ public final class SimCatalog implements CatalogView {
                 .map(Map.Entry::getKey).sorted(java.util.Comparator.comparing(SqlName::value)).findFirst();
     }
 
+    /**
+     * 18+: a child's NOT NULL constraint that came down from its parent's ADD COLUMN ... NOT NULL bears the
+     * parent's name, not one chosen for the child.
+     */
+    void inheritNotNullName(SqlName tableName, SqlName column, SqlName name) {
+        Table table = table(tableName);
+        for (ConstraintInfo c : List.copyOf(table.constraints.values())) {
+            if (c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(column)) && !c.name().equals(name)) {
+                remove(table.constraints, c.name());
+                put(table.constraints, name, new ConstraintInfo(tableName, name, ConstraintInfo.Kind.NOT_NULL,
+                        c.columns(), c.validated(), null, null, List.of()));
+            }
+        }
+    }
+
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */
     void addInvalidIndex(SqlName tableName, CatalogChange.CreateIndex create) {
         indexes.put(create.index(), new Index(tableName, create.columns(), create.unique(), false));

@@ -15,6 +15,7 @@ import dev.zdm.engine.Outcome;
 import dev.zdm.engine.Prediction;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
@@ -448,10 +449,13 @@ public final class SimulatorEngine implements Engine {
                 catalog.apply(below.table(), below.change());
             }
         }
-        if (statement.change() instanceof CatalogChange.AddColumn) {
+        if (statement.change() instanceof CatalogChange.AddColumn add) {
             // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
+            var parentNotNull = catalog.constraints(table).stream().filter(c -> c.kind() == ConstraintInfo.Kind.NOT_NULL
+                    && c.columns().equals(List.of(add.column()))).map(ConstraintInfo::name).findFirst();
             for (SqlName below : new Planner(version, catalog).descendants(table)) {
                 catalog.apply(below, statement.change());
+                parentNotNull.ifPresent(name -> catalog.inheritNotNullName(below, add.column(), name));
             }
         }
         if (recursesToChildren(statement)) {

@@ -57,4 +57,22 @@ class PartitionedNotNullSimulatorTest {
         return engine.catalog().constraints(SqlName.of(table)).stream().map(c -> c.name().value())
                 .filter(n -> n.startsWith("sales_n_")).sorted().toList();
     }
+
+    @org.junit.jupiter.api.Test
+    void on18APartitionsNotNullFromTheParentsAddColumnBearsTheParentsName() throws Exception {
+        ServerVersion v = new ServerVersion(18);
+        Schema schema = SchemaFile.parse(Json.MAPPER.readTree(SCHEMA.formatted(18)));
+        SimulatorEngine engine = new SimulatorEngine(v, SimCatalog.of(schema, v), CostModel.DEFAULT, RetryPolicy.of(3));
+        Handlers handlers = Handlers.forEngine(engine, Duration.ofMillis(2000));
+        ObjectNode body = (ObjectNode) Json.MAPPER.readTree("""
+                {"type":"add_column","table":"sales","column":"status","data_type":"text","default":"x","nullable":false,
+                 "msg_id":1}""");
+        ObjectNode reply = handlers.handle(new Request("admin", "migrations", body));
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("column_added");
+        for (String table : List.of("sales", "sales_eu", "sales_us", "sales_us_low")) {
+            assertThat(engine.catalog().constraints(SqlName.of(table)).stream()
+                    .filter(c -> c.columns().equals(List.of(SqlName.of("status")))).map(c -> c.name().value()).toList())
+                    .as(table).containsExactly("sales_status_not_null");
+        }
+    }
 }
