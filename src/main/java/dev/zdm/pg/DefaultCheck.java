@@ -14,9 +14,20 @@ public final class DefaultCheck {
     public static void check(ServerVersion version, CatalogView catalog, DataType type, ColumnDefault value) {
         if (value instanceof ColumnDefault.Expression e) {
             ExpressionRefusals.check(version, e.expression(), ExpressionRefusals.Place.DEFAULT);
+            String sql = e.expression().text().strip();
+            if (type != null && isConstant(sql)) {
+                // A bare constant written as SQL is folded into the type at ALTER as `default`'s is.
+                constant(version, catalog, type, sql);
+            }
         } else if (value instanceof ColumnDefault.Constant c && type != null && !c.isNull()) {
             constant(version, catalog, type, c.sql());
         }
+    }
+
+    /** A quoted literal, or a bare number or boolean: what {@link ConstantFit} reads. */
+    private static boolean isConstant(String sql) {
+        return SqlLiteral.valueOf(sql) != null || sql.equals("true") || sql.equals("false")
+                || sql.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?");
     }
 
     /**

@@ -105,9 +105,27 @@ final class PartitionedIndex {
                 steps.add(attach(table, index, partition, own));
             }
             if (subPartitioned) {
+                int before = steps.size();
                 partitions(partition, own, spec, steps);
+                if (steps.size() > before) {
+                    completes(steps, table, index);
+                }
             }
         }
+    }
+
+    /**
+     * The last step under a sub-partitioned partition makes its index valid; being attached, that index
+     * has validatePartitionedIndex look at the one above it, under ACCESS EXCLUSIVE on that index and on
+     * its table (tablecmds.c): a holder of any lock on {@code table} stops that ATTACH.
+     */
+    private static void completes(List<Step> steps, SqlName table, SqlName index) {
+        Statement last = (Statement) steps.get(steps.size() - 1);
+        List<Statement.OtherLock> locks = new ArrayList<>(last.otherLocks());
+        locks.add(new Statement.OtherLock(table, LockMode.ACCESS_EXCLUSIVE));
+        locks.add(new Statement.OtherLock(index, LockMode.ACCESS_EXCLUSIVE));
+        steps.set(steps.size() - 1, new Statement(last.table(), last.sql(), last.lock(), last.work(), last.transactional(),
+                last.undoSql(), last.change(), locks));
     }
 
     private Statement onOnly(SqlName table, SqlName index, Planner.IndexSpec spec) {
@@ -139,6 +157,32 @@ final class PartitionedIndex {
                 List.of(new Statement.OtherLock(table, LockMode.ACCESS_SHARE),
                         new Statement.OtherLock(index, LockMode.SHARE_UPDATE_EXCLUSIVE),
                         new Statement.OtherLock(own, LockMode.ACCESS_EXCLUSIVE)));
+    }
+
+    /**
+     * What a plain CREATE INDEX on a partitioned table makes below it, in DefineIndex's order: for each
+     * partition an index that matches and is attached to no other is adopted ({@code adoptable}), else one is
+     * made under the name ChooseIndexName gives it (a sub-partitioned partition's recursing in turn), and
+     * attached. Each change is for the table it names; applied in order they leave every index valid.
+     */
+    List<Planner.Cascaded> cascade(SqlName table, SqlName index, List<SqlName> columns, boolean unique,
+                                   java.util.function.Function<SqlName, Optional<SqlName>> adoptable) {
+        List<Planner.Cascaded> changes = new ArrayList<>();
+        for (SqlName partition : catalog.lineage(table).children()) {
+            boolean subPartitioned = catalog.lineage(partition).partitioned();
+            Optional<SqlName> adopted = adoptable.apply(partition);
+            SqlName own = adopted.orElseGet(() -> choose(partition, columns));
+            if (adopted.isEmpty()) {
+                changes.add(new Planner.Cascaded(partition, subPartitioned
+                        ? new CatalogChange.CreateIndexOnOnly(own, columns, unique)
+                        : new CatalogChange.CreateIndex(own, columns, unique)));
+            }
+            changes.add(new Planner.Cascaded(partition, new CatalogChange.AttachIndex(index, own)));
+            if (subPartitioned && adopted.isEmpty()) {
+                changes.addAll(cascade(partition, own, columns, unique, adoptable));
+            }
+        }
+        return changes;
     }
 
     /** ChooseIndexName for a plain index: ChooseRelationName(table, columns joined by "_", "idx"). */

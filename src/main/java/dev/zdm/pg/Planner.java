@@ -143,8 +143,11 @@ public final class Planner {
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE_UPDATE_EXCLUSIVE,
                     TableWork.BUILD_INDEX_CONCURRENTLY, false, dropIndex(index, true), change));
         } else {
+            // On a partitioned table DefineIndex recurses, SHARE on each partition as it builds its index there.
+            List<Statement.OtherLock> below = descendants(spec.table()).stream()
+                    .map(t -> new Statement.OtherLock(t, LockMode.SHARE)).toList();
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE, TableWork.BUILD_INDEX, true,
-                    dropIndex(index, false), change));
+                    dropIndex(index, false), change, below));
         }
         return new Plan(spec.table(), steps);
     }
@@ -367,6 +370,19 @@ public final class Planner {
             return catalog.hasRows(table);
         }
         return tables.stream().anyMatch(catalog::hasRows);
+    }
+
+    /** One change a statement makes on another table than its own: {@code change} applies to {@code table}. */
+    public record Cascaded(SqlName table, CatalogChange change) {
+    }
+
+    /**
+     * What PostgreSQL makes below a partitioned table when a plain CREATE INDEX {@code index} runs on it: an
+     * index on every partition (or a matching one adopted, as {@code adoptable} finds it), attached to it.
+     */
+    public List<Cascaded> plainIndexRecursion(SqlName table, SqlName index, List<SqlName> columns, boolean unique,
+                                              java.util.function.Function<SqlName, Optional<SqlName>> adoptable) {
+        return new PartitionedIndex(version, catalog, this).cascade(table, index, columns, unique, adoptable);
     }
 
     /** Every table below {@code table} (partitions, inheritance children), at every level, each once. */

@@ -27,6 +27,16 @@ public final class InputFunctionProbe {
         try (PreparedStatement ps = c.prepareStatement("SELECT CAST(CAST(? AS text) AS " + type.sql() + ")")) {
             ps.setString(1, text);
             ps.executeQuery().close();
+            if (isDomain(c, type)) {
+                // A cast to a domain over varchar(3) cuts the text to fit, as any explicit cast does; a DEFAULT is
+                // assigned, which refuses it (22001). jsonb_to_record reads the text with the domain's base type's
+                // input function and typmod, then checks the domain, as the assignment does: still read-only.
+                try (PreparedStatement assigned = c.prepareStatement("SELECT * FROM jsonb_to_record(jsonb_build_object('v',"
+                        + " CAST(? AS text))) AS x(v " + type.sql() + ")")) {
+                    assigned.setString(1, text);
+                    assigned.executeQuery().close();
+                }
+            }
             return Optional.empty();
         } catch (SQLException e) {
             if (savepoint != null) {
@@ -47,6 +57,15 @@ public final class InputFunctionProbe {
         } finally {
             if (savepoint != null) {
                 c.releaseSavepoint(savepoint);
+            }
+        }
+    }
+
+    private static boolean isDomain(Connection c, DataType type) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT typtype = 'd' FROM pg_type WHERE oid = to_regtype(?)")) {
+            ps.setString(1, type.sql());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
             }
         }
     }

@@ -325,12 +325,37 @@ public final class SimCatalog implements CatalogView {
         recording = false;
     }
 
-    void rollback() {
+    /**
+     * Undoes the plan on {@code table}: as the PostgreSQL engine's undo (ObjectUndo), a concurrent build's
+     * valid index on the table itself stays (a resend adopts it), a partition's stays only attached to a
+     * partitioned index that stays.
+     */
+    void rollback(SqlName table) {
         recording = false;
+        Map<SqlName, SqlName> parents = new HashMap<>();
+        built.keySet().forEach(i -> {
+            if (attachedTo.containsKey(i)) {
+                parents.put(i, attachedTo.get(i));
+            }
+        });
         while (!undo.isEmpty()) {
             undo.pop().run();
         }
-        built.forEach(indexes::put);
+        // A partition's index attached to a partitioned index the undo dropped went with it (a plain DROP
+        // INDEX of a partitioned index drops the indexes attached to it); one attached to an index that
+        // stays is still attached: the ATTACH committed.
+        built.forEach((index, state) -> {
+            SqlName parent = parents.get(index);
+            if (parent == null && state.table().equals(table)) {
+                indexes.put(index, state);
+            } else if (indexes.containsKey(parent)) {
+                indexes.put(index, state);
+                attachedTo.put(index, parent);
+            } else {
+                // Its first transaction's INVALID entry (not undone: a concurrent build commits it) goes too.
+                indexes.remove(index);
+            }
+        });
         built.clear();
     }
 
@@ -680,15 +705,6 @@ public final class SimCatalog implements CatalogView {
     // ---- changing
 
     void apply(SqlName namedTable, CatalogChange namedChange) {
-        apply(namedTable, namedChange, null);
-    }
-
-    /**
-     * The change as it reaches a partition or child of {@code inheritedFrom} (null: the table itself). From 18 a
-     * NOT NULL a parent's ADD COLUMN makes is inherited under the parent's constraint name (seen on 18.0:
-     * users_kid1 gets users_User_not_null, not users_kid1_User_not_null).
-     */
-    void apply(SqlName namedTable, CatalogChange namedChange, SqlName inheritedFrom) {
         CatalogChange change = keyed(namedChange);
         if (change instanceof CatalogChange.CreateTable create) {
             // CREATE with an unqualified name makes it in the first schema, whatever a later one holds.
@@ -713,8 +729,8 @@ public final class SimCatalog implements CatalogView {
             put(table.columns, add.column(), new Column(add.type(), add.defaultSql(), add.notNull(), nullsLeft));
             if (add.notNull() && version.notNullIsConstraint()) {
                 // 18+: ADD COLUMN ... NOT NULL makes the column's NOT NULL constraint, named as PostgreSQL names it.
-                SqlName notNull = inheritedNotNull(inheritedFrom, add.column()).orElseGet(() -> dev.zdm.pg.ObjectNames.choose(
-                        tableName.value(), add.column().value(), "not_null", n -> constraintExists(tableName.sibling(n))));
+                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), add.column().value(), "not_null",
+                        n -> constraintExists(tableName.sibling(n)));
                 put(table.constraints, notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
                         List.of(add.column()), true, null, null, List.of()));
             }
@@ -946,16 +962,6 @@ public final class SimCatalog implements CatalogView {
         }
     }
 
-    /** The name of the parent's NOT NULL constraint on the column, which its partitions and children inherit. */
-    private Optional<SqlName> inheritedNotNull(SqlName parent, SqlName column) {
-        if (parent == null || !tables.containsKey(key(parent))) {
-            return Optional.empty();
-        }
-        return tables.get(key(parent)).constraints.values().stream()
-                .filter(c -> c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(column)))
-                .map(ConstraintInfo::name).findFirst();
-    }
-
     /**
      * CREATE TABLE: empty, its columns' types and defaults checked as ADD COLUMN checks them, its serials'
      * sequences and its key's index in the relation name space. IF NOT EXISTS of a table there is nothing.
@@ -973,13 +979,6 @@ public final class SimCatalog implements CatalogView {
             requireKnown(new CatalogChange.AddColumn(c.name(), c.type(), c.defaultSql(), c.notNull(), true,
                     c.ownedSequence()));
             table.columns.put(c.name(), new Column(c.type(), c.defaultSql(), c.notNull(), false));
-            if (c.notNull() && version.notNullIsConstraint()) {
-                // 18+: each NOT NULL column (a key's too) gets its named NOT NULL constraint, as ADD COLUMN's does.
-                SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), c.name().value(), "not_null",
-                        n -> constraintExists(tableName.sibling(n)) || table.constraints.containsKey(n));
-                table.constraints.put(notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
-                        List.of(c.name()), true, null, null, List.of()));
-            }
             if (c.ownedSequence() != null && otherRelations.add(c.ownedSequence()) && recording) {
                 undo.push(() -> otherRelations.remove(c.ownedSequence()));
             }
@@ -991,6 +990,17 @@ public final class SimCatalog implements CatalogView {
             table.primaryIndex = create.primaryIndex();
             table.constraints.put(create.primaryIndex(), new ConstraintInfo(tableName, create.primaryIndex(),
                     ConstraintInfo.Kind.PRIMARY_KEY, create.primaryKey(), true, create.primaryIndex(), null, List.of()));
+        }
+        if (version.notNullIsConstraint()) {
+            // 18+: each NOT NULL column (a primary key's too) has its NOT NULL constraint, named as PostgreSQL names it.
+            for (CatalogChange.NewColumn c : create.columns()) {
+                if (c.notNull() || create.primaryKey().contains(c.name())) {
+                    SqlName notNull = dev.zdm.pg.ObjectNames.choose(tableName.value(), c.name().value(), "not_null",
+                            n -> constraintExists(tableName.sibling(n)));
+                    table.constraints.put(notNull, new ConstraintInfo(tableName, notNull, ConstraintInfo.Kind.NOT_NULL,
+                            List.of(c.name()), true, null, null, List.of()));
+                }
+            }
         }
     }
 
@@ -1077,6 +1087,40 @@ public final class SimCatalog implements CatalogView {
                 .filter(e -> e.getValue().equals(parentIndex) && indexes.containsKey(e.getKey())
                         && indexes.get(e.getKey()).table().equals(key(partition)))
                 .map(Map.Entry::getKey).findFirst();
+    }
+
+    /**
+     * The partition's index a plain CREATE INDEX on its parent adopts rather than builds (DefineIndex:
+     * CompareIndexInfo, and attached to no other index): same columns and uniqueness, valid, plain. A
+     * constraint's index is left out: the model does not know which parent index the server attached it to.
+     */
+    Optional<SqlName> adoptableIndex(SqlName partition, List<SqlName> columns, boolean unique) {
+        Set<SqlName> constraintIndexes = new java.util.HashSet<>();
+        constraints(partition).forEach(c -> {
+            if (c.index() != null) {
+                constraintIndexes.add(c.index());
+            }
+        });
+        return indexes.entrySet().stream()
+                .filter(e -> e.getValue().table().equals(partition) && e.getValue().columns().equals(columns)
+                        && e.getValue().unique() == unique && e.getValue().valid() && e.getValue().plainOrder()
+                        && !attachedTo.containsKey(e.getKey()) && !constraintIndexes.contains(e.getKey()))
+                .map(Map.Entry::getKey).sorted(java.util.Comparator.comparing(SqlName::value)).findFirst();
+    }
+
+    /**
+     * 18+: a child's NOT NULL constraint that came down from its parent's ADD COLUMN ... NOT NULL bears the
+     * parent's name, not one chosen for the child.
+     */
+    void inheritNotNullName(SqlName tableName, SqlName column, SqlName name) {
+        Table table = table(tableName);
+        for (ConstraintInfo c : List.copyOf(table.constraints.values())) {
+            if (c.kind() == ConstraintInfo.Kind.NOT_NULL && c.columns().equals(List.of(column)) && !c.name().equals(name)) {
+                remove(table.constraints, c.name());
+                put(table.constraints, name, new ConstraintInfo(tableName, name, ConstraintInfo.Kind.NOT_NULL,
+                        c.columns(), c.validated(), null, null, List.of()));
+            }
+        }
     }
 
     /** A concurrent build that failed after its first transaction leaves its index INVALID, for good. */

@@ -15,6 +15,7 @@ import dev.zdm.engine.Outcome;
 import dev.zdm.engine.Prediction;
 import dev.zdm.pg.Backfill;
 import dev.zdm.pg.CatalogChange;
+import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
@@ -365,10 +366,10 @@ public final class SimulatorEngine implements Engine {
                 }
             }
         } catch (Timeout t) {
-            rollback();
+            rollback(plan.table());
             throw new LockBudgetExceeded(t.table.value(), t.waitedMs, t.blockedBy, progress(plan, failing, rows, batches));
         } catch (RuntimeException e) {
-            rollback();
+            rollback(plan.table());
             throw e;
         }
         catalog.commit();
@@ -380,9 +381,9 @@ public final class SimulatorEngine implements Engine {
         return new Outcome(CostModel.reported(clock.now() - start), tableLocked, rewritten, rows, batches, seen);
     }
 
-    private void rollback() {
+    private void rollback(SqlName table) {
         locks.releaseAll(MIGRATION);
-        catalog.rollback();
+        catalog.rollback(table);
         // A backfill the rollback undid (its column dropped with the plan) is not a finished job.
         jobsOfThisPlan.forEach(finishedJobs::remove);
         jobsOfThisPlan.clear();
@@ -394,6 +395,11 @@ public final class SimulatorEngine implements Engine {
      * model's batches need no lock the application can hold against them once the first is granted).
      */
     private Map<String, Object> progress(Plan plan, Step failing, long rowsDone, int batchesDone) {
+        if (failing instanceof Statement s && (s.change() instanceof CatalogChange.CreateIndexOnOnly
+                || s.change() instanceof CatalogChange.AttachIndex)) {
+            // A partitioned build's catalog step: no build of its own, so none attempted (the engine's count is the step's).
+            return Map.of("attempts", 0);
+        }
         if (failing instanceof Statement s && s.transactional() && !(s.change() instanceof CatalogChange.CreateIndex)) {
             // A statement of its own transaction (a key's USING INDEX after its build): no build attempts to tell.
             return Map.of();
@@ -437,13 +443,41 @@ public final class SimulatorEngine implements Engine {
             catalog.rewrite(table);
         }
         catalog.apply(table, statement.change());
-        if (statement.change() instanceof CatalogChange.AddColumn) {
-            // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
-            Planner planner = new Planner(version, catalog);
-            for (SqlName below : planner.descendants(table)) {
-                catalog.apply(below, statement.change(), catalog.lineage(below).parent());
+        if (statement.change() instanceof CatalogChange.CreateIndex create && catalog.lineage(table).partitioned()) {
+            // A plain CREATE INDEX on a partitioned table recurses: every partition gets its index, attached.
+            for (Planner.Cascaded below : new Planner(version, catalog).plainIndexRecursion(table, create.index(),
+                    create.columns(), create.unique(), p -> catalog.adoptableIndex(p, create.columns(), create.unique()))) {
+                catalog.apply(below.table(), below.change());
             }
         }
+        if (statement.change() instanceof CatalogChange.AddColumn add) {
+            // ADD COLUMN on a parent adds it to every partition and child (each checked as the server checks it).
+            var parentNotNull = catalog.constraints(table).stream().filter(c -> c.kind() == ConstraintInfo.Kind.NOT_NULL
+                    && c.columns().equals(List.of(add.column()))).map(ConstraintInfo::name).findFirst();
+            for (SqlName below : new Planner(version, catalog).descendants(table)) {
+                catalog.apply(below, statement.change());
+                parentNotNull.ifPresent(name -> catalog.inheritNotNullName(below, add.column(), name));
+            }
+        }
+        if (recursesToChildren(statement)) {
+            // ALTER TABLE without ONLY: the NOT NULL steps reach every partition and child, an inherited
+            // constraint under the parent's name (a drop or a validation where the child has it).
+            for (SqlName below : new Planner(version, catalog).descendants(table)) {
+                SqlName constraint = statement.change() instanceof CatalogChange.ValidateConstraint v ? v.constraint()
+                        : statement.change() instanceof CatalogChange.DropConstraint d ? d.constraint() : null;
+                if (constraint == null || catalog.constraints(below).stream().anyMatch(c -> c.name().value().equals(constraint.value()))) {
+                    catalog.apply(below, statement.change());
+                }
+            }
+        }
+    }
+
+    private static boolean recursesToChildren(Statement statement) {
+        CatalogChange change = statement.change();
+        return statement.sql().startsWith("ALTER TABLE " + statement.table().quoted() + " ")
+                && (change instanceof CatalogChange.AddNotNullCheck || change instanceof CatalogChange.AddNotNullConstraint
+                || change instanceof CatalogChange.ValidateConstraint || change instanceof CatalogChange.SetNotNull
+                || change instanceof CatalogChange.DropConstraint);
     }
 
     /**
@@ -618,11 +652,12 @@ public final class SimulatorEngine implements Engine {
      */
     private void acquireOthers(Step step, Duration lockBudget) {
         for (Statement.OtherLock other : step.otherLocks()) {
-            // Every query on a table locks each of its indexes as it locks the table, so a lock on an
-            // index waits for the table's holders as that lock on the table would.
+            // A lock on an index is the index's own (a relation of its own in the lock table): a LOCK TABLE
+            // holder locks the table alone, so ATTACH's ACCESS EXCLUSIVE on a partition's index does not
+            // wait for a ROW SHARE on the partition (the statement's ACCESS SHARE on the table is the step's).
             var indexTable = catalog.indexTable(other.table());
             try {
-                acquire(indexTable.orElse(other.table()), other.mode(), lockBudget);
+                acquire(other.table(), other.mode(), lockBudget);
             } catch (Timeout t) {
                 if (indexTable.isEmpty()) {
                     throw t;

@@ -108,4 +108,64 @@ class PartitionedIndexSimulatorTest {
                 {"type":"create_index","table":"sales","column":"email"}""");
         assertThat(ten.get("code").asInt()).as(ten.toString()).isEqualTo(22);
     }
+
+    @Test
+    void aRowShareHolderOnAPartitionDoesNotBlockTheAttachOfItsIndex() throws Exception {
+        open(15);
+        // LOCK TABLE locks the table, not its indexes: ATTACH's ACCESS EXCLUSIVE is on the partition's index.
+        ObjectNode opened = send("""
+                {"type":"open_transaction","session":"app","table":"sales_eu","mode":"ROW SHARE","duration_seconds":5}""");
+        assertThat(opened.get("type").asText()).as(opened.toString()).isNotEqualTo("error");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","index":"sales_email","max_lock_duration_ms":500}""");
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+        assertThat(engine.catalog().index(SqlName.of("sales_email"))).contains(CatalogView.IndexState.VALID);
+    }
+
+    @Test
+    void aPlainBuildOnTheParentMakesEveryPartitionsIndexAsPostgresNamesIt() throws Exception {
+        open(15);
+        // An index already on a partition, of the same columns and attached to none: PostgreSQL adopts it.
+        assertThat(send("""
+                {"type":"create_index","table":"sales_eu","column":"email","index":"eu_email"}""").get("type").asText())
+                .isEqualTo("index_created");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","index":"sales_email","concurrently":false}""");
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+        for (String name : List.of("sales_email", "eu_email", "sales_us_email_idx", "sales_us_2024_email_idx")) {
+            assertThat(engine.catalog().index(SqlName.of(name))).as(name).contains(CatalogView.IndexState.VALID);
+        }
+        assertThat(engine.catalog().index(SqlName.of("sales_eu_email_idx"))).isEmpty();
+        assertThat(engine.catalog().attachedIndex(SqlName.of("sales_us_email_idx"), SqlName.of("sales_us_2024")))
+                .contains(SqlName.of("sales_us_2024_email_idx"));
+    }
+
+    @Test
+    void aPlainBuildOnTheParentWaitsForAHolderOnAPartition() throws Exception {
+        open(15);
+        send("""
+                {"type":"open_transaction","session":"app","table":"sales_us_2024","mode":"ROW EXCLUSIVE","duration_seconds":5}""");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","concurrently":false,"max_lock_duration_ms":300}""");
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+        assertThat(reply.get("table").asText()).isEqualTo("sales_us_2024");
+    }
+
+    @Test
+    void theAttachThatCompletesASubPartitionedIndexWaitsForAnyHolderOfTheParentAndLosingUndoesTheBuilt() throws Exception {
+        open(15);
+        // LOCK TABLE sales IN ACCESS SHARE MODE: nothing the build takes on a partition conflicts, but the ATTACH
+        // that makes sales_us's index valid validates the parent's under ACCESS EXCLUSIVE on sales.
+        send("""
+                {"type":"open_transaction","session":"app","table":"sales","mode":"ACCESS SHARE","duration_seconds":5}""");
+        ObjectNode reply = send("""
+                {"type":"create_index","table":"sales","column":"email","index":"sales_email","max_lock_duration_ms":300}""");
+        assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+        assertThat(reply.get("table").asText()).isEqualTo("sales");
+        assertThat(reply.get("attempts").asInt()).isZero();
+        // The undo's DROP INDEX of the partitioned index takes the partitions' built indexes along.
+        for (String name : List.of("sales_email", "sales_eu_email_idx", "sales_us_email_idx", "sales_us_2024_email_idx")) {
+            assertThat(engine.catalog().index(SqlName.of(name))).as(name).isEmpty();
+        }
+    }
 }

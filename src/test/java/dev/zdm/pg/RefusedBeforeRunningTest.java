@@ -90,6 +90,19 @@ class RefusedBeforeRunningTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "numeric(5,2) | 1000 | 22",
+            "varchar(3) | 'abcdef' | 22",
+            "int[] | '{1,2' | 22",
+            "boolean | 1 | 12"})
+    void aConstantWrittenAsDefaultSqlIsJudgedAsADefaultIs(String type, String sql, int code) {
+        assertThatThrownBy(() -> new Planner(PG15, closedWorld()).addColumn(column("fresh", type, expression(sql))))
+                .satisfies(t -> assertThat(code(t)).isEqualTo(code));
+        // An expression around it is the server's to fold: not judged here.
+        new Planner(PG15, closedWorld()).addColumn(column("fresh", "numeric(5,2)", expression("1000 / 100")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             "varchar(3) | 'abc   ' | true",
             "varchar(3) | 'abc' | true",
             "varchar | 'abcdef' | true",

@@ -149,6 +149,43 @@ class PartitionedIndexTest extends OnEmbeddedPostgres {
         assertThat(indexCount("pidx_undo")).as(indexes("pidx_undo")).isZero();
     }
 
+    /**
+     * Where a holder stops a partitioned build, both engines name the same table: a writer on a partition
+     * stops that partition's CIC (a wait for its virtual transaction, no relation: the partition is named),
+     * and any lock on the parent stops the ATTACH that makes a sub-partitioned partition's index valid
+     * (validatePartitionedIndex takes ACCESS EXCLUSIVE on the parent): the parent is named.
+     */
+    @Test
+    void theTableAHolderStopsAPartitionedBuildOnIsNamedAlikeByBothEngines() throws Exception {
+        for (String[] holder : List.of(new String[] {"sales_eu", "ROW EXCLUSIVE"}, new String[] {"sales", "ACCESS SHARE"})) {
+            String schemaName = "pidx_held_" + holder[0];
+            tree(schemaName);
+            Schema schema;
+            try (Connection c = SharedPostgres.connect()) {
+                schema = CatalogReader.read(c, line -> { });
+            }
+            SimulatorEngine simulator = new SimulatorEngine(engine.version(), SimCatalog.of(schema, engine.version()),
+                    CostModel.DEFAULT, RetryPolicy.of(3));
+            Node predicting = new Node(simulator, BUDGET);
+            String open = """
+                    {"type":"open_transaction","session":"app","schema":"%s","table":"%s","mode":"%s"}"""
+                    .formatted(schemaName, holder[0], holder[1]);
+            String build = """
+                    {"type":"create_index","schema":"%s","table":"sales","column":"email"}""".formatted(schemaName);
+            predicting.send(open);
+            ObjectNode predicted = predicting.send(build);
+            assertThat(node.send(open).get("type").asText()).isNotEqualTo("error");
+            ObjectNode reply = node.send(build);
+            node.send("""
+                    {"type":"close_transaction","session":"app"}""");
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            assertThat(reply.get("table").asText()).as(reply.toString()).isEqualTo(holder[0]);
+            assertThat(predicted.get("code").asInt()).as(predicted.toString()).isEqualTo(14);
+            assertThat(predicted.get("table").asText()).as(predicted.toString()).isEqualTo(holder[0]);
+            assertThat(predicted.get("attempts")).as(predicted.toString()).isEqualTo(reply.get("attempts"));
+        }
+    }
+
     private static long indexCount(String schema) {
         return number("SELECT count(*) FROM pg_class WHERE relnamespace = '" + schema + "'::regnamespace"
                 + " AND relkind IN ('i', 'I')");

@@ -24,9 +24,10 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
     @BeforeAll
     static void tablesOfMostTypes() throws Exception {
         SharedPostgres.exec("DROP TABLE IF EXISTS refusal_t, refusal_wide",
-                "DROP TYPE IF EXISTS refusal_mood", "DROP DOMAIN IF EXISTS refusal_pos",
+                "DROP TYPE IF EXISTS refusal_mood", "DROP DOMAIN IF EXISTS refusal_pos", "DROP DOMAIN IF EXISTS refusal_code",
                 "CREATE TYPE refusal_mood AS ENUM ('calm', 'busy')",
                 "CREATE DOMAIN refusal_pos AS int CHECK (VALUE > 0)",
+                "CREATE DOMAIN refusal_code AS varchar(3) CHECK (VALUE <> 'zzz')",
                 "CREATE TABLE refusal_t (id bigint PRIMARY KEY, n int, note varchar(3), doc xml, at point,"
                         + " price numeric(5,2), CONSTRAINT refusal_t_late_not_null CHECK (n > 0))",
                 "INSERT INTO refusal_t SELECT g, g, 'abc', NULL, NULL, 1 FROM generate_series(1, 200) g",
@@ -76,6 +77,9 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
             {"type":"add_column","table":"refusal_t","column":"c104","data_type":"refusal_pos","default":-1,"safe":false}""",
             """
             {"type":"add_column","table":"refusal_t","column":"c105","data_type":"jsonb","default":"{nope"}""",
+            // a domain over varchar(3): a cast would cut the text to fit, the DEFAULT's assignment refuses it (22001)
+            """
+            {"type":"add_column","table":"refusal_t","column":"c106","data_type":"refusal_code","default":"toolong"}""",
             """
             {"type":"set_default","table":"refusal_t","column":"n","default":"ten"}""",
             // DEFAULT expressions: a column, a subquery (0A000), an aggregate (42803), a window (42P20), a set (0A000)

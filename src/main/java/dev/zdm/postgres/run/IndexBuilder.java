@@ -114,7 +114,10 @@ public final class IndexBuilder {
                         continue;
                     }
                     throw new LockWaitTimedOut(PgErrors.firstLine(e) + " after " + attempt + " attempt(s)" + left,
-                            waitedBefore + ms, blockers, Map.of("attempts", attempt), seen.waitedOn());
+                            waitedBefore + ms, blockers, Map.of("attempts", attempt),
+                            // CIC waits for the writers' virtual transaction ids, no relation: the table is its own
+                            // (a partition's, in a partitioned build), not the operation's.
+                            seen.waitedOn() != null ? seen.waitedOn() : ctx.table().value());
                 }
                 if (PgErrors.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                     throw ZdmException.precondition("the table has duplicate values for unique index " + building
