@@ -210,7 +210,7 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
                     spec.refTable(), spec.refColumns());
         }
         if (spec.validate()) {
-            steps.add(ValidateConstraint.step(t, added));
+            steps.add(ValidateConstraint.step(t, added, catalog));
         }
         return new Plan(t, steps);
     }

@@ -180,5 +180,25 @@ class PartitionedCatalogueTest extends OnEmbeddedPostgres {
         }
         assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conname IN ('pc_ord_fk', 'pc_ord2_fk')"))
                 .isEqualTo(1);
+        // VALIDATE reads the referenced partitions under ACCESS SHARE: only an ACCESS EXCLUSIVE holder stops it.
+        ObjectNode notValid = node.send("""
+                {"type":"add_constraint","table":"pc_ord","constraint":"pc_ord_fk","constraint_type":"foreign_key",
+                 "columns":["cid","region"],"references":{"table":"pc_cust","columns":["id","region"]},"validate":false}""");
+        assertThat(notValid.get("type").asText()).as(notValid.toString()).isEqualTo("constraint_added");
+        Node afterwards = simulator();
+        for (Node on : List.of(node, afterwards)) {
+            on.send("""
+                    {"type":"open_transaction","session":"cust_owner","table":"pc_cust_eu","mode":"ACCESS EXCLUSIVE"}""");
+            ObjectNode reply;
+            try {
+                reply = on.send("""
+                        {"type":"validate_constraint","table":"pc_ord","constraint":"pc_ord_fk","max_lock_duration_ms":300}""");
+            } finally {
+                on.send("""
+                        {"type":"close_transaction","session":"cust_owner"}""");
+            }
+            assertThat(reply.path("code").asInt()).as(reply.toString()).isEqualTo(14);
+            assertThat(reply.get("table").asText()).as(reply.toString()).isEqualTo("pc_cust_eu");
+        }
     }
 }
