@@ -164,4 +164,12 @@ public interface CatalogView {
     default Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
         return Optional.empty();
     }
+
+    /**
+     * The partitioned index this index (a partition's) is attached to, empty where it is attached to
+     * none: PostgreSQL drops such an index only with that one (2BP01, "index ... requires it").
+     */
+    default Optional<SqlName> parentIndex(SqlName index) {
+        return Optional.empty();
+    }
 }

@@ -131,7 +131,7 @@ public final class Planner {
             // writes and serves no reads, so it goes before the new build.
             steps.add(new Statement(spec.table(), dropIndex(index, spec.concurrently()),
                     dropIndexLock(spec.concurrently()), TableWork.CATALOG_ONLY, !spec.concurrently(), null,
-                    new CatalogChange.DropIndex(index)));
+                    new CatalogChange.DropIndex(index), treeLocks(catalog, spec.table(), LockMode.ACCESS_EXCLUSIVE)));
         }
         String columns = spec.columns().stream().map(SqlName::quoted).collect(Collectors.joining(", "));
         String sql = "CREATE " + (spec.unique() ? "UNIQUE " : "") + "INDEX "
@@ -143,11 +143,9 @@ public final class Planner {
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE_UPDATE_EXCLUSIVE,
                     TableWork.BUILD_INDEX_CONCURRENTLY, false, dropIndex(index, true), change));
         } else {
-            // On a partitioned table DefineIndex recurses, SHARE on each partition as it builds its index there.
-            List<Statement.OtherLock> below = descendants(spec.table()).stream()
-                    .map(t -> new Statement.OtherLock(t, LockMode.SHARE)).toList();
+            // On a partitioned table the build holds SHARE on every partition too (pg_locks on 15).
             steps.add(new Statement(spec.table(), sql, LockMode.SHARE, TableWork.BUILD_INDEX, true,
-                    dropIndex(index, false), change, below));
+                    dropIndex(index, false), change, treeLocks(catalog, spec.table(), LockMode.SHARE)));
         }
         return new Plan(spec.table(), steps);
     }
@@ -387,18 +385,31 @@ public final class Planner {
 
     /** Every table below {@code table} (partitions, inheritance children), at every level, each once. */
     public List<SqlName> descendants(SqlName table) {
+        return descendants(catalog, table);
+    }
+
+    /** Every table below {@code table} in that catalog, at every level, each once. */
+    public static List<SqlName> descendants(CatalogView catalog, SqlName table) {
         java.util.LinkedHashSet<SqlName> all = new java.util.LinkedHashSet<>();
-        collectDescendants(table, all, 0);
+        collectDescendants(catalog, table, all, 0);
         return List.copyOf(all);
     }
 
-    private void collectDescendants(SqlName table, java.util.Set<SqlName> into, int depth) {
+    /**
+     * The same lock on every table below {@code table}: what a statement on a partitioned table (or one
+     * whose triggers live on one) takes on each partition, as pg_locks shows on 15.
+     */
+    public static List<Statement.OtherLock> treeLocks(CatalogView catalog, SqlName table, LockMode mode) {
+        return descendants(catalog, table).stream().map(t -> new Statement.OtherLock(t, mode)).toList();
+    }
+
+    private static void collectDescendants(CatalogView catalog, SqlName table, java.util.Set<SqlName> into, int depth) {
         if (depth > MAX_TREE_DEPTH) {
             return;
         }
         for (SqlName child : catalog.lineage(table).children()) {
             if (into.add(child)) {
-                collectDescendants(child, into, depth + 1);
+                collectDescendants(catalog, child, into, depth + 1);
             }
         }
     }

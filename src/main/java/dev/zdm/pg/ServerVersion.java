@@ -25,6 +25,16 @@ public record ServerVersion(int major) {
     }
 
     /**
+     * ADD FOREIGN KEY ... NOT VALID on a partitioned table: refused before 18 ("cannot add NOT VALID
+     * foreign key on partitioned table", tablecmds.c; seen on 15), allowed from 18 (release notes 18,
+     * NOT VALID foreign keys on partitioned tables). Without it the only way is a validating ADD, which
+     * reads every partition under SHARE ROW EXCLUSIVE.
+     */
+    public boolean notValidForeignKeyOnPartitioned() {
+        return major >= 18;
+    }
+
+    /**
      * SET NOT NULL scans the table under ACCESS EXCLUSIVE unless, from 12 on, a validated
      * CHECK (col IS NOT NULL) already proves it (ALTER TABLE, SET/DROP NOT NULL).
      */

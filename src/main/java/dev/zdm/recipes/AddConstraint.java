@@ -11,6 +11,7 @@ import dev.zdm.pg.LockMode;
 import dev.zdm.pg.NotNullSteps;
 import dev.zdm.pg.ObjectNames;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlName;
@@ -151,6 +152,20 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
         if (Alter.constraint(catalog, t, name).isPresent()) {
             throw ZdmException.exists("constraint " + name + " for relation " + t);
         }
+        boolean partitioned = catalog.lineage(t).partitioned();
+        if (spec.kind().isKeyKind() && partitioned) {
+            // CREATE INDEX CONCURRENTLY refuses a partitioned table (0A000), and so does ADD CONSTRAINT ...
+            // USING INDEX; a plain ADD builds every partition's index under SHARE. What is safe (seen on 15):
+            // each partition's key the safe way, then the parent's ADD CONSTRAINT adopts them without a build.
+            String what = spec.kind() == ConstraintInfo.Kind.PRIMARY_KEY ? "PRIMARY KEY" : "UNIQUE";
+            throw ZdmException.precondition("cannot add a " + spec.kind() + " constraint to the partitioned table " + t
+                    + " without blocking writes: PostgreSQL builds no index concurrently on a partitioned table and"
+                    + " attaches none to its constraint (USING INDEX); send add_constraint " + spec.kind().name()
+                    .toLowerCase(Locale.ROOT) + " on each partition (" + Alter.names(Planner.descendants(catalog, t))
+                    + "), then run ALTER TABLE " + t.quoted() + " ADD CONSTRAINT " + name.quoted() + " " + what + " ("
+                    + Alter.columns(spec.columns()) + "): it adopts the partitions' keys without a build, under an"
+                    + " instant of ACCESS EXCLUSIVE on the table and its partitions");
+        }
         if (spec.kind().isKeyKind()) {
             return new Plan(t, keySteps(spec, version, catalog));
         }
@@ -166,20 +181,36 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
             added = new ConstraintInfo(t, name, ConstraintInfo.Kind.CHECK, columns, false, null, null, List.of());
         } else {
             checkForeignKey(spec, catalog);
+            if (partitioned && !version.notValidForeignKeyOnPartitioned()) {
+                // ATAddForeignKeyConstraint before 18: "cannot add NOT VALID foreign key on partitioned table" (0A000).
+                throw ZdmException.precondition("cannot add the foreign key " + name + " to the partitioned table " + t
+                        + " without a scan under SHARE ROW EXCLUSIVE on PostgreSQL " + version.major() + ": NOT VALID foreign"
+                        + " keys on partitioned tables come with PostgreSQL 18; send add_constraint foreign_key on each"
+                        + " partition (" + Alter.names(Planner.descendants(catalog, t)) + "), then run ALTER TABLE "
+                        + t.quoted() + " ADD CONSTRAINT " + name.quoted() + " FOREIGN KEY (" + Alter.columns(spec.columns())
+                        + ") REFERENCES " + spec.refTable().quoted() + " (" + Alter.columns(spec.refColumns()) + ")"
+                        + (spec.onDelete() == null ? "" : " ON DELETE " + spec.onDelete())
+                        + (spec.onUpdate() == null ? "" : " ON UPDATE " + spec.onUpdate()) + ": it adopts"
+                        + " the partitions' validated foreign keys without a scan, under an instant of ACCESS EXCLUSIVE");
+            }
             String sql = alter + "ADD CONSTRAINT " + name.quoted() + " FOREIGN KEY (" + Alter.columns(spec.columns())
                     + ") REFERENCES " + spec.refTable().quoted() + " (" + Alter.columns(spec.refColumns()) + ")"
                     + (spec.onDelete() == null ? "" : " ON DELETE " + spec.onDelete())
                     + (spec.onUpdate() == null ? "" : " ON UPDATE " + spec.onUpdate()) + " NOT VALID";
             // ALTER TABLE, ADD FOREIGN KEY: SHARE ROW EXCLUSIVE on both tables (tablecmds.c, AlterTableGetLockLevel).
-            List<Statement.OtherLock> others = spec.refTable().equals(t) ? List.of()
-                    : List.of(new Statement.OtherLock(spec.refTable(), LockMode.SHARE_ROW_EXCLUSIVE));
+            // A partitioned referenced table: its partitions too, whose action triggers it adds (pg_locks on 15).
+            List<Statement.OtherLock> others = new ArrayList<>();
+            if (!spec.refTable().equals(t)) {
+                others.add(new Statement.OtherLock(spec.refTable(), LockMode.SHARE_ROW_EXCLUSIVE));
+                others.addAll(Planner.treeLocks(catalog, spec.refTable(), LockMode.SHARE_ROW_EXCLUSIVE));
+            }
             steps.add(new Statement(t, sql, LockMode.SHARE_ROW_EXCLUSIVE, TableWork.CATALOG_ONLY, true, drop,
                     new CatalogChange.AddForeignKey(name, spec.columns(), spec.refTable(), spec.refColumns()), others));
             added = new ConstraintInfo(t, name, ConstraintInfo.Kind.FOREIGN_KEY, spec.columns(), false, null,
                     spec.refTable(), spec.refColumns());
         }
         if (spec.validate()) {
-            steps.add(ValidateConstraint.step(t, added));
+            steps.add(ValidateConstraint.step(t, added, catalog));
         }
         return new Plan(t, steps);
     }

@@ -5,6 +5,7 @@ import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
 import dev.zdm.protocol.Reply;
@@ -49,6 +50,8 @@ public final class DropConstraint extends CascadingDrop {
         Set<SqlName> others = new LinkedHashSet<>();
         if (constraint.refTable() != null) {
             others.add(constraint.refTable());
+            // Its triggers live on every partition of a partitioned referenced table too (pg_locks on 15).
+            others.addAll(Planner.descendants(catalog, constraint.refTable()));
         }
         dependents.forEach(fk -> others.add(fk.table()));
         CatalogChange change = dependents.isEmpty() ? new CatalogChange.DropConstraint(spec.name())

@@ -5,6 +5,7 @@ import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
+import dev.zdm.pg.Planner;
 import dev.zdm.pg.ServerVersion;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
@@ -59,10 +60,39 @@ public final class DropIndex implements Recipe<DropIndex.Spec> {
             throw ZdmException.precondition("index " + spec.index() + " backs the " + c.kind() + " constraint " + c.name()
                     + " of " + spec.table() + ": drop the constraint (drop_constraint) to drop its index");
         });
+        catalog.parentIndex(spec.index()).ifPresent(parent -> {
+            // RemoveRelations → findDependentObjects: 2BP01 "cannot drop index ... because index ... requires it".
+            throw ZdmException.precondition("index " + spec.index() + " of partition " + spec.table()
+                    + " is attached to the partitioned index " + parent + ": PostgreSQL drops it only with that one;"
+                    + " drop_index " + parent + " drops it and every partition's index with it");
+        });
+        if (partitioned(spec, catalog)) {
+            // DROP INDEX CONCURRENTLY refuses a partitioned index (0A000): the plain DROP takes ACCESS
+            // EXCLUSIVE on the table and every partition for an instant (pg_locks on 15), under the budget.
+            return new Plan(spec.table(), List.of(new Statement(spec.table(), "DROP INDEX " + spec.index().quoted(),
+                    LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true, null,
+                    new CatalogChange.RemoveIndex(spec.index()),
+                    Planner.treeLocks(catalog, spec.table(), LockMode.ACCESS_EXCLUSIVE))));
+        }
         String sql = "DROP INDEX " + (spec.concurrently() ? "CONCURRENTLY " : "") + spec.index().quoted();
         return new Plan(spec.table(), List.of(new Statement(spec.table(), sql,
                 spec.concurrently() ? LockMode.SHARE_UPDATE_EXCLUSIVE : LockMode.ACCESS_EXCLUSIVE,
                 TableWork.CATALOG_ONLY, !spec.concurrently(), null, new CatalogChange.RemoveIndex(spec.index()))));
+    }
+
+    /** An index on a partitioned table is itself partitioned (relkind 'I'), ON ONLY or not. */
+    private static boolean partitioned(Spec spec, CatalogView catalog) {
+        return catalog.lineage(spec.table()).partitioned();
+    }
+
+    @Override
+    public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
+        if (!partitioned(spec, catalog)) {
+            return List.of();
+        }
+        return List.of("PostgreSQL cannot drop a partitioned index concurrently: DROP INDEX takes ACCESS EXCLUSIVE on "
+                + spec.table() + " and every partition for an instant (reads and writes wait behind it), within"
+                + " max_lock_duration_ms; the partitions' indexes go with it");
     }
 
     @Override

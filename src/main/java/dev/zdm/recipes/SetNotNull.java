@@ -42,7 +42,7 @@ public final class SetNotNull extends ColumnRecipe {
             var invalid = catalog.constraints(t).stream().filter(k -> k.kind() == ConstraintInfo.Kind.NOT_NULL
                     && !k.validated() && k.columns().equals(List.of(c))).findFirst();
             if (invalid.isPresent()) {
-                return new Plan(t, List.of(ValidateConstraint.step(t, invalid.get())));
+                return new Plan(t, List.of(ValidateConstraint.step(t, invalid.get(), catalog)));
             }
             // Already NOT NULL: SET NOT NULL is then a no-op PostgreSQL answers without a scan.
             return new Plan(t, List.of(new Statement(t, Alter.table(t) + "ALTER COLUMN " + c.quoted() + " SET NOT NULL",

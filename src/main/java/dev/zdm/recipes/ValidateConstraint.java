@@ -57,13 +57,17 @@ public final class ValidateConstraint implements Recipe<ValidateConstraint.Spec>
                     + constraint.kind() + " constraint: only a check, a foreign key or (from PostgreSQL 18) a not null"
                     + " can be validated");
         }
-        return new Plan(spec.table(), List.of(step(spec.table(), constraint)));
+        return new Plan(spec.table(), List.of(step(spec.table(), constraint, catalog)));
     }
 
     /** VALIDATE CONSTRAINT of that constraint, with the locks it takes. */
-    static Statement step(SqlName table, ConstraintInfo constraint) {
-        List<Statement.OtherLock> others = constraint.refTable() == null || constraint.refTable().equals(table)
-                ? List.of() : List.of(new Statement.OtherLock(constraint.refTable(), LockMode.ROW_SHARE));
+    static Statement step(SqlName table, ConstraintInfo constraint, CatalogView catalog) {
+        List<Statement.OtherLock> others = new java.util.ArrayList<>();
+        if (constraint.refTable() != null && !constraint.refTable().equals(table)) {
+            others.add(new Statement.OtherLock(constraint.refTable(), LockMode.ROW_SHARE));
+            // The validating query reads a partitioned referenced table's partitions (pg_locks on 15).
+            others.addAll(dev.zdm.pg.Planner.treeLocks(catalog, constraint.refTable(), LockMode.ACCESS_SHARE));
+        }
         return new Statement(table, Alter.table(table) + "VALIDATE CONSTRAINT " + constraint.name().quoted(),
                 LockMode.SHARE_UPDATE_EXCLUSIVE, TableWork.SCAN, true, null,
                 new CatalogChange.ValidateConstraint(constraint.name()), others);

@@ -55,7 +55,8 @@ public final class CatalogReader {
                          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                          WHERE k.ord <= array_length(i.indclass::oid[], 1) ORDER BY k.ord),
                    (""" + UniqueKey.PLAIN_ORDER_SQL + """
-            ) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            ), (SELECT p.relname FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent WHERE h.inhrelid = i.indexrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             WHERE i.indrelid = ANY (?)
             ORDER BY c.relname""";
     private static final String CONSTRAINTS = """
@@ -216,7 +217,8 @@ public final class CatalogReader {
                         primaryKeys.put(rs.getLong(1), on);
                     }
                     indexes.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>()).put(name,
-                            new Schema.Index(on, rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(7)));
+                            new Schema.Index(on, rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(7),
+                                    rs.getString(8) == null ? null : plain(rs.getString(8), "index", log)));
                 }
             }
         }

@@ -128,9 +128,14 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * expression, ascending, the columns' own collations and default operator classes; see
      * {@link dev.zdm.pg.UniqueKey}), so a unique one on NOT NULL columns is a key a batched job walks.
      */
-    public record Index(List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder) {
+    public record Index(List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder, SqlName attachedTo) {
         public Index {
             columns = List.copyOf(columns);
+        }
+
+        /** {@code attachedTo}: the partitioned index (on the table's parent) this one is attached to, or null. */
+        public Index(List<SqlName> columns, boolean unique, boolean valid, boolean plainOrder) {
+            this(columns, unique, valid, plainOrder, null);
         }
 
         public Index(List<SqlName> columns, boolean unique, boolean valid) {

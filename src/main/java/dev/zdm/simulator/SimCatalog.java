@@ -190,8 +190,13 @@ public final class SimCatalog implements CatalogView {
             });
             table.primaryKey = spec.primaryKey();
             // An index lives in its table's schema: keyed as the planner names it there.
-            spec.indexes().forEach((index, i) -> catalog.indexes.put(name.sibling(index),
-                    new Index(name, i.columns(), i.unique(), i.valid(), i.plainOrder())));
+            spec.indexes().forEach((index, i) -> {
+                catalog.indexes.put(name.sibling(index), new Index(name, i.columns(), i.unique(), i.valid(), i.plainOrder()));
+                // A partition's index attached to its parent's partitioned index, which lives in the parent's schema.
+                if (i.attachedTo() != null && spec.lineage().parent() != null) {
+                    catalog.attachedTo.put(name.sibling(index), spec.lineage().parent().sibling(i.attachedTo()));
+                }
+            });
             if (!table.primaryKey.isEmpty()) {
                 table.primaryIndex = spec.indexes().entrySet().stream()
                         .filter(i -> i.getValue().unique() && i.getValue().columns().equals(spec.primaryKey()))
@@ -941,6 +946,13 @@ public final class SimCatalog implements CatalogView {
                         + " constraint " + c.name() + " on table " + tableName + " requires it");
             });
             remove(indexes, drop.index());
+            // A partitioned index takes the partitions' indexes attached to it along.
+            for (SqlName attached : List.copyOf(attachedTo.keySet())) {
+                if (drop.index().equals(attachedTo.get(attached)) && indexes.containsKey(attached)) {
+                    apply(indexes.get(attached).table(), new CatalogChange.RemoveIndex(attached));
+                    remove(attachedTo, attached);
+                }
+            }
         } else if (change instanceof CatalogChange.DropIndex drop) {
             Index index = indexes.get(drop.index());
             if (index != null && !index.valid()) {
@@ -1078,6 +1090,11 @@ public final class SimCatalog implements CatalogView {
         if (parent != null) {
             validate(parent);
         }
+    }
+
+    @Override
+    public Optional<SqlName> parentIndex(SqlName index) {
+        return Optional.ofNullable(attachedTo.get(key(index))).filter(indexes::containsKey);
     }
 
     @Override

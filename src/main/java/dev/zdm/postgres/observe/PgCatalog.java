@@ -515,7 +515,8 @@ public final class PgCatalog implements CatalogView {
     }
 
     /**
-     * pg_depend on the column (refobjsubid = its attnum): indexes, constraints and views (their rewrite
+     * pg_depend on the column (refobjsubid = its attnum): indexes (a partitioned table's are relkind 'I',
+     * and DROP COLUMN drops them and every partition's with them), constraints and views (their rewrite
      * rules), but not the column's own NOT NULL, a constraint from 18 that goes with it as it always did;
      * and the foreign keys of other tables whose referenced columns include it (they depend on
      * the key's index, not on the column).
@@ -537,9 +538,9 @@ public final class PgCatalog implements CatalogView {
                     LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
                     LEFT JOIN pg_class v ON v.oid = r.ev_class
                     WHERE d.refclassid = 'pg_class'::regclass AND t.oid = to_regclass(?) AND a.attname = ?
-                      AND (x.relkind = 'i' OR (k.oid IS NOT NULL AND k.contype <> 'n')
+                      AND (x.relkind IN ('i', 'I') OR (k.oid IS NOT NULL AND k.contype <> 'n')
                            OR (v.oid IS NOT NULL AND v.oid <> t.oid))
-                      AND NOT (x.relkind = 'i' AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
+                      AND NOT (x.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
                                AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
                     ORDER BY 1""")) {
                 ps.setString(1, table.quoted());
@@ -639,6 +640,28 @@ public final class PgCatalog implements CatalogView {
                 try (ResultSet rs = ps.executeQuery()) {
                     // An index lives in its table's schema: named as the partition is.
                     return rs.next() ? plainName(rs.getString(1)).map(partition::sibling) : Optional.<SqlName>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<SqlName> parentIndex(SqlName index) {
+        return query("looking up the index " + index + " is attached to", c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT p.relname, n.nspname, p.relnamespace = x.relnamespace
+                    FROM pg_class x JOIN pg_inherits h ON h.inhrelid = x.oid
+                    JOIN pg_class p ON p.oid = h.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+                    WHERE x.relnamespace = """ + NAMESPACE + " AND x.relname = ? AND x.relkind IN ('i', 'I')")) {
+                bindNamespace(ps, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<SqlName>empty();
+                    }
+                    // A partition's index lives in the partition's schema, which may not be its parent's.
+                    boolean sameSchema = rs.getBoolean(3);
+                    String schema = rs.getString(2);
+                    return plainName(rs.getString(1)).map(n -> sameSchema ? index.sibling(n) : SqlName.table(schema, n.value()));
                 }
             }
         });
