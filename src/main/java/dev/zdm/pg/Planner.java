@@ -314,6 +314,7 @@ public final class Planner {
      */
     public Plan migrateData(MigrationSpec spec) {
         SqlName t = spec.table();
+        refuseRowMovement(spec);
         List<SqlName> tables = rowTables(t);
         if (tables.size() == 1 && tables.get(0).equals(t) || tables.isEmpty()) {
             return new Plan(t, List.of(migrationJob(spec, t, false)));
@@ -331,6 +332,52 @@ public final class Planner {
                     spec.rowLimit(), spec.sleepMs()), table, only));
         }
         return new Plan(t, steps);
+    }
+
+    /**
+     * A set that assigns a partition key column would move rows to another partition. zdm updates each
+     * partition directly (its own key, its own checkpoint), and PostgreSQL moves rows only for an UPDATE
+     * through the parent: an UPDATE of the partition fails "violates partition constraint" (23514) after
+     * earlier batches committed; and a row moved into a partition not yet walked would be met again, not
+     * exactly once. So refused before running, for the key of every partitioned table the rows live
+     * under: the table's ancestors' (a partition's bound) and its own and its descendants' (where the
+     * tree routes them). An expression in a key names no column and is not judged here.
+     */
+    private void refuseRowMovement(MigrationSpec spec) {
+        SqlName t = spec.table();
+        List<SqlName> partitioned = new ArrayList<>();
+        SqlName at = t;
+        for (int depth = 0; depth <= MAX_TREE_DEPTH; depth++) {
+            Lineage lineage = catalog.lineage(at);
+            if (lineage.partitioned()) {
+                partitioned.add(at);
+            }
+            if (!lineage.partition()) {
+                break;
+            }
+            at = lineage.parent();
+        }
+        for (SqlName below : descendants(t)) {
+            if (catalog.lineage(below).partitioned()) {
+                partitioned.add(below);
+            }
+        }
+        for (SqlName tree : partitioned) {
+            for (SqlName key : catalog.lineage(tree).partitionKey()) {
+                if (key == null) {
+                    continue;
+                }
+                for (SqlName column : spec.assignments().keySet()) {
+                    if (column.value().equals(key.value())) {
+                        throw ZdmException.precondition("set assigns " + column + ", a partition key column of " + tree
+                                + ": rows would move between partitions, which zdm cannot do batch by batch (it updates"
+                                + " each partition directly, and PostgreSQL moves rows only for an UPDATE through the"
+                                + " parent; a moved row could also be met twice). Move them per partition by hand"
+                                + " (INSERT into the parent and DELETE from the partition), or leave the key alone");
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -223,4 +223,31 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
         assertThat(resumed.get("batches").asInt()).isEqualTo(24);
         assertThat(SharedPostgres.number("SELECT count(*) FROM pt_crash WHERE n <> 1")).isZero();
     }
+
+    /**
+     * A set that assigns the partition key would move rows between partitions; zdm updates each
+     * partition directly, where PostgreSQL refuses that (23514) after earlier batches committed. Both
+     * engines refuse before any row, on the parent, on a sub-partitioned tree's inner key and on a partition.
+     */
+    @Test
+    void migrateDataSettingAPartitionKeyIsRefusedBeforeAnyRow() throws Exception {
+        partitioned("pt_move");
+        Node simulator = simulator();
+        List<String> requests = List.of("""
+                {"type":"migrate_data","table":"pt_move","set":{"region":"'us'","n":"n + 1"},"where":"region = 'eu'","batch_size":10}""",
+                """
+                {"type":"migrate_data","table":"pt_move","set":{"id":"id + 1000000"},"batch_size":10}""",
+                """
+                {"type":"migrate_data","table":"pt_move_eu","set":{"region":"'us'"},"batch_size":10}""");
+        for (String request : requests) {
+            for (Node on : List.of(simulator, node)) {
+                ObjectNode reply = on.send(request);
+                assertThat(reply.path("code").asInt()).as(on == node ? "real " : "sim " + reply).isEqualTo(22);
+                assertThat(reply.get("text").asText()).as(reply.toString()).contains("partition key")
+                        .contains("rows would move between partitions");
+            }
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_move WHERE n <> 0")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_move_us")).isEqualTo(700);
+    }
 }
