@@ -675,7 +675,9 @@ public final class SimCatalog implements CatalogView {
             // Old rows read the column's own default, or else its domain's (which is not the column's own).
             String rowsRead = add.defaultSql() != null ? add.defaultSql()
                     : !version.domainDefaultFillsOldRows() ? null : domain(add.type()).map(DomainType::defaultSql).orElse(null);
-            boolean nullsLeft = table.rows > 0 && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
+            // A partitioned table holds no rows of its own: its reltuples (set by ANALYZE from 14 on) counts its
+            // partitions', which get the column and their own backfills; its NULLs are theirs.
+            boolean nullsLeft = table.rows > 0 && !table.lineage.partitioned() && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
                     || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");
