@@ -119,10 +119,14 @@ public final class Planner {
             // Tables, indexes, views and sequences share pg_class's name space: "relation already exists".
             throw ZdmException.exists("relation " + spec.name());
         }
+        if (catalog.lineage(spec.table()).foreign()) {
+            refuseForeign(spec.table(), "builds an index on it");
+        }
         if (catalog.lineage(spec.table()).partitioned()) {
             PartitionedIndex partitioned = new PartitionedIndex(version, catalog, this);
             partitioned.check(spec);
             if (spec.concurrently()) {
+                refuseForeign(spec.table(), "builds the index partition by partition (CREATE INDEX CONCURRENTLY on each)");
                 return partitioned.plan(spec, index, existing);
             }
         }
@@ -314,6 +318,7 @@ public final class Planner {
      */
     public Plan migrateData(MigrationSpec spec) {
         SqlName t = spec.table();
+        refuseForeign(t, "updates the rows in batches along each table's key");
         refuseRowMovement(spec);
         List<SqlName> tables = rowTables(t);
         if (tables.size() == 1 && tables.get(0).equals(t) || tables.isEmpty()) {
@@ -332,6 +337,25 @@ public final class Planner {
                     spec.rowLimit(), spec.sleepMs()), table, only));
         }
         return new Plan(t, steps);
+    }
+
+    /**
+     * A foreign table (a partition served by a foreign data wrapper) has its rows on another server: no
+     * index zdm could build there, no key to walk it by, no ctid to batch on. Refused before running,
+     * naming it, for the table itself or any partition or child below it.
+     */
+    private void refuseForeign(SqlName table, String how) {
+        List<SqlName> all = new ArrayList<>();
+        all.add(table);
+        all.addAll(descendants(table));
+        for (SqlName t : all) {
+            if (catalog.lineage(t).foreign()) {
+                throw ZdmException.precondition(t + (t.equals(table) ? " is a foreign table" : " (under " + table
+                        + ") is a foreign table") + ": its rows live on another server, and zdm " + how
+                        + ", which it cannot do on a foreign table. Run the statement on the foreign server's table"
+                        + " and by hand on " + table + ", or detach " + t + " first");
+            }
+        }
     }
 
     /**
@@ -632,6 +656,7 @@ public final class Planner {
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
         // The old rows of every table the column reaches (partitions, children), each along its own key.
+        refuseForeign(t, "fills the old rows in batches along each table's key");
         List<SqlName> tables = rowTables(t);
         for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -153,6 +154,7 @@ public final class CatalogReader {
             searchPath.addAll(List.of((String[]) rs.getArray(1).getArray()));
         }
         Map<Long, SqlName> tableNames = new LinkedHashMap<>();
+        Set<Long> foreign = new HashSet<>();
         Map<Long, Long> rows = new HashMap<>();
         Set<SqlName> others = new LinkedHashSet<>();
         try (var s = c.createStatement(); ResultSet rs = s.executeQuery(RELATIONS)) {
@@ -164,7 +166,11 @@ public final class CatalogReader {
                 String schema = rs.getString(6);
                 SqlName name = schema.equals(searchPath.get(0)) ? bare : SqlName.table(schema, bare.value());
                 String kind = rs.getString(3);
-                if (kind.equals("r") || kind.equals("p")) {
+                if (kind.equals("f")) {
+                    // A foreign table is read as a table (a partition may be one), flagged so the planner refuses to walk it.
+                    foreign.add(rs.getLong(1));
+                }
+                if (kind.equals("r") || kind.equals("p") || kind.equals("f")) {
                     tableNames.put(rs.getLong(1), name);
                     // reltuples is -1 (14+) or 0 on a table never vacuumed or analyzed; then the live tuples.
                     double reltuples = rs.getDouble(4);
@@ -234,6 +240,10 @@ public final class CatalogReader {
             }
         }
         Map<Long, dev.zdm.pg.Lineage> lineage = lineage(c, major, oidArray, tableNames, log);
+        for (Long oid : foreign) {
+            dev.zdm.pg.Lineage l = lineage.getOrDefault(oid, dev.zdm.pg.Lineage.ORDINARY);
+            lineage.put(oid, new dev.zdm.pg.Lineage(l.parents(), l.partition(), l.partitionKey(), l.children(), true));
+        }
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),

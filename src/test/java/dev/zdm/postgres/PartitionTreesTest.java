@@ -275,4 +275,42 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
         assertThat(planned.path("code").isMissingNode()).as(planned.toString()).isTrue();
         assertThat(SharedPostgres.number("SELECT count(*) FROM pt_q1 WHERE u3 IS NULL")).isZero();
     }
+
+    /**
+     * A foreign-table partition (postgres_fdw): its rows live on another server, so no concurrent build,
+     * no batch walk there. The real engine said 20 "does not exist" (it read no foreign table), the
+     * simulator ignored it; both now refuse before running, naming it. The foreign server is never
+     * reached: the refusal comes first.
+     */
+    @Test
+    void aForeignPartitionIsRefusedByNameBeforeRunning() throws Exception {
+        SharedPostgres.exec("CREATE EXTENSION IF NOT EXISTS postgres_fdw",
+                "DROP TABLE IF EXISTS pt_sales CASCADE",
+                "DROP SERVER IF EXISTS pt_nowhere CASCADE",
+                "CREATE SERVER pt_nowhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '/nonexistent', dbname 'x')",
+                "CREATE TABLE pt_sales (id int NOT NULL, region text NOT NULL, v int) PARTITION BY LIST (region)",
+                "CREATE TABLE pt_sales_local PARTITION OF pt_sales FOR VALUES IN ('local')",
+                "CREATE FOREIGN TABLE pt_sales_remote PARTITION OF pt_sales FOR VALUES IN ('remote') SERVER pt_nowhere"
+                        + " OPTIONS (table_name 'remote_store')",
+                "ALTER TABLE pt_sales_local ADD PRIMARY KEY (id)",
+                "INSERT INTO pt_sales_local SELECT g, 'local', 0 FROM generate_series(1, 50) g");
+        Node simulator = simulator();
+        List<String> requests = List.of("""
+                {"type":"create_index","table":"pt_sales","column":"v"}""", """
+                {"type":"migrate_data","table":"pt_sales","set":{"v":"v + 1"},"batch_size":10}""", """
+                {"type":"add_column","table":"pt_sales","column":"u","data_type":"uuid","default_sql":"gen_random_uuid()"}""");
+        for (String request : requests) {
+            for (Node on : List.of(simulator, node)) {
+                ObjectNode reply = on.send(request);
+                assertThat(reply.path("code").asInt()).as((on == node ? "real " : "sim ") + reply).isEqualTo(22);
+                assertThat(reply.get("text").asText()).as(reply.toString()).contains("pt_sales_remote")
+                        .contains("foreign table");
+            }
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_sales_local WHERE v <> 0")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attname = 'u'"
+                + " AND attrelid = 'pt_sales'::regclass")).isZero();
+        // The shared database is read whole by other tests' catalog readers: no foreign table left behind.
+        SharedPostgres.exec("DROP TABLE pt_sales CASCADE", "DROP SERVER pt_nowhere CASCADE");
+    }
 }

@@ -595,8 +595,8 @@ public final class PgCatalog implements CatalogView {
                     JOIN pg_namespace n ON n.oid = r.relnamespace WHERE i.inhparent = t.oid ORDER BY r.oid),
               ARRAY(SELECT r.relname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhrelid
                     WHERE i.inhparent = t.oid ORDER BY r.oid),
-              %s, current_schema()
-            FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p')""";
+              %s, current_schema(), t.relkind = 'f'
+            FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p', 'f')""";
 
     @Override
     public Lineage lineage(SqlName table) {
@@ -620,7 +620,8 @@ public final class PgCatalog implements CatalogView {
                     }
                     return new Lineage(tables((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray(), current),
                             rs.getBoolean(7), key,
-                            tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current));
+                            tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current),
+                            rs.getBoolean(9));
                 }
             }
         });
