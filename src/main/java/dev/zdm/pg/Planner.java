@@ -127,6 +127,8 @@ public final class Planner {
             partitioned.check(spec);
             if (spec.concurrently()) {
                 refuseForeign(spec.table(), "builds the index partition by partition (CREATE INDEX CONCURRENTLY on each)");
+                requireRights(spec.table(), descendants(spec.table()), List.of("ownership"),
+                        "builds the index on each of them directly (CREATE INDEX CONCURRENTLY)");
                 return partitioned.plan(spec, index, existing);
             }
         }
@@ -330,6 +332,7 @@ public final class Planner {
                     + " (" + tables.stream().map(SqlName::toString).collect(Collectors.joining(", ")) + "), each along"
                     + " its own key: send the request for each of them with its own total_rows");
         }
+        requireRights(t, tables, List.of("UPDATE", "SELECT"), "updates each of them directly");
         List<Step> steps = new ArrayList<>();
         for (SqlName table : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();
@@ -354,6 +357,29 @@ public final class Planner {
                         + ") is a foreign table") + ": its rows live on another server, and zdm " + how
                         + ", which it cannot do on a foreign table. Run the statement on the foreign server's table"
                         + " and by hand on " + table + ", or detach " + t + " first");
+            }
+        }
+    }
+
+    /**
+     * zdm's steps on a tree act on each partition or child directly, and PostgreSQL checks that table's
+     * own rights there, where a statement on the parent checks the parent's only (a partition owned by
+     * another role, pg_partman-style, passes an UPDATE of the parent and fails zdm's mid-way). Each is
+     * checked before running; a model, which knows no rights, takes them as held.
+     */
+    private void requireRights(SqlName named, List<SqlName> tables, List<String> needed, String how) {
+        for (SqlName table : tables) {
+            if (table.equals(named)) {
+                continue;
+            }
+            List<String> lacking = new ArrayList<>(catalog.rightsLacking(table));
+            lacking.retainAll(needed);
+            if (!lacking.isEmpty()) {
+                throw ZdmException.precondition("the role lacks " + String.join(" and ", lacking) + " on " + table
+                        + " (under " + named + "): zdm " + how + ", where PostgreSQL checks each table's own rights"
+                        + " (a statement on " + named + " checks " + named + "'s only). Grant it on " + table
+                        + (lacking.contains("ownership") ? " (ALTER TABLE ... OWNER TO, or membership in its owner)" : "")
+                        + ", or run as its owner");
             }
         }
     }
@@ -658,6 +684,9 @@ public final class Planner {
         // The old rows of every table the column reaches (partitions, children), each along its own key.
         refuseForeign(t, "fills the old rows in batches along each table's key");
         List<SqlName> tables = rowTables(t);
+        if (!(tables.size() == 1 && tables.get(0).equals(t))) {
+            requireRights(t, tables, List.of("UPDATE", "SELECT"), "fills the old rows of each of them directly");
+        }
         for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();
             steps.add(new Backfill(table, walk(table, true, Set.of()), Map.of(c, value),

@@ -254,6 +254,34 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    @Override
+    public List<String> rightsLacking(SqlName table) {
+        return query("checking the role's rights on " + table, c -> {
+            // Ownership as PostgreSQL checks it (a member of the owning role owns); a superuser has all three.
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pg_has_role(relowner, 'USAGE'), has_table_privilege(oid, 'UPDATE'),
+                           has_table_privilege(oid, 'SELECT')
+                    FROM pg_class WHERE oid = to_regclass(?)""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> lacking = new ArrayList<>();
+                    if (rs.next()) {
+                        if (!rs.getBoolean(1)) {
+                            lacking.add("ownership");
+                        }
+                        if (!rs.getBoolean(2)) {
+                            lacking.add("UPDATE");
+                        }
+                        if (!rs.getBoolean(3)) {
+                            lacking.add("SELECT");
+                        }
+                    }
+                    return lacking;
+                }
+            }
+        });
+    }
+
     /**
      * True when any function the expression calls has a volatile overload (pg_proc.provolatile = 'v'):
      * PostgreSQL then evaluates the DEFAULT per row, which rewrites the table. Checking every overload
