@@ -33,7 +33,8 @@ import java.util.function.Consumer;
 public final class CatalogReader {
 
     private static final String RELATIONS = """
-            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0), n.nspname
+            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0), n.nspname,
+                   pg_has_role(c.relowner, 'USAGE'), has_table_privilege(c.oid, 'UPDATE'), has_table_privilege(c.oid, 'SELECT')
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
@@ -155,6 +156,7 @@ public final class CatalogReader {
         }
         Map<Long, SqlName> tableNames = new LinkedHashMap<>();
         Set<Long> foreign = new HashSet<>();
+        Map<Long, List<String>> rightsLacking = new HashMap<>();
         Map<Long, Long> rows = new HashMap<>();
         Set<SqlName> others = new LinkedHashSet<>();
         try (var s = c.createStatement(); ResultSet rs = s.executeQuery(RELATIONS)) {
@@ -171,6 +173,18 @@ public final class CatalogReader {
                     foreign.add(rs.getLong(1));
                 }
                 if (kind.equals("r") || kind.equals("p") || kind.equals("f")) {
+                    // What the role may not do to it, as the real engine's PgCatalog asks before running.
+                    List<String> lacking = new ArrayList<>();
+                    if (!rs.getBoolean(7)) {
+                        lacking.add("ownership");
+                    }
+                    if (!rs.getBoolean(8)) {
+                        lacking.add("UPDATE");
+                    }
+                    if (!rs.getBoolean(9)) {
+                        lacking.add("SELECT");
+                    }
+                    rightsLacking.put(rs.getLong(1), lacking);
                     tableNames.put(rs.getLong(1), name);
                     // reltuples is -1 (14+) or 0 on a table never vacuumed or analyzed; then the live tuples.
                     double reltuples = rs.getDouble(4);
@@ -247,7 +261,8 @@ public final class CatalogReader {
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
-                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid))));
+                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid),
+                rightsLacking.get(oid))));
         return new Schema(major, tables, others, userObjects(c), searchPath);
     }
 

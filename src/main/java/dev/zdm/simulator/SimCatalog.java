@@ -98,6 +98,8 @@ public final class SimCatalog implements CatalogView {
         boolean assumed;
         /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
         Lineage lineage = Lineage.ORDINARY;
+        /** What the reading role may not do to it (--schema-from); never changed by a run. */
+        List<String> rightsLacking = List.of();
 
         public Map<SqlName, Column> columns() {
             return Map.copyOf(columns);
@@ -180,6 +182,7 @@ public final class SimCatalog implements CatalogView {
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             table.lineage = spec.lineage();
+            table.rightsLacking = spec.rightsLacking();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -300,6 +303,7 @@ public final class SimCatalog implements CatalogView {
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
             t.lineage = table.lineage;
+            t.rightsLacking = table.rightsLacking;
             copy.tables.put(name, t);
         });
         copy.indexes.putAll(indexes);
@@ -507,6 +511,12 @@ public final class SimCatalog implements CatalogView {
     @Override
     public boolean relationExists(SqlName name) {
         return tables.containsKey(name) || indexes.containsKey(name) || otherRelations.contains(name);
+    }
+
+    @Override
+    public List<String> rightsLacking(SqlName table) {
+        Table t = tables.get(table);
+        return t == null ? List.of() : t.rightsLacking;
     }
 
     @Override
