@@ -84,6 +84,15 @@ public interface CatalogView {
         return Optional.empty();
     }
 
+    /**
+     * What the connecting role may not do to the table, of what zdm's steps on a partition or child do to
+     * it directly ("ownership" for CREATE INDEX, "UPDATE", "SELECT"); empty where it may all, or where no
+     * server can be asked (a model takes the role to own what it changes).
+     */
+    default List<String> rightsLacking(SqlName table) {
+        return List.of();
+    }
+
     /** Whether {@link #constantRefusal} asks a server (else a constant of such a type is an assumption). */
     default boolean asksServerAboutConstants() {
         return false;

@@ -17,9 +17,16 @@ import java.util.List;
  * 'p'), else its key's columns in order, an element null where the key has an expression there (no
  * column to name). {@code children}: its direct partitions or inheritance children, sorted by name so
  * that every catalog lists them in one order and both engines plan the same steps. Names are as the
- * catalog names tables: bare in the current schema, qualified elsewhere.
+ * catalog names tables: bare in the current schema, qualified elsewhere. {@code foreign}: the table is a
+ * foreign table (relkind 'f', a partition served by a foreign data wrapper): its rows live on another
+ * server, so zdm can neither build an index on it nor walk it in batches along a key.
  */
-public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children) {
+public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children,
+                      boolean foreign) {
+
+    public Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children) {
+        this(parents, partition, partitionKey, children, false);
+    }
 
     /** A table with no parent, no children, not partitioned: what every catalog answers by default. */
     public static final Lineage ORDINARY = new Lineage(List.of(), false, null, List.of());
@@ -62,6 +69,6 @@ public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> pa
 
     /** The same facts with these children: a file states each table's parent, the children follow from them. */
     public Lineage withChildren(List<SqlName> children) {
-        return new Lineage(parents, partition, partitionKey, children);
+        return new Lineage(parents, partition, partitionKey, children, foreign);
     }
 }

@@ -119,10 +119,16 @@ public final class Planner {
             // Tables, indexes, views and sequences share pg_class's name space: "relation already exists".
             throw ZdmException.exists("relation " + spec.name());
         }
+        if (catalog.lineage(spec.table()).foreign()) {
+            refuseForeign(spec.table(), "builds an index on it");
+        }
         if (catalog.lineage(spec.table()).partitioned()) {
             PartitionedIndex partitioned = new PartitionedIndex(version, catalog, this);
             partitioned.check(spec);
             if (spec.concurrently()) {
+                refuseForeign(spec.table(), "builds the index partition by partition (CREATE INDEX CONCURRENTLY on each)");
+                requireRights(spec.table(), descendants(spec.table()), List.of("ownership"),
+                        "builds the index on each of them directly (CREATE INDEX CONCURRENTLY)");
                 return partitioned.plan(spec, index, existing);
             }
         }
@@ -315,6 +321,8 @@ public final class Planner {
      */
     public Plan migrateData(MigrationSpec spec) {
         SqlName t = spec.table();
+        refuseForeign(t, "updates the rows in batches along each table's key");
+        refuseRowMovement(spec);
         List<SqlName> tables = rowTables(t);
         if (tables.size() == 1 && tables.get(0).equals(t) || tables.isEmpty()) {
             return new Plan(t, List.of(migrationJob(spec, t, false)));
@@ -325,6 +333,7 @@ public final class Planner {
                     + " (" + tables.stream().map(SqlName::toString).collect(Collectors.joining(", ")) + "), each along"
                     + " its own key: send the request for each of them with its own total_rows");
         }
+        requireRights(t, tables, List.of("UPDATE", "SELECT"), "updates each of them directly");
         List<Step> steps = new ArrayList<>();
         for (SqlName table : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();
@@ -332,6 +341,94 @@ public final class Planner {
                     spec.rowLimit(), spec.sleepMs()), table, only));
         }
         return new Plan(t, steps);
+    }
+
+    /**
+     * A foreign table (a partition served by a foreign data wrapper) has its rows on another server: no
+     * index zdm could build there, no key to walk it by, no ctid to batch on. Refused before running,
+     * naming it, for the table itself or any partition or child below it.
+     */
+    private void refuseForeign(SqlName table, String how) {
+        List<SqlName> all = new ArrayList<>();
+        all.add(table);
+        all.addAll(descendants(table));
+        for (SqlName t : all) {
+            if (catalog.lineage(t).foreign()) {
+                throw ZdmException.precondition(t + (t.equals(table) ? " is a foreign table" : " (under " + table
+                        + ") is a foreign table") + ": its rows live on another server, and zdm " + how
+                        + ", which it cannot do on a foreign table. Run the statement on the foreign server's table"
+                        + " and by hand on " + table + ", or detach " + t + " first");
+            }
+        }
+    }
+
+    /**
+     * zdm's steps on a tree act on each partition or child directly, and PostgreSQL checks that table's
+     * own rights there, where a statement on the parent checks the parent's only (a partition owned by
+     * another role, pg_partman-style, passes an UPDATE of the parent and fails zdm's mid-way). Each is
+     * checked before running; a model, which knows no rights, takes them as held.
+     */
+    private void requireRights(SqlName named, List<SqlName> tables, List<String> needed, String how) {
+        for (SqlName table : tables) {
+            if (table.equals(named)) {
+                continue;
+            }
+            List<String> lacking = new ArrayList<>(catalog.rightsLacking(table));
+            lacking.retainAll(needed);
+            if (!lacking.isEmpty()) {
+                throw ZdmException.precondition("the role lacks " + String.join(" and ", lacking) + " on " + table
+                        + " (under " + named + "): zdm " + how + ", where PostgreSQL checks each table's own rights"
+                        + " (a statement on " + named + " checks " + named + "'s only). Grant it on " + table
+                        + (lacking.contains("ownership") ? " (ALTER TABLE ... OWNER TO, or membership in its owner)" : "")
+                        + ", or run as its owner");
+            }
+        }
+    }
+
+    /**
+     * A set that assigns a partition key column would move rows to another partition. zdm updates each
+     * partition directly (its own key, its own checkpoint), and PostgreSQL moves rows only for an UPDATE
+     * through the parent: an UPDATE of the partition fails "violates partition constraint" (23514) after
+     * earlier batches committed; and a row moved into a partition not yet walked would be met again, not
+     * exactly once. So refused before running, for the key of every partitioned table the rows live
+     * under: the table's ancestors' (a partition's bound) and its own and its descendants' (where the
+     * tree routes them). An expression in a key names no column and is not judged here.
+     */
+    private void refuseRowMovement(MigrationSpec spec) {
+        SqlName t = spec.table();
+        List<SqlName> partitioned = new ArrayList<>();
+        SqlName at = t;
+        for (int depth = 0; depth <= MAX_TREE_DEPTH; depth++) {
+            Lineage lineage = catalog.lineage(at);
+            if (lineage.partitioned()) {
+                partitioned.add(at);
+            }
+            if (!lineage.partition()) {
+                break;
+            }
+            at = lineage.parent();
+        }
+        for (SqlName below : descendants(t)) {
+            if (catalog.lineage(below).partitioned()) {
+                partitioned.add(below);
+            }
+        }
+        for (SqlName tree : partitioned) {
+            for (SqlName key : catalog.lineage(tree).partitionKey()) {
+                if (key == null) {
+                    continue;
+                }
+                for (SqlName column : spec.assignments().keySet()) {
+                    if (column.value().equals(key.value())) {
+                        throw ZdmException.precondition("set assigns " + column + ", a partition key column of " + tree
+                                + ": rows would move between partitions, which zdm cannot do batch by batch (it updates"
+                                + " each partition directly, and PostgreSQL moves rows only for an UPDATE through the"
+                                + " parent; a moved row could also be met twice). Move them per partition by hand"
+                                + " (INSERT into the parent and DELETE from the partition), or leave the key alone");
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -612,7 +709,11 @@ public final class Planner {
         SqlExpression value = spec.defaultValue() instanceof ColumnDefault.Expression e
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
         // The old rows of every table the column reaches (partitions, children), each along its own key.
+        refuseForeign(t, "fills the old rows in batches along each table's key");
         List<SqlName> tables = rowTables(t);
+        if (!(tables.size() == 1 && tables.get(0).equals(t))) {
+            requireRights(t, tables, List.of("UPDATE", "SELECT"), "fills the old rows of each of them directly");
+        }
         for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();
             steps.add(new Backfill(table, walk(table, true, Set.of()), Map.of(c, value),

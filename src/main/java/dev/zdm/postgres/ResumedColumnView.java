@@ -152,6 +152,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public java.util.List<String> rightsLacking(SqlName t) {
+        return catalog.rightsLacking(t);
+    }
+
+    @Override
     public boolean asksServerAboutConstants() {
         return catalog.asksServerAboutConstants();
     }

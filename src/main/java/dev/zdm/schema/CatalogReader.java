@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
 public final class CatalogReader {
 
     private static final String RELATIONS = """
-            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0), n.nspname
+            SELECT c.oid, c.relname, c.relkind, c.reltuples::float8, COALESCE(s.n_live_tup, 0), n.nspname,
+                   pg_has_role(c.relowner, 'USAGE'), has_table_privilege(c.oid, 'UPDATE'), has_table_privilege(c.oid, 'SELECT')
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
@@ -154,6 +156,8 @@ public final class CatalogReader {
             searchPath.addAll(List.of((String[]) rs.getArray(1).getArray()));
         }
         Map<Long, SqlName> tableNames = new LinkedHashMap<>();
+        Set<Long> foreign = new HashSet<>();
+        Map<Long, List<String>> rightsLacking = new HashMap<>();
         Map<Long, Long> rows = new HashMap<>();
         Set<SqlName> others = new LinkedHashSet<>();
         try (var s = c.createStatement(); ResultSet rs = s.executeQuery(RELATIONS)) {
@@ -166,7 +170,23 @@ public final class CatalogReader {
                 // A search_path that names no schema there is (empty, or only a missing "$user"): every name qualified.
                 SqlName name = !searchPath.isEmpty() && schema.equals(searchPath.get(0)) ? bare : SqlName.table(schema, bare.value());
                 String kind = rs.getString(3);
-                if (kind.equals("r") || kind.equals("p")) {
+                if (kind.equals("f")) {
+                    // A foreign table is read as a table (a partition may be one), flagged so the planner refuses to walk it.
+                    foreign.add(rs.getLong(1));
+                }
+                if (kind.equals("r") || kind.equals("p") || kind.equals("f")) {
+                    // What the role may not do to it, as the real engine's PgCatalog asks before running.
+                    List<String> lacking = new ArrayList<>();
+                    if (!rs.getBoolean(7)) {
+                        lacking.add("ownership");
+                    }
+                    if (!rs.getBoolean(8)) {
+                        lacking.add("UPDATE");
+                    }
+                    if (!rs.getBoolean(9)) {
+                        lacking.add("SELECT");
+                    }
+                    rightsLacking.put(rs.getLong(1), lacking);
                     tableNames.put(rs.getLong(1), name);
                     // reltuples is -1 (14+) or 0 on a table never vacuumed or analyzed; then the live tuples.
                     double reltuples = rs.getDouble(4);
@@ -237,10 +257,15 @@ public final class CatalogReader {
             }
         }
         Map<Long, dev.zdm.pg.Lineage> lineage = lineage(c, major, oidArray, tableNames, log);
+        for (Long oid : foreign) {
+            dev.zdm.pg.Lineage l = lineage.getOrDefault(oid, dev.zdm.pg.Lineage.ORDINARY);
+            lineage.put(oid, new dev.zdm.pg.Lineage(l.parents(), l.partition(), l.partitionKey(), l.children(), true));
+        }
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
-                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid))));
+                indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid),
+                rightsLacking.get(oid))));
         return new Schema(major, tables, others, userObjects(c), searchPath);
     }
 

@@ -81,14 +81,21 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * from the other tables' parents, so a file names each link once.
      */
     public record Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
-                        Map<SqlName, Constraint> constraints, Lineage lineage) {
+                        Map<SqlName, Constraint> constraints, Lineage lineage, List<String> rightsLacking) {
 
         public Table {
+            rightsLacking = rightsLacking == null ? List.of() : List.copyOf(rightsLacking);
             columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
             primaryKey = List.copyOf(primaryKey);
             indexes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(indexes));
             constraints = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(constraints));
             lineage = lineage == null ? Lineage.ORDINARY : lineage;
+        }
+
+        /** {@code rightsLacking}: what the reading role may not do to it (CatalogView#rightsLacking); a file says none. */
+        public Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
+                     Map<SqlName, Constraint> constraints, Lineage lineage) {
+            this(rows, columns, primaryKey, indexes, constraints, lineage, List.of());
         }
 
         public Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
@@ -97,7 +104,7 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
 
         Table withChildren(List<SqlName> children) {
-            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children));
+            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children), rightsLacking);
         }
 
         /** The CHECK (col IS NOT NULL) constraints, the ones the model follows through validation. */

@@ -98,6 +98,8 @@ public final class SimCatalog implements CatalogView {
         boolean assumed;
         /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
         Lineage lineage = Lineage.ORDINARY;
+        /** What the reading role may not do to it (--schema-from); never changed by a run. */
+        List<String> rightsLacking = List.of();
 
         public Map<SqlName, Column> columns() {
             return Map.copyOf(columns);
@@ -180,6 +182,7 @@ public final class SimCatalog implements CatalogView {
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             table.lineage = spec.lineage();
+            table.rightsLacking = spec.rightsLacking();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -305,6 +308,7 @@ public final class SimCatalog implements CatalogView {
             t.relfilenode = table.relfilenode;
             t.assumed = table.assumed;
             t.lineage = table.lineage;
+            t.rightsLacking = table.rightsLacking;
             copy.tables.put(name, t);
         });
         copy.indexes.putAll(indexes);
@@ -546,6 +550,12 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
+    public List<String> rightsLacking(SqlName namedTable) {
+        Table t = tables.get(key(namedTable));
+        return t == null ? List.of() : t.rightsLacking;
+    }
+
+    @Override
     public Lineage lineage(SqlName namedTable) {
         SqlName table = key(namedTable);
         Table t = tables.get(table);
@@ -726,7 +736,9 @@ public final class SimCatalog implements CatalogView {
             // Old rows read the column's own default, or else its domain's (which is not the column's own).
             String rowsRead = add.defaultSql() != null ? add.defaultSql()
                     : !version.domainDefaultFillsOldRows() ? null : domain(add.type()).map(DomainType::defaultSql).orElse(null);
-            boolean nullsLeft = table.rows > 0 && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
+            // A partitioned table holds no rows of its own: its reltuples (set by ANALYZE from 14 on) counts its
+            // partitions', which get the column and their own backfills; its NULLs are theirs.
+            boolean nullsLeft = table.rows > 0 && !table.lineage.partitioned() && (rowsRead == null || ColumnDefault.NULL.matcher(rowsRead).matches()
                     || !add.existingRowsGetDefault());
             if (add.notNull() && nullsLeft) {
                 throw ZdmException.precondition("column " + add.column() + " of " + tableName + " contains null values");

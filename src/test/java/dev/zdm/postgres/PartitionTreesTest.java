@@ -223,4 +223,94 @@ class PartitionTreesTest extends OnEmbeddedPostgres {
         assertThat(resumed.get("batches").asInt()).isEqualTo(24);
         assertThat(SharedPostgres.number("SELECT count(*) FROM pt_crash WHERE n <> 1")).isZero();
     }
+
+    /**
+     * A set that assigns the partition key would move rows between partitions; zdm updates each
+     * partition directly, where PostgreSQL refuses that (23514) after earlier batches committed. Both
+     * engines refuse before any row, on the parent, on a sub-partitioned tree's inner key and on a partition.
+     */
+    @Test
+    void migrateDataSettingAPartitionKeyIsRefusedBeforeAnyRow() throws Exception {
+        partitioned("pt_move");
+        Node simulator = simulator();
+        List<String> requests = List.of("""
+                {"type":"migrate_data","table":"pt_move","set":{"region":"'us'","n":"n + 1"},"where":"region = 'eu'","batch_size":10}""",
+                """
+                {"type":"migrate_data","table":"pt_move","set":{"id":"id + 1000000"},"batch_size":10}""",
+                """
+                {"type":"migrate_data","table":"pt_move_eu","set":{"region":"'us'"},"batch_size":10}""");
+        for (String request : requests) {
+            for (Node on : List.of(simulator, node)) {
+                ObjectNode reply = on.send(request);
+                assertThat(reply.path("code").asInt()).as(on == node ? "real " : "sim " + reply).isEqualTo(22);
+                assertThat(reply.get("text").asText()).as(reply.toString()).contains("partition key")
+                        .contains("rows would move between partitions");
+            }
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_move WHERE n <> 0")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_move_us")).isEqualTo(700);
+    }
+
+    /**
+     * ANALYZE of a partitioned table (14+) gives the parent reltuples, the count of its partitions' rows;
+     * the model took them for rows of its own that no backfill fills, and refused the NOT NULL the real
+     * run sets. The key (id, p), the partition column second, as in the report.
+     */
+    @Test
+    void aVolatileNotNullColumnOnAnAnalyzedPartitionedTableIsPredictedAsItRuns() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS pt_q1 CASCADE",
+                "CREATE TABLE pt_q1 (id bigint NOT NULL, p int NOT NULL, v text, PRIMARY KEY (id, p)) PARTITION BY LIST (p)",
+                "CREATE TABLE pt_q1_0 PARTITION OF pt_q1 FOR VALUES IN (0)",
+                "CREATE TABLE pt_q1_1 PARTITION OF pt_q1 FOR VALUES IN (1)",
+                "INSERT INTO pt_q1 SELECT g, g % 2, 'x' FROM generate_series(1, 1000) g",
+                "ANALYZE pt_q1");
+        Node simulator = simulator();
+        String request = """
+                {"type":"add_column","table":"pt_q1","column":"u3","data_type":"uuid","default_sql":"gen_random_uuid()","nullable":false}""";
+        ObjectNode predicted = simulator.send(request);
+        ObjectNode planned = node.send(request.replace("\"nullable\"", "\"plan\":true,\"nullable\""));
+        ObjectNode real = node.send(request);
+        assertThat(real.get("type").asText()).as(real.toString()).isEqualTo("column_added");
+        assertThat(predicted.get("type").asText()).as(predicted.toString()).isEqualTo("column_added");
+        assertThat(planned.path("code").isMissingNode()).as(planned.toString()).isTrue();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_q1 WHERE u3 IS NULL")).isZero();
+    }
+
+    /**
+     * A foreign-table partition (postgres_fdw): its rows live on another server, so no concurrent build,
+     * no batch walk there. The real engine said 20 "does not exist" (it read no foreign table), the
+     * simulator ignored it; both now refuse before running, naming it. The foreign server is never
+     * reached: the refusal comes first.
+     */
+    @Test
+    void aForeignPartitionIsRefusedByNameBeforeRunning() throws Exception {
+        SharedPostgres.exec("CREATE EXTENSION IF NOT EXISTS postgres_fdw",
+                "DROP TABLE IF EXISTS pt_sales CASCADE",
+                "DROP SERVER IF EXISTS pt_nowhere CASCADE",
+                "CREATE SERVER pt_nowhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '/nonexistent', dbname 'x')",
+                "CREATE TABLE pt_sales (id int NOT NULL, region text NOT NULL, v int) PARTITION BY LIST (region)",
+                "CREATE TABLE pt_sales_local PARTITION OF pt_sales FOR VALUES IN ('local')",
+                "CREATE FOREIGN TABLE pt_sales_remote PARTITION OF pt_sales FOR VALUES IN ('remote') SERVER pt_nowhere"
+                        + " OPTIONS (table_name 'remote_store')",
+                "ALTER TABLE pt_sales_local ADD PRIMARY KEY (id)",
+                "INSERT INTO pt_sales_local SELECT g, 'local', 0 FROM generate_series(1, 50) g");
+        Node simulator = simulator();
+        List<String> requests = List.of("""
+                {"type":"create_index","table":"pt_sales","column":"v"}""", """
+                {"type":"migrate_data","table":"pt_sales","set":{"v":"v + 1"},"batch_size":10}""", """
+                {"type":"add_column","table":"pt_sales","column":"u","data_type":"uuid","default_sql":"gen_random_uuid()"}""");
+        for (String request : requests) {
+            for (Node on : List.of(simulator, node)) {
+                ObjectNode reply = on.send(request);
+                assertThat(reply.path("code").asInt()).as((on == node ? "real " : "sim ") + reply).isEqualTo(22);
+                assertThat(reply.get("text").asText()).as(reply.toString()).contains("pt_sales_remote")
+                        .contains("foreign table");
+            }
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pt_sales_local WHERE v <> 0")).isZero();
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attname = 'u'"
+                + " AND attrelid = 'pt_sales'::regclass")).isZero();
+        // The shared database is read whole by other tests' catalog readers: no foreign table left behind.
+        SharedPostgres.exec("DROP TABLE pt_sales CASCADE", "DROP SERVER pt_nowhere CASCADE");
+    }
 }

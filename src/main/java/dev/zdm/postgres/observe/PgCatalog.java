@@ -254,6 +254,34 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    @Override
+    public List<String> rightsLacking(SqlName table) {
+        return query("checking the role's rights on " + table, c -> {
+            // Ownership as PostgreSQL checks it (a member of the owning role owns); a superuser has all three.
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pg_has_role(relowner, 'USAGE'), has_table_privilege(oid, 'UPDATE'),
+                           has_table_privilege(oid, 'SELECT')
+                    FROM pg_class WHERE oid = to_regclass(?)""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> lacking = new ArrayList<>();
+                    if (rs.next()) {
+                        if (!rs.getBoolean(1)) {
+                            lacking.add("ownership");
+                        }
+                        if (!rs.getBoolean(2)) {
+                            lacking.add("UPDATE");
+                        }
+                        if (!rs.getBoolean(3)) {
+                            lacking.add("SELECT");
+                        }
+                    }
+                    return lacking;
+                }
+            }
+        });
+    }
+
     /**
      * True when any function the expression calls has a volatile overload (pg_proc.provolatile = 'v'):
      * PostgreSQL then evaluates the DEFAULT per row, which rewrites the table. Checking every overload
@@ -596,8 +624,8 @@ public final class PgCatalog implements CatalogView {
                     JOIN pg_namespace n ON n.oid = r.relnamespace WHERE i.inhparent = t.oid ORDER BY r.oid),
               ARRAY(SELECT r.relname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhrelid
                     WHERE i.inhparent = t.oid ORDER BY r.oid),
-              %s, current_schema()
-            FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p')""";
+              %s, current_schema(), t.relkind = 'f'
+            FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p', 'f')""";
 
     @Override
     public Lineage lineage(SqlName table) {
@@ -621,7 +649,8 @@ public final class PgCatalog implements CatalogView {
                     }
                     return new Lineage(tables((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray(), current),
                             rs.getBoolean(7), key,
-                            tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current));
+                            tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current),
+                            rs.getBoolean(9));
                 }
             }
         });
