@@ -149,6 +149,42 @@ class PartitionedIndexTest extends OnEmbeddedPostgres {
         assertThat(indexCount("pidx_undo")).as(indexes("pidx_undo")).isZero();
     }
 
+    /**
+     * The janitor's drop of a partitioned index left behind by a 14 must never hold the parent while it
+     * waits for a held partition: reads of the other partitions through the parent keep going (each
+     * waits less than a second here, where a drop holding the parent made them wait its whole budget),
+     * and the drop gets through once the holder ends.
+     */
+    @Test
+    void theJanitorsDropNeverHoldsTheParentWhileAPartitionIsHeld() throws Exception {
+        tree("pidx_jan");
+        try (Connection holder = SharedPostgres.connect(); Connection reader = SharedPostgres.connect()) {
+            holder.setAutoCommit(false);
+            try (var s = holder.createStatement()) {
+                s.execute("LOCK TABLE pidx_jan.sales_us_2025 IN SHARE MODE");
+            }
+            ObjectNode reply = node.send("""
+                    {"type":"create_index","schema":"pidx_jan","table":"sales","column":"email",
+                     "max_lock_duration_ms":300}""");
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            try (var s = reader.createStatement()) {
+                s.execute("SET lock_timeout = '900ms'");
+                long until = System.currentTimeMillis() + 5_000;
+                while (System.currentTimeMillis() < until) {
+                    // Throws 55P03 if the parent is held by a drop waiting for the holder.
+                    s.execute("SELECT count(*) FROM pidx_jan.sales WHERE region = 'eu'");
+                    Thread.sleep(50);
+                }
+            }
+            holder.rollback();
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (indexCount("pidx_jan") > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(indexCount("pidx_jan")).as(indexes("pidx_jan")).isZero();
+    }
+
     private static long indexCount(String schema) {
         return number("SELECT count(*) FROM pg_class WHERE relnamespace = '" + schema + "'::regnamespace"
                 + " AND relkind IN ('i', 'I')");
