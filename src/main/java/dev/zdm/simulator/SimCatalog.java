@@ -601,6 +601,11 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<Boolean> indexUnique(SqlName index) {
+        return Optional.ofNullable(indexes.get(index)).map(Index::unique);
+    }
+
+    @Override
     public Optional<SqlName> indexTable(SqlName index) {
         return Optional.ofNullable(indexes.get(index)).map(Index::table);
     }

@@ -185,6 +185,42 @@ class PartitionedIndexTest extends OnEmbeddedPostgres {
         assertThat(indexCount("pidx_jan")).as(indexes("pidx_jan")).isZero();
     }
 
+    /**
+     * A build a killed run began (the parent's index INVALID ON ONLY, one partition's attached) is
+     * continued only by the same request: another column order, or unique, under the same name is 21
+     * before anything is built, on both engines; the original request finishes it.
+     */
+    @Test
+    void anInvalidParentIndexOfAnotherDefinitionIsNotContinued() throws Exception {
+        tree("pidx_other");
+        exec("CREATE INDEX bx ON ONLY pidx_other.sales (region, sold)",
+                "CREATE INDEX sales_eu_region_sold_idx ON pidx_other.sales_eu (region, sold)",
+                "ALTER INDEX pidx_other.bx ATTACH PARTITION pidx_other.sales_eu_region_sold_idx");
+        Schema schema;
+        try (Connection c = SharedPostgres.connect()) {
+            schema = CatalogReader.read(c, line -> { });
+        }
+        SimulatorEngine simulator = new SimulatorEngine(engine.version(), SimCatalog.of(schema, engine.version()),
+                CostModel.DEFAULT, RetryPolicy.of(3));
+        long before = indexCount("pidx_other");
+        for (String other : List.of("""
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["sold","region"],"index":"bx"}""",
+                """
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["region","sold"],"index":"bx",
+                 "unique":true}""")) {
+            ObjectNode predicted = new Node(simulator, BUDGET).send(other);
+            assertThat(predicted.path("code").asInt()).as(predicted.toString()).isEqualTo(21);
+            ObjectNode reply = node.send(other);
+            assertThat(reply.path("code").asInt()).as(reply.toString()).isEqualTo(21);
+            assertThat(reply.get("text").asText()).contains("INVALID");
+            assertThat(indexCount("pidx_other")).as("nothing built").isEqualTo(before);
+        }
+        ObjectNode same = node.send("""
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["region","sold"],"index":"bx"}""");
+        assertThat(same.get("type").asText()).as(same.toString()).isEqualTo("index_created");
+        assertThat(text("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'pidx_other.bx'::regclass")).isEqualTo("true");
+    }
+
     private static long indexCount(String schema) {
         return number("SELECT count(*) FROM pg_class WHERE relnamespace = '" + schema + "'::regnamespace"
                 + " AND relkind IN ('i', 'I')");
