@@ -416,7 +416,20 @@ public final class Planner {
         return new Plan(plan.table(), steps);
     }
 
+    /**
+     * A job's UPDATE under row-level security changes only the rows the policies show the role, and
+     * would be reported done: "every row, exactly once" would silently not hold. Refused before anything runs.
+     */
+    private void requireAllRowsVisible(SqlName table, String job) {
+        catalog.rowSecurity(table).ifPresent(why -> {
+            throw ZdmException.precondition(job + " on " + table + " would change only the rows its policies show: "
+                    + why + ". Run it as a role with BYPASSRLS (or a superuser), or as the table's owner without"
+                    + " FORCE ROW LEVEL SECURITY (ALTER TABLE " + table.quoted() + " NO FORCE ROW LEVEL SECURITY)");
+        });
+    }
+
     private Backfill migrationJob(MigrationSpec spec, SqlName t, boolean only) {
+        requireAllRowsVisible(t, "migrate_data");
         requireColumns(t, List.copyOf(spec.assignments().keySet()));
         Map<SqlName, ColumnGeneration> generated = catalog.generatedColumns(t);
         for (SqlName column : spec.assignments().keySet()) {
@@ -586,6 +599,9 @@ public final class Planner {
                 ? e.expression() : new SqlExpression(spec.defaultValue().sql());
         // The old rows of every table the column reaches (partitions, children), each along its own key.
         List<SqlName> tables = rowTables(t);
+        for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
+            requireAllRowsVisible(table, "add_column's backfill of " + c);
+        }
         for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();
             steps.add(new Backfill(table, walk(table, true, Set.of()), Map.of(c, value),
