@@ -81,7 +81,13 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * from the other tables' parents, so a file names each link once.
      */
     public record Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
-                        Map<SqlName, Constraint> constraints, Lineage lineage) {
+                        Map<SqlName, Constraint> constraints, Lineage lineage, String rowSecurity) {
+
+        /** {@code rowSecurity}: why row-level security applies to the reading role (null: it does not, or unknown). */
+        public Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
+                     Map<SqlName, Constraint> constraints, Lineage lineage) {
+            this(rows, columns, primaryKey, indexes, constraints, lineage, null);
+        }
 
         public Table {
             columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
@@ -97,7 +103,7 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
 
         Table withChildren(List<SqlName> children) {
-            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children));
+            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children), rowSecurity);
         }
 
         /** The CHECK (col IS NOT NULL) constraints, the ones the model follows through validation. */

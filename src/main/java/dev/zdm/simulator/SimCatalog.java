@@ -96,6 +96,8 @@ public final class SimCatalog implements CatalogView {
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
         boolean assumed;
+        /** Why row-level security applies to the role the schema was read as; null where it does not. */
+        String rowSecurity;
         /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
         Lineage lineage = Lineage.ORDINARY;
 
@@ -180,6 +182,7 @@ public final class SimCatalog implements CatalogView {
         schema.tables().forEach((name, spec) -> {
             Table table = catalog.newTable(name, spec.rows());
             table.lineage = spec.lineage();
+            table.rowSecurity = spec.rowSecurity();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -598,6 +601,11 @@ public final class SimCatalog implements CatalogView {
     @Override
     public Optional<List<SqlName>> indexColumns(SqlName index) {
         return Optional.ofNullable(indexes.get(index)).map(Index::columns);
+    }
+
+    @Override
+    public Optional<String> rowSecurity(SqlName table) {
+        return tables.containsKey(table) ? Optional.ofNullable(tables.get(table).rowSecurity) : Optional.empty();
     }
 
     @Override

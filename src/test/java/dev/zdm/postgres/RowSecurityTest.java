@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engines;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.schema.CatalogReader;
+import dev.zdm.simulator.CostModel;
+import dev.zdm.simulator.SimCatalog;
+import dev.zdm.simulator.SimulatorEngine;
+import java.sql.Connection;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,13 +42,27 @@ class RowSecurityTest {
     }
 
     @Test
-    void aJobThePoliciesWouldHideRowsFromIsRefusedBeforeItRuns() {
+    void aJobThePoliciesWouldHideRowsFromIsRefusedBeforeItRuns() throws Exception {
         ScratchDatabase.exec(database, "DROP TABLE IF EXISTS rls",
                 "CREATE TABLE rls (id int PRIMARY KEY, owner text, n int)",
                 "INSERT INTO rls SELECT g, CASE WHEN g % 2 = 0 THEN current_user ELSE 'other' END, 0"
                         + " FROM generate_series(1, 100) g",
                 "ALTER TABLE rls ENABLE ROW LEVEL SECURITY", "ALTER TABLE rls FORCE ROW LEVEL SECURITY",
                 "CREATE POLICY p ON rls USING (owner = current_user)");
+        SimulatorEngine simulator;
+        try (Connection c = database.connect("zdm-test")) {
+            simulator = new SimulatorEngine(engine.version(), SimCatalog.of(CatalogReader.read(c, line -> { }),
+                    engine.version()), CostModel.DEFAULT, RetryPolicy.of(3));
+        }
+        Node predicting = new Node(simulator, Duration.ofSeconds(2));
+        ObjectNode predicted = predicting.send("""
+                {"type":"migrate_data","table":"rls","set":{"n":"1"},"batch_size":10}""");
+        assertThat(predicted.path("code").asInt()).as(predicted.toString()).isEqualTo(22);
+        assertThat(predicted.get("text").asText()).contains("row-level security");
+        ObjectNode predictedAdd = predicting.send("""
+                {"type":"add_column","table":"rls","column":"u","data_type":"float8","default_sql":"random()",
+                 "nullable":false}""");
+        assertThat(predictedAdd.path("code").asInt()).as(predictedAdd.toString()).isEqualTo(22);
 
         ObjectNode migrate = node.send("""
                 {"type":"migrate_data","table":"rls","set":{"n":"1"},"batch_size":10}""");
