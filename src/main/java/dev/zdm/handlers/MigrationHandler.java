@@ -259,9 +259,43 @@ public final class MigrationHandler implements Handler {
             operation.onlyFields(handler.fields());
             handler.check(operation);
         } catch (ZdmException e) {
+            if (e.code() == ErrorCode.KEY_DOES_NOT_EXIST && madeEarlier(sent, i)) {
+                // Checked again when it runs, against the catalog the earlier operations made.
+                return;
+            }
             throw new ZdmException(e.code(), "operation " + (i + 1) + " of " + sent.size() + " (" + sent.get(i).type()
                     + "): " + e.getMessage() + "; nothing run", e.details(), e);
         }
+    }
+
+    /**
+     * Whether drop_index operation {@code i} names an index an earlier operation of the migration makes:
+     * a create_index's {@code index}, a unique or primary_key add_constraint's {@code constraint}, a
+     * create_table's primary key ({@code TABLE_pkey}). The catalog before the migration has none of them.
+     */
+    private static boolean madeEarlier(List<Sent> sent, int i) {
+        ObjectNode drop = sent.get(i).body();
+        if (!"drop_index".equals(sent.get(i).type()) || !drop.path("index").isTextual()) {
+            return false;
+        }
+        String index = drop.get("index").textValue();
+        for (int j = 0; j < i; j++) {
+            ObjectNode body = sent.get(j).body();
+            if (!drop.path("schema").equals(body.path("schema"))) {
+                continue;
+            }
+            String made = switch (sent.get(j).type()) {
+                case "create_index" -> body.path("index").textValue();
+                case "add_constraint" -> java.util.Set.of("unique", "primary_key")
+                        .contains(body.path("constraint_type").asText()) ? body.path("constraint").textValue() : null;
+                case "create_table" -> body.path("table").isTextual() ? body.get("table").textValue() + "_pkey" : null;
+                default -> null;
+            };
+            if (index.equals(made)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String name(Request request) {

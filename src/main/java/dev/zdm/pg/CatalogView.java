@@ -132,6 +132,20 @@ public interface CatalogView {
         return Optional.empty();
     }
 
+    /**
+     * Why row-level security applies to the connecting role's reads and writes of the table (policies
+     * enabled, the role neither superuser nor BYPASSRLS, and not the owner or FORCE ROW LEVEL SECURITY):
+     * an UPDATE then sees only the rows the policies show. Empty where it does not, or the catalog cannot say.
+     */
+    default Optional<String> rowSecurity(SqlName table) {
+        return Optional.empty();
+    }
+
+    /** Whether the index of that name (in the table's schema) is unique; empty where none or the catalog cannot say. */
+    default Optional<Boolean> indexUnique(SqlName index) {
+        return Optional.empty();
+    }
+
     /** The table an index of that name is on. */
     Optional<SqlName> indexTable(SqlName index);
 

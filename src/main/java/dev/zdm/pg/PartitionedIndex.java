@@ -76,6 +76,8 @@ final class PartitionedIndex {
         List<Step> steps = new ArrayList<>();
         if (existing.isEmpty()) {
             steps.add(onOnly(spec.table(), index, spec));
+        } else {
+            requireSameBuild(spec, index);
         }
         partitions(spec.table(), index, spec, steps);
         if (steps.isEmpty()) {
@@ -85,6 +87,27 @@ final class PartitionedIndex {
                     + " partition's index attached; drop it (DROP INDEX " + index.quoted() + ") and send the request again");
         }
         return new Plan(spec.table(), steps);
+    }
+
+    /**
+     * The INVALID parent index is continued only as the build it is: on this table, these columns in
+     * this order, as unique or not. Another one under the name would get partitions' indexes built to
+     * the request, which ATTACH then refuses (42P17), after every build ran.
+     */
+    private void requireSameBuild(Planner.IndexSpec spec, SqlName index) {
+        Optional<SqlName> table = catalog.indexTable(index);
+        Optional<List<SqlName>> columns = catalog.indexColumns(index);
+        Optional<Boolean> unique = catalog.indexUnique(index);
+        boolean other = table.filter(t -> !t.value().equals(spec.table().value())).isPresent()
+                || columns.filter(c -> !c.equals(spec.columns())).isPresent()
+                || unique.filter(u -> u != spec.unique()).isPresent();
+        if (other) {
+            throw ZdmException.exists("index " + spec.name() + " exists, INVALID: a build an earlier run began"
+                    + table.map(t -> " on " + t).orElse("") + columns.map(c -> " " + listed(c)).orElse("")
+                    + unique.map(u -> u ? ", unique" : "").orElse("") + ", not this one on " + spec.table() + " "
+                    + listed(spec.columns()) + (spec.unique() ? ", unique" : "") + "; send that request again to"
+                    + " finish it, or pick another name");
+        }
     }
 
     private void partitions(SqlName table, SqlName index, Planner.IndexSpec spec, List<Step> steps) {
@@ -195,6 +218,11 @@ final class PartitionedIndex {
 
     private static String columns(Planner.IndexSpec spec) {
         return spec.columns().stream().map(SqlName::quoted).collect(Collectors.joining(", "));
+    }
+
+    /** The columns as the message names them; an expression's place (null) as "expression". */
+    private static String listed(List<SqlName> columns) {
+        return "(" + columns.stream().map(c -> c == null ? "expression" : c.value()).collect(Collectors.joining(", ")) + ")";
     }
 
     private static String names(List<SqlName> columns) {

@@ -540,7 +540,20 @@ public final class Planner {
         return new Plan(plan.table(), steps);
     }
 
+    /**
+     * A job's UPDATE under row-level security changes only the rows the policies show the role, and
+     * would be reported done: "every row, exactly once" would silently not hold. Refused before anything runs.
+     */
+    private void requireAllRowsVisible(SqlName table, String job) {
+        catalog.rowSecurity(table).ifPresent(why -> {
+            throw ZdmException.precondition(job + " on " + table + " would change only the rows its policies show: "
+                    + why + ". Run it as a role with BYPASSRLS (or a superuser), or as the table's owner without"
+                    + " FORCE ROW LEVEL SECURITY (ALTER TABLE " + table.quoted() + " NO FORCE ROW LEVEL SECURITY)");
+        });
+    }
+
     private Backfill migrationJob(MigrationSpec spec, SqlName t, boolean only) {
+        requireAllRowsVisible(t, "migrate_data");
         requireColumns(t, List.copyOf(spec.assignments().keySet()));
         Map<SqlName, ColumnGeneration> generated = catalog.generatedColumns(t);
         for (SqlName column : spec.assignments().keySet()) {
@@ -713,6 +726,9 @@ public final class Planner {
         List<SqlName> tables = rowTables(t);
         if (!(tables.size() == 1 && tables.get(0).equals(t))) {
             requireRights(t, tables, List.of("UPDATE", "SELECT"), "fills the old rows of each of them directly");
+        }
+        for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
+            requireAllRowsVisible(table, "add_column's backfill of " + c);
         }
         for (SqlName table : tables.isEmpty() ? List.of(t) : tables) {
             boolean only = !catalog.lineage(table).children().isEmpty();

@@ -142,6 +142,16 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Optional<String> rowSecurity(SqlName table) {
+        return catalog.rowSecurity(table);
+    }
+
+    @Override
+    public Optional<Boolean> indexUnique(SqlName index) {
+        return hiddenIndex(index) ? Optional.empty() : catalog.indexUnique(index);
+    }
+
+    @Override
     public Optional<java.util.List<SqlName>> indexColumns(SqlName index) {
         return hiddenIndex(index) ? Optional.empty() : catalog.indexColumns(index);
     }

@@ -261,12 +261,32 @@ public final class CatalogReader {
             dev.zdm.pg.Lineage l = lineage.getOrDefault(oid, dev.zdm.pg.Lineage.ORDINARY);
             lineage.put(oid, new dev.zdm.pg.Lineage(l.parents(), l.partition(), l.partitionKey(), l.children(), true));
         }
+        Map<Long, String> rowSecurity = rowSecurity(c, oidArray);
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
         tableNames.forEach((oid, name) -> tables.put(name, new Schema.Table(rows.get(oid),
                 columns.getOrDefault(oid, Map.of()), primaryKeys.getOrDefault(oid, List.of()),
                 indexes.getOrDefault(oid, Map.of()), constraints.getOrDefault(oid, Map.of()), lineage.get(oid),
-                rightsLacking.get(oid))));
+                rightsLacking.get(oid), rowSecurity.get(oid))));
         return new Schema(major, tables, others, userObjects(c), searchPath);
+    }
+
+    /**
+     * The tables whose row-level security applies to the reading role (row_security_active, the server's
+     * own test), with why: the simulator refuses a job there as the engine does (PgCatalog.rowSecurity).
+     */
+    private static Map<Long, String> rowSecurity(Connection c, Array oids) throws SQLException {
+        Map<Long, String> found = new HashMap<>();
+        try (var ps = c.prepareStatement("SELECT c.oid, c.relforcerowsecurity, current_user FROM pg_class c"
+                + " WHERE c.oid = ANY (?) AND c.relrowsecurity AND row_security_active(c.oid)")) {
+            ps.setArray(1, oids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getLong(1), "row-level security" + (rs.getBoolean(2) ? " (FORCE ROW LEVEL SECURITY)" : "")
+                            + " applies to role " + rs.getString(3));
+                }
+            }
+        }
+        return found;
     }
 
     /**

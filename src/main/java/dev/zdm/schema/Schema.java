@@ -81,7 +81,14 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * from the other tables' parents, so a file names each link once.
      */
     public record Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
-                        Map<SqlName, Constraint> constraints, Lineage lineage, List<String> rightsLacking) {
+                        Map<SqlName, Constraint> constraints, Lineage lineage, List<String> rightsLacking,
+                        String rowSecurity) {
+
+        /** {@code rowSecurity}: why row-level security applies to the reading role (null: it does not, or unknown). */
+        public Table(long rows, Map<SqlName, Column> columns, List<SqlName> primaryKey, Map<SqlName, Index> indexes,
+                     Map<SqlName, Constraint> constraints, Lineage lineage, List<String> rightsLacking) {
+            this(rows, columns, primaryKey, indexes, constraints, lineage, rightsLacking, null);
+        }
 
         public Table {
             rightsLacking = rightsLacking == null ? List.of() : List.copyOf(rightsLacking);
@@ -104,7 +111,8 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
 
         Table withChildren(List<SqlName> children) {
-            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children), rightsLacking);
+            return new Table(rows, columns, primaryKey, indexes, constraints, lineage.withChildren(children), rightsLacking,
+                    rowSecurity);
         }
 
         /** The CHECK (col IS NOT NULL) constraints, the ones the model follows through validation. */

@@ -96,6 +96,8 @@ public final class SimCatalog implements CatalogView {
         long relfilenode;
         /** Made up by the open world, not read from a schema or created by the run. */
         boolean assumed;
+        /** Why row-level security applies to the role the schema was read as; null where it does not. */
+        String rowSecurity;
         /** Its partitions, parent and children, as the schema gave them; never changed by a run. */
         Lineage lineage = Lineage.ORDINARY;
         /** What the reading role may not do to it (--schema-from); never changed by a run. */
@@ -183,6 +185,7 @@ public final class SimCatalog implements CatalogView {
             Table table = catalog.newTable(name, spec.rows());
             table.lineage = spec.lineage();
             table.rightsLacking = spec.rightsLacking();
+            table.rowSecurity = spec.rowSecurity();
             spec.columns().forEach((column, c) -> {
                 // A primary key's columns are NOT NULL whatever a hand-written schema says.
                 boolean notNull = !c.nullable() || spec.primaryKey().contains(column);
@@ -652,6 +655,17 @@ public final class SimCatalog implements CatalogView {
     public Optional<List<SqlName>> indexColumns(SqlName namedIndex) {
         SqlName index = key(namedIndex);
         return Optional.ofNullable(indexes.get(index)).map(Index::columns);
+    }
+
+    @Override
+    public Optional<String> rowSecurity(SqlName namedTable) {
+        SqlName table = key(namedTable);
+        return tables.containsKey(table) ? Optional.ofNullable(tables.get(table).rowSecurity) : Optional.empty();
+    }
+
+    @Override
+    public Optional<Boolean> indexUnique(SqlName namedIndex) {
+        return Optional.ofNullable(indexes.get(key(namedIndex))).map(Index::unique);
     }
 
     @Override

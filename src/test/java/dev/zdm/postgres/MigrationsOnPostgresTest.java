@@ -8,6 +8,11 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.schema.CatalogReader;
+import dev.zdm.simulator.CostModel;
+import dev.zdm.simulator.SimCatalog;
+import dev.zdm.simulator.SimulatorEngine;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +34,40 @@ class MigrationsOnPostgresTest extends OnEmbeddedPostgres {
     private static long columns(String table, String column) {
         return SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + table
                 + "'::regclass AND attname = '" + column + "' AND NOT attisdropped");
+    }
+
+    /**
+     * A drop_index of an index an earlier operation of the same migration makes is not refused before
+     * anything runs (the catalog then has no such index), on either engine; a misspelt one still is.
+     */
+    @Test
+    void aMigrationDropsAnIndexItsEarlierOperationMade() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS mp_ev", "DROP TABLE IF EXISTS mp_ev_sim");
+        String ops = "{\"type\":\"create_table\",\"table\":\"%1$s\",\"columns\":{\"id\":{\"type\":\"bigint\"},"
+                + "\"k\":{\"type\":\"int\"}},\"primary_key\":[\"id\"]},"
+                + "{\"type\":\"create_index\",\"table\":\"%1$s\",\"column\":\"k\",\"index\":\"%1$s_k_ix\"},"
+                + "{\"type\":\"drop_index\",\"index\":\"%1$s_k_ix\"}";
+        SimulatorEngine simulator;
+        try (Connection c = SharedPostgres.connect()) {
+            simulator = new SimulatorEngine(engine.version(), SimCatalog.of(CatalogReader.read(c, line -> { }),
+                    engine.version()), CostModel.DEFAULT, RetryPolicy.of(3));
+        }
+        ObjectNode predicted = new Node(simulator, BUDGET).send("{\"type\":\"migration\",\"name\":\"mp-ix\","
+                + "\"operations\":[" + String.format(ops, "mp_ev_sim") + "]}");
+        assertThat(predicted.get("type").asText()).as(predicted.toString()).isEqualTo("migration_applied");
+        assertThat(predicted.get("applied").asInt()).isEqualTo(3);
+
+        ObjectNode applied = node.send("{\"type\":\"migration\",\"name\":\"mp-ix\",\"operations\":["
+                + String.format(ops, "mp_ev") + "]}");
+        assertThat(applied.get("type").asText()).as(applied.toString()).isEqualTo("migration_applied");
+        assertThat(applied.get("applied").asInt()).isEqualTo(3);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_class WHERE relname = 'mp_ev_k_ix'")).isZero();
+
+        ObjectNode misspelt = node.send("{\"type\":\"migration\",\"name\":\"mp-ix-2\",\"operations\":["
+                + "{\"type\":\"create_index\",\"table\":\"mp_ev\",\"column\":\"k\",\"index\":\"mp_ev_k2\"},"
+                + "{\"type\":\"drop_index\",\"index\":\"mp_ev_k3\"}]}");
+        assertThat(misspelt.get("code").asInt()).as(misspelt.toString()).isEqualTo(20);
+        assertThat(misspelt.get("text").asText()).contains("nothing run");
     }
 
     @Test

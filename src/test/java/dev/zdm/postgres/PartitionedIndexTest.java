@@ -186,6 +186,78 @@ class PartitionedIndexTest extends OnEmbeddedPostgres {
         }
     }
 
+    /**
+     * The janitor's drop of a partitioned index left behind by a 14 must never hold the parent while it
+     * waits for a held partition: reads of the other partitions through the parent keep going (each
+     * waits less than a second here, where a drop holding the parent made them wait its whole budget),
+     * and the drop gets through once the holder ends.
+     */
+    @Test
+    void theJanitorsDropNeverHoldsTheParentWhileAPartitionIsHeld() throws Exception {
+        tree("pidx_jan");
+        try (Connection holder = SharedPostgres.connect(); Connection reader = SharedPostgres.connect()) {
+            holder.setAutoCommit(false);
+            try (var s = holder.createStatement()) {
+                s.execute("LOCK TABLE pidx_jan.sales_us_2025 IN SHARE MODE");
+            }
+            ObjectNode reply = node.send("""
+                    {"type":"create_index","schema":"pidx_jan","table":"sales","column":"email",
+                     "max_lock_duration_ms":300}""");
+            assertThat(reply.get("code").asInt()).as(reply.toString()).isEqualTo(14);
+            try (var s = reader.createStatement()) {
+                s.execute("SET lock_timeout = '900ms'");
+                long until = System.currentTimeMillis() + 5_000;
+                while (System.currentTimeMillis() < until) {
+                    // Throws 55P03 if the parent is held by a drop waiting for the holder.
+                    s.execute("SELECT count(*) FROM pidx_jan.sales WHERE region = 'eu'");
+                    Thread.sleep(50);
+                }
+            }
+            holder.rollback();
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (indexCount("pidx_jan") > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(indexCount("pidx_jan")).as(indexes("pidx_jan")).isZero();
+    }
+
+    /**
+     * A build a killed run began (the parent's index INVALID ON ONLY, one partition's attached) is
+     * continued only by the same request: another column order, or unique, under the same name is 21
+     * before anything is built, on both engines; the original request finishes it.
+     */
+    @Test
+    void anInvalidParentIndexOfAnotherDefinitionIsNotContinued() throws Exception {
+        tree("pidx_other");
+        exec("CREATE INDEX bx ON ONLY pidx_other.sales (region, sold)",
+                "CREATE INDEX sales_eu_region_sold_idx ON pidx_other.sales_eu (region, sold)",
+                "ALTER INDEX pidx_other.bx ATTACH PARTITION pidx_other.sales_eu_region_sold_idx");
+        Schema schema;
+        try (Connection c = SharedPostgres.connect()) {
+            schema = CatalogReader.read(c, line -> { });
+        }
+        SimulatorEngine simulator = new SimulatorEngine(engine.version(), SimCatalog.of(schema, engine.version()),
+                CostModel.DEFAULT, RetryPolicy.of(3));
+        long before = indexCount("pidx_other");
+        for (String other : List.of("""
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["sold","region"],"index":"bx"}""",
+                """
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["region","sold"],"index":"bx",
+                 "unique":true}""")) {
+            ObjectNode predicted = new Node(simulator, BUDGET).send(other);
+            assertThat(predicted.path("code").asInt()).as(predicted.toString()).isEqualTo(21);
+            ObjectNode reply = node.send(other);
+            assertThat(reply.path("code").asInt()).as(reply.toString()).isEqualTo(21);
+            assertThat(reply.get("text").asText()).contains("INVALID");
+            assertThat(indexCount("pidx_other")).as("nothing built").isEqualTo(before);
+        }
+        ObjectNode same = node.send("""
+                {"type":"create_index","schema":"pidx_other","table":"sales","columns":["region","sold"],"index":"bx"}""");
+        assertThat(same.get("type").asText()).as(same.toString()).isEqualTo("index_created");
+        assertThat(text("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'pidx_other.bx'::regclass")).isEqualTo("true");
+    }
+
     private static long indexCount(String schema) {
         return number("SELECT count(*) FROM pg_class WHERE relnamespace = '" + schema + "'::regnamespace"
                 + " AND relkind IN ('i', 'I')");

@@ -72,6 +72,38 @@ public final class PgCatalog implements CatalogView {
         });
     }
 
+    /** row_security_active is the server's own test (check_enable_rls), for this role and its row_security setting. */
+    @Override
+    public Optional<String> rowSecurity(SqlName table) {
+        return query("reading whether row security applies to " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT row_security_active(c.oid), c.relforcerowsecurity, current_user
+                    FROM pg_class c WHERE c.oid = to_regclass(?) AND c.relrowsecurity""")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next() || !rs.getBoolean(1)) {
+                        return Optional.<String>empty();
+                    }
+                    return Optional.of("row-level security" + (rs.getBoolean(2) ? " (FORCE ROW LEVEL SECURITY)" : "")
+                            + " applies to role " + rs.getString(3));
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Boolean> indexUnique(SqlName index) {
+        return query("reading whether index " + index + " is unique", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT i.indisunique FROM pg_index i"
+                    + " JOIN pg_class x ON x.oid = i.indexrelid WHERE x.relnamespace = " + NAMESPACE + " AND x.relname = ?")) {
+                bindNamespace(ps, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.<Boolean>empty();
+                }
+            }
+        });
+    }
+
     @Override
     public Optional<List<SqlName>> indexColumns(SqlName index) {
         return query("reading the columns of index " + index, c -> {
