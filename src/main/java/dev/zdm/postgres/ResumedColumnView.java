@@ -250,6 +250,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Optional<SqlName> parentIndex(SqlName index) {
+        return hiddenIndex(index) ? Optional.empty() : catalog.parentIndex(index);
+    }
+
+    @Override
     public Optional<SqlName> attachedIndex(SqlName parentIndex, SqlName partition) {
         return catalog.attachedIndex(parentIndex, partition);
     }
