@@ -138,20 +138,7 @@ final class ConcurrentIndexes {
      * table, a lost race retried after a backoff.
      */
     void dropLeftover(SqlName table, CatalogChange.DropIndex drop, Duration lockBudget) {
-        for (int attempt = 1; ; attempt++) {
-            attempts = attempt;
-            sessions.read(table, lockBudget);
-            try {
-                dropConcurrently(table, drop, lockBudget);
-                return;
-            } catch (LockTimeout lost) {
-                sessions.releaseMigration();
-                if (attempt >= retries.attempts()) {
-                    throw lost;
-                }
-                clock.advance(retries.backoffMs(attempt) / 1000.0);
-            }
-        }
+        inAttempts(table, lockBudget, () -> dropConcurrently(table, drop, lockBudget));
     }
 
     /**
@@ -161,13 +148,23 @@ final class ConcurrentIndexes {
      */
     void dropRequested(Statement step, Duration lockBudget) {
         SqlName table = step.table();
+        inAttempts(table, lockBudget, () -> {
+            sessions.acquire(table, step.lock(), lockBudget);
+            sessions.waitForHolders(table, LockMode.ACCESS_EXCLUSIVE, lockBudget);
+            run.accept(step);
+        });
+    }
+
+    /**
+     * A statement outside a transaction block, in attempts: a read of the table first (not retried when
+     * it loses), then the statement; a lost race retried after a backoff, the last one lost for good.
+     */
+    private void inAttempts(SqlName table, Duration lockBudget, Runnable statement) {
         for (int attempt = 1; ; attempt++) {
             attempts = attempt;
             sessions.read(table, lockBudget);
             try {
-                sessions.acquire(table, step.lock(), lockBudget);
-                sessions.waitForHolders(table, LockMode.ACCESS_EXCLUSIVE, lockBudget);
-                run.accept(step);
+                statement.run();
                 return;
             } catch (LockTimeout lost) {
                 sessions.releaseMigration();
