@@ -332,7 +332,7 @@ public final class PostgresEngine implements Engine {
                 throw aborts.interrupted(operation, ctx, e);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
-                throw aborts.onLock(operation, ctx, PlanSteps.withEarlierJobs(e, reports), PlanSteps.waited(reports) + ownerWaitMs);
+                throw aborts.onLock(operation, plan, ctx.atStep(i), PlanSteps.withEarlierJobs(e, reports), PlanSteps.waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
                 Optional<String> lost = ledger.lostUnder(ctx.operationId(), e);
                 if (lost.isPresent()) {
