@@ -22,6 +22,11 @@ public interface CatalogView {
         return columns(table).contains(column) ? Presence.PRESENT : Presence.ABSENT;
     }
 
+    /** Whether a schema of that name exists (CREATE TABLE in one that does not: 3F000); a catalog that cannot know answers ASSUMED. */
+    default Presence schema(String name) {
+        return Presence.ASSUMED;
+    }
+
     /** Whether a relation of that name exists: tables, indexes, views and sequences share one name space. */
     default boolean relationExists(SqlName name) {
         return tableExists(name) || index(name).isPresent();

@@ -250,6 +250,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Presence schema(String name) {
+        return catalog.schema(name);
+    }
+
+    @Override
     public Optional<SqlName> parentIndex(SqlName index) {
         return hiddenIndex(index) ? Optional.empty() : catalog.parentIndex(index);
     }

@@ -47,7 +47,7 @@ public final class InputFunctionProbe {
                 String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
                 return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
                         + " (SQLSTATE " + state + ": the server's input function for " + type + " refuses this"
-                        + " default, as ALTER TABLE would before any row)"));
+                        + " default, as the statement would before any row)"));
             }
             if (state.startsWith("08") || state.startsWith("57")) {
                 throw e;

@@ -523,6 +523,19 @@ public final class SimCatalog implements CatalogView {
         return userObjects != null;
     }
 
+    /**
+     * Known where the schema was read from a server (every schema of its database), or where a table of
+     * the model lives in it; else assumed, as the open world assumes what it has not seen.
+     */
+    @Override
+    public Presence schema(String name) {
+        if (userObjects != null && userObjects.schemas() != null) {
+            return userObjects.schemas().contains(name) ? Presence.PRESENT : Presence.ABSENT;
+        }
+        boolean seen = searchPath.contains(name) || tables.keySet().stream().anyMatch(t -> name.equals(t.schema()));
+        return seen ? Presence.PRESENT : Presence.ASSUMED;
+    }
+
     @Override
     public boolean tableExists(SqlName namedTable) {
         SqlName table = key(namedTable);

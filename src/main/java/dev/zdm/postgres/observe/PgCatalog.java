@@ -50,6 +50,18 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
+    public Presence schema(String name) {
+        return query("looking up schema " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Presence.PRESENT : Presence.ABSENT;
+                }
+            }
+        });
+    }
+
+    @Override
     public boolean tableExists(SqlName table) {
         return query("looking up table " + table, c -> tableOid(c, table).isPresent());
     }
