@@ -98,6 +98,15 @@ public interface CatalogView {
         return List.of();
     }
 
+    /**
+     * The refusal the server gives a default expression that calls nothing volatile, evaluated as ADD COLUMN
+     * evaluates it (division by zero, an overflow, a cast of text that is no value); empty where it takes it
+     * or no server can be asked.
+     */
+    default Optional<dev.zdm.protocol.ZdmException> evaluationRefusal(SqlExpression expression) {
+        return Optional.empty();
+    }
+
     /** Whether {@link #constantRefusal} asks a server (else a constant of such a type is an assumption). */
     default boolean asksServerAboutConstants() {
         return false;

@@ -238,6 +238,11 @@ public final class Planner {
             spec = new ColumnSpec(spec.table(), spec.column(), spec.type(), def, spec.nullable(), spec.safe(), spec.sleepMs());
         }
         DefaultCheck.check(version, catalog, spec.type(), def);
+        if (def instanceof ColumnDefault.Expression e && !e.volatile_()) {
+            catalog.evaluationRefusal(e.expression()).ifPresent(refusal -> {
+                throw refusal;
+            });
+        }
         if (domain.isPresent() && (def instanceof ColumnDefault.None || domain.get().constrained()
                 || version.constantDefaultRewrites() && domain.get().defaultSql() != null)) {
             // A constrained domain rewrites whatever the default (found by the fuzzer: DEFAULT 5 on a

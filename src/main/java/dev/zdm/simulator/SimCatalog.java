@@ -287,6 +287,12 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<ZdmException> evaluationRefusal(dev.zdm.pg.SqlExpression expression) {
+        return constantServer == null ? Optional.empty()
+                : dev.zdm.schema.InputFunctionProbe.evaluationRefusal(constantServer, expression);
+    }
+
+    @Override
     public boolean asksServerAboutConstants() {
         return constantServer != null;
     }

@@ -76,6 +76,12 @@ class CatalogueRefusalsOnBothEnginesTest extends OnEmbeddedPostgres {
             22 | {"type":"drop_default","table":"cr_gi","column":"id"}
             22 | {"type":"drop_default","table":"cr_gi","column":"g"}
             22 | {"type":"add_column","table":"cr_ip","column":"extra","data_type":"int"}
+            22 | {"type":"add_column","table":"cr_t","column":"e1","data_type":"int","default_sql":"1/0"}
+            22 | {"type":"add_column","table":"cr_t","column":"e2","data_type":"int","default_sql":"2147483647 + 1"}
+            22 | {"type":"add_column","table":"cr_t","column":"e3","data_type":"int","default_sql":"'abc'::int"}
+            22 | {"type":"add_column","table":"cr_t","column":"e4","data_type":"varchar(3)[]","default":"{abcd}"}
+            22 | {"type":"add_column","table":"cr_t","column":"e5","data_type":"bit(3)","default":"1010"}
+            22 | {"type":"drop_column","table":"cr_pp","column":"k","cascade":true}
             """)
     void bothEnginesRefuseWithTheServersCodeAndTheEngineRunsNothing(int expected, String request) {
         String before = state();

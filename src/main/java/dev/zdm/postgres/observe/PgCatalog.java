@@ -146,6 +146,12 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<dev.zdm.protocol.ZdmException> evaluationRefusal(dev.zdm.pg.SqlExpression expression) {
+        return query("evaluating the default " + expression.text(),
+                c -> dev.zdm.schema.InputFunctionProbe.evaluationRefusal(c, expression));
+    }
+
+    @Override
     public boolean asksServerAboutConstants() {
         return true;
     }
