@@ -125,6 +125,23 @@ class CatalogueRefusalsOnBothEnginesTest extends OnEmbeddedPostgres {
     }
 
     @Test
+    void aCheckAddedToAParentIsTheChildsInheritedOneOnBothEngines() {
+        String add = """
+                {"type":"add_constraint","table":"cr_ip","constraint":"cr_ip_id_chk","constraint_type":"check","check":"id > 0"}""";
+        String drop = """
+                {"type":"drop_constraint","table":"cr_ic","constraint":"cr_ip_id_chk"}""";
+        assertThat(simulator.send(add).get("type").asText()).isEqualTo("constraint_added");
+        assertThat(node.send(add).get("type").asText()).isEqualTo("constraint_added");
+
+        ObjectNode predicted = simulator.send(drop);
+        ObjectNode real = node.send(drop);
+
+        assertThat(code(real)).as(real.toString()).isEqualTo(22);
+        assertThat(code(predicted)).as(predicted.toString()).isEqualTo(22);
+        SharedPostgres.exec("ALTER TABLE cr_ip DROP CONSTRAINT cr_ip_id_chk");
+    }
+
+    @Test
     void aColumnOfTheSameTypeInAChildIsMergedNotRefused() {
         String request = """
                 {"type":"add_column","table":"cr_ip","column":"same","data_type":"int4"}""";
