@@ -301,15 +301,23 @@ final class TableShapes {
         /**
          * What a child inherits, on a child (its table fixed: {@link TableShapes#apply} keeps it): dropping
          * an inherited column or constraint (42P16, 22 on both), or the NOT NULL of a key column (the
-         * child's own key, 22; users_kid2's, inherited: dropped before 18, 22 from 18).
+         * child's own key, 22; users_kid2's, inherited: dropped before 18, 22 from 18); or what the parent
+         * passes on to them (a default, a CHECK).
          */
         private static ObjectNode inherited(Random random) {
             String child = random.nextBoolean() ? "users_kid1" : "users_kid2";
-            ObjectNode m = switch (random.nextInt(3)) {
+            ObjectNode m = switch (random.nextInt(5)) {
                 case 0 -> message("drop_column").put("column", random.nextBoolean() ? "email" : "name");
                 case 1 -> message("drop_not_null").put("column", "id");
-                default -> message("drop_constraint").put("constraint", "users_id_not_null");
+                case 2 -> message("drop_constraint").put("constraint", "users_id_not_null");
+                // On the parent: ALTER TABLE without ONLY reaches the children, whose catalogs are compared.
+                case 3 -> message("set_default").put("column", "name").put("default", "x");
+                default -> message("add_constraint").put("constraint", "users_name_chk").put("constraint_type", "check")
+                        .put("check", "length(name) > 0");
             };
+            if (m.has("default") || m.has("check")) {
+                child = "users";
+            }
             m.put("table", child);
             return m;
         }
