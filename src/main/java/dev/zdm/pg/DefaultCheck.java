@@ -49,7 +49,7 @@ public final class DefaultCheck {
             return;
         }
         DataType read = type.lookupName().equals("interval") || type.modifiers().isEmpty() ? type
-                : new DataType(type.baseName() + (type.isArray() ? "[]" : ""));
+                : new DataType(unbounded(type.lookupName()) + (type.isArray() ? "[]" : ""));
         if (SqlLiteral.valueOf(sql) == null) {
             // A bare number or boolean is a constant of its own type, cast by a function the statement does not
             // run: only a type no cast reaches is refused (42804).
@@ -63,6 +63,18 @@ public final class DefaultCheck {
             return;
         }
         constant(version, catalog, read, sql);
+    }
+
+    /**
+     * The type's name as its input function reads a constant with no modifier: character and bit written
+     * bare mean one character, one bit, but their input functions take any length without one.
+     */
+    private static String unbounded(String name) {
+        return switch (name) {
+            case "char", "character", "bpchar" -> "bpchar";
+            case "bit" -> "bit varying";
+            default -> name;
+        };
     }
 
     /** A quoted literal, or a bare number or boolean: what {@link ConstantFit} reads. */

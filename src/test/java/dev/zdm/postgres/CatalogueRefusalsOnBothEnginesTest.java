@@ -115,7 +115,8 @@ class CatalogueRefusalsOnBothEnginesTest extends OnEmbeddedPostgres {
         String request = """
                 {"type":"create_table","table":"cr_loose","columns":{"a":{"type":"varchar(3)","default":"abcdef"},
                  "b":{"type":"numeric(5,2)","default":1000},"c":{"type":"smallint","default":40000},
-                 "d":{"type":"bit(3)","default":"1010"},"e":{"type":"varchar(3)[]","default":"{abcd}"}}}""";
+                 "d":{"type":"bit(3)","default":"1010"},"e":{"type":"varchar(3)[]","default":"{abcd}"},
+                 "f":{"type":"char(2)","default":"abc"}}}""";
         ObjectNode predicted = simulator.send(request);
         ObjectNode real = node.send(request);
 
