@@ -606,6 +606,28 @@ public final class SimCatalog implements CatalogView {
         this.rowRead = hook;
     }
 
+    /**
+     * The rows a statement on {@code namedTable} reads or writes: the table's own (a partitioned table has
+     * none, whatever ANALYZE set its reltuples to from 14 on) and those of each partition or child it also
+     * locks, where the statement recurses (a plain CREATE INDEX on a partitioned table builds on every
+     * partition; an ALTER without ONLY scans every child). The real engine counts them over the whole tree
+     * (TableProbe): PostgreSQL 11-18 read the partitions' rows for a plain build on the parent.
+     */
+    public long rowsReached(SqlName namedTable, List<dev.zdm.pg.Statement.OtherLock> alsoLocked) {
+        SqlName tableName = key(namedTable);
+        long rows = lineage(tableName).partitioned() ? 0 : table(tableName).rows;
+        java.util.Set<SqlName> below = new java.util.HashSet<>();
+        dev.zdm.pg.Planner.descendants(this, tableName).forEach(t -> below.add(key(t)));
+        java.util.Set<SqlName> counted = new java.util.HashSet<>();
+        for (var other : alsoLocked) {
+            SqlName t = key(other.table());
+            if (below.contains(t) && counted.add(t) && !lineage(t).partitioned()) {
+                rows += table(t).rows;
+            }
+        }
+        return rows;
+    }
+
     @Override
     public boolean hasRows(SqlName namedTable) {
         SqlName table = key(namedTable);

@@ -357,7 +357,9 @@ public final class SimulatorEngine implements Engine {
                     locks.releaseAll(MIGRATION);
                     // The PostgreSQL engine's rule: a blocking lock held while rows were read or written, or
                     // a rewrite. A build on an empty table blocks writers only for an instant.
-                    tableLocked |= step.locksTable() && (rowsOf(step.table()) > 0 || step.work().rewrites());
+                    tableLocked |= step.locksTable() && (catalog.rowsReached(step.table(),
+                            step instanceof Statement s ? s.otherLocks() : List.of()) > 0
+                            || step.work().rewrites());
                 } finally {
                     double held = heldPerBatch != null ? heldPerBatch
                             : Double.isNaN(lastGrant) ? 0 : clock.now() - lastGrant;
@@ -601,10 +603,6 @@ public final class SimulatorEngine implements Engine {
      * {@code updates}: whether a batch statement runs at all (the table has keys, a row is wanted).
      */
     private record Job(JobTotals totals, boolean finishedBefore, boolean updates) {
-    }
-
-    private long rowsOf(SqlName table) {
-        return catalog.table(table).rows();
     }
 
     /**

@@ -1,0 +1,92 @@
+package dev.zdm.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.pg.RetryPolicy;
+import dev.zdm.schema.CatalogReader;
+import dev.zdm.schema.Schema;
+import dev.zdm.simulator.CostModel;
+import dev.zdm.simulator.SimCatalog;
+import dev.zdm.simulator.SimulatorEngine;
+import java.sql.Connection;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CREATE INDEX on an inheritance parent stays on the parent (DefineIndex recurses only into partitions):
+ * a child held ACCESS EXCLUSIVE stops neither the concurrent nor the plain build, on either engine (the
+ * fuzzer's inheritance shape found both engines waiting for the child). And a plain build on a
+ * partitioned parent reads the partitions' rows under SHARE: the table was locked.
+ */
+class InheritanceIndexTest extends OnEmbeddedPostgres {
+
+    private static Node simulator() throws Exception {
+        Schema schema;
+        try (Connection c = SharedPostgres.connect()) {
+            schema = CatalogReader.read(c, line -> { });
+        }
+        return new Node(new SimulatorEngine(engine.version(), SimCatalog.of(schema, engine.version()), CostModel.DEFAULT,
+                RetryPolicy.of(3)), BUDGET);
+    }
+
+    private static void inheritance() {
+        SharedPostgres.exec("DROP TABLE IF EXISTS inx_users CASCADE",
+                "CREATE TABLE inx_users (id bigint PRIMARY KEY, email text, name text)",
+                "CREATE TABLE inx_users_kid1 (PRIMARY KEY (id)) INHERITS (inx_users)",
+                "CREATE TABLE inx_users_kid2 () INHERITS (inx_users)",
+                "INSERT INTO inx_users SELECT g, 'u' || g, 'n' || g FROM generate_series(1, 50) g",
+                "INSERT INTO inx_users_kid1 SELECT g, 'k' || g, 'k' || g FROM generate_series(100001, 100050) g",
+                "ANALYZE inx_users", "ANALYZE inx_users_kid1", "ANALYZE inx_users_kid2");
+    }
+
+    @Test
+    void aChildHeldAccessExclusiveStopsNoIndexBuildOnTheParent() throws Exception {
+        for (boolean concurrently : List.of(true, false)) {
+            inheritance();
+            Node simulator = simulator();
+            for (Node on : List.of(node, simulator)) {
+                on.send("""
+                        {"type":"open_transaction","session":"kid_holder","table":"inx_users_kid1","mode":"ACCESS EXCLUSIVE"}""");
+                ObjectNode reply;
+                try {
+                    reply = on.send("""
+                            {"type":"create_index","table":"inx_users","column":"name","index":"inx_name_%s",
+                             "concurrently":%s,"max_lock_duration_ms":300}""".formatted(concurrently, concurrently));
+                } finally {
+                    on.send("""
+                            {"type":"close_transaction","session":"kid_holder"}""");
+                }
+                assertThat(reply.get("type").asText()).as((on == node ? "PostgreSQL " : "simulator ") + reply).isEqualTo("index_created");
+            }
+            assertThat(SharedPostgres.number("SELECT count(*) FROM pg_index WHERE indisvalid"
+                    + " AND indexrelid = 'inx_name_" + concurrently + "'::regclass")).isEqualTo(1);
+            // Only the parent gets it: a plain build does not recurse into inheritance children.
+            assertThat(SharedPostgres.number("SELECT count(*) FROM pg_index WHERE indrelid = 'inx_users_kid2'::regclass"))
+                    .isZero();
+            ObjectNode explained = simulator.send("""
+                    {"type":"create_index","table":"inx_users","column":"email","concurrently":false,"plan":true,
+                     "explain":true}""");
+            assertThat(explained.toString()).as(explained.toString()).doesNotContain("also_locks");
+        }
+    }
+
+    @Test
+    void aPlainBuildOnAPartitionedParentLocksTheTableWhileItReadsThePartitionsRows() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS inx_parted CASCADE",
+                "CREATE TABLE inx_parted (id bigint NOT NULL, region text NOT NULL, name text) PARTITION BY LIST (region)",
+                "CREATE TABLE inx_parted_eu PARTITION OF inx_parted FOR VALUES IN ('eu')",
+                "CREATE TABLE inx_parted_us PARTITION OF inx_parted FOR VALUES IN ('us')",
+                "INSERT INTO inx_parted SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'n' || g"
+                        + " FROM generate_series(1, 500) g",
+                "ANALYZE inx_parted_eu", "ANALYZE inx_parted_us");
+        Node simulator = simulator();
+        for (Node on : List.of(node, simulator)) {
+            SharedPostgres.exec("DROP INDEX IF EXISTS inx_parted_name");
+            ObjectNode reply = on.send("""
+                    {"type":"create_index","table":"inx_parted","column":"name","index":"inx_parted_name","concurrently":false}""");
+            assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
+            assertThat(reply.get("table_locked").asBoolean()).as((on == node ? "PostgreSQL " : "simulator ") + reply).isTrue();
+        }
+    }
+}
