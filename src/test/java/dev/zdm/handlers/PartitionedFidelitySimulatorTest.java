@@ -103,4 +103,26 @@ class PartitionedFidelitySimulatorTest {
                 {"type":"add_column","table":"users","column":"flag","data_type":"boolean","max_lock_duration_ms":300,
                  "msg_id":4}""")).isInstanceOf(dev.zdm.engine.LockBudgetExceeded.class).hasMessageContaining("users_kid1");
     }
+
+    private static final String KEY_SECOND = """
+            {"server_version": %d,
+             "tables": {"q1": {"rows": 0, "columns": {"id": {"type": "bigint", "nullable": false}, "p": {"type": "int", "nullable": false},
+                                "v": {"type": "text"}}, "primary_key": ["id", "p"], "partition_by": ["p"]},
+                        "q1_0": {"rows": 500, "columns": {"id": {"type": "bigint", "nullable": false}, "p": {"type": "int", "nullable": false},
+                                "v": {"type": "text"}}, "primary_key": ["id", "p"], "partition_of": "q1"},
+                        "q1_1": {"rows": 500, "columns": {"id": {"type": "bigint", "nullable": false}, "p": {"type": "int", "nullable": false},
+                                "v": {"type": "text"}}, "primary_key": ["id", "p"], "partition_of": "q1"}}}""";
+
+    /** Hostile finding 4: a composite key with the partition column second; the server fills every row. */
+    @ParameterizedTest
+    @ValueSource(ints = {11, 15, 18})
+    void aVolatileNotNullColumnOnAListPartitionedTableKeyedWithThePartitionColumnSecond(int version) throws Exception {
+        ServerVersion v = new ServerVersion(version);
+        Schema schema = SchemaFile.parse(Json.MAPPER.readTree(KEY_SECOND.formatted(version)));
+        SimulatorEngine engine = new SimulatorEngine(v, SimCatalog.of(schema, v), CostModel.DEFAULT, RetryPolicy.of(3));
+        ObjectNode reply = send(engine, """
+                {"type":"add_column","table":"q1","column":"u3","data_type":"uuid","default_sql":"md5(random()::text)::uuid",
+                 "nullable":false,"msg_id":1}""");
+        assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("column_added");
+    }
 }

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
  * CREATE INDEX on an inheritance parent stays on the parent (DefineIndex recurses only into partitions):
  * a child held ACCESS EXCLUSIVE stops neither the concurrent nor the plain build, on either engine (the
  * fuzzer's inheritance shape found both engines waiting for the child). And a plain build on a
- * partitioned parent reads the partitions' rows under SHARE: the table was locked.
+ * partitioned parent reads the partitions' rows under SHARE: the table was locked. Both engines, the
+ * simulator on the schema --schema-from reads.
  */
-class InheritanceIndexTest extends OnEmbeddedPostgres {
+class TreeFidelityTest extends OnEmbeddedPostgres {
 
     private static Node simulator() throws Exception {
         Schema schema;
@@ -88,5 +89,25 @@ class InheritanceIndexTest extends OnEmbeddedPostgres {
             assertThat(reply.get("type").asText()).as(reply.toString()).isEqualTo("index_created");
             assertThat(reply.get("table_locked").asBoolean()).as((on == node ? "PostgreSQL " : "simulator ") + reply).isTrue();
         }
+    }
+
+    /** Hostile finding 4: a list-partitioned table keyed (id, p), the partition column second. */
+    @Test
+    void aVolatileNotNullColumnFillsEveryPartitionKeyedWithThePartitionColumnSecond() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS inx_q1 CASCADE",
+                "CREATE TABLE inx_q1 (id bigint NOT NULL, p int NOT NULL, v text, PRIMARY KEY (id, p)) PARTITION BY LIST (p)",
+                "CREATE TABLE inx_q1_0 PARTITION OF inx_q1 FOR VALUES IN (0)",
+                "CREATE TABLE inx_q1_1 PARTITION OF inx_q1 FOR VALUES IN (1)",
+                "INSERT INTO inx_q1 SELECT g, g % 2, 'x' FROM generate_series(1, 1000) g",
+                "ANALYZE inx_q1");
+        Node simulator = simulator();
+        String request = """
+                {"type":"add_column","table":"inx_q1","column":"u3","data_type":"uuid",
+                 "default_sql":"md5(random()::text || clock_timestamp()::text)::uuid","nullable":false}""";
+        ObjectNode predicted = simulator.send(request);
+        ObjectNode real = node.send(request);
+        assertThat(real.get("type").asText()).as(real.toString()).isEqualTo("column_added");
+        assertThat(predicted.get("type").asText()).as(predicted.toString()).isEqualTo("column_added");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM inx_q1 WHERE u3 IS NULL")).isZero();
     }
 }
