@@ -435,6 +435,20 @@ public final class SimCatalog implements CatalogView {
      * default calls (the facts of the modelled version; a schema's domains count as types), and in a
      * closed world the sequence a nextval() names.
      */
+    /**
+     * What the server checks on the table itself before it locks a partition or child: an ALTER TABLE
+     * whose one subcommand is ADD COLUMN looks the type and default up on the parent (ATExecAddColumn),
+     * then recurses (find_inheritance_children) - an unknown type is 42704 while a child is held (10-18,
+     * found by the fuzzer). A SET DEFAULT subcommand in the same ALTER locks every child first, in
+     * ATPrepCmd (ATSimpleRecursion): there the holder comes first.
+     */
+    void checkBeforeChildren(dev.zdm.pg.Statement statement) {
+        if (statement.change() instanceof CatalogChange.AddColumn add && statement.sql().startsWith("ALTER TABLE ")
+                && !statement.sql().contains(", ALTER COLUMN ")) {
+            requireKnown(add);
+        }
+    }
+
     private void requireKnown(CatalogChange.AddColumn add) {
         PgFacts facts = PgFacts.of(version);
         if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty() && !userType(add.type())) {

@@ -349,6 +349,7 @@ public final class SimulatorEngine implements Engine {
                         if (!plan.createsTable()) {
                             acquire(step.table(), step.lock(), lockBudget);
                         }
+                        catalog.checkBeforeChildren((Statement) step);
                         acquireOthers(step, lockBudget);
                         run((Statement) step);
                     }
