@@ -139,4 +139,53 @@ class TreeFidelityTest extends OnEmbeddedPostgres {
             }
         }
     }
+
+    /**
+     * An inheritance parent's keys and foreign keys are not inherited: dropping or validating one takes no
+     * lock on a child (10-18), adding one does from 18 on; a CHECK and a default reach every child.
+     */
+    @Test
+    void keysOfAnInheritanceParentStayOnTheParentWhileItsChecksReachTheChildren() throws Exception {
+        boolean addReaches = engine.version().major() >= 18;
+        List<String[]> cases = List.of(
+                new String[] {"""
+                        {"type":"drop_constraint","table":"inx_fk_users","constraint":"inx_fk_users_pkey"}""", "constraint_dropped"},
+                new String[] {"""
+                        {"type":"drop_constraint","table":"inx_fk_users","constraint":"inx_fk0"}""", "constraint_dropped"},
+                new String[] {"""
+                        {"type":"validate_constraint","table":"inx_fk_users","constraint":"inx_fk0"}""", "constraint_validated"},
+                new String[] {"""
+                        {"type":"add_constraint","table":"inx_fk_users","constraint":"inx_fk1","constraint_type":"foreign_key",
+                         "columns":["cid"],"references":{"table":"inx_fk_cust","columns":["id"]}}""",
+                        addReaches ? "14" : "constraint_added"},
+                new String[] {"""
+                        {"type":"add_constraint","table":"inx_fk_users","constraint":"inx_ck1","constraint_type":"check",
+                         "check":"cid > 0"}""", "14"},
+                new String[] {"""
+                        {"type":"drop_constraint","table":"inx_fk_users","constraint":"inx_ck0"}""", "14"});
+        for (String[] c : cases) {
+            for (boolean real : List.of(true, false)) {
+                SharedPostgres.exec("DROP TABLE IF EXISTS inx_fk_users, inx_fk_cust CASCADE",
+                        "CREATE TABLE inx_fk_cust (id int PRIMARY KEY)", "INSERT INTO inx_fk_cust VALUES (1)",
+                        "CREATE TABLE inx_fk_users (id bigint PRIMARY KEY, email text, cid int)",
+                        "ALTER TABLE inx_fk_users ADD CONSTRAINT inx_fk0 FOREIGN KEY (cid) REFERENCES inx_fk_cust (id) NOT VALID",
+                        "ALTER TABLE inx_fk_users ADD CONSTRAINT inx_ck0 CHECK (cid > -1)",
+                        "CREATE TABLE inx_fk_users_kid () INHERITS (inx_fk_users)",
+                        "INSERT INTO inx_fk_users VALUES (1, 'a', 1)", "INSERT INTO inx_fk_users_kid VALUES (2, 'b', 1)",
+                        "ANALYZE inx_fk_users", "ANALYZE inx_fk_users_kid", "ANALYZE inx_fk_cust");
+                Node on = real ? node : simulator();
+                on.send("""
+                        {"type":"open_transaction","session":"kid_excl","table":"inx_fk_users_kid","mode":"ACCESS EXCLUSIVE"}""");
+                ObjectNode reply;
+                try {
+                    reply = on.send(c[0].replace("{\"type\"", "{\"max_lock_duration_ms\":300,\"type\""));
+                } finally {
+                    on.send("""
+                            {"type":"close_transaction","session":"kid_excl"}""");
+                }
+                String got = reply.has("code") ? reply.get("code").asText() : reply.get("type").asText();
+                assertThat(got).as((real ? "PostgreSQL " : "simulator ") + c[0] + " " + reply).isEqualTo(c[1]);
+            }
+        }
+    }
 }
