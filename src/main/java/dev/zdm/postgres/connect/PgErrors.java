@@ -78,6 +78,9 @@ public final class PgErrors {
         return switch (state) {
             case "42P01", "42703", "42704" -> new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, text);
             case "42P07", "42701", "42710" -> new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, text);
+            // Invalid table definition: what the catalog holds forbids it (an inherited column or constraint, a
+            // partition key's column), not the request's form.
+            case "42P16" -> new ZdmException(ErrorCode.PRECONDITION_FAILED, text);
             default -> state.startsWith("42")
                     // Syntax or type errors come from an expression the message supplied.
                     ? new ZdmException(ErrorCode.MALFORMED_REQUEST, text)
