@@ -295,8 +295,9 @@ public final class PgCatalog implements CatalogView {
     @Override
     public boolean hasRows(SqlName table) {
         return guard.read(table, "checking whether " + table + " has rows", c -> {
-            // The name is a checked SqlName, always quoted: nothing else can reach this statement.
-            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")");
+            // The name is a checked SqlName, always quoted: nothing else can reach this statement. ONLY: the
+            // table's own rows, as the model counts them (children count apart), and no lock on a child.
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM ONLY " + table.quoted() + ")");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

@@ -186,7 +186,8 @@ public final class IndexBuilder {
 
     private static boolean tableHasRows(Connection c, SqlName table) throws SQLException {
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")")) {
+             // ONLY: a build on an inheritance parent reads its own rows, and must not wait on a held child.
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM ONLY " + table.quoted() + ")")) {
             rs.next();
             return rs.getBoolean(1);
         }
