@@ -592,7 +592,68 @@ public final class Planner {
                 spec.rowLimit(), spec.sleepMs(), "", false, List.of(), only).sql() + ":limit=" + spec.rowLimit();
         // A touch sets a column to its own value: no key changes, so no foreign key's trigger fires.
         return new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
-                spec.rowLimit(), spec.sleepMs(), jobKey, false, foreignKeyLocks(t, spec.assignments().keySet()), only);
+                spec.rowLimit(), spec.sleepMs(), jobKey, false, merged(foreignKeyLocks(t, spec.assignments().keySet()),
+                readLocks(t, spec)), only);
+    }
+
+    /**
+     * What the job's subqueries read: every batch's UPDATE takes ACCESS SHARE on each table a FROM or
+     * JOIN in set or where names (and, as a scan of a parent does, on its partitions and children), held
+     * to the batch's commit, so an ACCESS EXCLUSIVE holder there stops the batch as one on the table
+     * would. Each name resolves as the server resolves it (the catalog's search_path); one that finds
+     * nothing is refused as the server refuses it (42P01). A name in pg_catalog (pg_class, unqualified
+     * pg_*) is the server's: its catalog locks stop no application. A view or another relation that is
+     * not a table is locked by the server with its underlying tables, which zdm does not read; nor does it
+     * see what a function in the expression reads: those locks are not predicted (explain says so).
+     */
+    List<Statement.OtherLock> readLocks(SqlName table, MigrationSpec spec) {
+        List<SqlExpression> expressions = new ArrayList<>(spec.assignments().values());
+        if (spec.condition() != null) {
+            expressions.add(spec.condition());
+        }
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        for (SqlExpression expression : expressions) {
+            for (SqlName named : expression.relationsRead()) {
+                if (serversOwn(named)) {
+                    continue;
+                }
+                CatalogView.Presence found = catalog.relationNamed(named);
+                if (found == CatalogView.Presence.ABSENT) {
+                    throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "relation " + named + " does not exist (read"
+                            + " in " + expression.text() + "; SQLSTATE 42P01)");
+                }
+                if (!catalog.tableExists(named)) {
+                    continue;
+                }
+                SqlName read = catalog.resolve(named);
+                if (sameTable(read, table) || sameTable(named, table)) {
+                    // The batch's ROW EXCLUSIVE on its own table is stronger already.
+                    continue;
+                }
+                locks.merge(read, LockMode.ACCESS_SHARE, Planner::stronger);
+                for (SqlName below : descendants(read)) {
+                    if (!sameTable(below, table)) {
+                        locks.merge(below, LockMode.ACCESS_SHARE, Planner::stronger);
+                    }
+                }
+            }
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** A name the server finds in pg_catalog before any schema of the search_path (or one qualified so). */
+    private static boolean serversOwn(SqlName name) {
+        return name.schema() == null ? name.value().startsWith("pg_")
+                : name.schema().equals("pg_catalog") || name.schema().equals("information_schema");
+    }
+
+    /** Each table once, with the stronger of its two modes; the foreign keys' first, in their order. */
+    private static List<Statement.OtherLock> merged(List<Statement.OtherLock> first, List<Statement.OtherLock> then) {
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        for (List<Statement.OtherLock> list : List.of(first, then)) {
+            list.forEach(l -> locks.merge(l.table(), l.mode(), Planner::stronger));
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
     }
 
     /**

@@ -172,6 +172,20 @@ public final class PgCatalog implements CatalogView {
      * Any relation of the name's schema (the current one, where an unqualified CREATE puts it): tables,
      * indexes, sequences, views share pg_class's name space.
      */
+    /** As the statement will resolve it: to_regclass under this connection's search_path. */
+    @Override
+    public Presence relationNamed(SqlName name) {
+        return query("looking up relation " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                ps.setString(1, name.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1) ? Presence.PRESENT : Presence.ABSENT;
+                }
+            }
+        });
+    }
+
     @Override
     public boolean relationExists(SqlName name) {
         return query("looking up relation " + name, c -> {

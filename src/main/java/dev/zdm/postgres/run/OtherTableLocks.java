@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * The LOCK TABLE statements that take a batch's locks on other tables (a foreign key's referenced or
- * referencing table) at the start of its transaction, under lock_timeout alone, as the batch's own table
+ * referencing table, a table a subquery of set or where reads) at the start of its transaction, under lock_timeout alone, as the batch's own table
  * is: the UPDATE's trigger would otherwise wait for them under the batch's deadline, which cuts the batch
  * again and again instead of answering the wait as what it is. Each table is found by the foreign key
  * that links it to the job's table (by OID, whatever the search_path), and named with its schema.
@@ -48,10 +48,30 @@ final class OtherTableLocks {
                     if (rs.next()) {
                         statements.add("LOCK TABLE " + new SqlName(rs.getString(1), rs.getString(2)).quoted()
                                 + " IN " + lock.mode().sqlName() + " MODE");
+                        continue;
                     }
                 }
             }
+            if (lock.mode() == LockMode.ACCESS_SHARE) {
+                read(c, lock.table()).ifPresent(statements::add);
+            }
         }
         return statements;
+    }
+
+    /**
+     * A table a subquery of the job reads, found by its name as the batch's UPDATE will resolve it (the
+     * same backend, the same search_path). LOCK TABLE in ACCESS SHARE mode needs SELECT, as the read does.
+     */
+    private static java.util.Optional<String> read(Connection c, SqlName table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT n.nspname, r.relname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                WHERE r.oid = to_regclass(?) AND r.relkind IN ('r', 'p') AND has_table_privilege(r.oid, 'SELECT')""")) {
+            ps.setString(1, table.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of("LOCK TABLE " + new SqlName(rs.getString(1), rs.getString(2))
+                        .quoted() + " IN ACCESS SHARE MODE") : java.util.Optional.empty();
+            }
+        }
     }
 }
