@@ -392,7 +392,8 @@ public final class Planner {
      * earlier batches committed; and a row moved into a partition not yet walked would be met again, not
      * exactly once. So refused before running, for the key of every partitioned table the rows live
      * under: the table's ancestors' (a partition's bound) and its own and its descendants' (where the
-     * tree routes them). An expression in a key names no column and is not judged here.
+     * tree routes them). A key expression's columns count as key columns: setting one may change the
+     * value it computes (lower(email) for a new email), whether or not it would for these rows.
      */
     private void refuseRowMovement(MigrationSpec spec) {
         SqlName t = spec.table();
@@ -414,6 +415,16 @@ public final class Planner {
             }
         }
         for (SqlName tree : partitioned) {
+            for (SqlName used : catalog.lineage(tree).keyExpressionColumns()) {
+                if (spec.assignments().containsKey(used)) {
+                    throw ZdmException.precondition("set assigns " + used + ", a column the partition key of " + tree
+                            + " computes from (an expression of it): rows may move between partitions, which zdm cannot"
+                            + " do batch by batch (it updates each partition directly, and PostgreSQL moves rows only for"
+                            + " an UPDATE through the parent; a moved row could also be met twice). Move them per"
+                            + " partition by hand (INSERT into the parent and DELETE from the partition), or leave "
+                            + used + " alone");
+                }
+            }
             for (SqlName key : catalog.lineage(tree).partitionKey()) {
                 if (key == null) {
                     continue;

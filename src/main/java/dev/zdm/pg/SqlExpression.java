@@ -245,6 +245,27 @@ public record SqlExpression(String text) {
         return java.util.List.copyOf(new LinkedHashSet<>(read));
     }
 
+    /**
+     * The names the expression uses as values (columns, as the server would resolve them: unquoted folded
+     * to lower case, quoted exact): no called function, no cast's type, no qualifier and no qualified field.
+     */
+    public Set<String> namesUsed() {
+        java.util.List<Token> tokens = tokens(text);
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            if (t.name == null) {
+                continue;
+            }
+            boolean called = i + 1 < tokens.size() && (tokens.get(i + 1).is("(") || tokens.get(i + 1).is("."));
+            boolean typeOrField = i > 0 && (tokens.get(i - 1).is(".") || tokens.get(i - 1).is(":"));
+            if (!called && !typeOrField) {
+                names.add(t.name);
+            }
+        }
+        return names;
+    }
+
     /** A token of the expression: a name (folded unless quoted), a keyword-like word, or a punctuation mark. */
     private record Token(String word, String name, boolean quoted) {
         boolean is(String lower) {
