@@ -672,26 +672,61 @@ public final class Planner {
      * pg_locks), when a row's key value changes: a foreign key of the table on an assigned column checks
      * the new value with SELECT ... FOR KEY SHARE on the referenced table (ROW SHARE, RI_FKey_check); a
      * foreign key of another table that references an assigned column looks for, or updates, its rows
-     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT). The
-     * strongest mode per table; a table's own references are under its own lock already.
+     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT).
+     * A CASCADE, SET NULL or SET DEFAULT changes the referencing table's key columns in turn, with the
+     * same consequences there, table after table (orders, order_items, shipments, ...): pg_locks on 15
+     * shows each level's locks once a row of it changes, which the model takes to happen (it does not
+     * see the rows). A partitioned table in the chain is locked with every partition: the RI queries name
+     * the parent, and a generic plan locks all its partitions (a custom plan prunes some; zdm's LOCK TABLE
+     * of the parent takes them all). The strongest mode per table; the job's own table is under its own
+     * ROW EXCLUSIVE already.
      */
     List<Statement.OtherLock> foreignKeyLocks(SqlName table, Set<SqlName> assigned) {
         Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
         if (assigned.isEmpty()) {
             return List.of();
         }
-        for (ConstraintInfo fk : catalog.constraints(table)) {
-            if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
-                    && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(assigned::contains)) {
-                locks.merge(fk.refTable(), LockMode.ROW_SHARE, Planner::stronger);
+        keyChangeLocks(table, assigned, false, locks, new java.util.HashSet<>(), 0);
+        locks.keySet().removeIf(t -> sameTable(t, table));
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The locks a change of {@code changed} in {@code table}'s rows takes; {@code toNull}: the new values are NULL (nothing to check). */
+    private void keyChangeLocks(SqlName table, Set<SqlName> changed, boolean toNull, Map<SqlName, LockMode> locks,
+                                Set<String> followed, int depth) {
+        if (!toNull) {
+            for (ConstraintInfo fk : catalog.constraints(table)) {
+                if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
+                        && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(changed::contains)) {
+                    lockTree(fk.refTable(), LockMode.ROW_SHARE, locks);
+                }
             }
         }
         for (ConstraintInfo fk : catalog.referencing(table)) {
-            if (!sameTable(fk.table(), table) && fk.refColumns().stream().anyMatch(assigned::contains)) {
-                locks.merge(fk.table(), fk.onUpdate().lockOnReferencing(), Planner::stronger);
+            if (sameTable(fk.table(), table) || fk.refColumns().stream().noneMatch(changed::contains)) {
+                continue;
+            }
+            lockTree(fk.table(), fk.onUpdate().lockOnReferencing(), locks);
+            ConstraintInfo.Action action = fk.onUpdate();
+            boolean changesThem = action == ConstraintInfo.Action.CASCADE || action == ConstraintInfo.Action.SET_NULL
+                    || action == ConstraintInfo.Action.SET_DEFAULT;
+            // Each constraint followed once: a cycle of cascades ends where it began.
+            if (changesThem && depth < MAX_TREE_DEPTH && followed.add(fk.table() + "/" + fk.name())) {
+                keyChangeLocks(fk.table(), Set.copyOf(fk.columns()), action == ConstraintInfo.Action.SET_NULL, locks,
+                        followed, depth + 1);
             }
         }
-        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The table, and every partition of a partitioned one (an inheritance parent's RI query says ONLY). */
+    private void lockTree(SqlName table, LockMode mode, Map<SqlName, LockMode> locks) {
+        locks.merge(table, mode, Planner::stronger);
+        if (!catalog.lineage(table).partitioned()) {
+            return;
+        }
+        for (SqlName below : descendants(table)) {
+            locks.merge(below, mode, Planner::stronger);
+        }
     }
 
     private static LockMode stronger(LockMode a, LockMode b) {

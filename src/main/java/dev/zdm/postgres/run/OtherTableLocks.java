@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The LOCK TABLE statements that take a batch's locks on other tables (a foreign key's referenced or
- * referencing table, a table a subquery of set or where reads) at the start of its transaction, under lock_timeout alone, as the batch's own table
+ * referencing table, their partitions, the tables further down a chain of cascades, a table a subquery
+ * of set or where reads) at the start of its transaction, under lock_timeout alone, as the batch's own table
  * is: the UPDATE's trigger would otherwise wait for them under the batch's deadline, which cuts the batch
  * again and again instead of answering the wait as what it is. Each table is found by the foreign key
  * that links it to the job's table (by OID, whatever the search_path), and named with its schema.
@@ -32,7 +33,7 @@ final class OtherTableLocks {
             String privileges = lock.mode() == LockMode.ROW_EXCLUSIVE ? "INSERT, UPDATE, DELETE, TRUNCATE"
                     : "UPDATE, DELETE, TRUNCATE";
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT n.nspname, r.relname FROM pg_constraint k
+                    SELECT n.nspname, r.relname, r.relkind = 'p' FROM pg_constraint k
                     JOIN pg_class r ON r.oid = CASE WHEN k.conrelid = ?::oid THEN k.confrelid ELSE k.conrelid END
                     JOIN pg_namespace n ON n.oid = r.relnamespace
                     WHERE k.contype = 'f' AND ?::oid IN (k.conrelid, k.confrelid) AND r.relname = ?
@@ -46,32 +47,43 @@ final class OtherTableLocks {
                 ps.setString(6, privileges);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
-                        statements.add("LOCK TABLE " + new SqlName(rs.getString(1), rs.getString(2)).quoted()
-                                + " IN " + lock.mode().sqlName() + " MODE");
+                        statements.add(lockTable(rs, lock.mode()));
                         continue;
                     }
                 }
             }
-            if (lock.mode() == LockMode.ACCESS_SHARE) {
-                read(c, lock.table()).ifPresent(statements::add);
-            }
+            byName(c, lock, lock.mode() == LockMode.ACCESS_SHARE ? "SELECT" : privileges).ifPresent(statements::add);
         }
         return statements;
     }
 
     /**
-     * A table a subquery of the job reads, found by its name as the batch's UPDATE will resolve it (the
-     * same backend, the same search_path). LOCK TABLE in ACCESS SHARE mode needs SELECT, as the read does.
+     * A table linked to the job's by no foreign key of its own: one a subquery of the job reads, a
+     * partition of a linked table, a table further down a chain of cascades. Found by its name as the
+     * planner's catalog named it on this backend (the same search_path the batch's UPDATE resolves names
+     * with). LOCK TABLE in ACCESS SHARE mode needs SELECT, as the read does.
      */
-    private static java.util.Optional<String> read(Connection c, SqlName table) throws SQLException {
+    private static java.util.Optional<String> byName(Connection c, Statement.OtherLock lock, String privileges)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT n.nspname, r.relname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
-                WHERE r.oid = to_regclass(?) AND r.relkind IN ('r', 'p') AND has_table_privilege(r.oid, 'SELECT')""")) {
-            ps.setString(1, table.quoted());
+                SELECT n.nspname, r.relname, r.relkind = 'p' FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                WHERE r.oid = to_regclass(?) AND r.relkind IN ('r', 'p') AND has_table_privilege(r.oid, ?::text)""")) {
+            ps.setString(1, lock.table().quoted());
+            ps.setString(2, privileges);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? java.util.Optional.of("LOCK TABLE " + new SqlName(rs.getString(1), rs.getString(2))
-                        .quoted() + " IN ACCESS SHARE MODE") : java.util.Optional.empty();
+                return rs.next() ? java.util.Optional.of(lockTable(rs, lock.mode())) : java.util.Optional.empty();
             }
         }
+    }
+
+    /**
+     * A foreign key's trigger names a plain table ONLY (its inheritance children are not its rows) and a
+     * partitioned one whole (every partition, as its generic plan locks them); a read (ACCESS SHARE)
+     * reads the children as a subquery's FROM does.
+     */
+    private static String lockTable(ResultSet rs, LockMode mode) throws SQLException {
+        boolean whole = rs.getBoolean(3) || mode == LockMode.ACCESS_SHARE;
+        return "LOCK TABLE " + (whole ? "" : "ONLY ") + new SqlName(rs.getString(1), rs.getString(2)).quoted()
+                + " IN " + mode.sqlName() + " MODE";
     }
 }
