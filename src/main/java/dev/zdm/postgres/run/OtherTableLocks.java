@@ -33,7 +33,7 @@ final class OtherTableLocks {
             String privileges = lock.mode() == LockMode.ROW_EXCLUSIVE ? "INSERT, UPDATE, DELETE, TRUNCATE"
                     : "UPDATE, DELETE, TRUNCATE";
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT n.nspname, r.relname, r.relkind = 'p' FROM pg_constraint k
+                    SELECT n.nspname, r.relname FROM pg_constraint k
                     JOIN pg_class r ON r.oid = CASE WHEN k.conrelid = ?::oid THEN k.confrelid ELSE k.conrelid END
                     JOIN pg_namespace n ON n.oid = r.relnamespace
                     WHERE k.contype = 'f' AND ?::oid IN (k.conrelid, k.confrelid) AND r.relname = ?
@@ -66,7 +66,7 @@ final class OtherTableLocks {
     private static java.util.Optional<String> byName(Connection c, Statement.OtherLock lock, String privileges)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT n.nspname, r.relname, r.relkind = 'p' FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                SELECT n.nspname, r.relname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
                 WHERE r.oid = to_regclass(?) AND r.relkind IN ('r', 'p') AND has_table_privilege(r.oid, ?::text)""")) {
             ps.setString(1, lock.table().quoted());
             ps.setString(2, privileges);
@@ -77,13 +77,13 @@ final class OtherTableLocks {
     }
 
     /**
-     * A foreign key's trigger names a plain table ONLY (its inheritance children are not its rows) and a
-     * partitioned one whole (every partition, as its generic plan locks them); a read (ACCESS SHARE)
-     * reads the children as a subquery's FROM does.
+     * Always ONLY: the planner lists each partition or child the statement reaches as a lock of its own
+     * (a foreign key's trigger names a plain table ONLY, a partitioned one whole; a read reaches the
+     * children), each checked here for the role's right to LOCK it. A LOCK TABLE of a parent would
+     * recurse, and before 14 fail on a partition the role has no right on (LockTableRecurse), where the
+     * statement itself checks the parent's rights only.
      */
     private static String lockTable(ResultSet rs, LockMode mode) throws SQLException {
-        boolean whole = rs.getBoolean(3) || mode == LockMode.ACCESS_SHARE;
-        return "LOCK TABLE " + (whole ? "" : "ONLY ") + new SqlName(rs.getString(1), rs.getString(2)).quoted()
-                + " IN " + mode.sqlName() + " MODE";
+        return "LOCK TABLE ONLY " + new SqlName(rs.getString(1), rs.getString(2)).quoted() + " IN " + mode.sqlName() + " MODE";
     }
 }
