@@ -191,6 +191,10 @@ public record SqlExpression(String text) {
             if (!selectAt.peek()) {
                 continue;
             }
+            if (t.is("from") && i > 0 && tokens.get(i - 1).is("distinct")) {
+                // a IS [NOT] DISTINCT FROM b: a comparison, no FROM clause.
+                continue;
+            }
             if (t.is("from") || t.is("join")) {
                 inFrom.pop();
                 inFrom.push(true);

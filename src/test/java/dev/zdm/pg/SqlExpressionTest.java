@@ -173,6 +173,8 @@ class SqlExpressionTest {
         assertThat(new SqlExpression("extract(year FROM ts) + length(substring(s FROM 2))").relationsRead()).isEmpty();
         assertThat(new SqlExpression("(WITH w AS (SELECT 1 AS v FROM real_one) SELECT v FROM w)").relationsRead())
                 .containsExactly(SqlName.of("real_one"));
+        assertThat(new SqlExpression("(SELECT max(v) FROM t2 WHERE a IS NOT DISTINCT FROM b AND c IS DISTINCT FROM d)")
+                .relationsRead()).containsExactly(SqlName.of("t2"));
         assertThat(new SqlExpression("(SELECT extract(epoch FROM now()) FROM t1 GROUP BY a, b ORDER BY c, d)")
                 .relationsRead()).containsExactly(SqlName.of("t1"));
     }
