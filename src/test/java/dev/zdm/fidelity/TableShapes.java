@@ -30,7 +30,7 @@ import java.util.Set;
 final class TableShapes {
 
     static final String PROPERTY = "zdm.fuzz.shapes";
-    /** The shapes on which the simulator and PostgreSQL agree today (see fuzz-triage.md). */
+    /** The shapes on which the simulator and PostgreSQL agree today (see docs/fuzz-triage.md). */
     static final String DEFAULT = "keys,composite,identity,schema,search_path,constrained,inheritance,foreign_key";
 
     /** Types a constant may not fit (made once per server, like ScriptGenerator.DOMAINS). */

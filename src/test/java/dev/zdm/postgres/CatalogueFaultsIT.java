@@ -8,27 +8,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 14's faults: the node killed with SIGKILL between a constraint's NOT VALID and its VALIDATE,
  * and between a key's index and its USING INDEX; the same request sent again finishes.
  */
-class CatalogueFaultsIT {
-
-    private static RestartableServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new RestartableServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+class CatalogueFaultsIT extends OnRestartableServer {
 
     /** Waits until {@code table} has {@code waiters} lock requests not granted. */
     private static void awaitWaiters(String table, int waiters) throws InterruptedException {
@@ -61,7 +47,7 @@ class CatalogueFaultsIT {
                  "check":"email LIKE '%@%'","max_lock_duration_ms":60000}""";
         try (Connection writer = server.database().connect("zdm-test-writer");
              Connection validator = server.database().connect("zdm-test-validator");
-             NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+             NodeProcess node = node()) {
             writer.setAutoCommit(false);
             writer.createStatement().execute("LOCK TABLE kill_check IN ROW EXCLUSIVE MODE");
             node.send(add);
@@ -109,7 +95,7 @@ class CatalogueFaultsIT {
                 {"type":"set_not_null","table":"kill_nn","column":"email","max_lock_duration_ms":60000}""";
         try (Connection writer = server.database().connect("zdm-test-writer");
              Connection validator = server.database().connect("zdm-test-validator");
-             NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+             NodeProcess node = node()) {
             writer.setAutoCommit(false);
             writer.createStatement().execute("LOCK TABLE kill_nn IN ROW EXCLUSIVE MODE");
             node.send(set);
@@ -159,7 +145,7 @@ class CatalogueFaultsIT {
                 {"type":"add_constraint","table":"kill_key","constraint":"kill_key_email_key","constraint_type":"unique",
                  "columns":["email"],"max_lock_duration_ms":60000}""";
         try (Connection reader = server.database().connect("zdm-test-reader");
-             NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+             NodeProcess node = node()) {
             reader.setAutoCommit(false);
             try (Statement s = reader.createStatement()) {
                 s.execute("LOCK TABLE kill_key IN ACCESS SHARE MODE");

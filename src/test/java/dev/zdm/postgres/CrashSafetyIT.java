@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Connection;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,26 +12,7 @@ import org.junit.jupiter.api.Test;
  * add_column's backfill while the application uses the column, a node stopped with SIGTERM (a deploy)
  * mid-job, and an INVALID index whose node was killed, cleaned by another node.
  */
-class CrashSafetyIT {
-
-    private static RestartableServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new RestartableServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    private static void awaitRows(String table, long rows) throws InterruptedException {
-        while (server.number("SELECT coalesce(max(c.rows_done), 0) FROM zdm.checkpoints c JOIN zdm.operations o"
-                + " ON o.id = c.operation_id WHERE o.table_name = '" + table + "' AND o.state = 'running'") < rows) {
-            Thread.sleep(5);
-        }
-    }
+class CrashSafetyIT extends OnRestartableServer {
 
     @Test
     void aNodeKilledInAddColumnsBackfillIsResumedByTheSameRequestAndTheApplicationsTokensStay() throws Exception {
@@ -41,8 +20,7 @@ class CrashSafetyIT {
         String add = """
                 {"type":"add_column","table":"kill_tokens","column":"tok","data_type":"uuid",
                  "default_sql":"gen_random_uuid()","nullable":false,"sleep_ms":10}""";
-        try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-            victim.awaitLog("ready", 30_000);
+        try (NodeProcess victim = readyNode()) {
             victim.send(add);
             awaitRows("kill_tokens", 5_000);
             victim.kill9();
@@ -54,7 +32,7 @@ class CrashSafetyIT {
         server.exec("CREATE TABLE kill_tokens_seen AS SELECT id, tok FROM kill_tokens WHERE tok IS NOT NULL");
 
         ObjectNode resent;
-        try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
+        try (NodeProcess survivor = node()) {
             survivor.send(add);
             resent = survivor.reply();
         }
@@ -77,8 +55,7 @@ class CrashSafetyIT {
                 {"type":"migrate_data","table":"term_job","batch_size":500,"set":{"n":"n + 1"},"sleep_ms":15}""";
         ObjectNode interrupted;
         int exit;
-        try (NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
-            node.awaitLog("ready", 30_000);
+        try (NodeProcess node = readyNode()) {
             node.send(job);
             awaitRows("term_job", 3_000);
             long signalled = System.nanoTime();
@@ -93,7 +70,7 @@ class CrashSafetyIT {
         String state = server.text("SELECT state || ': ' || detail FROM zdm.operations WHERE table_name = 'term_job'");
 
         ObjectNode resent;
-        try (NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+        try (NodeProcess node = node()) {
             node.send(job);
             resent = node.reply();
         }
@@ -117,8 +94,7 @@ class CrashSafetyIT {
                 {"type":"add_column","table":"term_add","column":"tok","data_type":"uuid",
                  "default_sql":"gen_random_uuid()","nullable":false,"sleep_ms":10}""";
         ObjectNode interrupted;
-        try (NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
-            node.awaitLog("ready", 30_000);
+        try (NodeProcess node = readyNode()) {
             node.send(add);
             awaitRows("term_add", 3_000);
             node.terminate();
@@ -129,7 +105,7 @@ class CrashSafetyIT {
         server.exec("CREATE TABLE term_add_seen AS SELECT id, tok FROM term_add WHERE tok IS NOT NULL");
 
         ObjectNode resent;
-        try (NodeProcess node = new NodeProcess("--database", server.jdbcUrl())) {
+        try (NodeProcess node = node()) {
             node.send(add);
             resent = node.reply();
         }
@@ -151,8 +127,7 @@ class CrashSafetyIT {
         try (Connection writer = server.database().connect("zdm-test-writer"); Statement s = writer.createStatement()) {
             writer.setAutoCommit(false);
             s.execute("LOCK TABLE " + table + " IN ROW EXCLUSIVE MODE");
-            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-                victim.awaitLog("ready", 30_000);
+            try (NodeProcess victim = readyNode()) {
                 victim.send(build);
                 // The build has made its (INVALID) index, the ledger has its OID, and it waits for the
                 // writer: now its node dies.
@@ -186,8 +161,7 @@ class CrashSafetyIT {
     void anInvalidIndexWhoseNodeWasKilledIsDroppedAfterAnotherNodesNextRequestOfAnyKind() throws Exception {
         server.table("orphan_index", 5_000);
         server.table("orphan_other", 10);
-        try (NodeProcess other = new NodeProcess("--database", server.jdbcUrl())) {
-            other.awaitLog("ready", 30_000);
+        try (NodeProcess other = readyNode()) {
             leaveAnOrphanIndex("orphan_index");
             Thread.sleep(500);
             assertThat(invalidIndexes("orphan_index")).as("left by the dead build").isEqualTo(1);
@@ -208,8 +182,7 @@ class CrashSafetyIT {
         leaveAnOrphanIndex("orphan_start");
         assertThat(invalidIndexes("orphan_start")).as("left by the dead build").isEqualTo(1);
 
-        try (NodeProcess next = new NodeProcess("--database", server.jdbcUrl())) {
-            next.awaitLog("ready", 30_000);
+        try (NodeProcess next = readyNode()) {
             awaitNoInvalidIndex("orphan_start");
         }
 

@@ -3,7 +3,6 @@ package dev.zdm.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.zdm.engine.Engines;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -12,8 +11,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,23 +18,7 @@ import org.junit.jupiter.api.Test;
  * mid-build and mid-backfill, node processes killed with SIGKILL at random points of a non-idempotent
  * job, and an embedded server whose node is killed.
  */
-class FaultsIT {
-
-    private static RestartableServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new RestartableServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    private static PostgresEngine engine() throws Engines.StartFailed {
-        return PostgresEngine.connect(server.database(), 3);
-    }
+class FaultsIT extends OnRestartableServer {
 
     @Test
     void aServerRestartMidBuildLeavesNoInvalidIndexAfterTheNextRequest() throws Exception {
@@ -120,8 +101,7 @@ class FaultsIT {
             // kill land before the job (the 40 batches sleep 15 ms each: 400 ms stays inside them).
             boolean afterFirstBatch = trial % 2 == 0;
             long killAfterMs = random.nextInt(afterFirstBatch ? 400 : 1_200);
-            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-                victim.awaitLog("ready", 30_000);
+            try (NodeProcess victim = readyNode()) {
                 victim.send(job);
                 if (afterFirstBatch) {
                     awaitFirstCheckpoint(table);
@@ -134,7 +114,7 @@ class FaultsIT {
                 killedMidJob++;
             }
             ObjectNode reply;
-            try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
+            try (NodeProcess survivor = node()) {
                 survivor.send(job);
                 reply = survivor.reply();
             }
@@ -170,8 +150,7 @@ class FaultsIT {
                     .formatted(table);
             // After the first batch has committed, at a random instant of the batches that follow.
             long killAfterMs = random.nextInt(800);
-            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-                victim.awaitLog("ready", 30_000);
+            try (NodeProcess victim = readyNode()) {
                 victim.send(job);
                 awaitFirstCheckpoint(table);
                 Thread.sleep(killAfterMs);
@@ -182,7 +161,7 @@ class FaultsIT {
                 killedMidJob++;
             }
             ObjectNode reply;
-            try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
+            try (NodeProcess survivor = node()) {
                 survivor.send(job);
                 reply = survivor.reply();
             }

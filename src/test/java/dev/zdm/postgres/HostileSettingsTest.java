@@ -20,30 +20,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  * off, statement and idle-in-transaction timeouts, a lock_timeout and serializable transactions, for a
  * role without superuser. zdm's own session settings make each of them irrelevant to it.
  */
-class HostileSettingsTest {
+class HostileSettingsTest extends OnScratchDatabase {
 
     private static final String DB = "zdm_hostile";
     private static final String OWNER = "zdm_hostile_owner";
-    private static Database database;
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void legacyDatabase() throws Engines.StartFailed {
-        database = ScratchDatabase.create(DB, OWNER);
+        Database scratch = ScratchDatabase.create(DB, OWNER);
         SharedPostgres.exec(
                 "ALTER DATABASE " + DB + " SET standard_conforming_strings = off",
                 "ALTER DATABASE " + DB + " SET statement_timeout = '300ms'",
                 "ALTER DATABASE " + DB + " SET idle_in_transaction_session_timeout = '200ms'",
                 "ALTER DATABASE " + DB + " SET lock_timeout = '1ms'",
                 "ALTER DATABASE " + DB + " SET default_transaction_isolation = 'serializable'");
-        engine = PostgresEngine.connect(database, 3);
-        node = new Node(engine, Duration.ofSeconds(2));
+        connect(scratch);
     }
 
     @AfterAll
-    static void stop() {
-        engine.close();
+    static void resetRole() {
         SharedPostgres.exec("ALTER ROLE " + OWNER + " RESET statement_timeout");
     }
 

@@ -11,8 +11,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,30 +18,7 @@ import org.junit.jupiter.api.Test;
  * and damage schema zdm): a locked ledger, a ledger dropped or its rows deleted under a running
  * non-idempotent job, an emptied or doctored schema_version.
  */
-class LedgerFaultsIT {
-
-    private static RestartableServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new RestartableServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    private static PostgresEngine engine() throws Engines.StartFailed {
-        return PostgresEngine.connect(server.database(), 3);
-    }
-
-    private static void awaitRows(String table, long rows) throws InterruptedException {
-        while (server.number("SELECT coalesce(max(c.rows_done), 0) FROM zdm.checkpoints c JOIN zdm.operations o"
-                + " ON o.id = c.operation_id WHERE o.table_name = '" + table + "' AND o.state = 'running'") < rows) {
-            Thread.sleep(5);
-        }
-    }
+class LedgerFaultsIT extends OnRestartableServer {
 
     @Test
     void aFreshNodeBehindALockedLedgerAnswers14WithinItsBudgetAndNamesTheLedger() throws Exception {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Connection;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,19 +12,7 @@ import org.junit.jupiter.api.Test;
  * same request sent to another node continues the build: the partitions' indexes already attached are
  * kept (same OID), the rest are built and attached, and no index of the tree is left INVALID.
  */
-class PartitionedIndexCrashIT {
-
-    private static RestartableServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new RestartableServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+class PartitionedIndexCrashIT extends OnRestartableServer {
 
     private static final String REQUEST = """
             {"type":"create_index","schema":"pkill","table":"sales","column":"email","index":"sales_email",
@@ -49,8 +35,7 @@ class PartitionedIndexCrashIT {
             try (Statement s = holder.createStatement()) {
                 s.execute("LOCK TABLE pkill.sales_us_2025 IN ACCESS EXCLUSIVE MODE");
             }
-            try (NodeProcess victim = new NodeProcess("--database", server.jdbcUrl())) {
-                victim.awaitLog("ready", 30_000);
+            try (NodeProcess victim = readyNode()) {
                 victim.send(REQUEST);
                 long deadline = System.currentTimeMillis() + 60_000;
                 while (server.number("SELECT count(*) FROM pg_locks WHERE NOT granted"
@@ -68,7 +53,7 @@ class PartitionedIndexCrashIT {
         long us2024 = server.number("SELECT 'pkill.sales_us_2024_email_idx'::regclass::oid::bigint");
 
         ObjectNode resent;
-        try (NodeProcess survivor = new NodeProcess("--database", server.jdbcUrl())) {
+        try (NodeProcess survivor = node()) {
             survivor.send(REQUEST);
             resent = survivor.reply();
         }

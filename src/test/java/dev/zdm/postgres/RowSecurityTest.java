@@ -11,7 +11,6 @@ import dev.zdm.simulator.SimCatalog;
 import dev.zdm.simulator.SimulatorEngine;
 import java.sql.Connection;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,24 +20,15 @@ import org.junit.jupiter.api.Test;
  * would report done with rows never touched. Both are refused (22) before anything runs; once the
  * policies no longer apply to the role, every row is changed.
  */
-class RowSecurityTest {
+class RowSecurityTest extends OnScratchDatabase {
 
     private static final String DB = "zdm_rls";
     private static final String OWNER = "zdm_rls_owner";
-    private static Database database;
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void start() throws Engines.StartFailed {
-        database = ScratchDatabase.create(DB, OWNER);
-        engine = PostgresEngine.connect(database, 3);
-        node = new Node(engine, Duration.ofSeconds(2));
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
+        Database scratch = ScratchDatabase.create(DB, OWNER);
+        connect(scratch);
     }
 
     @Test

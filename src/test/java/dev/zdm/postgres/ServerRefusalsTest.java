@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zdm.engine.Engines;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,30 +13,21 @@ import org.junit.jupiter.api.Test;
  * (22) naming what is missing, a read-only database or a missing one fails the start by name, and a
  * session the server ended answers close_transaction saying so.
  */
-class ServerRefusalsTest {
+class ServerRefusalsTest extends OnScratchDatabase {
 
     private static final String DB = "zdm_privileges";
     private static final String RUNNER = "zdm_runner";
-    private static Database database;
-    private static PostgresEngine engine;
-    private static Node node;
 
     @BeforeAll
     static void aTableTheRoleMayOnlyRead() throws Engines.StartFailed {
-        database = ScratchDatabase.create(DB, RUNNER);
+        Database scratch = ScratchDatabase.create(DB, RUNNER);
         // Made by the superuser: the runner owns the database (and so the ledger) but not the table.
         Database asSuperuser = ScratchDatabase.as(DB, "postgres");
         ScratchDatabase.exec(asSuperuser,
                 "CREATE TABLE accounts (id bigserial PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO accounts (n) SELECT 0 FROM generate_series(1, 500)",
                 "GRANT SELECT ON accounts TO " + RUNNER);
-        engine = PostgresEngine.connect(database, 3);
-        node = new Node(engine, Duration.ofSeconds(2));
-    }
-
-    @AfterAll
-    static void stop() {
-        engine.close();
+        connect(scratch);
     }
 
     @Test
