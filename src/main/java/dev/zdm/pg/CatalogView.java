@@ -22,6 +22,11 @@ public interface CatalogView {
         return columns(table).contains(column) ? Presence.PRESENT : Presence.ABSENT;
     }
 
+    /** Whether a schema of that name exists (CREATE TABLE in one that does not: 3F000); a catalog that cannot know answers ASSUMED. */
+    default Presence schema(String name) {
+        return Presence.ASSUMED;
+    }
+
     /** Whether a relation of that name exists: tables, indexes, views and sequences share one name space. */
     default boolean relationExists(SqlName name) {
         return tableExists(name) || index(name).isPresent();
@@ -99,6 +104,15 @@ public interface CatalogView {
      */
     default List<String> rightsLacking(SqlName table) {
         return List.of();
+    }
+
+    /**
+     * The refusal the server gives a default expression that calls nothing volatile, evaluated as ADD COLUMN
+     * evaluates it (division by zero, an overflow, a cast of text that is no value); empty where it takes it
+     * or no server can be asked.
+     */
+    default Optional<dev.zdm.protocol.ZdmException> evaluationRefusal(SqlExpression expression) {
+        return Optional.empty();
     }
 
     /** Whether {@link #constantRefusal} asks a server (else a constant of such a type is an assumption). */

@@ -241,7 +241,7 @@ public final class ConstantFit {
 
     private static ZdmException refused(String sqlState, String message) {
         return new ZdmException(ErrorCode.PRECONDITION_FAILED, message + " (SQLSTATE " + sqlState
-                + ": PostgreSQL refuses this default as it analyses the ALTER TABLE, before any row)");
+                + ": PostgreSQL refuses this default as it analyses the statement, before any row)");
     }
 
     private static ZdmException mismatch(DataType type, String given) {

@@ -19,7 +19,7 @@ public final class ExpressionRefusals {
 
     /** Where the expression stands, as the server's messages say it. */
     public enum Place {
-        DEFAULT("DEFAULT expressions"), UPDATE("UPDATE"), WHERE("WHERE");
+        DEFAULT("DEFAULT expressions"), UPDATE("UPDATE"), WHERE("WHERE"), CHECK("check constraints");
 
         private final String words;
 

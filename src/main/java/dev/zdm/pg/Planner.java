@@ -29,7 +29,7 @@ public final class Planner {
     /** MaxHeapAttributeNumber, htup_details.h: the most attribute numbers a table may use, dropped ones too. */
     static final int MAX_HEAP_ATTRIBUTES = 1600;
     /** The system columns of every table from 12 on (heap.c, SystemAttributeByName); oid was one only WITH OIDS. */
-    static final Set<String> SYSTEM_COLUMNS = Set.of("ctid", "xmin", "cmin", "xmax", "cmax", "tableoid");
+    static final Set<String> SYSTEM_COLUMNS = SystemColumns.NAMES;
 
     private final ServerVersion version;
     private final CatalogView catalog;
@@ -167,6 +167,38 @@ public final class Planner {
         return lockingTheTree(addColumnPlan(spec));
     }
 
+    /**
+     * ADD COLUMN reaches every inheritance child: one that has a column of the name already takes the
+     * parent's as its own (merged, and the recursion stops there) if the type is the same, type modifier
+     * included; another type is refused (ATExecAddColumn, 42804, on every version). Partitions have no
+     * columns of their own to differ.
+     */
+    private void requireMergeableChildren(SqlName table, SqlName column, DataType type) {
+        PgFacts facts = PgFacts.of(version);
+        for (SqlName child : catalog.lineage(table).children()) {
+            if (!catalog.lineage(child).inheritanceChild()) {
+                continue;
+            }
+            if (catalog.column(child, column) == CatalogView.Presence.PRESENT) {
+                DataType theirs = catalog.columnType(child, column);
+                if (theirs != null && !canonicalType(theirs, facts).equals(canonicalType(type, facts))) {
+                    throw ZdmException.precondition("child table " + child + " has different type for column " + column
+                            + " (" + theirs + ", not " + type + "; SQLSTATE 42804): ADD COLUMN on " + table + " would merge"
+                            + " it with the child's; give the column another name, or the child's type");
+                }
+                continue;
+            }
+            requireMergeableChildren(child, column, type);
+        }
+    }
+
+    /** The type as format_type names it: int4 and int are integer, varchar(20) is character varying(20). */
+    private static String canonicalType(DataType type, PgFacts facts) {
+        String base = PgFacts.baseTypeName(type.sql());
+        String rest = type.sql().substring(base.length()).replace(" ", "");
+        return facts.canonicalType(base).orElse(base) + rest;
+    }
+
     /** The top of the partition tree the table is in. */
     private SqlName root(SqlName table) {
         SqlName at = table;
@@ -184,10 +216,7 @@ public final class Planner {
         if (catalog.column(spec.table(), spec.column()) == CatalogView.Presence.PRESENT) {
             throw ZdmException.exists("column " + spec.table() + "." + spec.column());
         }
-        if (SYSTEM_COLUMNS.contains(spec.column().value())) {
-            throw new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, "column name \"" + spec.column().value()
-                    + "\" conflicts with a system column name (SQLSTATE 42701)");
-        }
+        SystemColumns.require(spec.column());
         if (catalog.attributeNumbers(spec.table()) >= MAX_HEAP_ATTRIBUTES) {
             throw new ZdmException(ErrorCode.PRECONDITION_FAILED, "tables can have at most " + MAX_HEAP_ATTRIBUTES
                     + " columns, and " + spec.table() + " has used " + catalog.attributeNumbers(spec.table())
@@ -195,6 +224,7 @@ public final class Planner {
                     + " table into a new one frees them");
         }
         var serial = PgFacts.of(version).serialType(spec.type().sql());
+        requireMergeableChildren(spec.table(), spec.column(), serial.map(DataType::new).orElse(spec.type()));
         if (serial.isPresent()) {
             return serialColumn(spec, new DataType(serial.get()));
         }
@@ -208,6 +238,11 @@ public final class Planner {
             spec = new ColumnSpec(spec.table(), spec.column(), spec.type(), def, spec.nullable(), spec.safe(), spec.sleepMs());
         }
         DefaultCheck.check(version, catalog, spec.type(), def);
+        if (def instanceof ColumnDefault.Expression e && !e.volatile_()) {
+            catalog.evaluationRefusal(e.expression()).ifPresent(refusal -> {
+                throw refusal;
+            });
+        }
         if (domain.isPresent() && (def instanceof ColumnDefault.None || domain.get().constrained()
                 || version.constantDefaultRewrites() && domain.get().defaultSql() != null)) {
             // A constrained domain rewrites whatever the default (found by the fuzzer: DEFAULT 5 on a
@@ -908,22 +943,7 @@ public final class Planner {
      * one: the server refuses the statement as it analyses it (42703).
      */
     private void requireReferencedColumns(SqlName table, SqlExpression expression) {
-        java.util.function.Predicate<String> known = name -> catalog.column(table,
-                SqlName.of(name.toLowerCase(java.util.Locale.ROOT))) != CatalogView.Presence.ABSENT;
-        for (String name : ExpressionRefusals.columnReferences(version, expression, known)) {
-            // Unquoted, the server folds it to lower case.
-            SqlName column = SqlName.of(name.toLowerCase(java.util.Locale.ROOT));
-            if (SYSTEM_COLUMNS.contains(column.value()) || column.value().equals("oid")
-                    || column.value().equals(table.value()) || name.equals(table.value())) {
-                // A system column, or the table's name: the whole row (row_to_json(orders)).
-                continue;
-            }
-            if (catalog.column(table, column) == CatalogView.Presence.ABSENT
-                    && catalog.column(table, SqlName.of(name)) == CatalogView.Presence.ABSENT) {
-                throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "column " + column + " of " + table
-                        + " does not exist (named in " + expression.text() + "; SQLSTATE 42703)");
-            }
-        }
+        ColumnReferences.require(version, catalog, table, expression);
     }
 
     /**

@@ -255,6 +255,16 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Optional<dev.zdm.protocol.ZdmException> evaluationRefusal(dev.zdm.pg.SqlExpression expression) {
+        return catalog.evaluationRefusal(expression);
+    }
+
+    @Override
+    public Presence schema(String name) {
+        return catalog.schema(name);
+    }
+
+    @Override
     public Optional<SqlName> parentIndex(SqlName index) {
         return hiddenIndex(index) ? Optional.empty() : catalog.parentIndex(index);
     }

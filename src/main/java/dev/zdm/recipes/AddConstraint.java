@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ColumnReferences;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.ExpressionRefusals;
 import dev.zdm.pg.KeyTypes;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.NotNullSteps;
@@ -148,6 +150,11 @@ public final class AddConstraint implements Recipe<AddConstraint.Spec> {
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
         Alter.requireTable(catalog, t);
+        if (spec.kind() == ConstraintInfo.Kind.CHECK) {
+            // AddRelationNewConstraints analyses the expression before it looks at the name.
+            ExpressionRefusals.check(version, spec.check(), ExpressionRefusals.Place.CHECK);
+            ColumnReferences.require(version, catalog, t, spec.check());
+        }
         SqlName name = spec.constraint();
         if (Alter.constraint(catalog, t, name).isPresent()) {
             throw ZdmException.exists("constraint " + name + " for relation " + t);

@@ -5,8 +5,10 @@ import dev.zdm.engine.Outcome;
 import dev.zdm.handlers.AddColumnHandler;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.ColumnDefault;
 import dev.zdm.pg.ConstraintInfo;
 import dev.zdm.pg.DataType;
+import dev.zdm.pg.DefaultCheck;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.ObjectNames;
 import dev.zdm.pg.PgFacts;
@@ -16,6 +18,7 @@ import dev.zdm.pg.SqlExpression;
 import dev.zdm.pg.SqlLiteral;
 import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
+import dev.zdm.pg.SystemColumns;
 import dev.zdm.pg.SystemSchemas;
 import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.ErrorCode;
@@ -43,8 +46,12 @@ public final class CreateTable implements Recipe<CreateTable.Spec> {
 
     private static final Set<String> COLUMN_FIELDS = Set.of("type", "default", "default_sql", "nullable");
 
-    /** {@code defaultSql}: the column's default as SQL, or null. */
-    public record Column(SqlName name, DataType type, String defaultSql, boolean nullable) {
+    /** {@code value}: the column's default as the request gave it (a constant or an expression), or none. */
+    public record Column(SqlName name, DataType type, ColumnDefault value, boolean nullable) {
+        /** The column's default as SQL, or null. */
+        public String defaultSql() {
+            return value.sql();
+        }
     }
 
     public record Spec(SqlName table, List<Column> columns, List<SqlName> primaryKey) {
@@ -116,20 +123,20 @@ public final class CreateTable implements Recipe<CreateTable.Spec> {
         if (spec.has("default") && spec.has("default_sql")) {
             throw ZdmException.malformed("column " + name + ": give default or default_sql, not both");
         }
-        String defaultSql = null;
+        ColumnDefault value = new ColumnDefault.None();
         if (spec.has("default_sql")) {
             if (!spec.get("default_sql").isTextual()) {
                 throw ZdmException.malformed("column " + name + ": default_sql must be a string");
             }
-            defaultSql = new SqlExpression(spec.get("default_sql").asText()).sql();
+            value = new ColumnDefault.Expression(new SqlExpression(spec.get("default_sql").asText()), false);
         } else if (spec.has("default") && !spec.get("default").isNull()) {
-            defaultSql = AddColumnHandler.literal(spec.get("default"));
+            value = new ColumnDefault.Constant(AddColumnHandler.literal(spec.get("default")));
         }
         JsonNode nullable = spec.get("nullable");
         if (nullable != null && !nullable.isBoolean()) {
             throw ZdmException.malformed("column " + name + ": nullable must be true or false");
         }
-        return new Column(name, type, defaultSql, nullable == null || nullable.asBoolean());
+        return new Column(name, type, value, nullable == null || nullable.asBoolean());
     }
 
     @Override
@@ -141,6 +148,10 @@ public final class CreateTable implements Recipe<CreateTable.Spec> {
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
         PgFacts facts = PgFacts.of(version);
+        if (t.schema() != null && catalog.schema(t.schema()) == CatalogView.Presence.ABSENT) {
+            throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "schema " + t.schema() + " does not exist (SQLSTATE"
+                    + " 3F000): CREATE TABLE makes no schema; create it first, or name one that exists");
+        }
         boolean exists = catalog.relationExists(t);
         if (exists && !(catalog.tableExists(t) && sameTable(spec, version, catalog))) {
             throw catalog.tableExists(t) ? new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, "relation " + t
@@ -151,6 +162,10 @@ public final class CreateTable implements Recipe<CreateTable.Spec> {
         List<CatalogChange.NewColumn> columns = new ArrayList<>();
         List<String> definitions = new ArrayList<>();
         for (Column c : spec.columns()) {
+            SystemColumns.require(c.name());
+            if (!exists) {
+                DefaultCheck.atCreate(version, catalog, c.type(), c.value());
+            }
             var serial = facts.serialType(c.type().sql());
             boolean notNull = !c.nullable() || spec.primaryKey().contains(c.name());
             definitions.add(c.name().quoted() + " " + c.type().sql() + (c.defaultSql() == null ? "" : " DEFAULT "

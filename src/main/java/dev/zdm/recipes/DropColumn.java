@@ -37,6 +37,16 @@ public final class DropColumn extends CascadingDrop {
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
         Alter.requireColumn(catalog, t, spec.name());
+        Alter.columnInheritedFrom(catalog, t, spec.name()).ifPresent(parent -> {
+            throw ZdmException.precondition("cannot drop inherited column " + spec.name() + " of " + t + ": it comes from "
+                    + parent + " (SQLSTATE 42P16); drop it there (drop_column on " + parent + "), which drops it from"
+                    + " every " + (catalog.lineage(t).partition() ? "partition" : "child") + " too");
+        });
+        List<SqlName> key = catalog.lineage(t).partitionKey();
+        if (key != null && key.contains(spec.name())) {
+            throw ZdmException.precondition("cannot drop column " + spec.name() + " because it is part of the partition key"
+                    + " of relation " + t + " (SQLSTATE 42P16)");
+        }
         List<String> dependents = catalog.dependents(t, spec.name());
         if (!dependents.isEmpty() && !spec.cascade()) {
             throw ZdmException.precondition("column " + t + "." + spec.name() + " is used by " + String.join(", ", dependents)

@@ -39,6 +39,11 @@ public final class DropConstraint extends CascadingDrop {
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         SqlName t = spec.table();
         ConstraintInfo constraint = Alter.requireConstraint(catalog, t, spec.name());
+        Alter.constraintInheritedFrom(catalog, t, constraint).ifPresent(parent -> {
+            throw ZdmException.precondition("cannot drop inherited constraint " + spec.name() + " of " + t + ": it comes"
+                    + " from " + parent + " (SQLSTATE 42P16); drop it there (drop_constraint on " + parent + "), which"
+                    + " drops it from every " + (catalog.lineage(t).partition() ? "partition" : "child") + " too");
+        });
         List<ConstraintInfo> dependents = constraint.isKey() ? catalog.referencing(t).stream()
                 .filter(fk -> Set.copyOf(fk.refColumns()).equals(Set.copyOf(constraint.columns())))
                 .filter(fk -> !fk.name().equals(constraint.name()) || !fk.table().equals(t)).toList() : List.of();

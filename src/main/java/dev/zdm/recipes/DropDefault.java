@@ -27,6 +27,7 @@ public final class DropDefault extends ColumnRecipe {
     @Override
     public Plan plan(Column spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
+        Alter.requirePlainDefault(catalog, spec.table(), spec.column(), "drop a default of");
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "
                 + spec.column().quoted() + " DROP DEFAULT", LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
                 null, new CatalogChange.DropDefault(spec.column(), null))));

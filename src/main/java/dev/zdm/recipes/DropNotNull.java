@@ -3,9 +3,11 @@ package dev.zdm.recipes;
 import dev.zdm.engine.Outcome;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
+import dev.zdm.pg.Lineage;
 import dev.zdm.pg.LockMode;
 import dev.zdm.pg.Plan;
 import dev.zdm.pg.ServerVersion;
+import dev.zdm.pg.SqlName;
 import dev.zdm.pg.Statement;
 import dev.zdm.pg.TableWork;
 import dev.zdm.protocol.Reply;
@@ -32,6 +34,23 @@ public final class DropNotNull extends ColumnRecipe {
             throw ZdmException.precondition("column " + spec.table() + "." + spec.column() + " is in the primary key "
                     + key.name() + ": it stays NOT NULL");
         });
+        Lineage lineage = catalog.lineage(spec.table());
+        for (SqlName parent : lineage.parents()) {
+            boolean parentNotNull = catalog.columnFacts(parent, spec.column()).map(CatalogView.ColumnFacts::notNull)
+                    .orElse(false);
+            if (parentNotNull && lineage.partition()) {
+                // ATExecDropNotNull, on every version with partitions (seen on 10 to 18).
+                throw ZdmException.precondition("column " + spec.column() + " is marked NOT NULL in parent table "
+                        + parent + " (SQLSTATE 42P16): a partition keeps its parent's NOT NULL; drop it on " + parent
+                        + ", which drops it on every partition");
+            }
+            if (parentNotNull && version.notNullIsConstraint()) {
+                // 18: an inheritance child's NOT NULL is a constraint inherited from the parent's (coninhcount > 0).
+                throw ZdmException.precondition("cannot drop inherited constraint: the NOT NULL of " + spec.table() + "."
+                        + spec.column() + " comes from " + parent + " (SQLSTATE 42P16, PostgreSQL " + version.major()
+                        + "); drop it on " + parent + ", which drops it on its children");
+            }
+        }
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "
                 + spec.column().quoted() + " DROP NOT NULL", LockMode.ACCESS_EXCLUSIVE, TableWork.CATALOG_ONLY, true,
                 null, new CatalogChange.DropNotNull(spec.column()))));

@@ -61,6 +61,7 @@ public final class SetDefault implements Recipe<SetDefault.Spec> {
     @Override
     public Plan plan(Spec spec, ServerVersion version, CatalogView catalog) {
         Alter.requireColumn(catalog, spec.table(), spec.column());
+        Alter.requirePlainDefault(catalog, spec.table(), spec.column(), "set a default on");
         DefaultCheck.check(version, catalog, spec.value() instanceof ColumnDefault.Constant
                 ? catalog.columnType(spec.table(), spec.column()) : null, spec.value());
         return new Plan(spec.table(), List.of(new Statement(spec.table(), Alter.table(spec.table()) + "ALTER COLUMN "

@@ -373,7 +373,13 @@ public final class CatalogReader {
                 domains.put(rs.getString(1), new Schema.Domain(rs.getString(2), rs.getBoolean(3)));
             }
         }
-        return new Schema.UserObjects(functions, types, domains);
+        Set<String> schemas = new LinkedHashSet<>();
+        try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT nspname FROM pg_namespace")) {
+            while (rs.next()) {
+                schemas.add(rs.getString(1));
+            }
+        }
+        return new Schema.UserObjects(functions, types, domains, schemas);
     }
 
     /** A type zdm can write (text, varchar(20), timestamp with time zone); else unknown. */

@@ -27,10 +27,11 @@ public final class InputFunctionProbe {
         try (PreparedStatement ps = c.prepareStatement("SELECT CAST(CAST(? AS text) AS " + type.sql() + ")")) {
             ps.setString(1, text);
             ps.executeQuery().close();
-            if (isDomain(c, type)) {
-                // A cast to a domain over varchar(3) cuts the text to fit, as any explicit cast does; a DEFAULT is
-                // assigned, which refuses it (22001). jsonb_to_record reads the text with the domain's base type's
-                // input function and typmod, then checks the domain, as the assignment does: still read-only.
+            if (!type.modifiers().isEmpty() || isDomain(c, type)) {
+                // A cast to varchar(3)[], bit(3) or a domain over varchar(3) cuts the text to fit, as any explicit cast
+                // does; a DEFAULT is assigned, which refuses it (22001, 22026). jsonb_to_record reads the text with the
+                // type's input function and typmod (a domain's base type's, then its CHECK), as the assignment does:
+                // still read-only.
                 try (PreparedStatement assigned = c.prepareStatement("SELECT * FROM jsonb_to_record(jsonb_build_object('v',"
                         + " CAST(? AS text))) AS x(v " + type.sql() + ")")) {
                     assigned.setString(1, text);
@@ -47,7 +48,7 @@ public final class InputFunctionProbe {
                 String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
                 return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
                         + " (SQLSTATE " + state + ": the server's input function for " + type + " refuses this"
-                        + " default, as ALTER TABLE would before any row)"));
+                        + " default, as the statement would before any row)"));
             }
             if (state.startsWith("08") || state.startsWith("57")) {
                 throw e;
@@ -78,6 +79,53 @@ public final class InputFunctionProbe {
             return refusal(c, type, text);
         } catch (SQLException e) {
             // The server is out of reach: the constant stays an assumption, as in the open world.
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The refusal the server gives a default expression that calls nothing volatile when it evaluates it:
+     * ADD COLUMN folds such a default once, before any row, on every version (1/0: 22012; 2147483647 + 1:
+     * 22003; 'abc'::int: 22P02, seen on 10, 12 and 18). Evaluated alone in a read-only statement: an
+     * expression that reads the row is refused before this, and one of class 22 or 23 is the default's.
+     */
+    public static Optional<ZdmException> evaluationRefusal(Connection c, dev.zdm.pg.SqlExpression expression)
+            throws SQLException {
+        java.sql.Savepoint savepoint = c.getAutoCommit() ? null : c.setSavepoint();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + expression.sql())) {
+            ps.executeQuery().close();
+            return Optional.empty();
+        } catch (SQLException e) {
+            if (savepoint != null) {
+                c.rollback(savepoint);
+            }
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("22") || state.startsWith("23")) {
+                String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
+                return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
+                        + " (SQLSTATE " + state + ": the server evaluates the default " + expression.text()
+                        + " once as ADD COLUMN adds the column, before any row, and refuses it)"));
+            }
+            if (state.startsWith("08") || state.startsWith("57")) {
+                throw e;
+            }
+            // Not the value's fault (a function the server lacks, a sequence it may not read): the statement meets it.
+            return Optional.empty();
+        } finally {
+            if (savepoint != null) {
+                c.releaseSavepoint(savepoint);
+            }
+        }
+    }
+
+    /** The same, on a connection of its own to the server {@code --schema-from} names, closed after. */
+    public static Optional<ZdmException> evaluationRefusal(String url, dev.zdm.pg.SqlExpression expression) {
+        try (Connection c = SchemaSource.parse(url).connect()) {
+            c.setReadOnly(true);
+            c.setAutoCommit(true);
+            return evaluationRefusal(c, expression);
+        } catch (SQLException e) {
+            // The server is out of reach: the default stays unjudged, as in the open world.
             return Optional.empty();
         }
     }

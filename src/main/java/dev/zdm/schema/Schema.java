@@ -61,11 +61,18 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * name. Null in a schema that does not know them; then any name no PostgreSQL version has is
      * assumed to be one of them.
      */
-    public record UserObjects(Map<String, Character> functions, Set<String> types, Map<String, Domain> domains) {
+    /** {@code schemas}: every schema of the database (pg_namespace); null where they are not known. */
+    public record UserObjects(Map<String, Character> functions, Set<String> types, Map<String, Domain> domains,
+                              Set<String> schemas) {
         public UserObjects {
             functions = Map.copyOf(functions);
             types = Set.copyOf(types);
             domains = Map.copyOf(domains);
+            schemas = schemas == null ? null : Set.copyOf(schemas);
+        }
+
+        public UserObjects(Map<String, Character> functions, Set<String> types, Map<String, Domain> domains) {
+            this(functions, types, domains, null);
         }
 
         public static final UserObjects NONE = new UserObjects(Map.of(), Set.of(), Map.of());

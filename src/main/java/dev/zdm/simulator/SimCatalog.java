@@ -287,6 +287,12 @@ public final class SimCatalog implements CatalogView {
     }
 
     @Override
+    public Optional<ZdmException> evaluationRefusal(dev.zdm.pg.SqlExpression expression) {
+        return constantServer == null ? Optional.empty()
+                : dev.zdm.schema.InputFunctionProbe.evaluationRefusal(constantServer, expression);
+    }
+
+    @Override
     public boolean asksServerAboutConstants() {
         return constantServer != null;
     }
@@ -521,6 +527,19 @@ public final class SimCatalog implements CatalogView {
     /** Whether the database's own functions and types are known (a schema read from a server), not assumed. */
     boolean knowsUserObjects() {
         return userObjects != null;
+    }
+
+    /**
+     * Known where the schema was read from a server (every schema of its database), or where a table of
+     * the model lives in it; else assumed, as the open world assumes what it has not seen.
+     */
+    @Override
+    public Presence schema(String name) {
+        if (userObjects != null && userObjects.schemas() != null) {
+            return userObjects.schemas().contains(name) ? Presence.PRESENT : Presence.ABSENT;
+        }
+        boolean seen = searchPath.contains(name) || tables.keySet().stream().anyMatch(t -> name.equals(t.schema()));
+        return seen ? Presence.PRESENT : Presence.ASSUMED;
     }
 
     @Override

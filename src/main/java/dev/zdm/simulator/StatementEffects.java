@@ -58,6 +58,8 @@ final class StatementEffects {
         return statement.sql().startsWith("ALTER TABLE " + statement.table().quoted() + " ")
                 && (change instanceof CatalogChange.AddNotNullCheck || change instanceof CatalogChange.AddNotNullConstraint
                 || change instanceof CatalogChange.ValidateConstraint || change instanceof CatalogChange.SetNotNull
-                || change instanceof CatalogChange.DropConstraint);
+                || change instanceof CatalogChange.DropConstraint || change instanceof CatalogChange.AddCheck
+                || change instanceof CatalogChange.SetDefault || change instanceof CatalogChange.DropDefault
+                || change instanceof CatalogChange.DropNotNull);
     }
 }

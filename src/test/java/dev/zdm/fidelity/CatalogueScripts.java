@@ -22,10 +22,15 @@ final class CatalogueScripts {
     /** A name that needs quoting and a keyword, as constraint names. */
     static final String[] CONSTRAINT_NAMES = {"users_email_at", "Check Me", "select"};
     /**
-     * Checks every row satisfies. Not one naming a column the table lacks: the server refuses it (42703,
-     * 20), while the simulator cannot tell a column from a keyword or a type name in an expression.
+     * Checks every row satisfies, and checks the server refuses as it analyses them, before any row: one
+     * naming a column the table lacks (42703, 20), an aggregate (42803, 12), a window function (42P20,
+     * 12), a set-returning function (0A000, 22). Not one whose types only the server's analysis can tell
+     * (an operator that does not exist for a column's type, a CHECK that is not boolean): the simulator
+     * does not type expressions, and explain says so.
      */
-    static final String[] CHECKS = {"email LIKE '%@%'", "length(name) > 0", "id IS NOT NULL", "\"name\" <> ''"};
+    static final String[] CHECKS = {"email LIKE '%@%'", "length(name) > 0", "id IS NOT NULL", "\"name\" <> ''",
+            "no_such_column > 0", "count(*) > 0", "row_number() OVER () > 0", "generate_series(1, 2) > 0",
+            "email IS NOT NULL AND name::text <> 'x'"};
     static final String[] USER_COLUMNS = {"email", "name", "id", "no_such_column"};
 
     private final Random random;
@@ -97,7 +102,7 @@ final class CatalogueScripts {
     }
 
     private ObjectNode operation(boolean orders, Script.Key key) {
-        int which = random.nextInt(orders ? 13 : 11);
+        int which = random.nextInt(orders ? 14 : 12);
         return switch (which) {
             case 0 -> check();
             case 1 -> key("unique");
@@ -112,7 +117,8 @@ final class CatalogueScripts {
             case 8 -> onUsers("drop_default", "column", pick(USER_COLUMNS));
             case 9 -> dropIndex();
             case 10 -> dropColumn();
-            case 11 -> foreignKey();
+            case 11 -> refusedTable();
+            case 12 -> foreignKey();
             default -> createOrders(0, Script.Key.BIGINT);
         };
     }
@@ -157,9 +163,9 @@ final class CatalogueScripts {
     }
 
     /**
-     * A default of the column's type (users' key decides id's): the simulator does not type an
-     * expression, so a text default on a bigint id (12 on the server: 42804) is a gap of the model's,
-     * not generated here.
+     * A default of the column's type (users' key decides id's), or a constant that is not a value of it
+     * ('x' for a bigint id: 22P02, 22 on both). Not an expression of another type (md5(...) for a bigint:
+     * 42804): the simulator does not type expressions, only the server's analysis can tell.
      */
     private ObjectNode setDefault(Script.Key key) {
         String column = pick(USER_COLUMNS);
@@ -168,11 +174,37 @@ final class CatalogueScripts {
         if (column.equals("id") && key == Script.Key.UUID) {
             // gen_random_uuid() from 13: before, both engines refuse the unknown function (12).
             m.put("default_sql", "gen_random_uuid()");
+        } else if (random.nextInt(4) == 0) {
+            // A constant of another type: refused where the column's type reads no such value.
+            m.set("default", Json.MAPPER.valueToTree(pick(new String[] {"x", "12abc", "{1,2"})));
         } else if (random.nextBoolean()) {
             m.set("default", number ? Json.MAPPER.valueToTree(0) : Json.MAPPER.valueToTree("x"));
         } else {
             m.put("default_sql", number ? pick(new String[] {"42", "(random() * 100)::bigint"})
                     : pick(new String[] {"md5(random()::text)", "'y' || 'z'", "now()::text"}));
+        }
+        return m;
+    }
+
+    /**
+     * A create_table the server refuses as it analyses the statement (a system column's name: 42701, 21; a
+     * schema that does not exist: 3F000, 20; a default its type's input function refuses, a subquery or a
+     * column in a DEFAULT: 22), or one it takes though the default does not fit its modifier (CREATE
+     * stores the cast and does not run it): orders, so that the next script starts without it.
+     */
+    private ObjectNode refusedTable() {
+        ObjectNode m = message("create_table");
+        m.put("table", ORDERS);
+        ObjectNode columns = m.putObject("columns");
+        columns.putObject("id").put("type", "bigint");
+        switch (random.nextInt(7)) {
+            case 0 -> columns.putObject("xmin").put("type", "int");
+            case 1 -> m.put("schema", "no_such_schema");
+            case 2 -> columns.putObject("qty").put("type", "int").put("default", "abc");
+            case 3 -> columns.putObject("tags").put("type", "int[]").put("default", "{1,2");
+            case 4 -> columns.putObject("qty").put("type", "int").put("default_sql", "(SELECT 1)");
+            case 5 -> columns.putObject("qty").put("type", "bigint").put("default_sql", "id + 1");
+            default -> columns.putObject("code").put("type", "varchar(3)").put("default", "abcdef");
         }
         return m;
     }

@@ -37,6 +37,15 @@ class FuzzerPartsTest {
         assertThat(keys).containsExactlyInAnyOrder(Script.Key.values());
     }
 
+    /** Issue 14's refusals are sent: what the server refuses of create_table, a CHECK, inherited and identity columns. */
+    @Test
+    void theScriptsSendWhatTheServerRefusesOfTheCatalogue() {
+        String all = String.join("\n", scripts(14141, 1000));
+        assertThat(all).contains("\"xmin\"", "no_such_schema", "(SELECT 1)", "no_such_column > 0", "count(*) > 0",
+                "generate_series(1, 2) > 0", "\"table\":\"users_kid2\"", "users_id_not_null",
+                "\"type\":\"drop_default\",\"column\":\"email_lower\"");
+    }
+
     @Test
     void theSameSeedGivesTheSameScriptsAndAnotherSeedOthers() {
         assertThat(scripts(7, 50)).isEqualTo(scripts(7, 50));

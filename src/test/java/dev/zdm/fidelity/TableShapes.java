@@ -250,7 +250,9 @@ final class TableShapes {
             ObjectNode m = switch (this) {
                 case COMPOSITE -> migrateData(random, List.of("tenant_id", "tenant_id", "name", "id"),
                         List.of("tenant_id + 0", "tenant_id", "upper(name)", "id"), List.of("tenant_id = 3", "id <= 500"));
-                case IDENTITY_ALWAYS, IDENTITY_BY_DEFAULT -> random.nextBoolean()
+                case IDENTITY_ALWAYS, IDENTITY_BY_DEFAULT -> random.nextInt(4) == 0 ? defaultOf(random,
+                        new String[] {"id", "email_lower", "name"}[random.nextInt(3)])
+                        : random.nextBoolean()
                         ? migrateData(random, List.of("email_lower", "id", "name"), List.of("'x'", "id", "upper(name)"),
                                 List.of("id <= 500"))
                         : migrateData(random, List.of(), List.of(), List.of("id <= 500", "email LIKE '%5%'"));
@@ -261,6 +263,7 @@ final class TableShapes {
                 case FOREIGN_KEY -> random.nextInt(3) == 0 ? createIndex("customer_id")
                         : migrateData(random, List.of("customer_id", "customer_id", "customer_id", "name"),
                                 List.of("customer_id % 5 + 1", "customer_id", "6", "upper(name)"), List.of("id <= 500"));
+                case INHERITANCE -> random.nextInt(3) == 0 ? inherited(random) : null;
                 case PARTITIONED_LIST -> random.nextBoolean() ? createIndex("region")
                         : migrateData(random, List.of("region", "name"), List.of("'eu'", "upper(name)"),
                                 List.of("region = 'us'"));
@@ -282,6 +285,40 @@ final class TableShapes {
             if (!wheres.isEmpty() && random.nextInt(3) == 0) {
                 m.put("where", wheres.get(random.nextInt(wheres.size())));
             }
+            return m;
+        }
+
+        /** set_default or drop_default: refused on an identity or generated column (42601, 22 on both). */
+        private static ObjectNode defaultOf(Random random, String column) {
+            ObjectNode m = message(random.nextBoolean() ? "set_default" : "drop_default");
+            m.put("column", column);
+            if (m.path("type").asText().equals("set_default")) {
+                m.put("default", column.equals("id") ? "7" : "x");
+            }
+            return m;
+        }
+
+        /**
+         * What a child inherits, on a child (its table fixed: {@link TableShapes#apply} keeps it): dropping
+         * an inherited column or constraint (42P16, 22 on both), or the NOT NULL of a key column (the
+         * child's own key, 22; users_kid2's, inherited: dropped before 18, 22 from 18); or what the parent
+         * passes on to them (a default, a CHECK).
+         */
+        private static ObjectNode inherited(Random random) {
+            String child = random.nextBoolean() ? "users_kid1" : "users_kid2";
+            ObjectNode m = switch (random.nextInt(5)) {
+                case 0 -> message("drop_column").put("column", random.nextBoolean() ? "email" : "name");
+                case 1 -> message("drop_not_null").put("column", "id");
+                case 2 -> message("drop_constraint").put("constraint", "users_id_not_null");
+                // On the parent: ALTER TABLE without ONLY reaches the children, whose catalogs are compared.
+                case 3 -> message("set_default").put("column", "name").put("default", "x");
+                default -> message("add_constraint").put("constraint", "users_name_chk").put("constraint_type", "check")
+                        .put("check", "length(name) > 0");
+            };
+            if (m.has("default") || m.has("check")) {
+                child = "users";
+            }
+            m.put("table", child);
             return m;
         }
 
@@ -395,7 +432,7 @@ final class TableShapes {
                 boolean missing = m.path("table").asText().equals("no_such_table");
                 ObjectNode own = random.nextBoolean() ? shape.operation(random, m.path("max_lock_duration_ms").asLong()) : null;
                 m = own != null ? own : m;
-                if (!missing) {
+                if (!missing && !(own != null && own.has("table"))) {
                     m.remove("table");
                     shape.address(m, shape.target(random), random);
                 }

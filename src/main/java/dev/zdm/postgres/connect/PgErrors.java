@@ -78,7 +78,8 @@ public final class PgErrors {
         return switch (state) {
             case "42P01", "42703", "42704", "3F000" -> new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, text);
             case "42P07", "42701", "42710", "42P06", "42723" -> new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, text);
-            // A well-formed request the catalog refuses (what the table is, what depends on it): not malformed.
+            // A well-formed request the catalog refuses (what the table is, what depends on it: an inherited
+            // column or constraint, a partition key's column): not malformed.
             case "0A000", "2BP01", "42P16", "42P17", "42809", "42611", "428C9", "42939", "55000", "42830"
                     -> new ZdmException(ErrorCode.PRECONDITION_FAILED, text);
             default -> state.startsWith("42")

@@ -50,6 +50,18 @@ public final class PgCatalog implements CatalogView {
     }
 
     @Override
+    public Presence schema(String name) {
+        return query("looking up schema " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Presence.PRESENT : Presence.ABSENT;
+                }
+            }
+        });
+    }
+
+    @Override
     public boolean tableExists(SqlName table) {
         return query("looking up table " + table, c -> tableOid(c, table).isPresent());
     }
@@ -131,6 +143,12 @@ public final class PgCatalog implements CatalogView {
     @Override
     public Optional<dev.zdm.protocol.ZdmException> constantRefusal(DataType type, String text) {
         return query("checking a constant of type " + type, c -> dev.zdm.schema.InputFunctionProbe.refusal(c, type, text));
+    }
+
+    @Override
+    public Optional<dev.zdm.protocol.ZdmException> evaluationRefusal(dev.zdm.pg.SqlExpression expression) {
+        return query("evaluating the default " + expression.text(),
+                c -> dev.zdm.schema.InputFunctionProbe.evaluationRefusal(c, expression));
     }
 
     @Override
