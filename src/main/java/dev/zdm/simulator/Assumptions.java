@@ -73,6 +73,7 @@ final class Assumptions {
                 columnsAssumed(tableName, backfill.assignments().keySet(), table, out);
                 where(backfill, table.rows(), out);
                 backfill.assignments().forEach((column, value) -> set(column, value, out));
+                unseenReads(backfill, catalog, out);
             }
         }
         return new ArrayList<>(out);
@@ -175,6 +176,36 @@ final class Assumptions {
         }
         if (!value.functionNames().isEmpty() || value.text().contains("/")) {
             out.add("assumes " + value.text() + " can be evaluated on every row (for " + column + ")");
+        }
+    }
+
+    /**
+     * The locks a batch takes that the plan cannot list: a function of the database's own may read any
+     * table (its body is not read), and a view's tables are locked with it. Built-in functions read no
+     * table of the database (those that run SQL text are refused).
+     */
+    private static void unseenReads(Backfill backfill, SimCatalog catalog, Set<String> out) {
+        List<SqlExpression> expressions = new ArrayList<>(backfill.assignments().values());
+        if (backfill.condition() != null) {
+            expressions.add(backfill.condition());
+        }
+        dev.zdm.pg.PgFacts facts = null;
+        for (SqlExpression expression : expressions) {
+            for (String name : expression.functionNames()) {
+                if (facts == null) {
+                    facts = dev.zdm.pg.PgFacts.of(catalog.version());
+                }
+                if (!facts.callable(name) && !facts.keyword(name)) {
+                    out.add("assumes function " + name + "() reads no other table: the locks a function's body takes"
+                            + " are not predicted (an ACCESS EXCLUSIVE holder on a table it reads stops every batch)");
+                }
+            }
+            for (SqlName read : expression.relationsRead()) {
+                if (!catalog.tableExists(read) && catalog.relationExists(read)) {
+                    out.add("assumes " + read + " (a view or another relation that is not a table) stops no batch:"
+                            + " the locks on the tables under it are not predicted");
+                }
+            }
         }
     }
 

@@ -117,7 +117,8 @@ public final class IndexBuilder {
                             waitedBefore + ms, blockers, Map.of("attempts", attempt),
                             // CIC waits for the writers' virtual transaction ids, no relation: the table is its own
                             // (a partition's, in a partitioned build), not the operation's.
-                            seen.waitedOn() != null ? seen.waitedOn() : ctx.table().value());
+                            seen.waitedOn() != null ? seen.waitedOn() : ctx.table().value(),
+                            seen.waitedOn() == null && seen.snapshotWait());
                 }
                 if (PgErrors.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                     throw ZdmException.precondition("the table has duplicate values for unique index " + building
