@@ -155,11 +155,17 @@ public final class BackfillRunner {
                 long deadlineFrom = 0;
                 long waitedAtDeadline = 0;
                 try {
-                    KeyWalk.Bound batch = limit > 0 && endKey != null ? walk.batch(job, lastKey, endKey, limit) : null;
-                    if (batch != null) {
+                    boolean due = limit > 0 && endKey != null;
+                    KeyWalk.Bound find = due ? walk.range(job, lastKey, endKey, limit) : null;
+                    KeyWalk.Bound batch = due && find == null ? walk.batch(job, lastKey, endKey, limit, null) : null;
+                    if (find != null || batch != null) {
                         startDeadline(c, job, deadline, lockFirst, otherLocks);
                         deadlineFrom = System.nanoTime();
                         waitedAtDeadline = watch.waitedNanosSoFar();
+                        if (find != null) {
+                            // Its own statement, so that the UPDATE gets the range's end as a parameter.
+                            batch = walk.batch(job, lastKey, endKey, limit, found(c, find));
+                        }
                         try (PreparedStatement ps = c.prepareStatement(batch.sql())) {
                             bind(ps, batch);
                             try (ResultSet rs = ps.executeQuery()) {
@@ -454,6 +460,23 @@ public final class BackfillRunner {
                 ps.setLong(i + 1, n);
             } else {
                 ps.setObject(i + 1, value, Types.OTHER);
+            }
+        }
+    }
+
+    /** The row a walk's range statement found, its values as text; null when it found none. */
+    private static List<String> found(Connection c, KeyWalk.Bound find) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(find.sql())) {
+            bind(ps, find);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    values.add(rs.getString(i));
+                }
+                return values;
             }
         }
     }
