@@ -97,7 +97,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         private String asText() {
             List<String> terms = new ArrayList<>();
             for (int i = 0; i < columns().size(); i++) {
-                terms.add(columns().get(i).name().quoted() + "::text AS zdm_end" + (i + 1));
+                terms.add(KeyText.of(columns().get(i).name().quoted(), columns().get(i).type()) + " AS zdm_end" + (i + 1));
             }
             return String.join(", ", terms);
         }
@@ -168,7 +168,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
             }
             List<String> ends = new ArrayList<>();
             for (int i = 0; i < columns().size(); i++) {
-                ends.add("(SELECT zdm_k" + (i + 1) + "::text FROM zdm_range)");
+                ends.add("(SELECT " + KeyText.of("zdm_k" + (i + 1), columns().get(i).type()) + " FROM zdm_range)");
             }
             String c = job.conditionSql();
             // A job that fills NULLs finds its next keys by the key alone: the planner has no statistics
