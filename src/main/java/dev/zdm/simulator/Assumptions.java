@@ -52,10 +52,20 @@ final class Assumptions {
             if (step instanceof Statement s && s.change() instanceof CatalogChange.AddColumn add) {
                 userObjectsAssumed(add, catalog, out);
                 constantAssumed(add.type(), add.defaultSql(), catalog, out);
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(add.defaultSql(), out);
+                }
+            }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateTable create
+                    && !catalog.asksServerAboutConstants()) {
+                create.columns().forEach(column -> DateOrderAssumption.of(column.defaultSql(), out));
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.SetDefault set) {
                 catalog.columnFacts(tableName, set.column()).map(f -> f.type())
                         .ifPresent(type -> constantAssumed(type, set.defaultSql(), catalog, out));
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(set.defaultSql(), out);
+                }
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
                 columnsAssumed(tableName, create.columns(), table, out);
@@ -66,6 +76,10 @@ final class Assumptions {
                 columnsAssumed(tableName, backfill.assignments().keySet(), table, out);
                 where(backfill, table.rows(), out);
                 backfill.assignments().forEach((column, value) -> set(column, value, out));
+                if (!catalog.asksServerAboutConstants()) {
+                    backfill.assignments().values().forEach(value -> DateOrderAssumption.of(value.text(), out));
+                    DateOrderAssumption.of(backfill.condition() == null ? null : backfill.condition().text(), out);
+                }
             }
         }
         return new ArrayList<>(out);
