@@ -114,7 +114,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         private String asText() {
             List<String> terms = new ArrayList<>();
             for (int i = 0; i < columns().size(); i++) {
-                terms.add(columns().get(i).name().quoted() + "::text AS zdm_end" + (i + 1));
+                terms.add(KeyText.of(columns().get(i).name().quoted(), columns().get(i).type()) + " AS zdm_end" + (i + 1));
             }
             return String.join(", ", terms);
         }
@@ -203,8 +203,8 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
             for (int i = 0; i < columns().size(); i++) {
                 aliased.add(columns().get(i).name().quoted() + " AS zdm_k" + (i + 1));
                 // Named apart from zdm_k: ORDER BY zdm_k1 then orders by the key, not by its text.
-                lastText.add("zdm_k" + (i + 1) + "::text AS zdm_last" + (i + 1));
-                firstText.add("zdm_k" + (i + 1) + "::text AS zdm_first" + (i + 1));
+                lastText.add(KeyText.of("zdm_k" + (i + 1), columns().get(i).type()) + " AS zdm_last" + (i + 1));
+                firstText.add(KeyText.of("zdm_k" + (i + 1), columns().get(i).type()) + " AS zdm_first" + (i + 1));
             }
             // A job that fills NULLs finds its next keys by the key alone: the planner has no statistics
             // for a column just added, guesses few NULLs, and past a few thousand keys turns the search

@@ -59,10 +59,20 @@ final class Assumptions {
                 userObjectsAssumed(add, catalog, out);
                 constantAssumed(add.type(), add.defaultSql(), catalog, out);
                 evaluationAssumed(add.defaultSql(), catalog, out);
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(add.defaultSql(), out);
+                }
+            }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateTable create
+                    && !catalog.asksServerAboutConstants()) {
+                create.columns().forEach(column -> DateOrderAssumption.of(column.defaultSql(), out));
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.SetDefault set) {
                 catalog.columnFacts(tableName, set.column()).map(f -> f.type())
                         .ifPresent(type -> constantAssumed(type, set.defaultSql(), catalog, out));
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(set.defaultSql(), out);
+                }
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
                 columnsAssumed(tableName, create.columns(), table, out);
@@ -74,6 +84,10 @@ final class Assumptions {
                 where(backfill, table.rows(), out);
                 backfill.assignments().forEach((column, value) -> set(column, value, out));
                 unseenReads(backfill, catalog, out);
+                if (!catalog.asksServerAboutConstants()) {
+                    backfill.assignments().values().forEach(value -> DateOrderAssumption.of(value.text(), out));
+                    DateOrderAssumption.of(backfill.condition() == null ? null : backfill.condition().text(), out);
+                }
             }
         }
         return new ArrayList<>(out);

@@ -50,7 +50,7 @@ public final class LockObserver implements AutoCloseable {
     }
 
     /** A blocker as pg_stat_activity showed it while the migration waited behind it. */
-    public record Seen(String applicationName, String state, long transactionAgeMs) {
+    public record Seen(String applicationName, String state, Long transactionAgeMs) {
     }
 
     private final Backend backend;
@@ -249,12 +249,13 @@ public final class LockObserver implements AutoCloseable {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT pid, application_name, state,
-                       coalesce((extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint, 0)
+                       (extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint
                 FROM pg_stat_activity WHERE pid = ANY (?)""")) {
             ps.setArray(1, c.createArrayOf("int4", pids.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    seen.put(rs.getInt(1), new Seen(rs.getString(2), rs.getString(3), rs.getLong(4)));
+                    // Null where the role may not see it (another role's backend without pg_monitor): unknown, not 0.
+                    seen.put(rs.getInt(1), new Seen(rs.getString(2), rs.getString(3), (Long) rs.getObject(4)));
                 }
             }
         }

@@ -222,6 +222,11 @@ public final class BackfillRunner {
                         Thread.sleep(Math.max(1, pause.get().toMillis()));
                         continue;
                     }
+                    if (dev.zdm.postgres.connect.StopCancel.causedBy(e)) {
+                        throw new Interrupted(rowsDone + " rows in " + batchesDone + " batches committed and their"
+                                + " position kept; the running batch was cancelled and rolled back",
+                                progress(rowsDone, batchesDone));
+                    }
                     // Someone's pg_cancel_backend is not the deadline: it ends the job as any error does.
                     if (PgErrors.cancelled(e) && sinceDeadline >= deadline.toNanos()) {
                         if (limit > 1) {
