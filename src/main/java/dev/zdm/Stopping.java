@@ -5,8 +5,9 @@ import java.time.Duration;
 /**
  * A node being stopped (SIGTERM: a deploy, a service manager). The JVM runs its shutdown hooks then
  * halts, whatever the main thread is doing, so stopping is cooperative: the hook raises the flag, the
- * running job sees it between two batches and stops there with its position kept, the node writes
- * that request's reply, and only then does the hook let the JVM go, within {@link #GRACE}.
+ * running job sees it between two batches and stops there with its position kept (a statement that
+ * runs long, a VALIDATE or an index build, is cancelled by the engine's hook), the node writes that
+ * request's reply, and only then does the hook let the JVM go, within {@link #GRACE}.
  */
 public final class Stopping {
 
@@ -27,6 +28,13 @@ public final class Stopping {
 
     public static boolean requested() {
         return requested;
+    }
+
+    /** Whether a request is being answered now. */
+    public static boolean answering() {
+        synchronized (LOCK) {
+            return busy > 0;
+        }
     }
 
     /** A request is being answered: a stop waits for its reply. */

@@ -39,7 +39,7 @@ public final class StatusCommand {
         err.println("operations (" + reply.path("engine").asText() + "): " + (counts.isEmpty() ? "none" : counts));
         for (JsonNode op : reply.path("operations")) {
             StringBuilder line = new StringBuilder("  #" + op.path("id").asLong() + " " + op.path("type").asText()
-                    + " on " + op.path("table").asText() + ": " + op.path("state").asText() + ", step "
+                    + " on " + (op.has("schema") ? op.path("schema").asText() + "." : "") + op.path("table").asText() + ": " + op.path("state").asText() + ", step "
                     + op.path("steps_done").asInt() + " of " + op.path("steps").asInt());
             if (op.path("batches_done").asInt() > 0) {
                 line.append(", ").append(op.path("rows_done").asLong()).append(" rows in ")

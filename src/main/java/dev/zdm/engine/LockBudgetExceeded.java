@@ -32,6 +32,24 @@ public final class LockBudgetExceeded extends ZdmException {
     }
 
     /**
+     * A CREATE INDEX CONCURRENTLY that waited, past the budget, for transactions whose snapshots are older
+     * than the build (WaitForOlderSnapshots): they hold no lock on the table and may be on any table of the
+     * database, so "lock on" would send the reader to look for the wrong thing.
+     */
+    public static LockBudgetExceeded olderSnapshot(String table, long waitedMs, List<Blocker> blockedBy,
+                                                   Map<String, Object> progress) {
+        Map<String, Object> shaped = new LinkedHashMap<>();
+        shaped.put("waited_for", "older_snapshot");
+        shaped.putAll(progress);
+        return new LockBudgetExceeded("the concurrent build on " + table + " waited " + waitedMs + " ms for transactions"
+                + " with snapshots older than the build" + (blockedBy.isEmpty() ? "" : " (" + Blocker.ordered(blockedBy)
+                .stream().map(Blocker::label).collect(Collectors.joining(", ")) + ")") + ", which hold no lock on "
+                + table + ": CREATE INDEX CONCURRENTLY waits for every older snapshot of the database, on any table"
+                + " (a long REPEATABLE READ or SERIALIZABLE transaction, a long query); rolled back", table, waitedMs,
+                blockedBy, true, shaped);
+    }
+
+    /**
      * The keys each operation's 14 has, whichever engine answers and wherever the lock was lost
      * (a planning read, a step, an undo): create_index always its attempts, migrate_data always the
      * rows and batches that stay committed, add_column neither.

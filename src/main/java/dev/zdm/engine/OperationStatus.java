@@ -8,8 +8,11 @@ import java.util.Map;
  * One operation as {@code status} lists it: its state, how far it got (steps, and for a backfill the
  * rows and batches committed and where its keys stand), and, while it runs, the backend that owns it
  * and the backends blocking that one. Times are ISO-8601 UTC on a real server, null on the simulator.
+ * {@code schema} is the table's (two tenants' tables of one name are told apart by it): on a real server
+ * where the table is now, else the one the request named; null (left out) where neither is known, as for
+ * an unqualified name on the simulator.
  */
-public record OperationStatus(long id, String type, String table, String state, int stepsDone, int steps,
+public record OperationStatus(long id, String type, String table, String schema, String state, int stepsDone, int steps,
                               long rowsDone, int batchesDone, Long lastKey, Long endKey, String detail,
                               String startedAt, String updatedAt, Blocker owner, List<Blocker> blockedBy) {
 
@@ -22,6 +25,9 @@ public record OperationStatus(long id, String type, String table, String state, 
         map.put("id", id);
         map.put("type", type);
         map.put("table", table);
+        if (schema != null) {
+            map.put("schema", schema);
+        }
         map.put("state", state);
         map.put("steps_done", stepsDone);
         map.put("steps", steps);

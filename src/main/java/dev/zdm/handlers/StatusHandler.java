@@ -87,6 +87,9 @@ public final class StatusHandler implements Handler {
             if (body.path("table").isTextual()) {
                 op.put("table", body.get("table").textValue());
             }
+            if (body.path("schema").isTextual()) {
+                op.put("schema", body.get("schema").textValue());
+            }
             left.add(op);
         }
         map.put("left", left);

@@ -32,6 +32,14 @@ public interface CatalogView {
         return tableExists(name) || index(name).isPresent();
     }
 
+    /**
+     * Whether a query's FROM finds a relation of that name (a table, a view, a sequence, ...), as the
+     * server resolves it through the search_path: a catalog that cannot know answers ASSUMED.
+     */
+    default Presence relationNamed(SqlName name) {
+        return tableExists(name) || relationExists(name) ? Presence.PRESENT : Presence.ABSENT;
+    }
+
     /** The index of that name in the table's schema, whatever table it is on. */
     Optional<IndexState> index(SqlName name);
 

@@ -30,11 +30,20 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
     Bound end(Backfill job, KeyPosition previousEnd);
 
     /**
+     * The statement that finds where the next batch of at most {@code limit} rows after {@code after}
+     * (null: from the start) up to {@code end} lies, run first in the batch's transaction: its one row
+     * (none: nothing is left) is what {@link #batch} is given as {@code found}. Null for a walk that knows
+     * its next range without asking the server.
+     */
+    Bound range(Backfill job, KeyPosition after, KeyPosition end, long limit);
+
+    /**
      * One batch after {@code after} (null: from the start) up to {@code end} inclusive, at most
-     * {@code limit} rows: its result is one row, the rows updated and the position it reached (NULL:
+     * {@code limit} rows, over what {@link #range} found ({@code found}: that row's values as text, null
+     * when it found none): its result is one row, the rows updated and the position it reached (NULL:
      * nothing was left). Null when nothing is left to run.
      */
-    Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit);
+    Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit, List<String> found);
 
     /** The work a batch did, in rows, for sizing the next: a block walk counts the rows its blocks hold. */
     long work(Bound batch, long rowsUpdated);
@@ -45,15 +54,23 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
      */
     Bound firstRow(Backfill job, KeyPosition after, KeyPosition end);
 
-    /** The batch statement explain shows: the one every batch but the first runs. */
+    /** The batch's statements explain shows, as every batch but the first runs them. */
     String sql(Backfill job);
 
     /**
      * Along a unique key (one column or several, compared as a row, as its btree index orders them). A
-     * batch finds the end of its next {@code limit} matching keys, then updates that key range only,
-     * so the planner walks the index, generic plan or not, and never scans the table. The end of the
-     * range is the last of those keys, found by ORDER BY ... DESC LIMIT 1 (max() exists for neither
-     * uuid nor a row).
+     * batch first finds the end of its next {@code limit} matching keys ({@link #range}), then updates
+     * that key range only, both bounds sent as parameters, so the planner walks the index, generic plan
+     * or not, and never scans the table. The end of the range is the last of those keys, found by ORDER
+     * BY ... DESC LIMIT 1 (max() exists for neither uuid nor a row).
+     *
+     * <p>Why two statements: with the end found in the same statement (a subquery), the UPDATE's upper
+     * bound is unknown when it is planned, and the planner guesses a row comparison from its leading
+     * column alone, a third of the table per side; for a key whose order is not the table's (md5 text,
+     * (tenant uuid, id)) it then preferred a scan of the whole table, for every batch, even a one-row
+     * one (measured on 15, 1,000,000 rows: 526 ms per batch, ~3 rows/s). A key's values read back
+     * through their text are the same values the checkpoint holds, so consecutive ranges still meet
+     * exactly.
      */
     record Keyset(UniqueKey key) implements KeyWalk {
 
@@ -97,7 +114,7 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         private String asText() {
             List<String> terms = new ArrayList<>();
             for (int i = 0; i < columns().size(); i++) {
-                terms.add(columns().get(i).name().quoted() + "::text AS zdm_end" + (i + 1));
+                terms.add(KeyText.of(columns().get(i).name().quoted(), columns().get(i).type()) + " AS zdm_end" + (i + 1));
             }
             return String.join(", ", terms);
         }
@@ -110,18 +127,42 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
                     + orderBy(null, " DESC") + " LIMIT 1", params);
         }
 
+        /**
+         * Parameters: the key after which the batch starts (none for the first), the job's end key, the
+         * batch's size. Its row: the last of the keys found, then, for the first batch, the first (the
+         * UPDATE's lower bound: bounded only from above it is planned as a scan of a third of the table).
+         * No row: nothing is left.
+         */
         @Override
-        public Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit) {
+        public Bound range(Backfill job, KeyPosition after, KeyPosition end, long limit) {
             List<Object> params = new ArrayList<>();
             if (after != null) {
                 params.addAll(after.values());
             }
             params.addAll(end.values());
             params.add(limit);
-            if (after != null) {
-                params.addAll(after.values());
+            return new Bound(rangeSql(job, after == null), params);
+        }
+
+        @Override
+        public Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit, List<String> found) {
+            int n = columns().size();
+            if (found == null) {
+                // Nothing left: the statement still runs, so the last batch takes the table's lock as
+                // every batch does, and updates nothing.
+                List<Object> params = new ArrayList<>();
+                return new Bound(updateSql(job, false, true), params);
             }
-            return new Bound(batchSql(job, after == null), params);
+            List<String> last = found.subList(0, n);
+            List<String> from = after != null ? after.values() : found.subList(n, 2 * n);
+            List<Object> params = new ArrayList<>(from);
+            params.addAll(last);
+            if (n > 1) {
+                params.add(from.get(0));
+                params.add(last.get(0));
+            }
+            params.addAll(last);
+            return new Bound(updateSql(job, after == null, false), params);
         }
 
         @Override
@@ -149,44 +190,68 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
 
         @Override
         public String sql(Backfill job) {
-            return batchSql(job, false);
+            return rangeSql(job, false) + "; " + updateSql(job, false, false);
         }
 
-        /**
-         * Parameters: the key after which the batch starts (none for the first), the job's end key, the
-         * batch's size, the start key again. It runs, and locks the table, even when the range holds no row.
-         */
-        public String batchSql(Backfill job, boolean first) {
-            String t = job.target();
+        /** The statement of {@link #range}: the next keys of the walk, their last and (first batch) first. */
+        public String rangeSql(Backfill job, boolean first) {
             String k = row(null);
             String after = first ? "" : k + " > " + parameters() + " AND ";
-            String keys = columns().size() == 1 ? "zdm_k1" : String.join(", ",
-                    java.util.stream.IntStream.rangeClosed(1, columns().size()).mapToObj(i -> "zdm_k" + i).toList());
             List<String> aliased = new ArrayList<>();
+            List<String> lastText = new ArrayList<>();
+            List<String> firstText = new ArrayList<>();
             for (int i = 0; i < columns().size(); i++) {
                 aliased.add(columns().get(i).name().quoted() + " AS zdm_k" + (i + 1));
+                // Named apart from zdm_k: ORDER BY zdm_k1 then orders by the key, not by its text.
+                lastText.add(KeyText.of("zdm_k" + (i + 1), columns().get(i).type()) + " AS zdm_last" + (i + 1));
+                firstText.add(KeyText.of("zdm_k" + (i + 1), columns().get(i).type()) + " AS zdm_first" + (i + 1));
             }
-            List<String> ends = new ArrayList<>();
-            for (int i = 0; i < columns().size(); i++) {
-                ends.add("(SELECT zdm_k" + (i + 1) + "::text FROM zdm_range)");
-            }
-            String c = job.conditionSql();
             // A job that fills NULLs finds its next keys by the key alone: the planner has no statistics
             // for a column just added, guesses few NULLs, and past a few thousand keys turns the search
             // into a scan of the whole table and a sort (measured on 15: 3,604 keys took 226 ms by a seq
             // scan, 2,000 took 24 ms by the index). The UPDATE still fills only the NULLs of that range.
-            String keysCondition = job.fillsNulls() ? "" : " AND " + c;
-            // The first batch's UPDATE is bounded below by its first key too: with only "<= (subquery)"
-            // the planner guesses a third of the table and scans all of it (measured on 15: every first
-            // batch of a 1,000,000-row backfill cut at its deadline, down to one row).
-            String updateFrom = first ? k + " >= (SELECT " + keys + " FROM zdm_keys ORDER BY "
-                    + orderBy("zdm_k", "") + " LIMIT 1) AND " : after;
-            return "WITH zdm_keys AS (SELECT " + String.join(", ", aliased) + " FROM " + t + " WHERE " + after + k
-                    + " <= " + parameters() + keysCondition + " ORDER BY " + orderBy(null, "") + " LIMIT ?), "
-                    + "zdm_range AS (SELECT " + keys + " FROM zdm_keys ORDER BY " + orderBy("zdm_k", " DESC") + " LIMIT 1), "
-                    + "zdm_done AS (UPDATE " + t + " SET " + job.setClause() + " WHERE " + updateFrom + k
-                    + " <= (SELECT " + keys + " FROM zdm_range) AND " + c + " RETURNING 1) "
-                    + "SELECT count(*), " + String.join(", ", ends) + " FROM zdm_done";
+            String keysCondition = job.fillsNulls() ? "" : " AND " + job.conditionSql();
+            String keys = "WITH zdm_keys AS (SELECT " + String.join(", ", aliased) + " FROM " + job.target()
+                    + " WHERE " + after + k + " <= " + parameters() + keysCondition + " ORDER BY "
+                    + orderBy(null, "") + " LIMIT ?) ";
+            String last = "(SELECT " + String.join(", ", lastText) + " FROM zdm_keys ORDER BY "
+                    + orderBy("zdm_k", " DESC") + " LIMIT 1) zdm_last";
+            if (!first) {
+                return keys + "SELECT * FROM " + last;
+            }
+            return keys + "SELECT * FROM " + last + " CROSS JOIN (SELECT " + String.join(", ", firstText)
+                    + " FROM zdm_keys ORDER BY " + orderBy("zdm_k", "") + " LIMIT 1) zdm_first";
+        }
+
+        /**
+         * The UPDATE of one key range, both bounds parameters: the start (exclusive; inclusive for the
+         * first batch, whose start is its first key), the end (inclusive), for a key of several columns
+         * its leading column's bounds again, then the end again, echoed as the position reached. The
+         * leading column's bounds say nothing the row comparison does not imply, but the planner reads
+         * them as one range of that column, where it guesses each row comparison apart from the other
+         * (a generic plan estimated 111,111 of 1,000,000 rows for any batch without them, 556 with).
+         * {@code none}: nothing is left; it only takes the table's lock.
+         */
+        public String updateSql(Backfill job, boolean first, boolean none) {
+            String k = row(null);
+            String c = job.conditionSql();
+            String where;
+            List<String> ends = new ArrayList<>();
+            if (none) {
+                where = "false";
+                columns().forEach(col -> ends.add("NULL::text"));
+            } else {
+                where = k + (first ? " >= " : " > ") + parameters() + " AND " + k + " <= " + parameters();
+                if (columns().size() > 1) {
+                    KeyColumn lead = columns().get(0);
+                    String p = lead.type() == null ? "?" : "?::" + lead.type().sql();
+                    where += " AND " + lead.name().quoted() + " >= " + p + " AND " + lead.name().quoted() + " <= " + p;
+                }
+                where += " AND " + c;
+                columns().forEach(col -> ends.add("?::text"));
+            }
+            return "WITH zdm_done AS (UPDATE " + job.target() + " SET " + job.setClause() + " WHERE " + where
+                    + " RETURNING 1) SELECT count(*), " + String.join(", ", ends) + " FROM zdm_done";
         }
 
         /** Whether the key is one integer column, the only kind a checkpoint of zdm before any key could hold. */
@@ -230,7 +295,12 @@ public sealed interface KeyWalk permits KeyWalk.Keyset, KeyWalk.Blocks {
         }
 
         @Override
-        public Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit) {
+        public Bound range(Backfill job, KeyPosition after, KeyPosition end, long limit) {
+            return null;
+        }
+
+        @Override
+        public Bound batch(Backfill job, KeyPosition after, KeyPosition end, long limit, List<String> found) {
             long from = after == null ? 0 : Long.parseLong(after.values().get(0));
             long last = Long.parseLong(end.values().get(0));
             if (from >= last) {

@@ -20,12 +20,50 @@ import java.util.List;
  * catalog names tables: bare in the current schema, qualified elsewhere. {@code foreign}: the table is a
  * foreign table (relkind 'f', a partition served by a foreign data wrapper): its rows live on another
  * server, so zdm can neither build an index on it nor walk it in batches along a key.
+ * {@code keyExpressionColumns}: the columns an expression of the partition key reads
+ * ({@code lower(email)} reads email), empty where the key has no expression: an UPDATE that sets one may
+ * move the row to another partition as a plain key column's would.
  */
 public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children,
-                      boolean foreign) {
+                      boolean foreign, java.util.Set<SqlName> keyExpressionColumns) {
 
     public Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children) {
         this(parents, partition, partitionKey, children, false);
+    }
+
+    public Lineage(List<SqlName> parents, boolean partition, List<SqlName> partitionKey, List<SqlName> children,
+                   boolean foreign) {
+        this(parents, partition, partitionKey, children, foreign, java.util.Set.of());
+    }
+
+    /**
+     * The columns of {@code columns} that the key's expressions (as pg_get_expr prints them, or a schema
+     * file writes them) name: a name of the expression that is no call, no cast's type and no field.
+     */
+    public static java.util.Set<SqlName> columnsIn(String expressions, java.util.Collection<SqlName> columns) {
+        if (expressions == null || expressions.isBlank()) {
+            return java.util.Set.of();
+        }
+        java.util.Set<SqlName> used = new java.util.LinkedHashSet<>();
+        java.util.Set<String> names;
+        try {
+            names = new SqlExpression(expressions).namesUsed();
+        } catch (dev.zdm.protocol.ZdmException unscannable) {
+            // Text a request could not send (a backslash in a constant, ...): every column it mentions counts.
+            for (SqlName column : columns) {
+                if (java.util.regex.Pattern.compile("(?<![A-Za-z0-9_$])" + java.util.regex.Pattern.quote(column.value())
+                        + "(?![A-Za-z0-9_$])").matcher(expressions).find()) {
+                    used.add(column);
+                }
+            }
+            return used;
+        }
+        for (SqlName column : columns) {
+            if (names.contains(column.value())) {
+                used.add(column);
+            }
+        }
+        return used;
     }
 
     /** A table with no parent, no children, not partitioned: what every catalog answers by default. */
@@ -42,6 +80,8 @@ public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> pa
         List<SqlName> sorted = new ArrayList<>(children);
         sorted.sort(ORDER);
         children = List.copyOf(sorted);
+        keyExpressionColumns = keyExpressionColumns == null ? java.util.Set.of()
+                : java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(keyExpressionColumns));
         if (partition && parents.size() != 1) {
             throw new IllegalArgumentException("a partition has exactly one parent, not " + parents);
         }
@@ -67,8 +107,13 @@ public record Lineage(List<SqlName> parents, boolean partition, List<SqlName> pa
         return partitionKey != null && partitionKey.contains(null);
     }
 
+    /** The same facts, of a foreign table. */
+    public Lineage asForeign() {
+        return new Lineage(parents, partition, partitionKey, children, true, keyExpressionColumns);
+    }
+
     /** The same facts with these children: a file states each table's parent, the children follow from them. */
     public Lineage withChildren(List<SqlName> children) {
-        return new Lineage(parents, partition, partitionKey, children, foreign);
+        return new Lineage(parents, partition, partitionKey, children, foreign, keyExpressionColumns);
     }
 }

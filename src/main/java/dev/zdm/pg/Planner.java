@@ -427,7 +427,8 @@ public final class Planner {
      * earlier batches committed; and a row moved into a partition not yet walked would be met again, not
      * exactly once. So refused before running, for the key of every partitioned table the rows live
      * under: the table's ancestors' (a partition's bound) and its own and its descendants' (where the
-     * tree routes them). An expression in a key names no column and is not judged here.
+     * tree routes them). A key expression's columns count as key columns: setting one may change the
+     * value it computes (lower(email) for a new email), whether or not it would for these rows.
      */
     private void refuseRowMovement(MigrationSpec spec) {
         SqlName t = spec.table();
@@ -449,6 +450,16 @@ public final class Planner {
             }
         }
         for (SqlName tree : partitioned) {
+            for (SqlName used : catalog.lineage(tree).keyExpressionColumns()) {
+                if (spec.assignments().containsKey(used)) {
+                    throw ZdmException.precondition("set assigns " + used + ", a column the partition key of " + tree
+                            + " computes from (an expression of it): rows may move between partitions, which zdm cannot"
+                            + " do batch by batch (it updates each partition directly, and PostgreSQL moves rows only for"
+                            + " an UPDATE through the parent; a moved row could also be met twice). Move them per"
+                            + " partition by hand (INSERT into the parent and DELETE from the partition), or leave "
+                            + used + " alone");
+                }
+            }
             for (SqlName key : catalog.lineage(tree).partitionKey()) {
                 if (key == null) {
                     continue;
@@ -528,11 +539,22 @@ public final class Planner {
     }
 
     /**
-     * The same lock on every table below {@code table}: what a statement on a partitioned table (or one
-     * whose triggers live on one) takes on each partition, as pg_locks shows on 15.
+     * The same lock on every partition below {@code table}: what a statement on a partitioned table (or one
+     * whose triggers live on one) takes on each partition, as pg_locks shows on 15. Only partitions: a
+     * plain CREATE INDEX (DefineIndex recurses only for relkind 'p'; seen on 10-18 by the fuzzer: a build
+     * on an inheritance parent goes on while a child is held ACCESS EXCLUSIVE), a DROP INDEX of the
+     * parent's index and a foreign key's triggers on a referenced parent stay on the parent. ALTER TABLE
+     * and UPDATE, which do reach inheritance children, are {@link #lockingTheTree} and {@link #rowTables}.
      */
     public static List<Statement.OtherLock> treeLocks(CatalogView catalog, SqlName table, LockMode mode) {
-        return descendants(catalog, table).stream().map(t -> new Statement.OtherLock(t, mode)).toList();
+        return partitionsBelow(catalog, table).stream().map(t -> new Statement.OtherLock(t, mode)).toList();
+    }
+
+    /** Every partition below {@code table} at every level; none below a table that is not partitioned. */
+    public static List<SqlName> partitionsBelow(CatalogView catalog, SqlName table) {
+        // A partitioned table's children are all partitions, at every level (a partition cannot be
+        // inherited from); any other table's children are inheritance children.
+        return catalog.lineage(table).partitioned() ? descendants(catalog, table) : List.of();
     }
 
     private static void collectDescendants(CatalogView catalog, SqlName table, java.util.Set<SqlName> into, int depth) {
@@ -561,9 +583,15 @@ public final class Planner {
             return plan;
         }
         String alter = "ALTER TABLE " + plan.table().quoted() + " ";
+        boolean partitioned = catalog.lineage(plan.table()).partitioned();
+        java.util.Set<String> foreignKeys = new java.util.HashSet<>();
         List<Step> steps = new ArrayList<>();
         for (Step step : plan.steps()) {
-            if (step instanceof Statement s && s.table().equals(plan.table()) && s.sql().contains(alter)) {
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.AddForeignKey fk) {
+                foreignKeys.add(fk.constraint().value());
+            }
+            if (step instanceof Statement s && s.table().equals(plan.table()) && s.sql().contains(alter)
+                    && (partitioned || reachesInheritanceChildren(plan.table(), s, foreignKeys))) {
                 List<Statement.OtherLock> locks = new ArrayList<>(s.otherLocks());
                 below.forEach(child -> locks.add(new Statement.OtherLock(child, s.lock())));
                 steps.add(new Statement(s.table(), s.sql(), s.lock(), s.work(), s.transactional(), s.undoSql(),
@@ -573,6 +601,31 @@ public final class Planner {
             }
         }
         return new Plan(plan.table(), steps);
+    }
+
+    /**
+     * Whether an ALTER of an inheritance parent locks its children: constraints that are inherited (CHECK,
+     * 18's NOT NULL) and columns' defaults are, a key or foreign key is not - DROP and VALIDATE of one stay
+     * on the parent, and before 18 so does ADD CONSTRAINT FOREIGN KEY / UNIQUE USING INDEX (measured on
+     * 10, 12, 15, 17, 18 with the child held ACCESS EXCLUSIVE). {@code foreignKeys}: those the plan adds.
+     */
+    private boolean reachesInheritanceChildren(SqlName table, Statement s, java.util.Set<String> foreignKeys) {
+        CatalogChange change = s.change();
+        if (change instanceof CatalogChange.AddForeignKey || change instanceof CatalogChange.AddKeyUsingIndex) {
+            return version.keyAddLocksInheritanceChildren();
+        }
+        SqlName named = change instanceof CatalogChange.DropConstraint d ? d.constraint()
+                : change instanceof CatalogChange.DropConstraintCascade d ? d.constraint()
+                : change instanceof CatalogChange.ValidateConstraint v ? v.constraint() : null;
+        if (named == null) {
+            return true;
+        }
+        if (foreignKeys.contains(named.value())) {
+            return false;
+        }
+        return catalog.constraints(table).stream().filter(c -> c.name().value().equals(named.value()))
+                .map(ConstraintInfo::kind).findFirst()
+                .map(kind -> kind == ConstraintInfo.Kind.CHECK || kind == ConstraintInfo.Kind.NOT_NULL).orElse(true);
     }
 
     /**
@@ -627,7 +680,68 @@ public final class Planner {
                 spec.rowLimit(), spec.sleepMs(), "", false, List.of(), only).sql() + ":limit=" + spec.rowLimit();
         // A touch sets a column to its own value: no key changes, so no foreign key's trigger fires.
         return new Backfill(t, walk, assignments, spec.condition(), spec.batchSize(),
-                spec.rowLimit(), spec.sleepMs(), jobKey, false, foreignKeyLocks(t, spec.assignments().keySet()), only);
+                spec.rowLimit(), spec.sleepMs(), jobKey, false, merged(foreignKeyLocks(t, spec.assignments().keySet()),
+                readLocks(t, spec)), only);
+    }
+
+    /**
+     * What the job's subqueries read: every batch's UPDATE takes ACCESS SHARE on each table a FROM or
+     * JOIN in set or where names (and, as a scan of a parent does, on its partitions and children), held
+     * to the batch's commit, so an ACCESS EXCLUSIVE holder there stops the batch as one on the table
+     * would. Each name resolves as the server resolves it (the catalog's search_path); one that finds
+     * nothing is refused as the server refuses it (42P01). A name in pg_catalog (pg_class, unqualified
+     * pg_*) is the server's: its catalog locks stop no application. A view or another relation that is
+     * not a table is locked by the server with its underlying tables, which zdm does not read; nor does it
+     * see what a function in the expression reads: those locks are not predicted (explain says so).
+     */
+    List<Statement.OtherLock> readLocks(SqlName table, MigrationSpec spec) {
+        List<SqlExpression> expressions = new ArrayList<>(spec.assignments().values());
+        if (spec.condition() != null) {
+            expressions.add(spec.condition());
+        }
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        for (SqlExpression expression : expressions) {
+            for (SqlName named : expression.relationsRead()) {
+                if (serversOwn(named)) {
+                    continue;
+                }
+                CatalogView.Presence found = catalog.relationNamed(named);
+                if (found == CatalogView.Presence.ABSENT) {
+                    throw new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, "relation " + named + " does not exist (read"
+                            + " in " + expression.text() + "; SQLSTATE 42P01)");
+                }
+                if (!catalog.tableExists(named)) {
+                    continue;
+                }
+                SqlName read = catalog.resolve(named);
+                if (sameTable(read, table) || sameTable(named, table)) {
+                    // The batch's ROW EXCLUSIVE on its own table is stronger already.
+                    continue;
+                }
+                locks.merge(read, LockMode.ACCESS_SHARE, Planner::stronger);
+                for (SqlName below : descendants(read)) {
+                    if (!sameTable(below, table)) {
+                        locks.merge(below, LockMode.ACCESS_SHARE, Planner::stronger);
+                    }
+                }
+            }
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** A name the server finds in pg_catalog before any schema of the search_path (or one qualified so). */
+    private static boolean serversOwn(SqlName name) {
+        return name.schema() == null ? name.value().startsWith("pg_")
+                : name.schema().equals("pg_catalog") || name.schema().equals("information_schema");
+    }
+
+    /** Each table once, with the stronger of its two modes; the foreign keys' first, in their order. */
+    private static List<Statement.OtherLock> merged(List<Statement.OtherLock> first, List<Statement.OtherLock> then) {
+        Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
+        for (List<Statement.OtherLock> list : List.of(first, then)) {
+            list.forEach(l -> locks.merge(l.table(), l.mode(), Planner::stronger));
+        }
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
     }
 
     /**
@@ -635,26 +749,61 @@ public final class Planner {
      * pg_locks), when a row's key value changes: a foreign key of the table on an assigned column checks
      * the new value with SELECT ... FOR KEY SHARE on the referenced table (ROW SHARE, RI_FKey_check); a
      * foreign key of another table that references an assigned column looks for, or updates, its rows
-     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT). The
-     * strongest mode per table; a table's own references are under its own lock already.
+     * there (ROW SHARE for NO ACTION and RESTRICT, ROW EXCLUSIVE for CASCADE, SET NULL, SET DEFAULT).
+     * A CASCADE, SET NULL or SET DEFAULT changes the referencing table's key columns in turn, with the
+     * same consequences there, table after table (orders, order_items, shipments, ...): pg_locks on 15
+     * shows each level's locks once a row of it changes, which the model takes to happen (it does not
+     * see the rows). A partitioned table in the chain is locked with every partition: the RI queries name
+     * the parent, and a generic plan locks all its partitions (a custom plan prunes some; zdm's LOCK TABLE
+     * of the parent takes them all). The strongest mode per table; the job's own table is under its own
+     * ROW EXCLUSIVE already.
      */
     List<Statement.OtherLock> foreignKeyLocks(SqlName table, Set<SqlName> assigned) {
         Map<SqlName, LockMode> locks = new java.util.LinkedHashMap<>();
         if (assigned.isEmpty()) {
             return List.of();
         }
-        for (ConstraintInfo fk : catalog.constraints(table)) {
-            if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
-                    && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(assigned::contains)) {
-                locks.merge(fk.refTable(), LockMode.ROW_SHARE, Planner::stronger);
+        keyChangeLocks(table, assigned, false, locks, new java.util.HashSet<>(), 0);
+        locks.keySet().removeIf(t -> sameTable(t, table));
+        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The locks a change of {@code changed} in {@code table}'s rows takes; {@code toNull}: the new values are NULL (nothing to check). */
+    private void keyChangeLocks(SqlName table, Set<SqlName> changed, boolean toNull, Map<SqlName, LockMode> locks,
+                                Set<String> followed, int depth) {
+        if (!toNull) {
+            for (ConstraintInfo fk : catalog.constraints(table)) {
+                if (fk.kind() == ConstraintInfo.Kind.FOREIGN_KEY && fk.refTable() != null
+                        && !sameTable(fk.refTable(), table) && fk.columns().stream().anyMatch(changed::contains)) {
+                    lockTree(fk.refTable(), LockMode.ROW_SHARE, locks);
+                }
             }
         }
         for (ConstraintInfo fk : catalog.referencing(table)) {
-            if (!sameTable(fk.table(), table) && fk.refColumns().stream().anyMatch(assigned::contains)) {
-                locks.merge(fk.table(), fk.onUpdate().lockOnReferencing(), Planner::stronger);
+            if (sameTable(fk.table(), table) || fk.refColumns().stream().noneMatch(changed::contains)) {
+                continue;
+            }
+            lockTree(fk.table(), fk.onUpdate().lockOnReferencing(), locks);
+            ConstraintInfo.Action action = fk.onUpdate();
+            boolean changesThem = action == ConstraintInfo.Action.CASCADE || action == ConstraintInfo.Action.SET_NULL
+                    || action == ConstraintInfo.Action.SET_DEFAULT;
+            // Each constraint followed once: a cycle of cascades ends where it began.
+            if (changesThem && depth < MAX_TREE_DEPTH && followed.add(fk.table() + "/" + fk.name())) {
+                keyChangeLocks(fk.table(), Set.copyOf(fk.columns()), action == ConstraintInfo.Action.SET_NULL, locks,
+                        followed, depth + 1);
             }
         }
-        return locks.entrySet().stream().map(e -> new Statement.OtherLock(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The table, and every partition of a partitioned one (an inheritance parent's RI query says ONLY). */
+    private void lockTree(SqlName table, LockMode mode, Map<SqlName, LockMode> locks) {
+        locks.merge(table, mode, Planner::stronger);
+        if (!catalog.lineage(table).partitioned()) {
+            return;
+        }
+        for (SqlName below : descendants(table)) {
+            locks.merge(below, mode, Planner::stronger);
+        }
     }
 
     private static LockMode stronger(LockMode a, LockMode b) {

@@ -137,6 +137,202 @@ public record SqlExpression(String text) {
     }
 
     /**
+     * The relations a subquery in the expression reads, as written after FROM or JOIN (or a comma in a
+     * FROM list) at a level of parentheses that began with SELECT: the names the server resolves, when it
+     * analyses the statement, to tables whose ACCESS SHARE lock every batch then takes. An unquoted name
+     * is folded to lower case, a quoted one is exact; a schema qualifies it. Left out: a function in FROM
+     * (generate_series(...)), a parenthesised subquery (its own SELECT is read), a WITH query's own name,
+     * and what FROM means inside a call (extract(year FROM ts), substring(s FROM 2)), where no SELECT
+     * opened the parentheses. A name zdm cannot spell (over 63 bytes) is left to the server.
+     */
+    public java.util.List<SqlName> relationsRead() {
+        java.util.List<Token> tokens = tokens(text);
+        Set<String> cteNames = new LinkedHashSet<>();
+        for (int i = 0; i + 2 < tokens.size(); i++) {
+            // name AS [NOT] [MATERIALIZED] ( ...: a WITH query, which FROM may name as if it were a table.
+            if (tokens.get(i).name != null && tokens.get(i + 1).is("as")) {
+                int j = i + 2;
+                while (j < tokens.size() && (tokens.get(j).is("not") || tokens.get(j).is("materialized"))) {
+                    j++;
+                }
+                if (j < tokens.size() && tokens.get(j).is("(")) {
+                    cteNames.add(tokens.get(i).name);
+                }
+            }
+        }
+        java.util.List<SqlName> read = new java.util.ArrayList<>();
+        java.util.ArrayDeque<Boolean> selectAt = new java.util.ArrayDeque<>();
+        selectAt.push(false);
+        // The depth at which a FROM list is open (-1: none), and whether its next token starts an item.
+        java.util.ArrayDeque<Boolean> inFrom = new java.util.ArrayDeque<>();
+        inFrom.push(false);
+        boolean expectItem = false;
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            if (t.is("(")) {
+                selectAt.push(false);
+                inFrom.push(false);
+                expectItem = false;
+                continue;
+            }
+            if (t.is(")")) {
+                if (selectAt.size() > 1) {
+                    selectAt.pop();
+                    inFrom.pop();
+                }
+                expectItem = false;
+                continue;
+            }
+            if (t.is("select")) {
+                selectAt.pop();
+                selectAt.push(true);
+                continue;
+            }
+            if (!selectAt.peek()) {
+                continue;
+            }
+            if (t.is("from") && i > 0 && tokens.get(i - 1).is("distinct")) {
+                // a IS [NOT] DISTINCT FROM b: a comparison, no FROM clause.
+                continue;
+            }
+            if (t.is("from") || t.is("join")) {
+                inFrom.pop();
+                inFrom.push(true);
+                expectItem = true;
+                continue;
+            }
+            if (inFrom.peek() && t.is(",")) {
+                expectItem = true;
+                continue;
+            }
+            if (t.isKeyword() && !t.is("lateral") && !t.is("only")) {
+                boolean joinWord = t.is("left") || t.is("right") || t.is("full") || t.is("inner") || t.is("outer")
+                        || t.is("cross") || t.is("natural") || t.is("on") || t.is("using") || t.is("as");
+                if (!joinWord) {
+                    inFrom.pop();
+                    inFrom.push(false);
+                }
+                expectItem = false;
+                continue;
+            }
+            if (!expectItem) {
+                continue;
+            }
+            if (t.is("lateral") || t.is("only")) {
+                continue;
+            }
+            expectItem = false;
+            if (t.name == null) {
+                continue;
+            }
+            java.util.List<String> parts = new java.util.ArrayList<>(java.util.List.of(t.name));
+            int j = i + 1;
+            while (j + 1 < tokens.size() && tokens.get(j).is(".") && tokens.get(j + 1).name != null) {
+                parts.add(tokens.get(j + 1).name);
+                j += 2;
+            }
+            i = j - 1;
+            if (j < tokens.size() && tokens.get(j).is("(")) {
+                // A function in FROM, not a relation.
+                continue;
+            }
+            if (parts.size() == 1 && cteNames.contains(parts.get(0))) {
+                continue;
+            }
+            try {
+                read.add(parts.size() == 1 ? new SqlName(parts.get(0))
+                        : new SqlName(parts.get(parts.size() - 2), parts.get(parts.size() - 1)));
+            } catch (RuntimeException unspellable) {
+                // The server resolves what zdm cannot name (and says so if it does not exist).
+            }
+        }
+        return java.util.List.copyOf(new LinkedHashSet<>(read));
+    }
+
+    /**
+     * The names the expression uses as values (columns, as the server would resolve them: unquoted folded
+     * to lower case, quoted exact): no called function, no cast's type, no qualifier and no qualified field.
+     */
+    public Set<String> namesUsed() {
+        java.util.List<Token> tokens = tokens(text);
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            if (t.name == null) {
+                continue;
+            }
+            boolean called = i + 1 < tokens.size() && (tokens.get(i + 1).is("(") || tokens.get(i + 1).is("."));
+            boolean typeOrField = i > 0 && (tokens.get(i - 1).is(".") || tokens.get(i - 1).is(":"));
+            if (!called && !typeOrField) {
+                names.add(t.name);
+            }
+        }
+        return names;
+    }
+
+    /** A token of the expression: a name (folded unless quoted), a keyword-like word, or a punctuation mark. */
+    private record Token(String word, String name, boolean quoted) {
+        boolean is(String lower) {
+            return !quoted && word.equals(lower);
+        }
+
+        /** A word that ends a FROM item list or starts a clause (where, group, order, union, ...), not a name. */
+        boolean isKeyword() {
+            return !quoted && FROM_ENDS.contains(word);
+        }
+    }
+
+    private static final Set<String> FROM_ENDS = Set.of("where", "group", "having", "order", "limit", "offset",
+            "union", "intersect", "except", "window", "fetch", "for", "select", "on", "using", "as", "left", "right",
+            "full", "inner", "outer", "cross", "natural", "lateral", "only", "tablesample", "and", "or", "not", "then",
+            "when", "else", "end", "case", "in", "is", "between", "like", "ilike", "similar");
+
+    private static java.util.List<Token> tokens(String text) {
+        java.util.List<Token> tokens = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            if (c == '\'') {
+                i = closingQuote(text, i, escapeString(text, i)) + 1;
+                tokens.add(new Token("''", null, false));
+            } else if (c == '"') {
+                int close = closingQuote(text, i, false);
+                String name = text.substring(i + 1, close).replace("\"\"", "\"");
+                tokens.add(new Token(name, name, true));
+                i = close + 1;
+            } else if (Character.isLetter(c) || c == '_' || c >= 0x80) {
+                int end = i;
+                while (end < text.length() && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '_'
+                        || text.charAt(end) == '$' || text.charAt(end) >= 0x80)) {
+                    end++;
+                }
+                if (end < text.length() && text.charAt(end) == '\'') {
+                    // A typed literal's type or an E'...' prefix: the literal follows as its own token.
+                    tokens.add(new Token(text.substring(i, end).toLowerCase(Locale.ROOT), null, false));
+                    i = end;
+                    continue;
+                }
+                String word = text.substring(i, end).toLowerCase(Locale.ROOT);
+                tokens.add(new Token(word, word, false));
+                i = end;
+            } else if (Character.isWhitespace(c)) {
+                i++;
+            } else if (Character.isDigit(c)) {
+                int end = i;
+                while (end < text.length() && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '.')) {
+                    end++;
+                }
+                tokens.add(new Token(text.substring(i, end), null, false));
+                i = end;
+            } else {
+                tokens.add(new Token(String.valueOf(c), null, false));
+                i++;
+            }
+        }
+        return tokens;
+    }
+
+    /**
      * Scans {@code text} as the server's lexer does and answers it with every string literal emptied and
      * every quoted identifier unquoted ("random"() calls random() too), or refuses it. The scan and the
      * server must agree on where each literal ends under either standard_conforming_strings: a backslash

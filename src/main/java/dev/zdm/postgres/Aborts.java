@@ -83,13 +83,15 @@ final class Aborts {
             String table = e.waitedOn() != null ? e.waitedOn() : ctx.table().value();
             if (undo.left().isEmpty()) {
                 Ledger.state(backend.connection(), id, Ledger.State.FAILED, e.getMessage());
-                return new LockBudgetExceeded(table, waited, blockers.describe(pids), progress);
+                return e.snapshotWait() ? LockBudgetExceeded.olderSnapshot(table, waited, blockers.describe(pids), progress)
+                        : new LockBudgetExceeded(table, waited, blockers.describe(pids), progress);
             }
             if (undo.left().stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX)) {
                 // A failed build's INVALID index: the janitor drops it, by OID, as soon as its blockers end.
                 Ledger.state(backend.connection(), id, Ledger.State.UNDO_PENDING, e.getMessage());
                 janitor.poke();
-                return new LockBudgetExceeded(table, waited, blockers.describe(pids), progress);
+                return e.snapshotWait() ? LockBudgetExceeded.olderSnapshot(table, waited, blockers.describe(pids), progress)
+                        : new LockBudgetExceeded(table, waited, blockers.describe(pids), progress);
             }
             return undoLeft(operation, id, new ObjectUndo.Report(undo.left(), undo.waitedMs(), pids), waited,
                     "aborted (" + e.getMessage() + ") and could not undo " + describe(undo.left()), progress);

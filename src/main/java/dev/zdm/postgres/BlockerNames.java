@@ -40,7 +40,7 @@ final class BlockerNames {
                     .toList();
         } catch (SQLException failed) {
             Log.info("describing the blockers " + pids + ": " + PgErrors.firstLine(failed));
-            return pids.stream().map(pid -> new Blocker(null, pid, "", "unknown", 0)).toList();
+            return pids.stream().map(pid -> new Blocker(null, pid, "", "unknown", null)).toList();
         }
     }
 }

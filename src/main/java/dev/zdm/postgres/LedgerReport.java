@@ -36,7 +36,9 @@ final class LedgerReport {
                        coalesce(sum(k.rows_done), 0), coalesce(sum(k.batches_done), 0),
                        (array_agg(k.last_key ORDER BY k.step DESC) FILTER (WHERE NOT k.finished))[1],
                        (array_agg(k.end_key ORDER BY k.step DESC) FILTER (WHERE NOT k.finished))[1],
-                       o.fingerprint
+                       o.fingerprint,
+                       coalesce((SELECT n.nspname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                                 WHERE r.oid = o.table_oid), o.request->>'schema')
                 FROM zdm.operations o LEFT JOIN zdm.checkpoints k ON k.operation_id = o.id
                 GROUP BY o.id ORDER BY o.state = 'done', o.id DESC LIMIT ?""".formatted(UTC, UTC))) {
             ps.setInt(1, limit);
@@ -52,7 +54,7 @@ final class LedgerReport {
                             blockedBy = describe(c, sessions, blockingPids(c, pid.get()));
                         }
                     }
-                    listed.add(new OperationStatus(rs.getLong(1), rs.getString(2), rs.getString(3), state, rs.getInt(5),
+                    listed.add(new OperationStatus(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(15), state, rs.getInt(5),
                             rs.getInt(6), rs.getLong(10), rs.getInt(11), (Long) rs.getObject(12), (Long) rs.getObject(13),
                             rs.getString(7), rs.getString(8), rs.getString(9), owner, blockedBy));
                 }

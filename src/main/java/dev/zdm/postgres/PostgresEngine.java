@@ -158,6 +158,8 @@ public final class PostgresEngine implements Engine {
             PostgresEngine engine = new PostgresEngine(database, embedded, retries, budget);
             // A SIGTERM's job stops between batches and answers first; the connection closes after.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                Stopping.request();
+                dev.zdm.postgres.connect.StopCancel.cancel(engine.backend);
                 Stopping.stopAndAwaitIdle(Stopping.GRACE);
                 engine.close();
             }, "zdm-postgres-shutdown"));
@@ -334,6 +336,11 @@ public final class PostgresEngine implements Engine {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
                 throw aborts.onLock(operation, plan, ctx.atStep(i), PlanSteps.withEarlierJobs(e, reports), PlanSteps.waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
+                if (dev.zdm.postgres.connect.StopCancel.causedBy(e)) {
+                    throw aborts.interrupted(operation, ctx, new Interrupted("step " + (i + 1) + " of "
+                            + plan.steps().size() + " cancelled (" + step.sql() + "), what the steps made kept",
+                            Map.of()));
+                }
                 Optional<String> lost = ledger.lostUnder(ctx.operationId(), e);
                 if (lost.isPresent()) {
                     throw earlier.stoppedWithoutLedger(operation, fingerprint, ctx.atStep(i), lost.get(), e);

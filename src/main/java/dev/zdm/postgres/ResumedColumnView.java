@@ -101,6 +101,11 @@ final class ResumedColumnView implements CatalogView {
     }
 
     @Override
+    public Presence relationNamed(SqlName name) {
+        return catalog.relationNamed(name);
+    }
+
+    @Override
     public boolean relationExists(SqlName name) {
         // One name space: the hidden index's name is no other relation's.
         return !hiddenIndex(name) && catalog.relationExists(name);

@@ -56,7 +56,7 @@ public final class DropConstraint extends CascadingDrop {
         if (constraint.refTable() != null) {
             others.add(constraint.refTable());
             // Its triggers live on every partition of a partitioned referenced table too (pg_locks on 15).
-            others.addAll(Planner.descendants(catalog, constraint.refTable()));
+            others.addAll(Planner.partitionsBelow(catalog, constraint.refTable()));
         }
         dependents.forEach(fk -> others.add(fk.table()));
         CatalogChange change = dependents.isEmpty() ? new CatalogChange.DropConstraint(spec.name())

@@ -75,7 +75,10 @@ public final class CatalogReader {
     private static final String PARTITION_KEYS = """
             SELECT p.partrelid, ARRAY(SELECT a.attname FROM unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
                                       LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0
-                                      ORDER BY k.ord)
+                                      ORDER BY k.ord),
+                   pg_get_expr(p.partexprs, p.partrelid),
+                   ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = p.partrelid AND a.attnum > 0
+                         AND NOT a.attisdropped)
             FROM pg_partitioned_table p WHERE p.partrelid = ANY (?)""";
     /** 'n': a column's NOT NULL, a named constraint from 18 (ServerVersion.notNullIsConstraint). */
     private static final Map<String, String> CONSTRAINT_TYPES = Map.of("c", "check", "u", "unique",
@@ -260,7 +263,7 @@ public final class CatalogReader {
         Map<Long, dev.zdm.pg.Lineage> lineage = lineage(c, major, oidArray, tableNames, log);
         for (Long oid : foreign) {
             dev.zdm.pg.Lineage l = lineage.getOrDefault(oid, dev.zdm.pg.Lineage.ORDINARY);
-            lineage.put(oid, new dev.zdm.pg.Lineage(l.parents(), l.partition(), l.partitionKey(), l.children(), true));
+            lineage.put(oid, l.asForeign());
         }
         Map<Long, String> rowSecurity = rowSecurity(c, oidArray);
         Map<SqlName, Schema.Table> tables = new LinkedHashMap<>();
@@ -310,6 +313,7 @@ public final class CatalogReader {
             }
         }
         Map<Long, List<SqlName>> keys = new HashMap<>();
+        Map<Long, Set<SqlName>> keyExpressionColumns = new HashMap<>();
         if (major >= 10) {
             try (PreparedStatement ps = c.prepareStatement(PARTITION_KEYS)) {
                 ps.setArray(1, oids);
@@ -320,6 +324,8 @@ public final class CatalogReader {
                             key.add(column == null ? null : plain(column, "partition key column", log));
                         }
                         keys.put(rs.getLong(1), key);
+                        keyExpressionColumns.put(rs.getLong(1), dev.zdm.pg.Lineage.columnsIn(rs.getString(3),
+                                plainNames((String[]) rs.getArray(4).getArray())));
                     }
                 }
             }
@@ -328,10 +334,24 @@ public final class CatalogReader {
         for (Long oid : tableNames.keySet()) {
             if (parents.containsKey(oid) || keys.containsKey(oid)) {
                 lineage.put(oid, new dev.zdm.pg.Lineage(parents.getOrDefault(oid, List.of()),
-                        partition.getOrDefault(oid, false), keys.get(oid), List.of()));
+                        partition.getOrDefault(oid, false), keys.get(oid), List.of(), false,
+                        keyExpressionColumns.getOrDefault(oid, Set.of())));
             }
         }
         return lineage;
+    }
+
+    /** The names zdm can spell; the others no expression of a request can set either. */
+    private static List<SqlName> plainNames(String[] names) {
+        List<SqlName> plain = new ArrayList<>();
+        for (String name : names) {
+            try {
+                plain.add(new SqlName(name));
+            } catch (RuntimeException unspellable) {
+                // Not a name a request can set.
+            }
+        }
+        return plain;
     }
 
     /** Functions and types outside pg_catalog and information_schema: an extension's, the user's. */

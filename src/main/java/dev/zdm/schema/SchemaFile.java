@@ -33,7 +33,8 @@ import java.util.Set;
  *  "schemas": {"tenant_a": {"accounts": {"rows": 10, "columns": {"id": {"type": "bigint"}}, "primary_key": ["id"]}}},
  *  "other_relations": ["users_id_seq"]}
  * </pre>
- * A partitioned table has {@code "partition_by": ["region"]} (null for an expression in the key), each
+ * A partitioned table has {@code "partition_by": ["region"]} (null, or {@code {"expression": "lower(email)"}},
+ * for an expression in the key), each
  * partition {@code "partition_of": "sales"}, an inheritance child {@code "inherits": "parent"} (or an
  * array); a parent in "schemas" is named {@code "tenant_a.sales"}.
  * "tables" are what an unqualified name means; "schemas" holds tables a request names with its
@@ -163,13 +164,15 @@ public final class SchemaFile {
     }
 
     /**
-     * "partition_by": the key's columns, null for an expression ({@code ["region", null]});
+     * "partition_by": the key's columns, null for an expression ({@code ["region", null]}) or the
+     * expression itself ({@code [{"expression": "lower(email)"}]}, whose columns a set may not assign);
      * "partition_of": the parent's name; "inherits": one parent's name or an array of them. A parent is
      * named as a table of "tables" ({@code "sales"}) or of "schemas" ({@code "tenant_a.sales"}); the
      * children follow from these links ({@link Schema}).
      */
     private static dev.zdm.pg.Lineage lineage(JsonNode node, Set<SqlName> columns, String where) {
         List<SqlName> key = null;
+        List<String> keyExpressions = new ArrayList<>();
         if (node.has("partition_by")) {
             JsonNode by = node.get("partition_by");
             require(by.isArray() && !by.isEmpty(), where + ".partition_by: a non-empty array of column names (null: an expression)");
@@ -177,6 +180,13 @@ public final class SchemaFile {
             for (JsonNode n : by) {
                 if (n.isNull()) {
                     key.add(null);
+                    continue;
+                }
+                if (n.isObject()) {
+                    require(n.path("expression").isTextual() && n.size() == 1, where
+                            + ".partition_by: an element is a column name, null, or {\"expression\": \"lower(email)\"}");
+                    key.add(null);
+                    keyExpressions.add(n.get("expression").asText());
                     continue;
                 }
                 SqlName column = name(n.asText(), where + ".partition_by");
@@ -198,7 +208,8 @@ public final class SchemaFile {
             }
         }
         return key == null && parents.isEmpty() ? null
-                : new dev.zdm.pg.Lineage(parents, node.has("partition_of"), key, List.of());
+                : new dev.zdm.pg.Lineage(parents, node.has("partition_of"), key, List.of(), false,
+                dev.zdm.pg.Lineage.columnsIn(String.join(", ", keyExpressions), columns));
     }
 
     /** "schema.table" names a table of "schemas", a name without a dot one of "tables". */

@@ -59,6 +59,13 @@ final class Assumptions {
                 userObjectsAssumed(add, catalog, out);
                 constantAssumed(add.type(), add.defaultSql(), catalog, out);
                 evaluationAssumed(add.defaultSql(), catalog, out);
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(add.defaultSql(), out);
+                }
+            }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateTable create
+                    && !catalog.asksServerAboutConstants()) {
+                create.columns().forEach(column -> DateOrderAssumption.of(column.defaultSql(), out));
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.DropColumn drop
                     && !catalog.asksServerAboutConstants()) {
@@ -70,6 +77,9 @@ final class Assumptions {
             if (step instanceof Statement s && s.change() instanceof CatalogChange.SetDefault set) {
                 catalog.columnFacts(tableName, set.column()).map(f -> f.type())
                         .ifPresent(type -> constantAssumed(type, set.defaultSql(), catalog, out));
+                if (!catalog.asksServerAboutConstants()) {
+                    DateOrderAssumption.of(set.defaultSql(), out);
+                }
             }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.CreateIndex create) {
                 columnsAssumed(tableName, create.columns(), table, out);
@@ -80,6 +90,11 @@ final class Assumptions {
                 columnsAssumed(tableName, backfill.assignments().keySet(), table, out);
                 where(backfill, table.rows(), out);
                 backfill.assignments().forEach((column, value) -> set(column, value, out));
+                unseenReads(backfill, catalog, out);
+                if (!catalog.asksServerAboutConstants()) {
+                    backfill.assignments().values().forEach(value -> DateOrderAssumption.of(value.text(), out));
+                    DateOrderAssumption.of(backfill.condition() == null ? null : backfill.condition().text(), out);
+                }
             }
         }
         return new ArrayList<>(out);
@@ -182,6 +197,36 @@ final class Assumptions {
         }
         if (!value.functionNames().isEmpty() || value.text().contains("/")) {
             out.add("assumes " + value.text() + " can be evaluated on every row (for " + column + ")");
+        }
+    }
+
+    /**
+     * The locks a batch takes that the plan cannot list: a function of the database's own may read any
+     * table (its body is not read), and a view's tables are locked with it. Built-in functions read no
+     * table of the database (those that run SQL text are refused).
+     */
+    private static void unseenReads(Backfill backfill, SimCatalog catalog, Set<String> out) {
+        List<SqlExpression> expressions = new ArrayList<>(backfill.assignments().values());
+        if (backfill.condition() != null) {
+            expressions.add(backfill.condition());
+        }
+        dev.zdm.pg.PgFacts facts = null;
+        for (SqlExpression expression : expressions) {
+            for (String name : expression.functionNames()) {
+                if (facts == null) {
+                    facts = dev.zdm.pg.PgFacts.of(catalog.version());
+                }
+                if (!facts.callable(name) && !facts.keyword(name)) {
+                    out.add("assumes function " + name + "() reads no other table: the locks a function's body takes"
+                            + " are not predicted (an ACCESS EXCLUSIVE holder on a table it reads stops every batch)");
+                }
+            }
+            for (SqlName read : expression.relationsRead()) {
+                if (!catalog.tableExists(read) && catalog.relationExists(read)) {
+                    out.add("assumes " + read + " (a view or another relation that is not a table) stops no batch:"
+                            + " the locks on the tables under it are not predicted");
+                }
+            }
         }
     }
 

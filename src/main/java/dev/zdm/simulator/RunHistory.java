@@ -34,7 +34,7 @@ final class RunHistory {
 
     private void add(String type, Plan plan, String state, int stepsDone, long rows, int batches, String detail) {
         long id = nextId++;
-        byId.put(id, new OperationStatus(id, type, plan.table().value(), state, stepsDone, plan.steps().size(), rows,
+        byId.put(id, new OperationStatus(id, type, plan.table().value(), plan.table().schema(), state, stepsDone, plan.steps().size(), rows,
                 batches, null, null, detail, null, null, null, List.of()));
         counts.merge(state, 1L, Long::sum);
     }

@@ -453,6 +453,20 @@ public final class SimCatalog implements CatalogView {
      * default calls (the facts of the modelled version; a schema's domains count as types), and in a
      * closed world the sequence a nextval() names.
      */
+    /**
+     * What the server checks on the table itself before it locks a partition or child: an ALTER TABLE
+     * whose one subcommand is ADD COLUMN looks the type and default up on the parent (ATExecAddColumn),
+     * then recurses (find_inheritance_children) - an unknown type is 42704 while a child is held (10-18,
+     * found by the fuzzer). A SET DEFAULT subcommand in the same ALTER locks every child first, in
+     * ATPrepCmd (ATSimpleRecursion): there the holder comes first.
+     */
+    void checkBeforeChildren(dev.zdm.pg.Statement statement) {
+        if (statement.change() instanceof CatalogChange.AddColumn add && statement.sql().startsWith("ALTER TABLE ")
+                && !statement.sql().contains(", ALTER COLUMN ")) {
+            requireKnown(add);
+        }
+    }
+
     private void requireKnown(CatalogChange.AddColumn add) {
         PgFacts facts = PgFacts.of(version);
         if (!facts.knowsType(add.type().sql()) && domain(add.type()).isEmpty() && !userType(add.type())) {
@@ -635,6 +649,28 @@ public final class SimCatalog implements CatalogView {
     /** Called before the planner reads a table's rows, so the engine can take the read's lock. */
     void onRowRead(Consumer<SqlName> hook) {
         this.rowRead = hook;
+    }
+
+    /**
+     * The rows a statement on {@code namedTable} reads or writes: the table's own (a partitioned table has
+     * none, whatever ANALYZE set its reltuples to from 14 on) and those of each partition or child it also
+     * locks, where the statement recurses (a plain CREATE INDEX on a partitioned table builds on every
+     * partition; an ALTER without ONLY scans every child). The real engine counts them over the whole tree
+     * (TableProbe): PostgreSQL 11-18 read the partitions' rows for a plain build on the parent.
+     */
+    public long rowsReached(SqlName namedTable, List<dev.zdm.pg.Statement.OtherLock> alsoLocked) {
+        SqlName tableName = key(namedTable);
+        long rows = lineage(tableName).partitioned() ? 0 : table(tableName).rows;
+        java.util.Set<SqlName> below = new java.util.HashSet<>();
+        dev.zdm.pg.Planner.descendants(this, tableName).forEach(t -> below.add(key(t)));
+        java.util.Set<SqlName> counted = new java.util.HashSet<>();
+        for (var other : alsoLocked) {
+            SqlName t = key(other.table());
+            if (below.contains(t) && counted.add(t) && !lineage(t).partitioned()) {
+                rows += table(t).rows;
+            }
+        }
+        return rows;
     }
 
     @Override

@@ -250,6 +250,7 @@ public final class SimulatorEngine implements Engine {
                         if (!plan.createsTable()) {
                             sessions.acquire(step.table(), step.lock(), lockBudget);
                         }
+                        catalog.checkBeforeChildren((Statement) step);
                         sessions.acquireOthers(step, lockBudget);
                         run((Statement) step);
                     }
@@ -258,7 +259,9 @@ public final class SimulatorEngine implements Engine {
                     sessions.releaseMigration();
                     // The PostgreSQL engine's rule: a blocking lock held while rows were read or written, or
                     // a rewrite. A build on an empty table blocks writers only for an instant.
-                    tableLocked |= step.locksTable() && (rowsOf(step.table()) > 0 || step.work().rewrites());
+                    tableLocked |= step.locksTable() && (catalog.rowsReached(step.table(),
+                            step instanceof Statement s ? s.otherLocks() : List.of()) > 0
+                            || step.work().rewrites());
                 } finally {
                     double held = heldPerBatch != null ? heldPerBatch
                             : Double.isNaN(sessions.lastGrant()) ? 0 : clock.now() - sessions.lastGrant();
@@ -340,10 +343,6 @@ public final class SimulatorEngine implements Engine {
         }
         clock.advance(cost.statement(statement.work(), catalog.table(table).rows()));
         StatementEffects.apply(catalog, version, statement);
-    }
-
-    private long rowsOf(SqlName table) {
-        return catalog.table(table).rows();
     }
 
     /**

@@ -31,7 +31,7 @@ final class TableShapes {
 
     static final String PROPERTY = "zdm.fuzz.shapes";
     /** The shapes on which the simulator and PostgreSQL agree today (see docs/fuzz-triage.md). */
-    static final String DEFAULT = "keys,composite,identity,schema,search_path,constrained,inheritance,foreign_key";
+    static final String DEFAULT = "keys,composite,identity,schema,search_path,constrained,inheritance,foreign_key,partitioned";
 
     /** Types a constant may not fit (made once per server, like ScriptGenerator.DOMAINS). */
     static final List<String> TYPES_MADE_ONCE = List.of(

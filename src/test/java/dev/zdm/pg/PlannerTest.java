@@ -493,11 +493,15 @@ class PlannerTest {
 
         Backfill fill = (Backfill) plan.steps().get(0);
         assertThat(fill.assignments()).containsExactly(Map.entry(SqlName.of("id"), new SqlExpression("\"id\"")));
-        // Explain shows the statement each batch runs: a key range found first, then the UPDATE of that range.
+        // Explain shows the statements each batch runs: a key range found first, then the UPDATE of that range.
         assertThat(fill.sql()).contains("UPDATE \"users\" SET \"id\" = (\"id\") WHERE \"id\" > ?::bigint AND \"id\" <= "
-                + "(SELECT zdm_k1 FROM zdm_range) AND true").contains("ORDER BY \"id\" LIMIT ?");
-        assertThat(((KeyWalk.Keyset) fill.walk()).batchSql(fill, true)).contains("WHERE \"id\" <= ?::bigint AND")
-                .doesNotContain("\"id\" > ?");
+                + "?::bigint AND true").contains("ORDER BY \"id\" LIMIT ?");
+        KeyWalk.Keyset keyset = (KeyWalk.Keyset) fill.walk();
+        assertThat(keyset.rangeSql(fill, true)).contains("WHERE \"id\" <= ?::bigint AND").doesNotContain("\"id\" > ?");
+        assertThat(keyset.updateSql(fill, true, false)).as("the first batch, from its first key")
+                .contains("WHERE \"id\" >= ?::bigint AND \"id\" <= ?::bigint AND");
+        var first = keyset.batch(fill, null, KeyPosition.of("900"), 1000, List.of("700", "5"));
+        assertThat(first.params()).containsExactly("5", "700", "700");
         assertThat(fill.batchSize()).isEqualTo(1000);
         assertThat(fill.lock()).isEqualTo(LockMode.ROW_EXCLUSIVE);
         assertThat(fill.rowLimit()).isEqualTo(10_000L);
@@ -529,13 +533,19 @@ class PlannerTest {
         Backfill fill = (Backfill) planner(15, keyedTables()).migrateData(spec).steps().get(0);
         assertThat(fill.sql()).isEqualTo("WITH zdm_keys AS (SELECT \"tenant\" AS zdm_k1, \"code\" AS zdm_k2 FROM \"comp\""
                 + " WHERE (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (?::integer, ?::text)"
-                + " AND true ORDER BY \"tenant\", \"code\" LIMIT ?), zdm_range AS (SELECT zdm_k1, zdm_k2 FROM zdm_keys"
-                + " ORDER BY zdm_k1 DESC, zdm_k2 DESC LIMIT 1), zdm_done AS (UPDATE \"comp\" SET \"n\" = (n + 1) WHERE"
-                + " (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (SELECT zdm_k1, zdm_k2"
-                + " FROM zdm_range) AND true RETURNING 1) SELECT count(*), (SELECT zdm_k1::text FROM zdm_range),"
-                + " (SELECT zdm_k2::text FROM zdm_range) FROM zdm_done");
-        var batch = fill.walk().batch(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100);
-        assertThat(batch.params()).containsExactly("3", "abc", "6", "zz", 100L, "3", "abc");
+                + " AND true ORDER BY \"tenant\", \"code\" LIMIT ?) SELECT * FROM (SELECT zdm_k1::text AS zdm_last1,"
+                + " zdm_k2::text AS zdm_last2 FROM zdm_keys ORDER BY zdm_k1 DESC, zdm_k2 DESC LIMIT 1) zdm_last;"
+                + " WITH zdm_done AS (UPDATE \"comp\" SET \"n\" = (n + 1) WHERE"
+                + " (\"tenant\", \"code\") > (?::integer, ?::text) AND (\"tenant\", \"code\") <= (?::integer, ?::text)"
+                + " AND \"tenant\" >= ?::integer AND \"tenant\" <= ?::integer AND true RETURNING 1)"
+                + " SELECT count(*), ?::text, ?::text FROM zdm_done");
+        var range = fill.walk().range(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100);
+        assertThat(range.params()).containsExactly("3", "abc", "6", "zz", 100L);
+        var batch = fill.walk().batch(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100, List.of("4", "q"));
+        assertThat(batch.params()).as("from the checkpoint to the last key found, the leading column's bounds, the end again")
+                .containsExactly("3", "abc", "4", "q", "3", "4", "4", "q");
+        assertThat(fill.walk().batch(fill, KeyPosition.of("3", "abc"), KeyPosition.of("6", "zz"), 100, null).sql())
+                .as("nothing left: it only locks").contains("WHERE false").endsWith("SELECT count(*), NULL::text, NULL::text FROM zdm_done");
     }
 
     @Test
@@ -562,9 +572,10 @@ class PlannerTest {
         assertThat(fill.walk()).isInstanceOf(KeyWalk.Blocks.class);
         assertThat(fill.sql()).isEqualTo("WITH zdm_done AS (UPDATE \"none\" SET \"status\" = (gen_random_uuid()::text)"
                 + " WHERE ctid >= ?::tid AND ctid < ?::tid AND (\"status\" IS NULL) RETURNING 1) SELECT count(*), ?::text FROM zdm_done");
-        var batch = fill.walk().batch(fill, KeyPosition.of("10"), KeyPosition.of("12"), 1000);
+        assertThat(fill.walk().range(fill, KeyPosition.of("10"), KeyPosition.of("12"), 1000)).as("no range to ask for").isNull();
+        var batch = fill.walk().batch(fill, KeyPosition.of("10"), KeyPosition.of("12"), 1000, null);
         assertThat(batch.params()).as("ten blocks asked, two left").containsExactly("(10,0)", "(12,0)", "12");
-        assertThat(fill.walk().batch(fill, KeyPosition.of("12"), KeyPosition.of("12"), 1000)).isNull();
+        assertThat(fill.walk().batch(fill, KeyPosition.of("12"), KeyPosition.of("12"), 1000, null)).isNull();
     }
 
     @Test
@@ -615,7 +626,7 @@ class PlannerTest {
                 new SqlExpression("email IS NOT NULL"), 500, null, 10);
         Backfill fill = (Backfill) planner(15).migrateData(spec).steps().get(0);
         assertThat(fill.sql()).contains("UPDATE \"users\" SET \"name\" = (lower(name)) WHERE \"id\" > ?::bigint AND \"id\" <= "
-                + "(SELECT zdm_k1 FROM zdm_range) AND (email IS NOT NULL)");
+                + "?::bigint AND (email IS NOT NULL)");
         assertThat(fill.batchSize()).isEqualTo(500);
         assertThat(fill.sleepMs()).isEqualTo(10);
     }

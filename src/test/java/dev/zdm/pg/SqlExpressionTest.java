@@ -160,4 +160,22 @@ class SqlExpressionTest {
             assertThat(expression.functionNames()).as(value).isEmpty();
         }
     }
+    @Test
+    void relationsReadAreTheNamesAfterFromAndJoinOfASelect() {
+        assertThat(new SqlExpression("(SELECT t FROM Plans p WHERE p.id = users.plan_id)").relationsRead())
+                .containsExactly(SqlName.of("plans"));
+        assertThat(new SqlExpression("id IN (SELECT a.id FROM \"Bil ling\".\"Odd\" a, b JOIN s.c ON true"
+                + " LEFT JOIN LATERAL d x ON true, generate_series(1, 3) g, (SELECT 1 FROM e) f WHERE a.v = 'FROM z')")
+                .relationsRead())
+                .containsExactly(new SqlName("Bil ling", "Odd"), SqlName.of("b"), new SqlName("s", "c"), SqlName.of("d"),
+                        SqlName.of("e"));
+        // FROM inside a call means no relation; a WITH query's name is its own.
+        assertThat(new SqlExpression("extract(year FROM ts) + length(substring(s FROM 2))").relationsRead()).isEmpty();
+        assertThat(new SqlExpression("(WITH w AS (SELECT 1 AS v FROM real_one) SELECT v FROM w)").relationsRead())
+                .containsExactly(SqlName.of("real_one"));
+        assertThat(new SqlExpression("(SELECT max(v) FROM t2 WHERE a IS NOT DISTINCT FROM b AND c IS DISTINCT FROM d)")
+                .relationsRead()).containsExactly(SqlName.of("t2"));
+        assertThat(new SqlExpression("(SELECT extract(epoch FROM now()) FROM t1 GROUP BY a, b ORDER BY c, d)")
+                .relationsRead()).containsExactly(SqlName.of("t1"));
+    }
 }

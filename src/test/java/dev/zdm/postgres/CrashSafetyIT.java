@@ -119,6 +119,56 @@ class CrashSafetyIT extends OnRestartableServer {
         assertThat(server.number("SELECT count(*) FROM term_add WHERE tok IS NULL")).isZero();
     }
 
+    /**
+     * A VALIDATE that would scan for a minute: the SIGTERM cancels it, the reply is 13 and the node exits
+     * 143 within the bound the other stops use, the NOT VALID constraint stays, and the resend validates.
+     */
+    @Test
+    void sigtermDuringALongValidateCancelsItAnswers13AndTheResendValidates() throws Exception {
+        server.table("term_check", 20_000);
+        // 3 ms a row: 60 s of VALIDATE. Replaced by a quick body for the resend (the constraint calls it by OID).
+        server.exec("CREATE FUNCTION term_check_ok(bigint) RETURNS boolean IMMUTABLE LANGUAGE plpgsql"
+                + " AS $f$ BEGIN PERFORM pg_sleep(0.003); RETURN $1 > 0; END $f$");
+        String add = """
+                {"type":"add_constraint","table":"term_check","constraint":"term_check_ok","constraint_type":"check",
+                 "check":"term_check_ok(id)"}""";
+        ObjectNode interrupted;
+        int exit;
+        String log;
+        try (NodeProcess node = readyNode()) {
+            node.send(add);
+            while (server.number("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                    + " AND query ILIKE '%VALIDATE CONSTRAINT%term_check_ok%' AND pid <> pg_backend_pid()") < 1) {
+                Thread.sleep(5);
+            }
+            node.terminate();
+            interrupted = node.reply();
+            exit = node.exitCode(15_000);
+            log = node.stderr();
+        }
+        String state = server.text("SELECT state || ': ' || detail FROM zdm.operations WHERE table_name = 'term_check'");
+        long notValid = server.number("SELECT count(*) FROM pg_constraint WHERE conname = 'term_check_ok'"
+                + " AND NOT convalidated");
+        server.exec("CREATE OR REPLACE FUNCTION term_check_ok(bigint) RETURNS boolean IMMUTABLE LANGUAGE plpgsql"
+                + " AS $f$ BEGIN RETURN $1 > 0; END $f$");
+        ObjectNode resent;
+        try (NodeProcess node = node()) {
+            node.send(add);
+            resent = node.reply();
+        }
+
+        assertThat(interrupted.get("code").asInt()).as(interrupted.toString()).isEqualTo(13);
+        assertThat(interrupted.get("text").asText()).contains("interrupted, send it again to resume").contains("cancelled");
+        assertThat(exit).as("the JVM's exit on SIGTERM").isEqualTo(143);
+        assertThat(log).contains("SIGTERM: cancelling the statement");
+        assertThat(state).startsWith("failed: ").contains("interrupted");
+        assertThat(notValid).as("the NOT VALID constraint kept").isEqualTo(1);
+        assertThat(resent.get("type").asText()).as(resent.toString()).isEqualTo("constraint_added");
+        assertThat(resent.get("validated").asBoolean()).as(resent.toString()).isTrue();
+        assertThat(server.number("SELECT count(*) FROM pg_constraint WHERE conname = 'term_check_ok' AND convalidated"))
+                .isEqualTo(1);
+    }
+
     /** A create_index on {@code table} whose node is killed while its build waits: its INVALID index stays. */
     private static void leaveAnOrphanIndex(String table) throws Exception {
         String build = """

@@ -135,4 +135,36 @@ class PoolerTest {
         assertThat(number("SELECT count(*) FROM pooled_accounts WHERE n = 1")).as("every row once").isEqualTo(3_000);
         assertThat(number("SELECT count(*) FROM pooled_accounts WHERE name = upper(name)")).isEqualTo(3_000);
     }
+
+    /** Issue 13: a table a set's subquery reads is waited for under the budget and named, through session pooling too. */
+    @Test
+    void aTableASubqueryReadsIsWaitedForAndNamedThroughSessionPooling() throws Exception {
+        SharedPostgres.exec("DROP SCHEMA IF EXISTS \"pool ed\" CASCADE", "CREATE SCHEMA \"pool ed\"",
+                "CREATE TABLE \"pool ed\".plans (id int PRIMARY KEY, t text)",
+                "CREATE TABLE \"pool ed\".members (id int PRIMARY KEY, plan_id int, tier text)",
+                "INSERT INTO \"pool ed\".plans SELECT g, 't' || g FROM generate_series(1, 3) g",
+                "INSERT INTO \"pool ed\".members SELECT g, 1 + g % 3, NULL FROM generate_series(1, 100) g");
+        String job = """
+                {"type":"migrate_data","schema":"pool ed","table":"members","batch_size":25,"max_lock_duration_ms":300,
+                 "set":{"tier":"(SELECT p.t FROM \\"pool ed\\".plans p WHERE p.id = members.plan_id)"}}""";
+        try (PgBouncer bouncer = PgBouncer.start("session");
+             PostgresEngine engine = PostgresEngine.connect(bouncer.database(), 3)) {
+            Node node = new Node(engine, Duration.ofMillis(300));
+            assertThat(node.send("""
+                    {"type":"open_transaction","session":"pooled_holder","schema":"pool ed","table":"plans","mode":"ACCESS EXCLUSIVE"}""")
+                    .get("type").asText()).isEqualTo("transaction_opened");
+            ObjectNode blocked;
+            try {
+                blocked = node.send(job);
+            } finally {
+                node.send("{\"type\":\"close_transaction\",\"session\":\"pooled_holder\"}");
+            }
+            assertThat(blocked.path("code").asInt()).as(blocked + bouncer.log()).isEqualTo(14);
+            assertThat(blocked.get("table").asText()).isEqualTo("plans");
+            assertThat(number("SELECT count(*) FROM \"pool ed\".members WHERE tier IS NOT NULL")).isZero();
+            ObjectNode done = node.send(job);
+            assertThat(done.path("type").asText()).as(done.toString()).isEqualTo("data_migrated");
+        }
+        assertThat(number("SELECT count(*) FROM \"pool ed\".members WHERE tier IS NULL")).isZero();
+    }
 }

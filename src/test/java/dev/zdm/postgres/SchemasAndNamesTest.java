@@ -55,6 +55,15 @@ class SchemasAndNamesTest {
             assertThat(other.get("type").asText()).as(other.toString()).isEqualTo("data_migrated");
             assertThat(other.get("total_rows").asLong()).as("tenant_b's own job ran").isEqualTo(300);
             assertThat(again.get("type").asText()).as(again.toString()).isEqualTo("data_migrated");
+            // status tells the two apart: the requests named no schema, the ledger knows each table's.
+            ObjectNode status = new Node(a, BUDGET).send("{\"type\":\"status\",\"limit\":50}");
+            java.util.Set<String> schemas = new java.util.HashSet<>();
+            status.get("operations").forEach(op -> {
+                if ("accounts".equals(op.path("table").asText()) && op.path("schema").asText().startsWith("tenant_")) {
+                    schemas.add(op.get("schema").asText());
+                }
+            });
+            assertThat(schemas).as(status.toString()).containsExactlyInAnyOrder("tenant_a", "tenant_b");
         }
         assertThat(number("SELECT count(*) FROM tenant_a.accounts WHERE n = 1")).isEqualTo(300);
         assertThat(number("SELECT count(*) FROM tenant_b.accounts WHERE n = 1")).isEqualTo(300);

@@ -99,4 +99,20 @@ class SchemaFileTest {
                 {"tables": {"t": {"columns": {"id": {"type": "bigint"}}, "partition_by": ["nope"]}}}""")))
                 .hasMessageContaining("t.partition_by: no column nope");
     }
+
+    /** An expression in the key is written as itself: the columns it reads are what a set may not assign. */
+    @Test
+    void aKeyExpressionNamesTheColumnsItReads() throws Exception {
+        Schema schema = SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"acc": {"columns": {"id": {"type": "bigint"}, "email": {"type": "text"}, "n": {"type": "int"}},
+                                    "partition_by": [{"expression": "lower(email)"}]},
+                            "acc_a": {"columns": {"id": {"type": "bigint"}, "email": {"type": "text"}, "n": {"type": "int"}},
+                                      "partition_of": "acc", "primary_key": ["id"]}}}"""));
+        SimCatalog catalog = SimCatalog.of(schema, ServerVersion.DEFAULT);
+        assertThat(catalog.lineage(n("acc")).partitionKey()).containsExactly((SqlName) null);
+        assertThat(catalog.lineage(n("acc")).keyExpressionColumns()).containsExactly(n("email"));
+        assertThatThrownBy(() -> SchemaFile.parse(Json.MAPPER.readTree("""
+                {"tables": {"t": {"columns": {"id": {"type": "bigint"}}, "partition_by": [{"expr": "id"}]}}}""")))
+                .hasMessageContaining("t.partition_by: an element is a column name, null, or");
+    }
 }

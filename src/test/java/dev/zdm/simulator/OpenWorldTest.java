@@ -243,6 +243,23 @@ class OpenWorldTest {
         assertThat(refused.code().code()).isEqualTo(22);
     }
 
+    @Test
+    void withoutAServerADateWrittenWithNumbersIsReadInAnAssumedFieldOrder() {
+        var handlers = dev.zdm.handlers.Handlers.forEngine(engine, BUDGET);
+        var added = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":1,"table":"t","column":"d","data_type":"date","default":"02/03/2024",
+                 "explain":true}""")));
+        assertThat(added.get("assumptions").toString()).contains("reads the date 02/03/2024 in the field order its DateStyle");
+        var migrated = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"migrate_data","msg_id":2,"table":"t","set":{"e":"'31.12.2024'::date"},"where":"d < '1-2-24'","batch_size":100,
+                 "explain":true}""")));
+        assertThat(migrated.get("assumptions").toString()).contains("the date 31.12.2024 in").contains("the date 1-2-24 in");
+        var iso = handlers.handle(new dev.zdm.protocol.Request("admin", "migrations", json("""
+                {"type":"add_column","msg_id":3,"table":"t","column":"d2","data_type":"date","default":"2024-03-02",
+                 "explain":true}""")));
+        assertThat(iso.get("assumptions").toString()).doesNotContain("DateStyle");
+    }
+
     private static com.fasterxml.jackson.databind.node.ObjectNode json(String text) {
         try {
             return (com.fasterxml.jackson.databind.node.ObjectNode) dev.zdm.protocol.Json.MAPPER.readTree(text);

@@ -135,19 +135,19 @@ public final class AppSessions implements AutoCloseable {
         Map<Integer, Blocker> seen = new java.util.HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT pid, application_name, state,
-                       coalesce((extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint, 0)
+                       (extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint
                 FROM pg_stat_activity WHERE pid = ANY (?)""")) {
             ps.setArray(1, c.createArrayOf("int4", pids.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int pid = rs.getInt(1);
-                    seen.put(pid, new Blocker(sessionAt(pid), pid, rs.getString(2), rs.getString(3), rs.getLong(4)));
+                    seen.put(pid, new Blocker(sessionAt(pid), pid, rs.getString(2), rs.getString(3), (Long) rs.getObject(4)));
                 }
             }
         }
         List<Blocker> blockers = new ArrayList<>();
         for (int pid : pids) {
-            blockers.add(seen.getOrDefault(pid, new Blocker(sessionAt(pid), pid, "", "ended", 0)));
+            blockers.add(seen.getOrDefault(pid, new Blocker(sessionAt(pid), pid, "", "ended", null)));
         }
         return blockers;
     }

@@ -61,6 +61,21 @@ public final class Backend implements AutoCloseable {
         return pid;
     }
 
+    /** The pid of the open connection's server process, 0 when none is open; no round trip. */
+    synchronized int runningPid() {
+        return connection == null ? 0 : pid;
+    }
+
+    /**
+     * Cancels the statement the connection runs now, from another thread (pgjdbc sends the cancel
+     * request on a connection of its own); a backend with nothing running ignores it.
+     */
+    synchronized void cancelRunning() throws SQLException {
+        if (connection != null) {
+            connection.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+        }
+    }
+
     public Database database() {
         return database;
     }

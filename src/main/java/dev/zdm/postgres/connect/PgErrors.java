@@ -59,7 +59,7 @@ public final class PgErrors {
      */
     public static ZdmException toReply(SQLException e, String doing) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        String text = doing + ": " + firstLine(e);
+        String text = brief(doing) + ": " + firstLine(e) + (state.isEmpty() ? "" : " (SQLSTATE " + state + ")");
         if (sessionEnded(e)) {
             return new ZdmException(ErrorCode.CRASH, "connection to PostgreSQL lost while " + text);
         }
@@ -76,17 +76,26 @@ public final class PgErrors {
                     + " before it finished (pg_cancel_backend, or a statement timeout): " + text);
         }
         return switch (state) {
-            case "42P01", "42703", "42704" -> new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, text);
-            case "42P07", "42701", "42710" -> new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, text);
-            // Invalid table definition: what the catalog holds forbids it (an inherited column or constraint, a
-            // partition key's column), not the request's form.
-            case "42P16" -> new ZdmException(ErrorCode.PRECONDITION_FAILED, text);
+            case "42P01", "42703", "42704", "3F000" -> new ZdmException(ErrorCode.KEY_DOES_NOT_EXIST, text);
+            case "42P07", "42701", "42710", "42P06", "42723" -> new ZdmException(ErrorCode.KEY_ALREADY_EXISTS, text);
+            // A well-formed request the catalog refuses (what the table is, what depends on it: an inherited
+            // column or constraint, a partition key's column): not malformed.
+            case "0A000", "2BP01", "42P16", "42P17", "42809", "42611", "428C9", "42939", "55000", "42830"
+                    -> new ZdmException(ErrorCode.PRECONDITION_FAILED, text);
             default -> state.startsWith("42")
                     // Syntax or type errors come from an expression the message supplied.
                     ? new ZdmException(ErrorCode.MALFORMED_REQUEST, text)
                     // Data the statement cannot accept (duplicates, NULLs, failed checks, casts) and the rest.
                     : new ZdmException(ErrorCode.PRECONDITION_FAILED, text);
         };
+    }
+
+    /** Past this length a statement is named by its beginning: the reply says what failed, not the whole CTE. */
+    static final int STATEMENT_SHOWN = 120;
+
+    /** The statement as a reply names it: its first {@link #STATEMENT_SHOWN} characters where it is longer. */
+    static String brief(String doing) {
+        return doing.length() <= STATEMENT_SHOWN + 20 ? doing : doing.substring(0, STATEMENT_SHOWN).stripTrailing() + " ...";
     }
 
     public static final String INSUFFICIENT_PRIVILEGE = "42501";

@@ -22,13 +22,12 @@ import java.util.List;
  * <li>default_transaction_isolation read committed: a batch UPDATE re-reads a row an application
  *     changed meanwhile instead of failing with a serialization error.</li>
  * <li>application_name: how pg_stat_activity and the lock observer tell zdm's backends apart.</li>
- * <li>extra_float_digits 3, IntervalStyle postgres, DateStyle ISO: a batch's key position is stored and
- *     sent back as the key's text, and only these output styles give text that reads back as the same
- *     value (extra_float_digits -10 rounds 1.0000000000001 to 1, so a walk skips rows; an interval key
- *     written under sql_standard reads back as another value under iso_8601 after a resend). pgjdbc
- *     sends DateStyle ISO at startup (and refuses a server that reports another), but leaves a
- *     database's extra_float_digits in force (KeyTextSettingsTest) and IntervalStyle alone; DateStyle
- *     is set here too so the list says every style a key's text depends on.</li>
+ * <li>extra_float_digits 3: a batch's key position is stored and sent back as the key's text, and
+ *     extra_float_digits -10 rounds 1.0000000000001 to 1, so a walk would skip rows (KeyTextSettingsTest).</li>
+ * <li>DateStyle ISO with the database's or role's own field order ({@link UserDateOrder}): pgjdbc needs
+ *     ISO output, and the users' date constants must be read in the order their database reads them.
+ *     IntervalStyle is left as the database's: it is how the users' interval constants are read (an
+ *     interval key's position is text zdm formats itself, dev.zdm.pg.KeyText).</li>
  * <li>session_replication_role origin: under replica (a DBA's database or role default) triggers and
  *     foreign-key checks do not fire, so a batch would write rows the schema forbids. It is a superuser
  *     setting: when it is not origin and the role may not set it, the connection is refused by name.</li>
@@ -55,8 +54,6 @@ public final class SessionSettings {
                 "SET idle_in_transaction_session_timeout = 0",
                 "SET default_transaction_isolation = 'read committed'",
                 "SET extra_float_digits = 3",
-                "SET IntervalStyle = 'postgres'",
-                "SET DateStyle = 'ISO, MDY'",
                 "SET application_name = " + SqlLiteral.of(applicationName)));
         if (serverMajor >= 14) {
             sql.add("SET idle_session_timeout = 0");
@@ -73,6 +70,7 @@ public final class SessionSettings {
         try (Statement s = c.createStatement()) {
             s.execute(String.join("; ", statements(applicationName, major)));
         }
+        UserDateOrder.apply(c);
         requireOriginReplicationRole(c);
     }
 

@@ -45,12 +45,12 @@ public final class LockObserver implements AutoCloseable {
      * was: the step's own table, or another it locks too (a foreign key's, a partition).
      */
     public record Observation(LockMode strongest, long blockingHeldMs, long waitedMs, Set<Integer> blockers,
-                              String waitedOn) {
-        static final Observation NONE = new Observation(null, 0, 0, Set.of(), null);
+                              String waitedOn, boolean snapshotWait) {
+        static final Observation NONE = new Observation(null, 0, 0, Set.of(), null, false);
     }
 
     /** A blocker as pg_stat_activity showed it while the migration waited behind it. */
-    public record Seen(String applicationName, String state, long transactionAgeMs) {
+    public record Seen(String applicationName, String state, Long transactionAgeMs) {
     }
 
     private final Backend backend;
@@ -93,6 +93,12 @@ public final class LockObserver implements AutoCloseable {
         private long waitedNanos;
         private final Set<Integer> blockers = new LinkedHashSet<>();
         private String waitedOn;
+        /**
+         * The last wait seen was for a transaction (its virtualxid) that holds no lock on the table's tree:
+         * CREATE INDEX CONCURRENTLY waiting for an older snapshot, which any transaction of the database
+         * may hold, on any table (WaitForOlderSnapshots), not for a lock on the table.
+         */
+        private boolean snapshotWait;
 
         private Watch(int pid, long tableOid) {
             this.pid = pid;
@@ -110,7 +116,7 @@ public final class LockObserver implements AutoCloseable {
             }
             synchronized (this) {
                 return new Observation(strongest, blockingHeldNanos / 1_000_000, waitedNanos / 1_000_000,
-                        Set.copyOf(blockers), waitedOn);
+                        Set.copyOf(blockers), waitedOn, snapshotWait);
             }
         }
 
@@ -137,12 +143,16 @@ public final class LockObserver implements AutoCloseable {
                         + " l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE + ","
                         + " CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END,"
                         + " CASE WHEN NOT l.granted AND l.locktype = 'relation' THEN"
-                        + " (SELECT r.relname FROM pg_class r WHERE r.oid = l.relation AND r.relkind IN ('r', 'p')) END FROM pg_locks l"
+                        + " (SELECT r.relname FROM pg_class r WHERE r.oid = l.relation AND r.relkind IN ('r', 'p')) END,"
+                        + " CASE WHEN NOT l.granted AND l.locktype = 'virtualxid' THEN NOT EXISTS (SELECT 1 FROM pg_locks b"
+                        + " WHERE b.granted AND b.locktype = 'relation' AND b.pid = ANY (pg_blocking_pids(l.pid))"
+                        + " AND b.relation IN " + TableProbe.TREE + ") END FROM pg_locks l"
                         + " WHERE l.pid = ? AND ((l.locktype = 'relation' AND l.relation IN " + TableProbe.TREE
                         + ") OR NOT l.granted)")) {
                     ps.setLong(1, tableOid);
-                    ps.setInt(2, pid);
-                    ps.setLong(3, tableOid);
+                    ps.setLong(2, tableOid);
+                    ps.setInt(3, pid);
+                    ps.setLong(4, tableOid);
                     long last = System.nanoTime();
                     while (running) {
                         poll(ps, last);
@@ -168,6 +178,7 @@ public final class LockObserver implements AutoCloseable {
             boolean waiting = false;
             LockMode seen = null;
             String relation = null;
+            Boolean snapshot = null;
             Set<Integer> behind = new LinkedHashSet<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -181,6 +192,10 @@ public final class LockObserver implements AutoCloseable {
                     if (!granted) {
                         waiting = true;
                         relation = rs.getString(5) != null ? rs.getString(5) : relation;
+                        boolean onSnapshot = rs.getBoolean(6);
+                        if (!rs.wasNull()) {
+                            snapshot = onSnapshot;
+                        }
                         Array pids = rs.getArray(4);
                         if (pids != null) {
                             for (Object p : (Object[]) pids.getArray()) {
@@ -208,6 +223,11 @@ public final class LockObserver implements AutoCloseable {
                 }
                 blockers.addAll(behind);
                 waitedOn = relation != null ? relation : waitedOn;
+                if (snapshot != null) {
+                    snapshotWait = snapshot;
+                } else if (relation != null) {
+                    snapshotWait = false;
+                }
             }
         }
     }
@@ -229,12 +249,13 @@ public final class LockObserver implements AutoCloseable {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT pid, application_name, state,
-                       coalesce((extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint, 0)
+                       (extract(epoch FROM clock_timestamp() - xact_start) * 1000)::bigint
                 FROM pg_stat_activity WHERE pid = ANY (?)""")) {
             ps.setArray(1, c.createArrayOf("int4", pids.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    seen.put(rs.getInt(1), new Seen(rs.getString(2), rs.getString(3), rs.getLong(4)));
+                    // Null where the role may not see it (another role's backend without pg_monitor): unknown, not 0.
+                    seen.put(rs.getInt(1), new Seen(rs.getString(2), rs.getString(3), (Long) rs.getObject(4)));
                 }
             }
         }

@@ -190,6 +190,20 @@ public final class PgCatalog implements CatalogView {
      * Any relation of the name's schema (the current one, where an unqualified CREATE puts it): tables,
      * indexes, sequences, views share pg_class's name space.
      */
+    /** As the statement will resolve it: to_regclass under this connection's search_path. */
+    @Override
+    public Presence relationNamed(SqlName name) {
+        return query("looking up relation " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                ps.setString(1, name.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1) ? Presence.PRESENT : Presence.ABSENT;
+                }
+            }
+        });
+    }
+
     @Override
     public boolean relationExists(SqlName name) {
         return query("looking up relation " + name, c -> {
@@ -295,8 +309,9 @@ public final class PgCatalog implements CatalogView {
     @Override
     public boolean hasRows(SqlName table) {
         return guard.read(table, "checking whether " + table + " has rows", c -> {
-            // The name is a checked SqlName, always quoted: nothing else can reach this statement.
-            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")");
+            // The name is a checked SqlName, always quoted: nothing else can reach this statement. ONLY: the
+            // table's own rows, as the model counts them (children count apart), and no lock on a child.
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM ONLY " + table.quoted() + ")");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);
@@ -654,6 +669,10 @@ public final class PgCatalog implements CatalogView {
                   CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
                   LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0
                   WHERE p.partrelid = t.oid ORDER BY k.ord)""";
+    /** The partition key's expressions as text, and the table's columns, of which they may name some. */
+    private static final String KEY_EXPRESSIONS = """
+            (SELECT pg_get_expr(p.partexprs, p.partrelid) FROM pg_partitioned_table p WHERE p.partrelid = t.oid),
+              ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped)""";
     private static final String LINEAGE = """
             SELECT %s, %s,
               ARRAY(SELECT n.nspname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent
@@ -664,15 +683,15 @@ public final class PgCatalog implements CatalogView {
                     JOIN pg_namespace n ON n.oid = r.relnamespace WHERE i.inhparent = t.oid ORDER BY r.oid),
               ARRAY(SELECT r.relname FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhrelid
                     WHERE i.inhparent = t.oid ORDER BY r.oid),
-              %s, current_schema(), t.relkind = 'f'
+              %s, current_schema(), t.relkind = 'f', %s
             FROM pg_class t WHERE t.oid = to_regclass(?) AND t.relkind IN ('r', 'p', 'f')""";
 
     @Override
     public Lineage lineage(SqlName table) {
         return query("reading the partitions and children of " + table, c -> {
             boolean ten = c.getMetaData().getDatabaseMajorVersion() >= 10;
-            String sql = ten ? LINEAGE.formatted("t.relkind = 'p'", PARTITION_KEY, "t.relispartition")
-                    : LINEAGE.formatted("false", "ARRAY[]::name[]", "false");
+            String sql = ten ? LINEAGE.formatted("t.relkind = 'p'", PARTITION_KEY, "t.relispartition", KEY_EXPRESSIONS)
+                    : LINEAGE.formatted("false", "ARRAY[]::name[]", "false", "NULL::text, ARRAY[]::name[]");
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setString(1, table.quoted());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -690,10 +709,18 @@ public final class PgCatalog implements CatalogView {
                     return new Lineage(tables((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray(), current),
                             rs.getBoolean(7), key,
                             tables((String[]) rs.getArray(5).getArray(), (String[]) rs.getArray(6).getArray(), current),
-                            rs.getBoolean(9));
+                            rs.getBoolean(9), keyExpressionColumns(rs.getString(10), (String[]) rs.getArray(11).getArray()));
                 }
             }
         });
+    }
+
+    private static Set<SqlName> keyExpressionColumns(String expressions, String[] columns) {
+        List<SqlName> names = new ArrayList<>();
+        for (String column : columns) {
+            plainName(column).ifPresent(names::add);
+        }
+        return Lineage.columnsIn(expressions, names);
     }
 
     @Override

@@ -56,6 +56,18 @@ public final class BackfillRunner {
      * would for the plain ALTER).
      */
     static final int MAX_PASSES = 5;
+    /**
+     * One-row batches in a row, each over its batch time, after which the job stops. Every batch costs
+     * its own key range only (an index range scan), so a batch the sizer has shrunk to one row that still
+     * overruns costs that much whatever its size: a slow row, a trigger or foreign key check per
+     * statement, rows the application keeps locked, or the round trips to a distant server. Going on at
+     * one row per batch would look alive and never finish (the report that found the per-batch table
+     * scan saw "next batch 1 rows" for ~4 days of work); running larger batches instead would break the
+     * batch time the request set. So the job stops, resumable, with the figures to choose a larger
+     * batch_time_ms or a cheaper set. Fifty: a stray slow stretch (a checkpoint, autovacuum, one hot row)
+     * passes well within it.
+     */
+    public static final int MAX_SLOW_SINGLE_ROWS = 50;
 
     private BackfillRunner() {
     }
@@ -129,6 +141,8 @@ public final class BackfillRunner {
         boolean lockFirst = mayLockTable(c, ctx.tableOid());
         List<String> otherLocks = OtherTableLocks.statements(c, ctx.tableOid(), job.otherLocks());
         int deadlineRetries = 0;
+        int slowSingleRows = 0;
+        long lastTook = 0;
         Throttle throttle = Throttle.of(ctx.throttling());
         boolean durable = false;
         try {
@@ -155,11 +169,17 @@ public final class BackfillRunner {
                 long deadlineFrom = 0;
                 long waitedAtDeadline = 0;
                 try {
-                    KeyWalk.Bound batch = limit > 0 && endKey != null ? walk.batch(job, lastKey, endKey, limit) : null;
-                    if (batch != null) {
+                    boolean due = limit > 0 && endKey != null;
+                    KeyWalk.Bound find = due ? walk.range(job, lastKey, endKey, limit) : null;
+                    KeyWalk.Bound batch = due && find == null ? walk.batch(job, lastKey, endKey, limit, null) : null;
+                    if (find != null || batch != null) {
                         startDeadline(c, job, deadline, lockFirst, otherLocks);
                         deadlineFrom = System.nanoTime();
                         waitedAtDeadline = watch.waitedNanosSoFar();
+                        if (find != null) {
+                            // Its own statement, so that the UPDATE gets the range's end as a parameter.
+                            batch = walk.batch(job, lastKey, endKey, limit, found(c, find));
+                        }
                         try (PreparedStatement ps = c.prepareStatement(batch.sql())) {
                             bind(ps, batch);
                             try (ResultSet rs = ps.executeQuery()) {
@@ -183,8 +203,12 @@ public final class BackfillRunner {
                     // The sizer bounds how long a batch holds its row locks: a wait for the table lock
                     // before it held any is not that, and must not shrink the next batch.
                     long waited = watch.waitedNanosSoFar() - waitedBefore;
-                    sizer.measured(work, Math.max(1, times.add(batchStarted) - waited));
+                    long took = Math.max(1, times.add(batchStarted) - waited);
+                    sizer.measured(work, took);
+                    lastTook = took;
                     conflicts.committed();
+                    slowSingleRows = limit == 1 && count > 0 && job.batchSize() > 1 && took > sizer.target().toNanos()
+                            ? slowSingleRows + 1 : 0;
                 } catch (SQLException e) {
                     long sinceDeadline = deadlineFrom == 0 ? 0 : System.nanoTime() - deadlineFrom;
                     StepContext.rollbackQuietly(c);
@@ -197,6 +221,11 @@ public final class BackfillRunner {
                                 + PgErrors.firstLine(e) + "); run again in " + pause.get().toMillis() + " ms");
                         Thread.sleep(Math.max(1, pause.get().toMillis()));
                         continue;
+                    }
+                    if (dev.zdm.postgres.connect.StopCancel.causedBy(e)) {
+                        throw new Interrupted(rowsDone + " rows in " + batchesDone + " batches committed and their"
+                                + " position kept; the running batch was cancelled and rolled back",
+                                progress(rowsDone, batchesDone));
                     }
                     // Someone's pg_cancel_backend is not the deadline: it ends the job as any error does.
                     if (PgErrors.cancelled(e) && sinceDeadline >= deadline.toNanos()) {
@@ -243,6 +272,9 @@ public final class BackfillRunner {
                 rowsThisRun += count;
                 rowsThisPass += count;
                 batchesDone++;
+                if (slowSingleRows >= MAX_SLOW_SINGLE_ROWS) {
+                    throw singleRowsTooSlow(job, slowSingleRows, sizer.target(), lastTook, rowsDone, batchesDone);
+                }
                 if (StepContext.millisSince(lastProgress) >= PROGRESS_EVERY_MS) {
                     lastProgress = System.nanoTime();
                     Log.info(job.table() + ": " + rowsDone + " rows in " + batchesDone + " batches, last "
@@ -366,6 +398,18 @@ public final class BackfillRunner {
         }
     }
 
+    /** Error 22 for a job whose batches, shrunk to one row each, keep overrunning their time: see {@link #MAX_SLOW_SINGLE_ROWS}. */
+    private static ZdmException singleRowsTooSlow(Backfill job, int batches, Duration target, long lastNanos,
+                                                  long rows, int batchesDone) {
+        return new ZdmException(ErrorCode.PRECONDITION_FAILED, "the last " + batches + " batches of " + job.table()
+                + " took one row each and each took longer than its batch time (" + target.toMillis() + " ms; the last took "
+                + Duration.ofNanos(lastNanos).toMillis() + " ms): a batch costs that much whatever its size (a slow set expression, a trigger or"
+                + " foreign key check, rows the application keeps locked, or the round trips to the server), so the"
+                + " job would go on at one row per batch; stopped; " + rows + " rows in " + batchesDone
+                + " batches committed and kept (a larger batch_time_ms or max_lock_duration_ms, or a cheaper set,"
+                + " lets the same request resume after them)", stopped(job, rows, batchesDone), null);
+    }
+
     /** Error 14 for a batch that lost a deadlock (or serialization conflict) too often in a row: resumable. */
     private static ZdmException conflictsGaveUp(Backfill job, SQLException e, int losses, int batches, long rows) {
         String what = PgErrors.DEADLOCK_DETECTED.equals(e.getSQLState())
@@ -454,6 +498,23 @@ public final class BackfillRunner {
                 ps.setLong(i + 1, n);
             } else {
                 ps.setObject(i + 1, value, Types.OTHER);
+            }
+        }
+    }
+
+    /** The row a walk's range statement found, its values as text; null when it found none. */
+    private static List<String> found(Connection c, KeyWalk.Bound find) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(find.sql())) {
+            bind(ps, find);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    values.add(rs.getString(i));
+                }
+                return values;
             }
         }
     }

@@ -117,7 +117,8 @@ public final class IndexBuilder {
                             waitedBefore + ms, blockers, Map.of("attempts", attempt),
                             // CIC waits for the writers' virtual transaction ids, no relation: the table is its own
                             // (a partition's, in a partitioned build), not the operation's.
-                            seen.waitedOn() != null ? seen.waitedOn() : ctx.table().value());
+                            seen.waitedOn() != null ? seen.waitedOn() : ctx.table().value(),
+                            seen.waitedOn() == null && seen.snapshotWait());
                 }
                 if (PgErrors.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                     throw ZdmException.precondition("the table has duplicate values for unique index " + building
@@ -186,7 +187,8 @@ public final class IndexBuilder {
 
     private static boolean tableHasRows(Connection c, SqlName table) throws SQLException {
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + table.quoted() + ")")) {
+             // ONLY: a build on an inheritance parent reads its own rows, and must not wait on a held child.
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM ONLY " + table.quoted() + ")")) {
             rs.next();
             return rs.getBoolean(1);
         }

@@ -16,6 +16,7 @@ public final class LockWaitTimedOut extends Exception {
     private final Set<Integer> blockers;
     private final Map<String, Object> progress;
     private final String waitedOn;
+    private final boolean snapshotWait;
 
     public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress) {
         this(message, waitedMs, blockers, progress, null);
@@ -24,7 +25,14 @@ public final class LockWaitTimedOut extends Exception {
     /** {@code waitedOn}: the table whose lock was not granted, as the observer saw it (null: not seen, or the step's own). */
     public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress,
                             String waitedOn) {
+        this(message, waitedMs, blockers, progress, waitedOn, false);
+    }
+
+    /** {@code snapshotWait}: the wait was CREATE INDEX CONCURRENTLY's for older snapshots, no lock on the table. */
+    public LockWaitTimedOut(String message, long waitedMs, Set<Integer> blockers, Map<String, Object> progress,
+                            String waitedOn, boolean snapshotWait) {
         super(message, null, false, false);
+        this.snapshotWait = snapshotWait;
         this.waitedOn = waitedOn;
         this.waitedMs = waitedMs;
         this.blockers = Collections.unmodifiableSet(new LinkedHashSet<>(blockers));
@@ -39,6 +47,11 @@ public final class LockWaitTimedOut extends Exception {
     /** The table the lock was waited for, where the observer saw it; null otherwise. */
     public String waitedOn() {
         return waitedOn;
+    }
+
+    /** Whether the wait lost was for transactions with older snapshots (on any table), not for a lock. */
+    public boolean snapshotWait() {
+        return snapshotWait;
     }
 
     public Set<Integer> blockers() {

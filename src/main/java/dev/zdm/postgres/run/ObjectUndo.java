@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -183,6 +184,13 @@ public final class ObjectUndo {
      * stall every read of the tree (observed: 1.7 s per try), so the table is queued for only
      * {@link #PARTITIONED_DROP_WAIT_MS}, and its partitions are locked NOWAIT while it is held: the
      * drop either has the whole tree at once or gives it all back.
+     *
+     * <p>Each partition is locked by itself (LOCK TABLE ONLY), not through the parent: before 14 a LOCK
+     * TABLE of a parent checks the role's rights on every partition (LockTableRecurse, checked on 11.22:
+     * "permission denied for table" on a partition another role owns, where DROP INDEX itself needs the
+     * parent's ownership only), so a tenant's janitor would fail the same way forever. A partition the
+     * role may not LOCK is left to the DROP, which waits for it under a lock_timeout of
+     * {@link #UNLOCKABLE_PARTITION_WAIT_MS}: the parent is held that long at most while it waits.
      */
     private static void drop(Connection c, IndexNow index) throws SQLException {
         if (!index.partitioned()) {
@@ -195,11 +203,46 @@ public final class ObjectUndo {
             try (Statement s = c.createStatement()) {
                 s.execute("SET LOCAL lock_timeout = '" + PARTITIONED_DROP_WAIT_MS + "ms'");
                 s.execute("LOCK TABLE ONLY " + index.table() + " IN ACCESS EXCLUSIVE MODE");
-                s.execute("LOCK TABLE " + index.table() + " IN ACCESS EXCLUSIVE MODE NOWAIT");
+                boolean unlockable = false;
+                for (Map.Entry<String, Boolean> partition : partitions(c, index.table()).entrySet()) {
+                    if (partition.getValue()) {
+                        s.execute("LOCK TABLE ONLY " + partition.getKey() + " IN ACCESS EXCLUSIVE MODE NOWAIT");
+                    } else {
+                        unlockable = true;
+                    }
+                }
+                if (unlockable) {
+                    s.execute("SET LOCAL lock_timeout = '" + UNLOCKABLE_PARTITION_WAIT_MS + "ms'");
+                }
                 s.execute("DROP INDEX IF EXISTS " + index.name());
             }
             return Result.UNDONE;
         });
+    }
+
+    /** How long the DROP may wait for a partition the role may not LOCK, holding the parent meanwhile. */
+    static final long UNLOCKABLE_PARTITION_WAIT_MS = 1;
+
+    /**
+     * Every partition below the table, at every level (the server's quoting of each name), in OID order
+     * (one order for every janitor), each with whether the role may LOCK it in ACCESS EXCLUSIVE mode.
+     */
+    private static Map<String, Boolean> partitions(Connection c, String table) throws SQLException {
+        Map<String, Boolean> partitions = new java.util.LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH RECURSIVE tree(oid) AS (
+                    SELECT inhrelid FROM pg_inherits WHERE inhparent = ?::regclass
+                    UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
+                SELECT t.oid::regclass::text, has_table_privilege(t.oid, 'UPDATE, DELETE, TRUNCATE')
+                FROM tree t JOIN pg_class r ON r.oid = t.oid WHERE r.relkind IN ('r', 'p', 'f') ORDER BY t.oid""")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    partitions.put(rs.getString(1), rs.getBoolean(2));
+                }
+            }
+        }
+        return partitions;
     }
 
     /**

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The LOCK TABLE statements that take a batch's locks on other tables (a foreign key's referenced or
- * referencing table) at the start of its transaction, under lock_timeout alone, as the batch's own table
+ * referencing table, their partitions, the tables further down a chain of cascades, a table a subquery
+ * of set or where reads) at the start of its transaction, under lock_timeout alone, as the batch's own table
  * is: the UPDATE's trigger would otherwise wait for them under the batch's deadline, which cuts the batch
  * again and again instead of answering the wait as what it is. Each table is found by the foreign key
  * that links it to the job's table (by OID, whatever the search_path), and named with its schema.
@@ -46,12 +47,43 @@ final class OtherTableLocks {
                 ps.setString(6, privileges);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
-                        statements.add("LOCK TABLE " + new SqlName(rs.getString(1), rs.getString(2)).quoted()
-                                + " IN " + lock.mode().sqlName() + " MODE");
+                        statements.add(lockTable(rs, lock.mode()));
+                        continue;
                     }
                 }
             }
+            byName(c, lock, lock.mode() == LockMode.ACCESS_SHARE ? "SELECT" : privileges).ifPresent(statements::add);
         }
         return statements;
+    }
+
+    /**
+     * A table linked to the job's by no foreign key of its own: one a subquery of the job reads, a
+     * partition of a linked table, a table further down a chain of cascades. Found by its name as the
+     * planner's catalog named it on this backend (the same search_path the batch's UPDATE resolves names
+     * with). LOCK TABLE in ACCESS SHARE mode needs SELECT, as the read does.
+     */
+    private static java.util.Optional<String> byName(Connection c, Statement.OtherLock lock, String privileges)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT n.nspname, r.relname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                WHERE r.oid = to_regclass(?) AND r.relkind IN ('r', 'p') AND has_table_privilege(r.oid, ?::text)""")) {
+            ps.setString(1, lock.table().quoted());
+            ps.setString(2, privileges);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(lockTable(rs, lock.mode())) : java.util.Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Always ONLY: the planner lists each partition or child the statement reaches as a lock of its own
+     * (a foreign key's trigger names a plain table ONLY, a partitioned one whole; a read reaches the
+     * children), each checked here for the role's right to LOCK it. A LOCK TABLE of a parent would
+     * recurse, and before 14 fail on a partition the role has no right on (LockTableRecurse), where the
+     * statement itself checks the parent's rights only.
+     */
+    private static String lockTable(ResultSet rs, LockMode mode) throws SQLException {
+        return "LOCK TABLE ONLY " + new SqlName(rs.getString(1), rs.getString(2)).quoted() + " IN " + mode.sqlName() + " MODE";
     }
 }

@@ -13,9 +13,10 @@ class PgErrorsTest {
 
     @ParameterizedTest
     @CsvSource({
-            "42P01, 20", "42703, 20", "42704, 20",
-            "42P07, 21", "42701, 21", "42710, 21",
-            "42601, 12", "42804, 12",
+            "42P01, 20", "42703, 20", "42704, 20", "3F000, 20", "42883, 12",
+            "42P07, 21", "42701, 21", "42710, 21", "42P06, 21",
+            "42601, 12", "42804, 12", "42803, 12",
+            "0A000, 22", "2BP01, 22", "42P16, 22", "42P17, 22", "42809, 22", "428C9, 22", "55000, 22",
             "42501, 22", "25006, 22", "57014, 22", "23505, 22", "53100, 22",
             "08006, 13", "57P01, 13", "25P03, 13"})
     void eachSqlstateClassHasItsCode(String state, int code) {
@@ -31,6 +32,20 @@ class PgErrorsTest {
                 "UPDATE t SET n = 1").getMessage()).startsWith("cut short");
         assertThat(PgErrors.toReply(new SQLException("ERROR: cannot execute UPDATE in a read-only transaction",
                 "25006"), "UPDATE t SET n = 1").getMessage()).contains("refuses writes");
+    }
+
+    /** Hostile finding 14: a refusal names the statement by its beginning and the server's words with their SQLSTATE. */
+    @Test
+    void aLongStatementIsNamedByItsBeginning() {
+        String cte = "WITH zdm_keys AS (SELECT \"id\" FROM \"t\" WHERE \"id\" > ?::integer ORDER BY \"id\" LIMIT ?), "
+                + "zdm_done AS (UPDATE \"t\" SET \"k\" = ('b') WHERE \"id\" > ?::integer RETURNING 1)"
+                + " SELECT count(*) FROM zdm_done".repeat(3);
+        String text = PgErrors.toReply(new SQLException("ERROR: cannot drop inherited column \"c\"", "42P16"), cte)
+                .getMessage();
+        assertThat(text).hasSizeLessThan(250).contains("cannot drop inherited column").contains("SQLSTATE 42P16")
+                .startsWith("WITH zdm_keys").contains(" ...: ").doesNotContain("zdm_done AS (UPDATE \"t\" SET \"k\" = ('b') WHERE");
+        assertThat(PgErrors.toReply(new SQLException("ERROR: x", "42P16"), "ALTER TABLE \"t\" DROP COLUMN \"c\"")
+                .getMessage()).startsWith("ALTER TABLE \"t\" DROP COLUMN \"c\": ERROR: x");
     }
 
     @Test
