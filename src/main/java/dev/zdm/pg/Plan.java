@@ -28,4 +28,25 @@ public record Plan(SqlName table, List<Step> steps) {
     public boolean createsTable() {
         return steps.get(0) instanceof Statement s && s.change() instanceof CatalogChange.CreateTable;
     }
+
+    /**
+     * Where the same request resumes when step {@code failed} loses its lock race, if what the steps
+     * before it made is kept rather than undone: an add_column's safe way past its backfill. The column
+     * is then live and filled, nullable, its default serving new rows: the state the resend would build
+     * again, hours of batches on a big table, which a reader at the wrong moment could make fail forever.
+     * So the column and its backfill stay and the resend goes on at the NOT NULL steps (the returned
+     * index). Empty for any other plan or step (a bare ADD COLUMN that lost its lock is undone as ever).
+     */
+    public java.util.OptionalInt keptOnLockLoss(int failed) {
+        if (!(steps.get(0) instanceof Statement s && s.change() instanceof CatalogChange.AddColumn)) {
+            return java.util.OptionalInt.empty();
+        }
+        int lastFill = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) instanceof Backfill) {
+                lastFill = i;
+            }
+        }
+        return lastFill < 0 || failed <= lastFill ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(lastFill + 1);
+    }
 }

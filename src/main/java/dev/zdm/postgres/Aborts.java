@@ -62,10 +62,14 @@ final class Aborts {
      * count over the whole operation (every attempt and the undo); if something could not be undone
      * the ledger holds it as undo_pending and the reply says what and that resending finishes it.
      */
-    ZdmException onLock(Operation operation, StepContext ctx, LockWaitTimedOut e, long waitedBefore) {
+    ZdmException onLock(Operation operation, Plan plan, StepContext ctx, LockWaitTimedOut e, long waitedBefore) {
         long id = ctx.operationId();
         Map<String, Object> progress = replyShape(operation, e.progress());
         try {
+            java.util.OptionalInt resumeAt = plan.keptOnLockLoss(ctx.step());
+            if (resumeAt.isPresent()) {
+                return keptFill(operation, plan, ctx, e, waitedBefore, resumeAt.getAsInt(), progress);
+            }
             List<MadeObject> made = Ledger.leftovers(backend.connection(), id);
             // A failed build's INVALID index was tried once already; waiting more here only delays the
             // reply, while the janitor's drop waits for the blocker without stopping the application.
@@ -94,6 +98,35 @@ final class Aborts {
         } catch (SQLException failed) {
             throw failure.failed(failed, "undoing " + operation.type() + " on " + ctx.table() + " after: " + e.getMessage());
         }
+    }
+
+    /**
+     * A step after an add_column's backfill lost its lock race: the filled column stays (nullable, its
+     * default serving new rows) and so do its batches; what the NOT NULL steps made is undone if it can
+     * be, and the ledger row (failed, not undo_pending) tells the same request sent again to go on from
+     * there, so it neither drops the column behind the same blocker nor fills every row again.
+     */
+    private ZdmException keptFill(Operation operation, Plan plan, StepContext ctx, LockWaitTimedOut e, long waitedBefore,
+                                  int resumeAt, Map<String, Object> progress) throws SQLException {
+        long id = ctx.operationId();
+        ObjectUndo.Report undo = ObjectUndo.undoFrom(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries),
+                resumeAt);
+        long waited = waitedBefore + e.waitedMs() + undo.waitedMs();
+        Set<Integer> pids = new LinkedHashSet<>(e.blockers());
+        pids.addAll(undo.blockers());
+        String column = Ledger.leftovers(backend.connection(), id).stream()
+                .filter(o -> o.kind() == MadeObject.Kind.COLUMN).findFirst().map(MadeObject::describe)
+                .orElse("the column");
+        int from = undo.left().isEmpty() ? resumeAt : ctx.step();
+        Ledger.stepsDone(backend.connection(), id, from);
+        String text = "aborted (" + e.getMessage() + ") at step " + (ctx.step() + 1) + " of " + plan.steps().size()
+                + ", after the backfill: " + column + " and its backfill are kept (the column nullable, its default"
+                + " serving new rows)" + (undo.left().isEmpty() ? "" : ", and so is " + describe(undo.left()))
+                + "; recorded in zdm.operations (id " + id + "): sending the same request again continues at step "
+                + (from + 1) + " (the NOT NULL steps) without filling the rows again";
+        Ledger.state(backend.connection(), id, Ledger.State.FAILED, text);
+        String table = e.waitedOn() != null ? e.waitedOn() : ctx.table().value();
+        return new LockBudgetExceeded(text, table, waited, blockers.describe(pids), false, progress);
     }
 
     /** Error 14 for an undo that is not finished: recorded as undo_pending, for the janitor and the next request. */

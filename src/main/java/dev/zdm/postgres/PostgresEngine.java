@@ -334,7 +334,7 @@ public final class PostgresEngine implements Engine {
                 throw aborts.interrupted(operation, ctx, e);
             } catch (LockWaitTimedOut e) {
                 Log.info("step " + (i + 1) + " of " + plan.steps().size() + " aborted: " + e.getMessage());
-                throw aborts.onLock(operation, ctx, PlanSteps.withEarlierJobs(e, reports), PlanSteps.waited(reports) + ownerWaitMs);
+                throw aborts.onLock(operation, plan, ctx.atStep(i), PlanSteps.withEarlierJobs(e, reports), PlanSteps.waited(reports) + ownerWaitMs);
             } catch (SQLException | ZdmException e) {
                 if (dev.zdm.postgres.connect.StopCancel.causedBy(e)) {
                     throw aborts.interrupted(operation, ctx, new Interrupted("step " + (i + 1) + " of "

@@ -69,8 +69,15 @@ public final class DropColumn extends CascadingDrop {
 
     @Override
     public List<String> notes(Spec spec, ServerVersion version, CatalogView catalog) {
-        return List.of("the column is marked dropped in the catalog; its space in the rows comes back as they are"
+        List<String> notes = new java.util.ArrayList<>();
+        notes.add("the column is marked dropped in the catalog; its space in the rows comes back as they are"
                 + " updated (or with VACUUM FULL, which rewrites under ACCESS EXCLUSIVE)");
+        if (spec.cascade() && catalog.column(spec.table(), spec.name()) != dev.zdm.pg.CatalogView.Presence.ABSENT) {
+            List<String> dependents = catalog.dependents(spec.table(), spec.name());
+            notes.add(dependents.isEmpty() ? "cascade: nothing else depends on the column, so nothing else is dropped"
+                    : "cascade: dropped with the column: " + String.join(", ", dependents));
+        }
+        return notes;
     }
 
     @Override

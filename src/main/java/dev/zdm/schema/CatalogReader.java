@@ -219,6 +219,7 @@ public final class CatalogReader {
                 }
             }
         }
+        readColumnDependents(c, oidArray, columns);
         Map<Long, Map<SqlName, Schema.Index>> indexes = new HashMap<>();
         Map<Long, List<SqlName>> primaryKeys = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(INDEXES)) {
@@ -397,6 +398,53 @@ public final class CatalogReader {
             return new SqlName(name);
         } catch (ZdmException e) {
             log.accept("schema: the " + what + " \"" + name + "\" is not a name zdm can hold; left out");
+            return null;
+        }
+    }
+
+    /**
+     * The generated columns' inputs and the views on each column (pg_depend, {@link
+     * dev.zdm.pg.ColumnDependents}), written into {@code columns}: what a simulated DROP COLUMN names.
+     */
+    private static void readColumnDependents(Connection c, Array oids, Map<Long, Map<SqlName, Schema.Column>> columns)
+            throws SQLException {
+        Map<Long, Map<SqlName, List<SqlName>>> reads = new HashMap<>();
+        Map<Long, Map<SqlName, List<SqlName>>> views = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(dev.zdm.pg.ColumnDependents.SQL)) {
+            ps.setArray(1, oids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String dependent = rs.getString(3);
+                    SqlName column = quietName(rs.getString(2));
+                    if (column == null) {
+                        continue;
+                    }
+                    if (dependent.startsWith("generated column ")) {
+                        SqlName generated = quietName(dependent.substring("generated column ".length()));
+                        if (generated != null) {
+                            reads.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
+                                    .computeIfAbsent(generated, k -> new ArrayList<>()).add(column);
+                        }
+                    } else if (dependent.startsWith("view ")) {
+                        SqlName view = quietName(dependent.substring("view ".length()));
+                        if (view != null) {
+                            views.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
+                                    .computeIfAbsent(column, k -> new ArrayList<>()).add(view);
+                        }
+                    }
+                }
+            }
+        }
+        columns.forEach((oid, named) -> named.replaceAll((name, column) -> column.withDependents(
+                reads.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()),
+                views.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()))));
+    }
+
+    /** A name zdm can express, or null (a name it cannot is not one a request can name either). */
+    private static SqlName quietName(String name) {
+        try {
+            return new SqlName(name);
+        } catch (dev.zdm.protocol.ZdmException e) {
             return null;
         }
     }

@@ -25,7 +25,8 @@ import java.util.Set;
  * {"server_version": 15,
  *  "tables": {"users": {"rows": 6000000,
  *                       "columns": {"id": {"type": "bigint", "nullable": false, "identity": "always"},
- *                                   "email": {"type": "text"}, "domain": {"type": "text", "generated": true}},
+ *                                   "email": {"type": "text", "views": ["active_users"]},
+ *                                   "domain": {"type": "text", "generated": true, "reads": ["email"]}},
  *                       "primary_key": ["id"],
  *                       "indexes": {"idx_email": {"columns": ["email"], "unique": true, "valid": true}},
  *                       "constraints": {"users_email_check": {"type": "check", "definition": "CHECK (email &lt;&gt; '')"}}}},
@@ -115,14 +116,19 @@ public final class SchemaFile {
         for (Iterator<Map.Entry<String, JsonNode>> it = columnsNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> c = it.next();
             String at = where + ".columns." + c.getKey();
-            object(c.getValue(), at, Set.of("type", "default", "nullable", "identity", "generated"));
+            object(c.getValue(), at, Set.of("type", "default", "nullable", "identity", "generated", "reads", "views"));
             if (!c.getValue().path("type").isTextual()) {
                 throw ZdmException.malformed(at + ".type: a type name is required");
             }
             DataType type = DataType.of(c.getValue().get("type").asText());
             String defaultSql = c.getValue().hasNonNull("default") ? c.getValue().get("default").asText() : null;
+            ColumnGeneration generation = generation(c.getValue(), at);
+            List<SqlName> reads = c.getValue().has("reads") ? names(c.getValue().get("reads"), at + ".reads") : List.of();
+            require(reads.isEmpty() || generation == ColumnGeneration.GENERATED,
+                    at + ".reads: the columns a generated column's expression reads; this column is not generated");
+            List<SqlName> views = c.getValue().has("views") ? names(c.getValue().get("views"), at + ".views") : List.of();
             columns.put(name(c.getKey(), at), new Schema.Column(type, defaultSql,
-                    bool(c.getValue(), "nullable", true, at), generation(c.getValue(), at)));
+                    bool(c.getValue(), "nullable", true, at), generation, reads, views));
         }
         List<SqlName> primaryKey = node.has("primary_key") ? names(node.get("primary_key"), where + ".primary_key") : List.of();
         for (SqlName key : primaryKey) {

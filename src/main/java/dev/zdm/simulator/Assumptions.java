@@ -67,6 +67,13 @@ final class Assumptions {
                     && !catalog.asksServerAboutConstants()) {
                 create.columns().forEach(column -> DateOrderAssumption.of(column.defaultSql(), out));
             }
+            if (step instanceof Statement s && s.change() instanceof CatalogChange.DropColumn drop
+                    && !catalog.asksServerAboutConstants()) {
+                // Views are read from a server (--schema-from) or listed in a schema file ("views"); else unknown.
+                out.add("assumes no view uses " + tableName + "." + drop.column() + " beyond those the schema lists"
+                        + " (PostgreSQL refuses the drop for one, 22, or drops the view with cascade: true;"
+                        + " --schema-from reads them)");
+            }
             if (step instanceof Statement s && s.change() instanceof CatalogChange.SetDefault set) {
                 catalog.columnFacts(tableName, set.column()).map(f -> f.type())
                         .ifPresent(type -> constantAssumed(type, set.defaultSql(), catalog, out));

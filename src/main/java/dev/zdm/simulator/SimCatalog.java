@@ -89,6 +89,10 @@ public final class SimCatalog implements CatalogView {
         final Set<SqlName> dropped = new LinkedHashSet<>();
         /** Identity and generated columns: an UPDATE cannot set them. */
         final Map<SqlName, ColumnGeneration> generated = new LinkedHashMap<>();
+        /** A generated column's inputs: the columns of this table its expression reads. */
+        final Map<SqlName, List<SqlName>> reads = new LinkedHashMap<>();
+        /** The views (as the schema read them) that use each column. */
+        final Map<SqlName, List<SqlName>> views = new LinkedHashMap<>();
         List<SqlName> primaryKey = List.of();
         /** The index behind the primary key, null without one. */
         SqlName primaryIndex;
@@ -192,6 +196,12 @@ public final class SimCatalog implements CatalogView {
                 table.columns.put(column, new Column(c.type(), c.defaultSql(), notNull, false));
                 if (c.generation() != ColumnGeneration.NONE) {
                     table.generated.put(column, c.generation());
+                }
+                if (!c.reads().isEmpty()) {
+                    table.reads.put(column, c.reads());
+                }
+                if (!c.views().isEmpty()) {
+                    table.views.put(column, c.views());
                 }
             });
             table.primaryKey = spec.primaryKey();
@@ -311,6 +321,8 @@ public final class SimCatalog implements CatalogView {
             t.constraints.putAll(table.constraints);
             t.dropped.addAll(table.dropped);
             t.generated.putAll(table.generated);
+            t.reads.putAll(table.reads);
+            t.views.putAll(table.views);
             t.primaryKey = table.primaryKey;
             t.primaryIndex = table.primaryIndex;
             t.rows = table.rows;
@@ -773,6 +785,15 @@ public final class SimCatalog implements CatalogView {
                 all.add("index " + name);
             }
         });
+        Table model = table(table);
+        model.reads.forEach((generated, inputs) -> {
+            if (inputs.contains(column) && model.columns.containsKey(generated)) {
+                all.add("generated column " + generated);
+            }
+        });
+        model.views.getOrDefault(column, List.of()).forEach(view -> all.add("view " + view));
+        // Sorted as the server's read sorts them, so both engines name them in one order.
+        java.util.Collections.sort(all);
         for (ConstraintInfo fk : referencing(table)) {
             if (!fk.table().equals(table) && fk.refColumns().contains(column)) {
                 all.add("constraint " + fk.name() + " on table " + fk.table());
@@ -1014,6 +1035,19 @@ public final class SimCatalog implements CatalogView {
             if (table.primaryKey.contains(drop.column())) {
                 setPrimaryKey(table, List.of(), null);
             }
+            for (Map.Entry<SqlName, List<SqlName>> generated : Map.copyOf(table.reads).entrySet()) {
+                if (generated.getValue().contains(drop.column()) && table.columns.containsKey(generated.getKey())) {
+                    if (!drop.cascade()) {
+                        throw ZdmException.precondition("cannot drop column " + drop.column() + " of table " + tableName
+                                + " because generated column " + generated.getKey() + " depends on it");
+                    }
+                    // DROP COLUMN ... CASCADE drops the generated column with it.
+                    remove(table.columns, generated.getKey());
+                    remove(table.reads, generated.getKey());
+                    remove(table.generated, generated.getKey());
+                }
+            }
+            remove(table.views, drop.column());
             remove(table.columns, drop.column());
             if (table.dropped.add(drop.column()) && recording) {
                 undo.push(() -> table.dropped.remove(drop.column()));

@@ -618,32 +618,22 @@ public final class PgCatalog implements CatalogView {
     public List<String> dependents(SqlName table, SqlName column) {
         List<String> all = query("reading what depends on " + table + "." + column, c -> {
             List<String> found = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT DISTINCT CASE
-                        WHEN d.classid = 'pg_class'::regclass THEN 'index ' || quote_ident(x.relname)
-                        WHEN d.classid = 'pg_constraint'::regclass THEN 'constraint ' || quote_ident(k.conname)
-                        ELSE 'view ' || quote_ident(v.relname) END
-                    FROM pg_depend d
-                    JOIN pg_class t ON t.oid = d.refobjid
-                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-                    LEFT JOIN pg_class x ON d.classid = 'pg_class'::regclass AND x.oid = d.objid
-                    LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
-                    LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
-                    LEFT JOIN pg_class v ON v.oid = r.ev_class
-                    WHERE d.refclassid = 'pg_class'::regclass AND t.oid = to_regclass(?) AND a.attname = ?
-                      AND (x.relkind IN ('i', 'I') OR (k.oid IS NOT NULL AND k.contype <> 'n')
-                           OR (v.oid IS NOT NULL AND v.oid <> t.oid))
-                      AND NOT (x.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_constraint kc WHERE kc.conindid = x.oid
-                               AND kc.conrelid = t.oid AND kc.contype IN ('u', 'p', 'x')))
-                    ORDER BY 1""")) {
-                ps.setString(1, table.quoted());
-                ps.setString(2, column.value());
+            Optional<Long> oid = tableOid(c, table);
+            if (oid.isEmpty()) {
+                return found;
+            }
+            try (PreparedStatement ps = c.prepareStatement(dev.zdm.pg.ColumnDependents.SQL)) {
+                ps.setArray(1, c.createArrayOf("oid", new Long[] {oid.get()}));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        found.add(rs.getString(1));
+                        if (rs.getString(2).equals(column.value())) {
+                            found.add(rs.getString(3));
+                        }
                     }
                 }
             }
+            // Sorted here, not by the database's collation, so both engines name them in one order.
+            java.util.Collections.sort(found);
             return found;
         });
         for (ConstraintInfo fk : referencing(table)) {

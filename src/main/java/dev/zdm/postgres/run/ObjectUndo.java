@@ -54,10 +54,23 @@ public final class ObjectUndo {
      */
     public static Report undoAll(Backend backend, LockObserver observer, long operationId, Duration budget,
                                  RetryPolicy policy) throws SQLException {
+        return undoFrom(backend, observer, operationId, budget, policy, 0);
+    }
+
+    /**
+     * The same for what steps {@code fromStep} and later made: what earlier steps made is kept (an
+     * add_column's filled column, when a NOT NULL step after its backfill lost its lock). The report's
+     * {@code left} holds only those later objects.
+     */
+    public static Report undoFrom(Backend backend, LockObserver observer, long operationId, Duration budget,
+                                  RetryPolicy policy, int fromStep) throws SQLException {
         long waited = 0;
         Set<Integer> blockers = new LinkedHashSet<>();
         long operationTable = operationTable(backend.connection(), operationId);
         for (MadeObject o : Ledger.leftovers(backend.connection(), operationId)) {
+            if (o.step() < fromStep) {
+                continue;
+            }
             boolean undone = false;
             for (int attempt = 1; attempt <= policy.attempts() && !undone; attempt++) {
                 if (attempt > 1) {
@@ -87,7 +100,8 @@ public final class ObjectUndo {
                 break;
             }
         }
-        return new Report(Ledger.leftovers(backend.connection(), operationId), waited, blockers);
+        return new Report(Ledger.leftovers(backend.connection(), operationId).stream()
+                .filter(o -> o.step() >= fromStep).toList(), waited, blockers);
     }
 
     private static void sleep(long ms) {
