@@ -186,7 +186,7 @@ public final class WhereTimeGoes {
                     + " AND query NOT LIKE '%pg_current_wal_lsn%' AND query NOT LIKE '%FROM pg_locks l WHERE l.pid%'";
             long serverMs = number(s, "SELECT coalesce(round(sum(total_exec_time)), 0)::bigint" + mine);
             long rowWorkMs = number(s, "SELECT coalesce(round(sum(total_exec_time)), 0)::bigint" + mine
-                    + " AND (query LIKE 'WITH zdm_range%' OR query LIKE 'UPDATE users%' OR query LIKE 'ALTER TABLE users ADD%')");
+                    + " AND (query LIKE 'WITH zdm_keys%' OR query LIKE 'WITH zdm_done%' OR query LIKE 'UPDATE users%' OR query LIKE 'ALTER TABLE users ADD%')");
             long rows = number(s, "SELECT count(*) FROM users");
             List<String> top = new ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT calls, round(total_exec_time)::bigint, rows, shared_blks_hit,"
