@@ -72,7 +72,7 @@ final class Aborts {
             }
             List<MadeObject> made = Ledger.leftovers(backend.connection(), id);
             // A failed build's INVALID index was tried once already; waiting more here only delays the
-            // reply, while the janitor's drop waits for the blocker without stopping the application.
+            // reply; the janitor retries the drop between requests, never waiting while it holds the table.
             boolean onlyIndexes = made.stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX);
             ObjectUndo.Report undo = made.isEmpty() || onlyIndexes ? new ObjectUndo.Report(made, 0, Set.of())
                     : ObjectUndo.undoAll(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries));
@@ -87,7 +87,7 @@ final class Aborts {
                         : new LockBudgetExceeded(table, waited, blockers.describe(pids), progress);
             }
             if (undo.left().stream().allMatch(o -> o.kind() == MadeObject.Kind.INDEX)) {
-                // A failed build's INVALID index: the janitor drops it, by OID, as soon as its blockers end.
+                // A failed build's INVALID index: the janitor drops it, by OID, once its blockers have ended.
                 Ledger.state(backend.connection(), id, Ledger.State.UNDO_PENDING, e.getMessage());
                 janitor.poke();
                 return e.snapshotWait() ? LockBudgetExceeded.olderSnapshot(table, waited, blockers.describe(pids), progress)

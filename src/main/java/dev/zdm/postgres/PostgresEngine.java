@@ -212,15 +212,21 @@ public final class PostgresEngine implements Engine {
     public synchronized Outcome run(Operation operation, Supplier<Plan> planner, Duration lockBudget) {
         this.budget = lockBudget;
         this.current = operation;
-        beforeRequest(operation, lockBudget);
-        Fingerprint fingerprint = fingerprint(operation);
-        long ownerWaitMs = ownership.take(operation, fingerprint, lockBudget);
+        // Before any lock of the request's: the janitor's locks would otherwise be among its blockers.
+        janitor.pause();
         try {
-            Optional<EarlierRuns.Resumable> resumable = earlier.settle(operation, fingerprint, lockBudget, ownerWaitMs);
-            Plan plan = earlier.plan(operation, planner, resumable);
-            return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs, resumable);
+            beforeRequest(operation, lockBudget);
+            Fingerprint fingerprint = fingerprint(operation);
+            long ownerWaitMs = ownership.take(operation, fingerprint, lockBudget);
+            try {
+                Optional<EarlierRuns.Resumable> resumable = earlier.settle(operation, fingerprint, lockBudget, ownerWaitMs);
+                Plan plan = earlier.plan(operation, planner, resumable);
+                return runPlan(operation, fingerprint, plan, lockBudget, ownerWaitMs, resumable);
+            } finally {
+                ownership.release(fingerprint);
+            }
         } finally {
-            ownership.release(fingerprint);
+            janitor.resume();
         }
     }
 

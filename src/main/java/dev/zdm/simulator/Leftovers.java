@@ -10,7 +10,9 @@ import java.util.Map;
 /**
  * INVALID indexes failed concurrent builds left behind, the undo each failed operation owes for its own
  * (its ledger's undo_pending), and the janitor that drops them once no transaction holds a lock on their
- * table.
+ * table. The janitor is never a holder: on the PostgreSQL engine it sweeps only while no request runs
+ * and its drop gives up at once rather than wait while holding the table (UndoJanitor), so neither zdm's
+ * requests nor the application ever wait for it.
  */
 final class Leftovers {
 

@@ -44,6 +44,16 @@ class FuzzIT {
     /** How many disagreements of each kind are shrunk for the report (shrinking reruns both engines). */
     static final int SHRINK_EXAMPLES = Integer.getInteger("zdm.fuzz.shrink-examples", 1);
     static final Path REPORT = Path.of(System.getProperty("zdm.fidelity.report", "target/fidelity.md"));
+    /**
+     * For triage only: {@code -Dzdm.fuzz.statement-seconds=S} prices a statement's fixed part at S (as measured
+     * on the fuzz server) instead of the model's production estimate, to tell a timing disagreement that is the
+     * cost model's price from one that is the model's (docs/fuzz-triage.md, w1-janitor).
+     */
+    static final CostModel COST = System.getProperty("zdm.fuzz.statement-seconds") == null ? CostModel.DEFAULT
+            : new CostModel(Double.parseDouble(System.getProperty("zdm.fuzz.statement-seconds")),
+                    CostModel.DEFAULT.indexRowsPerSecond(), CostModel.DEFAULT.scanRowsPerSecond(),
+                    CostModel.DEFAULT.rewriteRowsPerSecond(), CostModel.DEFAULT.updateRowsPerSecond(),
+                    CostModel.DEFAULT.batchCommitSeconds());
 
     @Test
     void theSimulatorAgreesWithPostgresqlOnFuzzedScripts() throws Exception {
@@ -100,7 +110,7 @@ class FuzzIT {
         Result run(Script script) {
             resetUsers(admin, script, version);
             ServerVersion v = new ServerVersion(version);
-            SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v).askingConstantsOf(urlOf(admin)), CostModel.DEFAULT,
+            SimulatorEngine simulator = new SimulatorEngine(v, SimCatalog.of(schemaOf(admin), v).askingConstantsOf(urlOf(admin)), COST,
                     RetryPolicy.of(Config.DEFAULT_RETRIES));
             ScriptRunner.Run predicted = ScriptRunner.run(simulator, script,
                     () -> CatalogShape.of(simulator.model(), script.shape().compared(), PgFacts.of(v)));
