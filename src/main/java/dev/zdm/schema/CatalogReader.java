@@ -410,6 +410,7 @@ public final class CatalogReader {
             throws SQLException {
         Map<Long, Map<SqlName, List<SqlName>>> reads = new HashMap<>();
         Map<Long, Map<SqlName, List<SqlName>>> views = new HashMap<>();
+        Map<Long, Map<SqlName, List<String>>> others = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(dev.zdm.pg.ColumnDependents.SQL)) {
             ps.setArray(1, oids);
             try (ResultSet rs = ps.executeQuery()) {
@@ -431,13 +432,17 @@ public final class CatalogReader {
                             views.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
                                     .computeIfAbsent(column, k -> new ArrayList<>()).add(view);
                         }
+                    } else if (dependent.startsWith("trigger ") || dependent.startsWith("policy ")) {
+                        others.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
+                                .computeIfAbsent(column, k -> new ArrayList<>()).add(dependent);
                     }
                 }
             }
         }
         columns.forEach((oid, named) -> named.replaceAll((name, column) -> column.withDependents(
                 reads.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()),
-                views.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()))));
+                views.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()),
+                others.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()))));
     }
 
     /** A name zdm can express, or null (a name it cannot is not one a request can name either). */
