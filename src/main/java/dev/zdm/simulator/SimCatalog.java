@@ -525,6 +525,8 @@ public final class SimCatalog implements CatalogView {
     boolean userType(DataType type) {
         String base = PgFacts.baseTypeName(type.sql());
         return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base)
+                : type.qualified() ? userObjects.types().contains(type.typeName())
+                        || userObjects.types().contains("." + type.typeName())
                 : userObjects.types().contains(base) || userObjects.types().contains(type.typeName());
     }
 
