@@ -16,13 +16,13 @@ import java.util.regex.Pattern;
  *       LOCALTIME, LOCALTIMESTAMP, CURRENT_USER, CURRENT_ROLE, SESSION_USER, USER, CURRENT_CATALOG,
  *       CURRENT_SCHEMA, NULL, DEFAULT;</li>
  *   <li>or, for a date or time column, one of the special inputs now, today, tomorrow, yesterday, which
- *       PostgreSQL reads once, when the column is added, and freezes.</li>
+ *       PostgreSQL reads once, when the column is added (or the table made), and freezes.</li>
  * </ul>
  * Stored as text each would be one frozen value where a value per row was meant, and nothing would say
  * so. The error points to {@code default_sql} (an expression evaluated per row), and to
  * {@code default_sql: "'now()'"} for the text itself.
  */
-final class SqlLookingDefault {
+public final class SqlLookingDefault {
 
     private static final Pattern CALL = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?\\(.*",
             Pattern.DOTALL);
@@ -36,7 +36,7 @@ final class SqlLookingDefault {
     }
 
     /** Error 12 if {@code text}, a string default for a column of {@code type}, reads as SQL. */
-    static void refuse(String text, DataType type) {
+    public static void refuse(String text, DataType type) {
         String trimmed = text.strip();
         String word = trimmed.toLowerCase(Locale.ROOT);
         String why;

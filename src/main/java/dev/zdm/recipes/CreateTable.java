@@ -3,6 +3,7 @@ package dev.zdm.recipes;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zdm.engine.Outcome;
 import dev.zdm.handlers.AddColumnHandler;
+import dev.zdm.handlers.SqlLookingDefault;
 import dev.zdm.pg.CatalogChange;
 import dev.zdm.pg.CatalogView;
 import dev.zdm.pg.ColumnDefault;
@@ -130,6 +131,9 @@ public final class CreateTable implements Recipe<CreateTable.Spec> {
             }
             value = new ColumnDefault.Expression(new SqlExpression(spec.get("default_sql").asText()), false);
         } else if (spec.has("default") && !spec.get("default").isNull()) {
+            if (spec.get("default").isTextual()) {
+                SqlLookingDefault.refuse(spec.get("default").textValue(), type);
+            }
             value = new ColumnDefault.Constant(AddColumnHandler.literal(spec.get("default")));
         }
         JsonNode nullable = spec.get("nullable");

@@ -88,8 +88,13 @@ public final class CatalogReader {
     private static final String USER_FUNCTIONS = """
             SELECT p.proname, max(p.provolatile::text) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') GROUP BY p.proname""";
+    /**
+     * A type the search_path does not reach is found by a qualified name only: it is kept as "." + its
+     * name, so that a bare name finds it no more than the server's type lookup does.
+     */
     private static final String USER_TYPES = """
-            SELECT DISTINCT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            SELECT DISTINCT CASE WHEN pg_type_is_visible(t.oid) THEN '' ELSE '.' END || t.typname
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')""";
 
     /** The same facts the PostgreSQL engine reads for a domain (PgCatalog.domain): a CHECK anywhere down its chain counts. */
@@ -410,6 +415,7 @@ public final class CatalogReader {
             throws SQLException {
         Map<Long, Map<SqlName, List<SqlName>>> reads = new HashMap<>();
         Map<Long, Map<SqlName, List<SqlName>>> views = new HashMap<>();
+        Map<Long, Map<SqlName, List<String>>> others = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(dev.zdm.pg.ColumnDependents.SQL)) {
             ps.setArray(1, oids);
             try (ResultSet rs = ps.executeQuery()) {
@@ -431,13 +437,17 @@ public final class CatalogReader {
                             views.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
                                     .computeIfAbsent(column, k -> new ArrayList<>()).add(view);
                         }
+                    } else if (dependent.startsWith("trigger ") || dependent.startsWith("policy ")) {
+                        others.computeIfAbsent(rs.getLong(1), k -> new HashMap<>())
+                                .computeIfAbsent(column, k -> new ArrayList<>()).add(dependent);
                     }
                 }
             }
         }
         columns.forEach((oid, named) -> named.replaceAll((name, column) -> column.withDependents(
                 reads.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()),
-                views.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()))));
+                views.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()),
+                others.getOrDefault(oid, Map.of()).getOrDefault(name, List.of()))));
     }
 
     /** A name zdm can express, or null (a name it cannot is not one a request can name either). */

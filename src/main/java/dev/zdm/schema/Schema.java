@@ -135,14 +135,21 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
      * {@code type} null where it is not a type zdm can name (a type of another schema, say);
      * {@code generation}: identity or generated, which an UPDATE cannot set; {@code reads}: for a
      * generated column, the columns of its table its expression reads (DROP COLUMN of one of them drops
-     * it, or is refused); {@code views}: the views that use the column.
+     * it, or is refused); {@code views}: the views that use the column; {@code others}: the other objects
+     * DROP COLUMN would refuse for, as replies name them ("trigger t", "policy p"), read from a server only.
      */
     public record Column(DataType type, String defaultSql, boolean nullable, ColumnGeneration generation,
-                         List<SqlName> reads, List<SqlName> views) {
+                         List<SqlName> reads, List<SqlName> views, List<String> others) {
         public Column {
             generation = generation == null ? ColumnGeneration.NONE : generation;
             reads = reads == null ? List.of() : List.copyOf(reads);
             views = views == null ? List.of() : List.copyOf(views);
+            others = others == null ? List.of() : List.copyOf(others);
+        }
+
+        public Column(DataType type, String defaultSql, boolean nullable, ColumnGeneration generation,
+                      List<SqlName> reads, List<SqlName> views) {
+            this(type, defaultSql, nullable, generation, reads, views, List.of());
         }
 
         public Column(DataType type, String defaultSql, boolean nullable, ColumnGeneration generation) {
@@ -150,8 +157,8 @@ public record Schema(Integer serverVersion, Map<SqlName, Table> tables, Set<SqlN
         }
 
         /** The same column, also known to be read by a generated column's expression or by views. */
-        public Column withDependents(List<SqlName> reads, List<SqlName> views) {
-            return new Column(type, defaultSql, nullable, generation, reads, views);
+        public Column withDependents(List<SqlName> reads, List<SqlName> views, List<String> others) {
+            return new Column(type, defaultSql, nullable, generation, reads, views, others);
         }
 
         public Column(DataType type, String defaultSql, boolean nullable) {

@@ -93,6 +93,8 @@ public final class SimCatalog implements CatalogView {
         final Map<SqlName, List<SqlName>> reads = new LinkedHashMap<>();
         /** The views (as the schema read them) that use each column. */
         final Map<SqlName, List<SqlName>> views = new LinkedHashMap<>();
+        /** Triggers and policies (as the server's read names them) that use each column. */
+        final Map<SqlName, List<String>> others = new LinkedHashMap<>();
         List<SqlName> primaryKey = List.of();
         /** The index behind the primary key, null without one. */
         SqlName primaryIndex;
@@ -202,6 +204,9 @@ public final class SimCatalog implements CatalogView {
                 }
                 if (!c.views().isEmpty()) {
                     table.views.put(column, c.views());
+                }
+                if (!c.others().isEmpty()) {
+                    table.others.put(column, c.others());
                 }
             });
             table.primaryKey = spec.primaryKey();
@@ -323,6 +328,7 @@ public final class SimCatalog implements CatalogView {
             t.generated.putAll(table.generated);
             t.reads.putAll(table.reads);
             t.views.putAll(table.views);
+            t.others.putAll(table.others);
             t.primaryKey = table.primaryKey;
             t.primaryIndex = table.primaryIndex;
             t.rows = table.rows;
@@ -519,6 +525,8 @@ public final class SimCatalog implements CatalogView {
     boolean userType(DataType type) {
         String base = PgFacts.baseTypeName(type.sql());
         return userObjects == null ? !PgFacts.of(version).builtInSomewhere(base)
+                : type.qualified() ? userObjects.types().contains(type.typeName())
+                        || userObjects.types().contains("." + type.typeName())
                 : userObjects.types().contains(base) || userObjects.types().contains(type.typeName());
     }
 
@@ -792,6 +800,7 @@ public final class SimCatalog implements CatalogView {
             }
         });
         model.views.getOrDefault(column, List.of()).forEach(view -> all.add("view " + view));
+        all.addAll(model.others.getOrDefault(column, List.of()));
         // Sorted as the server's read sorts them, so both engines name them in one order.
         java.util.Collections.sort(all);
         for (ConstraintInfo fk : referencing(table)) {
@@ -1048,6 +1057,7 @@ public final class SimCatalog implements CatalogView {
                 }
             }
             remove(table.views, drop.column());
+            remove(table.others, drop.column());
             remove(table.columns, drop.column());
             if (table.dropped.add(drop.column()) && recording) {
                 undo.push(() -> table.dropped.remove(drop.column()));

@@ -91,4 +91,25 @@ class DropColumnDependentsTest extends OnEmbeddedPostgres {
         assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'dcd_cust'::regclass"
                 + " AND attname IN ('id', 'name') AND NOT attisdropped")).isEqualTo(2);
     }
+    @Test
+    void aTriggerAndAPolicyThatReadTheColumnAreNamedOnBothEngines() throws Exception {
+        SharedPostgres.exec("DROP TABLE IF EXISTS dcd_trg",
+                "CREATE TABLE dcd_trg (id int PRIMARY KEY, a int, b int, owner text)",
+                "CREATE OR REPLACE FUNCTION dcd_noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+                "CREATE TRIGGER dcd_on_a BEFORE UPDATE OF a ON dcd_trg FOR EACH ROW EXECUTE PROCEDURE dcd_noop()",
+                "CREATE POLICY dcd_mine ON dcd_trg USING (owner = current_user)");
+        Node simulator = simulator();
+        for (Node on : List.of(node, simulator)) {
+            ObjectNode a = on.send("""
+                    {"type":"drop_column","table":"dcd_trg","column":"a"}""");
+            assertThat(a.path("code").asInt()).as(a.toString()).isEqualTo(22);
+            assertThat(a.path("text").asText()).as(a.toString()).contains("trigger dcd_on_a");
+            ObjectNode owner = on.send("""
+                    {"type":"drop_column","table":"dcd_trg","column":"owner"}""");
+            assertThat(owner.path("code").asInt()).as(owner.toString()).isEqualTo(22);
+            assertThat(owner.path("text").asText()).as(owner.toString()).contains("policy dcd_mine");
+        }
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'dcd_trg'::regclass"
+                + " AND attname IN ('a', 'owner') AND NOT attisdropped")).isEqualTo(2);
+    }
 }

@@ -26,6 +26,8 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
         SharedPostgres.exec("DROP TABLE IF EXISTS refusal_t, refusal_wide",
                 "DROP TYPE IF EXISTS refusal_mood", "DROP DOMAIN IF EXISTS refusal_pos", "DROP DOMAIN IF EXISTS refusal_code",
                 "CREATE TYPE refusal_mood AS ENUM ('calm', 'busy')",
+                "DROP SCHEMA IF EXISTS \"refusal hidden\" CASCADE", "CREATE SCHEMA \"refusal hidden\"",
+                "CREATE TYPE \"refusal hidden\".hidden_mood AS ENUM ('calm')",
                 "CREATE DOMAIN refusal_pos AS int CHECK (VALUE > 0)",
                 "CREATE DOMAIN refusal_code AS varchar(3) CHECK (VALUE <> 'zzz')",
                 "CREATE TABLE refusal_t (id bigint PRIMARY KEY, n int, note varchar(3), doc xml, at point,"
@@ -128,6 +130,20 @@ class RefusedBeforeRunningOnBothEnginesTest extends OnEmbeddedPostgres {
         assertThat(code(predicted)).as("simulator " + predicted + " / engine " + real).isEqualTo(code(real));
         assertThat(real.get("text").asText()).as("refused by the planner, not by running").contains("SQLSTATE");
         assertThat(state()).isEqualTo(before);
+    }
+
+    @Test
+    void aTypeTheSearchPathDoesNotReachIsFoundByItsQualifiedNameOnly() {
+        String bare = """
+                {"type":"add_column","table":"refusal_t","column":"h1","data_type":"hidden_mood"}""";
+        ObjectNode real = node.send(bare);
+        assertThat(code(real)).as(real.toString()).isEqualTo(20);
+        assertThat(code(simulator.send(bare))).isEqualTo(20);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'refusal_t'::regclass"
+                + " AND attname = 'h1' AND NOT attisdropped")).isZero();
+        ObjectNode qualified = simulator.send("""
+                {"type":"add_column","table":"refusal_t","column":"h1","data_type":"\\"refusal hidden\\".hidden_mood","plan":true}""");
+        assertThat(qualified.get("type").asText()).as(qualified.toString()).isEqualTo("planned");
     }
 
     @Test

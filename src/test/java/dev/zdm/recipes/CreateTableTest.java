@@ -57,6 +57,11 @@ class CreateTableTest {
     void malformedRequestsAre12() {
         refused(new CreateTable(), """
                 {"table":"t","columns":{}}""", users(), 12);
+        // a string default that reads as SQL, as add_column refuses it: now for a date would be frozen at creation
+        refused(new CreateTable(), """
+                {"table":"t","columns":{"d":{"type":"date","default":"now"}}}""", users(), 12);
+        refused(new CreateTable(), """
+                {"table":"t","columns":{"u":{"type":"uuid","default":"gen_random_uuid()"}}}""", users(), 12);
         refused(new CreateTable(), """
                 {"table":"t","columns":{"a":{"type":"int references users"}}}""", users(), 12);
         refused(new CreateTable(), """
