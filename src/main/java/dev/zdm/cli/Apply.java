@@ -2,6 +2,7 @@ package dev.zdm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zdm.Stopping;
 import dev.zdm.protocol.JsonLines;
 import dev.zdm.protocol.Node;
 import dev.zdm.protocol.Reply;
@@ -29,10 +30,28 @@ public final class Apply {
             err.println("zdm apply: no migration files (*.json); nothing to do");
             return ExitCode.OK;
         }
+        // As the node's requests (Stopping): a SIGTERM cancels the running statement and waits for the
+        // interrupted migration's outcome lines before the JVM exits 143.
+        Stopping.busy();
+        try {
+            return runAll(node, files, out, err);
+        } finally {
+            out.flush();
+            err.flush();
+            Stopping.idle();
+        }
+    }
+
+    private static ExitCode runAll(Node node, List<Path> files, PrintStream out, PrintStream err) {
         int appliedNow = 0;
         for (int i = 0; i < files.size(); i++) {
             Path file = files.get(i);
             String name = MigrationFiles.name(file);
+            if (Stopping.requested()) {
+                err.println("zdm apply: stopped (SIGTERM) before " + name + "; " + (files.size() - i)
+                        + " migration(s) not run; run the same command again to resume (exit 143)");
+                return ExitCode.INTERRUPTED;
+            }
             ObjectNode reply;
             try {
                 reply = node.answer(new Request(SRC, "zdm", MigrationFiles.request(file, i + 1)));
@@ -48,7 +67,8 @@ public final class Apply {
                 err.println("zdm apply: stopped at " + name + " (error " + code + "); " + (files.size() - i - 1)
                         + " later migration(s) not run; " + (exit == ExitCode.INTERRUPTED
                         ? "run the same command again to resume" : "fix the cause and run the same command again")
-                        + " (exit " + exit.code() + ")");
+                        // The JVM stopping on SIGTERM exits 143 whatever this command returns.
+                        + " (exit " + (Stopping.requested() ? "143, SIGTERM" : exit.code()) + ")");
                 return exit;
             }
             appliedNow += reply.path("applied").asInt() > 0 ? 1 : 0;

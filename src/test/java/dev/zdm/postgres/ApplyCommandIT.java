@@ -146,6 +146,67 @@ class ApplyCommandIT {
         assertThat(column("locked_out")).isEqualTo(1);
     }
 
+    /**
+     * A deploy stopping {@code apply} with SIGTERM mid-batch: the batch's UPDATE is cancelled on the server
+     * (no orphan statement keeps its row locks after zdm is gone), the interrupted migration's outcome is
+     * printed, the JVM exits 143, and the same command resumes it.
+     */
+    @Test
+    void sigtermMidBatchCancelsTheStatementPrintsTheOutcomeAndTheRerunFinishes() throws Exception {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE term_rows (id bigserial PRIMARY KEY, v integer NOT NULL DEFAULT 0)");
+            s.execute("INSERT INTO term_rows (v) SELECT 0 FROM generate_series(1, 3000)");
+            // 30 ms a row: the first batch (1000 rows, BatchSizer.FIRST_BATCH) would run 30 s on the server.
+            s.execute("CREATE FUNCTION term_slow(integer) RETURNS integer LANGUAGE plpgsql"
+                    + " AS $f$ BEGIN PERFORM pg_sleep(0.03); RETURN $1 + 1; END $f$");
+        }
+        Path dir = Files.createTempDirectory("zdm-migrations-");
+        Files.writeString(dir.resolve("0001_term.json"), """
+                {"operations": [{"type": "migrate_data", "table": "term_rows", "set": {"v": "term_slow(v)"},
+                                 "batch_size": 3000, "batch_time_ms": 60000, "max_lock_duration_ms": 60000}]}""");
+        String running = "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + DB + "' AND state = 'active'"
+                + " AND query ILIKE '%term_slow%' AND pid <> pg_backend_pid()";
+        Path err = Files.createTempFile("zdm-apply-", ".err");
+        Path stdout = Files.createTempFile("zdm-apply-", ".out");
+        Process process = new ProcessBuilder("java", "-jar", JAR.toString(), "apply", dir.toString(), "--database", url)
+                .redirectError(err.toFile()).redirectOutput(stdout.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (number(running) < 1 && process.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(number(running)).as("the batch runs").isEqualTo(1);
+        process.destroy(); // SIGTERM
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("exits").isTrue();
+        String stderr = Files.readString(err);
+        String out = Files.readString(stdout);
+        Files.delete(err);
+        Files.delete(stdout);
+        long left = number(running);
+        for (int i = 0; i < 500 && left > 0; i++) {
+            Thread.sleep(20);
+            left = number(running);
+        }
+
+        assertThat(process.exitValue()).as(stderr).isEqualTo(143);
+        assertThat(left).as("the batch's statement still running after zdm exited").isZero();
+        assertThat(stderr).contains("SIGTERM: cancelling the statement backend")
+                .contains("0001_term 1/1 migrate_data term_rows: FAILED, error 13")
+                .contains("zdm apply: stopped at 0001_term (error 13)").contains("run the same command again to resume");
+        JsonNode reply = Json.MAPPER.readTree(out.strip());
+        assertThat(reply.get("code").asInt()).as(out).isEqualTo(13);
+        assertThat(text("SELECT state || ': ' || detail FROM zdm.operations WHERE table_name = 'term_rows'"))
+                .startsWith("failed: ").contains("interrupted");
+
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE OR REPLACE FUNCTION term_slow(integer) RETURNS integer LANGUAGE plpgsql"
+                    + " AS $f$ BEGIN RETURN $1 + 1; END $f$");
+        }
+        Run rerun = run("apply", dir.toString(), "--database", url);
+        assertThat(rerun.exit()).as(rerun.stderr()).isZero();
+        assertThat(number("SELECT count(*) FROM term_rows WHERE v <> 1")).isZero();
+    }
+
     @Test
     void aBadCommandLineIsExit2AndAnUnreachableServerExit1() throws Exception {
         Run missing = run("apply", "/nonexistent/migrations", "--database", url);
