@@ -49,4 +49,15 @@ public record Plan(SqlName table, List<Step> steps) {
         }
         return lastFill < 0 || failed <= lastFill ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(lastFill + 1);
     }
+
+    /**
+     * The first step whose objects are undone when a run of this plan that began at step {@code resumedAt}
+     * fails. A resumed add_column's column was made by an earlier request, which said it is kept (a 14
+     * after the backfill) or left it live (a crash): the application may have written it since, so a
+     * failure of this run undoes only what this run made. Any other run undoes all the operation made.
+     */
+    public int undoneFrom(int resumedAt) {
+        return resumedAt > 0 && steps.get(0) instanceof Statement s && s.change() instanceof CatalogChange.AddColumn
+                ? resumedAt : 0;
+    }
 }

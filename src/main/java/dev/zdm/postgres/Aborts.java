@@ -141,7 +141,7 @@ final class Aborts {
     }
 
     /** A step failed for another reason than a lock: undo what the operation made, answer what happened. */
-    ZdmException onFailure(Plan plan, int index, StepContext ctx, Exception e) {
+    ZdmException onFailure(Plan plan, int index, int resumedAt, StepContext ctx, Exception e) {
         ZdmException reply = e instanceof SQLException sql ? PgErrors.toReply(sql, plan.steps().get(index).sql())
                 : (ZdmException) e;
         if (e instanceof SQLException sql && PgErrors.connectionLost(sql)) {
@@ -156,6 +156,10 @@ final class Aborts {
         }
         String suffix;
         try {
+            int undoneFrom = plan.undoneFrom(resumedAt);
+            if (undoneFrom > 0) {
+                return keptAfterFailure(plan, index, undoneFrom, ctx, reply, e);
+            }
             ObjectUndo.Report undo = ObjectUndo.undoAll(backend, observer, ctx.operationId(), ctx.lockBudget(),
                     RetryPolicy.of(retries));
             if (undo.left().isEmpty()) {
@@ -171,6 +175,34 @@ final class Aborts {
             suffix = "; undoing failed: " + PgErrors.firstLine(failed);
         }
         return new ZdmException(reply.code(), reply.getMessage() + suffix, reply.details(), e);
+    }
+
+    /**
+     * A resumed run failed: what earlier requests made (the column, filled, which the application may
+     * have written since) stays; only what this run made is undone. The ledger row stays failed (never
+     * undo_pending, which would drop the column), at the step the same request sent again goes on from.
+     */
+    private ZdmException keptAfterFailure(Plan plan, int index, int undoneFrom, StepContext ctx, ZdmException reply,
+                                          Exception e) throws SQLException {
+        long id = ctx.operationId();
+        List<MadeObject> kept = Ledger.leftovers(backend.connection(), id).stream()
+                .filter(o -> o.step() < undoneFrom).toList();
+        ObjectUndo.Report undo = ObjectUndo.undoFrom(backend, observer, id, ctx.lockBudget(), RetryPolicy.of(retries),
+                undoneFrom);
+        int from = undo.left().isEmpty() ? undoneFrom : index;
+        Ledger.stepsDone(backend.connection(), id, from);
+        // 23514 a CHECK (col IS NOT NULL) violated, 23502 a NOT NULL constraint (PostgreSQL 18's NOT VALID one).
+        String nulls = e instanceof SQLException sql && Set.of("23514", "23502").contains(sql.getSQLState())
+                ? kept.stream().filter(o -> o.kind() == MadeObject.Kind.COLUMN).findFirst()
+                        .map(o -> "; some row has " + o.name() + " NULL (written since the backfill)").orElse("")
+                : "";
+        String text = reply.getMessage() + nulls + "; " + (kept.isEmpty() ? "what an earlier run made" : describe(kept))
+                + " kept, with its values: an earlier run of this request made it, so only what this run made is undone"
+                + (undo.left().isEmpty() ? "" : " (" + describe(undo.left()) + " could not be dropped now and stays)")
+                + "; recorded in zdm.operations (id " + id + "): sending the same request again continues at step "
+                + (from + 1) + " of " + plan.steps().size();
+        Ledger.state(backend.connection(), id, Ledger.State.FAILED, text);
+        return new ZdmException(reply.code(), text, reply.details(), e);
     }
 
     static Map<String, Object> replyShape(Operation operation, Map<String, Object> progress) {

@@ -351,7 +351,7 @@ public final class PostgresEngine implements Engine {
                 if (lost.isPresent()) {
                     throw earlier.stoppedWithoutLedger(operation, fingerprint, ctx.atStep(i), lost.get(), e);
                 }
-                throw aborts.onFailure(plan, i, ctx, e);
+                throw aborts.onFailure(plan, i, first, ctx, e);
             }
         }
         String fileAfter;

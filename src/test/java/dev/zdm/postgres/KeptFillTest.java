@@ -78,4 +78,63 @@ class KeptFillTest extends OnEmbeddedPostgres {
         assertThat(SharedPostgres.text("SELECT state FROM zdm.operations WHERE table_name = 'kept_fill'"))
                 .isEqualTo("done");
     }
+
+    private static final String ADD_NULLED = ADD.replace("kept_fill", "kept_nulled");
+
+    /**
+     * Hostile report F1: after the 14 the application uses the kept column, writes a value and one
+     * explicit NULL. The resend's VALIDATE meets that NULL: it must not drop the column (with the
+     * backfill and the application's value) as "earlier steps undone".
+     */
+    @Test
+    void aNullWrittenAfterTheKeptFillFailsTheResendButKeepsTheColumnAndTheApplicationsValues() throws Exception {
+        SharedPostgres.table("kept_nulled", 20_000);
+        CompletableFuture<ObjectNode> first = CompletableFuture.supplyAsync(() -> node.send(ADD_NULLED));
+        ObjectNode stopped;
+        try (Connection reader = SharedPostgres.connect(); Statement s = reader.createStatement()) {
+            while (SharedPostgres.number("SELECT coalesce(max(c.rows_done), 0) FROM zdm.checkpoints c JOIN"
+                    + " zdm.operations o ON o.id = c.operation_id WHERE o.table_name = 'kept_nulled'"
+                    + " AND o.state = 'running'") < 2_000) {
+                Thread.sleep(5);
+            }
+            reader.setAutoCommit(false);
+            s.execute("SELECT count(*) FROM kept_nulled WHERE id = 1");
+            stopped = first.get(60, TimeUnit.SECONDS);
+            reader.rollback();
+        }
+        assertThat(stopped.get("code").asInt()).as(stopped.toString()).isEqualTo(14);
+        SharedPostgres.exec("UPDATE kept_nulled SET tok = '11111111-1111-1111-1111-111111111111' WHERE id = 7",
+                "INSERT INTO kept_nulled (id, email, tok) VALUES (100001, 'app@example.com', NULL)");
+        long filled = SharedPostgres.number("SELECT count(*) FROM kept_nulled WHERE tok IS NOT NULL");
+
+        ObjectNode resent = node.send(ADD_NULLED);
+
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_attribute WHERE attrelid = 'kept_nulled'::regclass"
+                + " AND attname = 'tok' AND NOT attisdropped")).as("the kept column is still there: " + resent).isOne();
+        assertThat(SharedPostgres.text("SELECT tok::text FROM kept_nulled WHERE id = 7"))
+                .isEqualTo("11111111-1111-1111-1111-111111111111");
+        if (resent.get("type").asText().equals("column_added")) {
+            assertThat(SharedPostgres.number("SELECT count(*) FROM kept_nulled WHERE tok IS NULL")).isZero();
+            return;
+        }
+        assertThat(resent.get("code").asInt()).as(resent.toString()).isEqualTo(22);
+        assertThat(resent.get("text").asText()).contains("some row has tok NULL").contains("column tok")
+                .contains("kept").contains("continues at step 3").doesNotContain("earlier steps undone");
+        assertThat(SharedPostgres.number("SELECT count(*) FROM kept_nulled WHERE tok IS NOT NULL"))
+                .as("every filled value kept").isEqualTo(filled);
+        assertThat(SharedPostgres.number("SELECT count(*) FROM pg_constraint WHERE conrelid = 'kept_nulled'::regclass"
+                + " AND contype = 'c'")).as("the check this run added is undone").isZero();
+        assertThat(SharedPostgres.text("SELECT state || ' ' || steps_done FROM zdm.operations"
+                + " WHERE table_name = 'kept_nulled'")).isEqualTo("failed 2");
+
+        // The NULL set, the same request finishes on the column it kept.
+        SharedPostgres.exec("UPDATE kept_nulled SET tok = gen_random_uuid() WHERE tok IS NULL");
+        ObjectNode finished = node.send(ADD_NULLED);
+
+        assertThat(finished.get("type").asText()).as(finished.toString()).isEqualTo("column_added");
+        assertThat(SharedPostgres.text("SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'kept_nulled'::regclass"
+                + " AND attname = 'tok'")).isEqualTo("true");
+        assertThat(SharedPostgres.text("SELECT tok::text FROM kept_nulled WHERE id = 7"))
+                .isEqualTo("11111111-1111-1111-1111-111111111111");
+    }
 }
