@@ -22,11 +22,12 @@ public final class InputFunctionProbe {
 
     /** The refusal the server gives the constant, as the PostgreSQL engine would answer it (22). */
     public static Optional<ZdmException> refusal(Connection c, DataType type, String text) throws SQLException {
-        // Inside a transaction, a savepoint keeps the refusal from aborting it.
-        java.sql.Savepoint savepoint = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("SELECT CAST(CAST(? AS text) AS " + type.sql() + ")")) {
-            ps.setString(1, text);
-            ps.executeQuery().close();
+        return refusedBy(c, "the server's input function for " + type + " refuses this default, as the statement"
+                + " would before any row", () -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT CAST(CAST(? AS text) AS " + type.sql() + ")")) {
+                ps.setString(1, text);
+                ps.executeQuery().close();
+            }
             if (!type.modifiers().isEmpty() || isDomain(c, type)) {
                 // A cast to varchar(3)[], bit(3) or a domain over varchar(3) cuts the text to fit, as any explicit cast
                 // does; a DEFAULT is assigned, which refuses it (22001, 22026). jsonb_to_record reads the text with the
@@ -38,6 +39,24 @@ public final class InputFunctionProbe {
                     assigned.executeQuery().close();
                 }
             }
+        });
+    }
+
+    /** A read-only question put to the server; its refusal of class 22 or 23 is the value's. */
+    private interface Question {
+        void ask() throws SQLException;
+    }
+
+    /**
+     * 22 with the server's message and {@code why} if {@code question} is refused with class 22 or 23; a lost
+     * connection or a shutdown (08, 57) is thrown; any other error is not the value's fault (a type or function
+     * the server lacks, a sequence it may not read): the statement meets it when it runs.
+     */
+    private static Optional<ZdmException> refusedBy(Connection c, String why, Question question) throws SQLException {
+        // Inside a transaction, a savepoint keeps the refusal from aborting it.
+        java.sql.Savepoint savepoint = c.getAutoCommit() ? null : c.setSavepoint();
+        try {
+            question.ask();
             return Optional.empty();
         } catch (SQLException e) {
             if (savepoint != null) {
@@ -47,13 +66,11 @@ public final class InputFunctionProbe {
             if (state.startsWith("22") || state.startsWith("23")) {
                 String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
                 return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
-                        + " (SQLSTATE " + state + ": the server's input function for " + type + " refuses this"
-                        + " default, as the statement would before any row)"));
+                        + " (SQLSTATE " + state + ": " + why + ")"));
             }
             if (state.startsWith("08") || state.startsWith("57")) {
                 throw e;
             }
-            // Not the constant's fault (the type is missing, say): the statement meets it when it runs.
             return Optional.empty();
         } finally {
             if (savepoint != null) {
@@ -91,31 +108,12 @@ public final class InputFunctionProbe {
      */
     public static Optional<ZdmException> evaluationRefusal(Connection c, dev.zdm.pg.SqlExpression expression)
             throws SQLException {
-        java.sql.Savepoint savepoint = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + expression.sql())) {
-            ps.executeQuery().close();
-            return Optional.empty();
-        } catch (SQLException e) {
-            if (savepoint != null) {
-                c.rollback(savepoint);
+        return refusedBy(c, "the server evaluates the default " + expression.text() + " once as ADD COLUMN adds the"
+                + " column, before any row, and refuses it", () -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + expression.sql())) {
+                ps.executeQuery().close();
             }
-            String state = e.getSQLState() == null ? "" : e.getSQLState();
-            if (state.startsWith("22") || state.startsWith("23")) {
-                String message = e.getMessage() == null ? state : e.getMessage().lines().findFirst().orElse(state);
-                return Optional.of(new ZdmException(ErrorCode.PRECONDITION_FAILED, message.replaceFirst("^ERROR: ", "")
-                        + " (SQLSTATE " + state + ": the server evaluates the default " + expression.text()
-                        + " once as ADD COLUMN adds the column, before any row, and refuses it)"));
-            }
-            if (state.startsWith("08") || state.startsWith("57")) {
-                throw e;
-            }
-            // Not the value's fault (a function the server lacks, a sequence it may not read): the statement meets it.
-            return Optional.empty();
-        } finally {
-            if (savepoint != null) {
-                c.releaseSavepoint(savepoint);
-            }
-        }
+        });
     }
 
     /** The same, on a connection of its own to the server {@code --schema-from} names, closed after. */

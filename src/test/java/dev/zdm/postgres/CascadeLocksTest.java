@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +42,7 @@ class CascadeLocksTest {
         exec("DROP DATABASE IF EXISTS cl_db WITH (FORCE)", "DROP ROLE IF EXISTS cl_tenant",
                 "CREATE ROLE cl_tenant LOGIN PASSWORD 'cl_tenant' NOSUPERUSER NOCREATEDB NOCREATEROLE",
                 "CREATE DATABASE cl_db OWNER cl_tenant");
-        tenant = on("cl_db", "cl_tenant");
+        tenant = ScratchDatabase.withPassword("cl_db", "cl_tenant");
         try (Connection c = tenant.connect("zdm-test"); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA \"" + SCHEMA + "\"");
             s.execute("SET search_path = \"" + SCHEMA + "\"");
@@ -149,15 +148,5 @@ class CascadeLocksTest {
             on.send("""
                     {"type":"close_transaction","session":"cl_holder"}""");
         }
-    }
-
-    private static Database on(String database, String user) {
-        Database shared = SharedPostgres.database();
-        Properties props = new Properties();
-        props.putAll(shared.properties());
-        props.setProperty("user", user);
-        props.setProperty("password", user);
-        String url = shared.jdbcUrl().replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
-        return new Database(url, props, database);
     }
 }

@@ -16,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +36,7 @@ class ExpressionPartitionKeyTest {
         exec("DROP DATABASE IF EXISTS epk_db WITH (FORCE)", "DROP ROLE IF EXISTS epk_tenant",
                 "CREATE ROLE epk_tenant LOGIN PASSWORD 'epk_tenant' NOSUPERUSER NOCREATEDB NOCREATEROLE",
                 "CREATE DATABASE epk_db OWNER epk_tenant");
-        tenant = on("epk_db", "epk_tenant");
+        tenant = ScratchDatabase.withPassword("epk_db", "epk_tenant");
         try (Connection c = tenant.connect("zdm-test"); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA \"App Data\"");
             s.execute("SET search_path = \"App Data\"");
@@ -115,15 +114,5 @@ class ExpressionPartitionKeyTest {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    private static Database on(String database, String user) {
-        Database shared = SharedPostgres.database();
-        Properties props = new Properties();
-        props.putAll(shared.properties());
-        props.setProperty("user", user);
-        props.setProperty("password", user);
-        String url = shared.jdbcUrl().replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
-        return new Database(url, props, database);
     }
 }

@@ -15,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,7 +33,7 @@ class PartitionRightsTest {
         exec("DROP DATABASE IF EXISTS pr_db", "DROP ROLE IF EXISTS pr_tenant",
                 "CREATE ROLE pr_tenant LOGIN PASSWORD 'pr_tenant' NOSUPERUSER NOCREATEDB NOCREATEROLE",
                 "CREATE DATABASE pr_db OWNER pr_tenant");
-        try (Connection c = on("pr_db", null).connect("zdm-test"); Statement s = c.createStatement()) {
+        try (Connection c = ScratchDatabase.withPassword("pr_db", null).connect("zdm-test"); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA \"Ten ant\" AUTHORIZATION pr_tenant");
             s.execute("SET ROLE pr_tenant");
             s.execute("CREATE TABLE \"Ten ant\".pt (id int NOT NULL, k int NOT NULL, v int NOT NULL DEFAULT 0,"
@@ -45,7 +44,7 @@ class PartitionRightsTest {
             s.execute("CREATE TABLE \"Ten ant\".pt_2 PARTITION OF \"Ten ant\".pt FOR VALUES IN (2)");
             s.execute("INSERT INTO \"Ten ant\".pt (id, k) SELECT g, 1 + g % 2 FROM generate_series(1, 100) g");
         }
-        Database tenant = on("pr_db", "pr_tenant");
+        Database tenant = ScratchDatabase.withPassword("pr_db", "pr_tenant");
         try (Connection c = tenant.connect("zdm-test"); Statement s = c.createStatement()) {
             // PostgreSQL's own statement on the parent passes: it checks the parent's rights only.
             s.execute("BEGIN");
@@ -75,24 +74,12 @@ class PartitionRightsTest {
                 assertThat(added.path("code").asInt()).as(added.toString()).isEqualTo(22);
             }
         }
-        try (Connection c = on("pr_db", null).connect("zdm-test"); Statement s = c.createStatement();
+        try (Connection c = ScratchDatabase.withPassword("pr_db", null).connect("zdm-test"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FILTER (WHERE v <> 0),"
                      + " (SELECT count(*) FROM pg_class WHERE relname LIKE 'pt_%v%') FROM \"Ten ant\".pt")) {
             rs.next();
             assertThat(rs.getLong(1)).as("no partition's rows touched").isZero();
             assertThat(rs.getLong(2)).as("no index built on any partition").isZero();
         }
-    }
-
-    private static Database on(String database, String user) {
-        Database shared = SharedPostgres.database();
-        Properties props = new Properties();
-        props.putAll(shared.properties());
-        if (user != null) {
-            props.setProperty("user", user);
-            props.setProperty("password", user);
-        }
-        String url = shared.jdbcUrl().replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
-        return new Database(url, props, database);
     }
 }

@@ -34,6 +34,23 @@ final class ScratchDatabase {
     }
 
     /**
+     * Database {@code database} of the shared server as {@code user} with its password (the role's name, as
+     * the tests create their roles), over the shared server's own URL and properties; {@code user} null:
+     * as the shared server's own user.
+     */
+    static Database withPassword(String database, String user) {
+        Database shared = SharedPostgres.database();
+        Properties props = new Properties();
+        props.putAll(shared.properties());
+        if (user != null) {
+            props.setProperty("user", user);
+            props.setProperty("password", user);
+        }
+        String url = shared.jdbcUrl().replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
+        return new Database(url, props, database);
+    }
+
+    /**
      * A connection as a plain client opens it: no zdm session settings, so the role's and the
      * database's defaults apply, which is what a test shows bites before zdm is shown to be immune.
      */

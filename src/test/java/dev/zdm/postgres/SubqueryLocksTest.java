@@ -15,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +36,7 @@ class SubqueryLocksTest {
         exec("DROP DATABASE IF EXISTS sq_db WITH (FORCE)", "DROP ROLE IF EXISTS sq_tenant",
                 "CREATE ROLE sq_tenant LOGIN PASSWORD 'sq_tenant' NOSUPERUSER NOCREATEDB NOCREATEROLE",
                 "CREATE DATABASE sq_db OWNER sq_tenant");
-        tenant = on("sq_db", "sq_tenant");
+        tenant = ScratchDatabase.withPassword("sq_db", "sq_tenant");
         try (Connection c = tenant.connect("zdm-test"); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA \"" + SCHEMA + "\"");
             s.execute("SET search_path = \"" + SCHEMA + "\"");
@@ -150,15 +149,5 @@ class SubqueryLocksTest {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    private static Database on(String database, String user) {
-        Database shared = SharedPostgres.database();
-        Properties props = new Properties();
-        props.putAll(shared.properties());
-        props.setProperty("user", user);
-        props.setProperty("password", user);
-        String url = shared.jdbcUrl().replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
-        return new Database(url, props, database);
     }
 }
